@@ -1,0 +1,122 @@
+#pragma once
+// An open-addressing hash table of entry pointers: linear probing over a
+// power-of-two array of (hash, entry*) slots, backward-shift deletion (no
+// tombstones), grown at 7/8 load. Iteration order is never exposed to
+// anything observable: callers that need an order sort by (hash, key).
+
+#include <cstdint>
+#include <utility>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "store/engine/entry.hpp"
+
+namespace dkv::engine {
+
+class flat_table {
+ public:
+  flat_table() { rehash(16); }
+  flat_table(const flat_table&) = delete;
+  flat_table& operator=(const flat_table&) = delete;
+  flat_table(flat_table&&) noexcept = default;
+  flat_table& operator=(flat_table&&) noexcept = default;
+
+  std::size_t size() const noexcept { return size_; }
+
+  entry* find(std::uint64_t hash, std::string_view key) const noexcept {
+    for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const slot& s = slots_[i];
+      if (!s.item) return nullptr;
+      if (s.hash == hash && s.item->key() == key) return s.item;
+    }
+  }
+
+  // Position of `key`, or of the empty slot where it would go.
+  std::size_t probe(std::uint64_t hash, std::string_view key) const noexcept {
+    for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const slot& s = slots_[i];
+      if (!s.item || (s.hash == hash && s.item->key() == key)) return i;
+    }
+  }
+  entry* at(std::size_t position) const noexcept { return slots_[position].item; }
+  // Replaces the entry at an occupied position (same key).
+  void replace(std::size_t position, entry* e) noexcept { slots_[position].item = e; }
+  // Puts a new entry at the empty position that probe returned.
+  void insert(std::size_t position, entry* e) {
+    slots_[position] = {e->hash, e};
+    if (++size_ * 8 > (mask_ + 1) * 7) rehash((mask_ + 1) * 2);
+  }
+
+  // Removes the entry with this key, if any, and returns it.
+  entry* erase(std::uint64_t hash, std::string_view key) noexcept {
+    std::size_t i = hash & mask_;
+    for (;; i = (i + 1) & mask_) {
+      slot& s = slots_[i];
+      if (!s.item) return nullptr;
+      if (s.hash == hash && s.item->key() == key) break;
+    }
+    entry* removed = slots_[i].item;
+    // Backward shift: pull later members of the probe run into the hole.
+    for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
+      slot& s = slots_[j];
+      if (!s.item) break;
+      const std::size_t home = s.hash & mask_;
+      // Move s into the hole at i when its home is not in (i, j] cyclically.
+      const bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+      if (movable) {
+        slots_[i] = s;
+        s.item = nullptr;
+        i = j;
+      }
+    }
+    slots_[i].item = nullptr;
+    --size_;
+    return removed;
+  }
+
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    for (std::size_t i = 0; i <= mask_; ++i)
+      if (slots_[i].item) fn(slots_[i].item);
+  }
+
+  void reserve(std::size_t n) {
+    std::size_t want = 16;
+    while (want * 7 < n * 8) want *= 2;
+    if (want > mask_ + 1) rehash(want);
+  }
+
+  // Hands every entry to `fn` and empties the table.
+  template <typename Fn>
+  void drain(Fn&& fn) {
+    for (std::size_t i = 0; i <= mask_; ++i)
+      if (slots_[i].item) fn(std::exchange(slots_[i].item, nullptr));
+    size_ = 0;
+  }
+
+ private:
+  struct slot {
+    std::uint64_t hash = 0;
+    entry* item = nullptr;
+  };
+
+  void rehash(std::size_t capacity) {
+    std::unique_ptr<slot[]> old = std::move(slots_);
+    const std::size_t old_capacity = old ? mask_ + 1 : 0;
+    slots_ = std::make_unique<slot[]>(capacity);
+    mask_ = capacity - 1;
+    for (std::size_t i = 0; i < old_capacity; ++i) {
+      if (!old[i].item) continue;
+      std::size_t j = old[i].hash & mask_;
+      while (slots_[j].item) j = (j + 1) & mask_;
+      slots_[j] = old[i];
+    }
+  }
+
+  std::unique_ptr<slot[]> slots_;
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+};
+
+}  // namespace dkv::engine
