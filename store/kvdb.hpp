@@ -47,8 +47,8 @@ class kvdb {
 
   // --- writes (index = W, must exceed WriteIdx()) ---
   virtual error Set(std::string_view key, std::string_view value, std::uint64_t index) = 0;
-  // Takes ownership of a large value instead of copying it.
-  virtual error Set(std::string_view key, std::string&& value, std::uint64_t index) = 0;
+  // Set, taking ownership of the value's buffer instead of copying it (large values).
+  virtual error SetOwned(std::string_view key, std::string&& value, std::uint64_t index) = 0;
   virtual error SetE(std::string_view key, std::string_view value, std::uint64_t expire_in,
                      std::uint64_t delete_in, std::uint64_t index) = 0;
   virtual error SetEIfUnset(std::string_view key, std::string_view value, std::uint64_t expire_in,

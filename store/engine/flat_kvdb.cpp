@@ -47,7 +47,7 @@ error flat_kvdb::Set(std::string_view key, std::string_view value, std::uint64_t
   return apply({write_op::set, key, value, nullptr, 0, 0, index});
 }
 
-error flat_kvdb::Set(std::string_view key, std::string&& value, std::uint64_t index) {
+error flat_kvdb::SetOwned(std::string_view key, std::string&& value, std::uint64_t index) {
   return apply({write_op::set, key, value, &value, 0, 0, index});
 }
 

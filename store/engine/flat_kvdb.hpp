@@ -23,7 +23,7 @@ class flat_kvdb final : public kvdb {
   flat_kvdb& operator=(const flat_kvdb&) = delete;
 
   error Set(std::string_view key, std::string_view value, std::uint64_t index) override;
-  error Set(std::string_view key, std::string&& value, std::uint64_t index) override;
+  error SetOwned(std::string_view key, std::string&& value, std::uint64_t index) override;
   error SetE(std::string_view key, std::string_view value, std::uint64_t expire_in,
              std::uint64_t delete_in, std::uint64_t index) override;
   error SetEIfUnset(std::string_view key, std::string_view value, std::uint64_t expire_in,
