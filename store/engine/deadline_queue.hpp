@@ -1,6 +1,6 @@
 #pragma once
 // Pending expirations and deletions of one shard, in deadline order (ties by
-// key, then expiry before deletion): a binary min-heap driven by the logical
+// key hash, then key, then expiry before deletion): a binary min-heap driven by the logical
 // clock. Items are validated when they come due — an entry overwritten or
 // rescheduled since leaves a stale item that is simply skipped — and each
 // item holds a reference on its entry so the entry's memory outlives it.
@@ -17,6 +17,7 @@ enum class deadline_kind : std::uint8_t { expire = 0, remove = 1 };
 
 struct deadline_item {
   std::uint64_t deadline;
+  std::uint64_t key_hash;  // a copy, so ties rarely need to touch the entry
   entry* target;
   deadline_kind kind;
 
@@ -31,8 +32,14 @@ class deadline_queue {
  public:
   void push(entry* e, std::uint64_t deadline, deadline_kind kind) {
     ++e->queue_refs;
-    heap_.push_back({deadline, e, kind});
+    heap_.push_back({deadline, e->hash, e, kind});
     std::push_heap(heap_.begin(), heap_.end(), later);
+  }
+
+  // Queues the entry's pending expiry and deletion, if any.
+  void schedule(entry* e) {
+    if (e->expire_at != 0) push(e, e->expire_at, deadline_kind::expire);
+    if (e->delete_at != 0) push(e, e->delete_at, deadline_kind::remove);
   }
 
   bool empty() const noexcept { return heap_.empty(); }
@@ -70,6 +77,7 @@ class deadline_queue {
   // Heap order: "a comes after b".
   static bool later(const deadline_item& a, const deadline_item& b) noexcept {
     if (a.deadline != b.deadline) return a.deadline > b.deadline;
+    if (a.key_hash != b.key_hash) return a.key_hash > b.key_hash;
     const int by_key = a.target->key().compare(b.target->key());
     if (by_key != 0) return by_key > 0;
     return a.kind > b.kind;

@@ -120,7 +120,7 @@ error flat_kvdb::apply(const write_request& r) {
     target->expire_at = deadline_after(now, r.expire_in);
     target->delete_at = deadline_after(now, r.delete_in);
     s.bytes += target->footprint();
-    schedule(s, target);
+    s.deadlines.schedule(target);
   } else if (r.op == write_op::expire) {
     if (current && current->live_at(now)) {
       s.bytes -= current->footprint();
@@ -145,11 +145,6 @@ void flat_kvdb::unlink(shard& s, entry* e) noexcept {
   s.bytes -= e->footprint();
   e->linked = false;
   if (e->queue_refs == 0) entry::destroy(e);
-}
-
-void flat_kvdb::schedule(shard& s, entry* e) {
-  if (e->expire_at != 0) s.deadlines.push(e, e->expire_at, deadline_kind::expire);
-  if (e->delete_at != 0) s.deadlines.push(e, e->delete_at, deadline_kind::remove);
 }
 
 std::size_t flat_kvdb::reclaim(shard& s, std::uint64_t now, std::size_t budget) noexcept {
@@ -221,6 +216,9 @@ void flat_kvdb::clear() noexcept {
 }
 
 std::vector<const entry*> flat_kvdb::canonical_order() const {
+  // Shards split the hash space by its top bits and tables lay out slots by
+  // the bits after them, so this gather is already close to (hash, key) order
+  // and the sort mostly confirms it.
   std::vector<std::pair<std::uint64_t, const entry*>> keyed;
   std::size_t total = 0;
   for (const shard& s : shards_) total += s.table.size();
@@ -259,36 +257,48 @@ error flat_kvdb::Load(std::string_view snapshot) {
   if (error e = engine::decode_snapshot(snapshot, limits_, decoded); !e.ok()) return e;
 
   // Build the new shards aside, then swap them in: a failed load changes nothing.
-  std::array<engine::flat_table, shard_count> tables;
-  std::array<std::uint64_t, shard_count> bytes{};
-  for (auto& t : tables) t.reserve(decoded.entries.size() / shard_count + 1);
+  struct staged_shard {
+    engine::flat_table table;
+    engine::deadline_queue deadlines;
+    std::uint64_t bytes = 0;
+  };
+  std::array<staged_shard, shard_count> staged;
+  for (auto& s : staged) s.table.reserve(decoded.entries.size() / shard_count + 1);
   for (std::size_t i = 0; i < decoded.entries.size(); ++i) {
     entry* e = decoded.entries[i];
-    engine::flat_table& table = tables[e->hash >> 60];
-    const std::size_t position = table.probe(e->hash, e->key());
-    if (table.at(position)) {
-      for (auto& t : tables) t.drain([](entry* moved) { entry::destroy(moved); });
+    staged_shard& s = staged[shard_index(e->hash)];
+    const std::size_t position = s.table.probe(e->hash, e->key());
+    if (s.table.at(position)) {
+      for (auto& t : staged) {
+        t.deadlines.clear();
+        t.table.drain([](entry* moved) { entry::destroy(moved); });
+      }
       decoded.entries.erase(decoded.entries.begin(), decoded.entries.begin() + static_cast<std::ptrdiff_t>(i));
       return internal_error("corrupt snapshot: a key appears twice");
     }
-    table.insert(position, e);
-    bytes[e->hash >> 60] += e->footprint();
+    s.table.insert(position, e);
+    s.bytes += e->footprint();
+    s.deadlines.schedule(e);
   }
-  decoded.entries.clear();  // now owned by the tables
+  decoded.entries.clear();  // now owned by the staged tables
 
   lock_all();
-  for (shard& s : shards_) {
-    s.deadlines.clear();
-    s.table.drain([&](entry* e) { unlink(s, e); });
-  }
   for (std::size_t i = 0; i < shard_count; ++i) {
-    shard& s = shards_[i];
-    s.table = std::move(tables[i]);
-    s.bytes = bytes[i];
-    s.table.for_each([&](entry* e) { schedule(s, e); });
+    std::swap(shards_[i].table, staged[i].table);
+    std::swap(shards_[i].deadlines, staged[i].deadlines);
+    std::swap(shards_[i].bytes, staged[i].bytes);
   }
   clock_.store(decoded.write_index, std::memory_order_release);
   unlock_all();
+
+  // Free the replaced state outside the locks.
+  for (auto& s : staged) {
+    s.deadlines.clear();
+    s.table.drain([](entry* old) {
+      old->linked = false;
+      if (old->queue_refs == 0) entry::destroy(old);
+    });
+  }
   return {};
 }
 

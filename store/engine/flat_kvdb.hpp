@@ -51,7 +51,7 @@ class flat_kvdb final : public kvdb {
   static constexpr std::string_view engine_name = "flat_kvdb";
 
  private:
-  static constexpr std::size_t shard_count = 16;
+  static constexpr std::size_t shard_count = std::size_t{1} << engine::shard_bits;
   struct alignas(64) shard {
     mutable engine::spin_lock lock;
     engine::flat_table table;
@@ -60,12 +60,12 @@ class flat_kvdb final : public kvdb {
   };
   struct write_request;  // one write, described for apply()
 
-  shard& shard_of(std::uint64_t hash) const noexcept { return shards_[hash >> 60]; }
+  static std::size_t shard_index(std::uint64_t hash) noexcept { return hash >> (64 - engine::shard_bits); }
+  shard& shard_of(std::uint64_t hash) const noexcept { return shards_[shard_index(hash)]; }
   error apply(const write_request& request);
   error check_index(std::uint64_t index) const;
   void advance_clock(std::uint64_t index) noexcept;
   void unlink(shard& s, engine::entry* e) noexcept;
-  void schedule(shard& s, engine::entry* e);
   std::size_t reclaim(shard& s, std::uint64_t now, std::size_t budget) noexcept;
   void lock_all() const noexcept;
   void unlock_all() const noexcept;

@@ -3,7 +3,13 @@
 // power-of-two array of (hash, entry*) slots, backward-shift deletion (no
 // tombstones), grown at 7/8 load. Iteration order is never exposed to
 // anything observable: callers that need an order sort by (hash, key).
+//
+// A key's home slot comes from the high bits of its hash, just below the
+// top `shard_bits` that pick the engine's shard. Slot order therefore follows
+// hash order except inside probe runs and for the run wrapping past the end,
+// so sorting a table's entries by hash costs little more than a scan.
 
+#include <bit>
 #include <cstdint>
 #include <utility>
 #include <memory>
@@ -13,6 +19,8 @@
 #include "store/engine/entry.hpp"
 
 namespace dkv::engine {
+
+inline constexpr unsigned shard_bits = 4;
 
 class flat_table {
  public:
@@ -25,7 +33,7 @@ class flat_table {
   std::size_t size() const noexcept { return size_; }
 
   entry* find(std::uint64_t hash, std::string_view key) const noexcept {
-    for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+    for (std::size_t i = home(hash);; i = (i + 1) & mask_) {
       const slot& s = slots_[i];
       if (!s.item) return nullptr;
       if (s.hash == hash && s.item->key() == key) return s.item;
@@ -34,7 +42,7 @@ class flat_table {
 
   // Position of `key`, or of the empty slot where it would go.
   std::size_t probe(std::uint64_t hash, std::string_view key) const noexcept {
-    for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+    for (std::size_t i = home(hash);; i = (i + 1) & mask_) {
       const slot& s = slots_[i];
       if (!s.item || (s.hash == hash && s.item->key() == key)) return i;
     }
@@ -50,7 +58,7 @@ class flat_table {
 
   // Removes the entry with this key, if any, and returns it.
   entry* erase(std::uint64_t hash, std::string_view key) noexcept {
-    std::size_t i = hash & mask_;
+    std::size_t i = home(hash);
     for (;; i = (i + 1) & mask_) {
       slot& s = slots_[i];
       if (!s.item) return nullptr;
@@ -61,9 +69,9 @@ class flat_table {
     for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
       slot& s = slots_[j];
       if (!s.item) break;
-      const std::size_t home = s.hash & mask_;
+      const std::size_t start = home(s.hash);
       // Move s into the hole at i when its home is not in (i, j] cyclically.
-      const bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+      const bool movable = i <= j ? (start <= i || start > j) : (start <= i && start > j);
       if (movable) {
         slots_[i] = s;
         s.item = nullptr;
@@ -101,14 +109,17 @@ class flat_table {
     entry* item = nullptr;
   };
 
+  std::size_t home(std::uint64_t hash) const noexcept { return (hash << shard_bits) >> shift_; }
+
   void rehash(std::size_t capacity) {
     std::unique_ptr<slot[]> old = std::move(slots_);
     const std::size_t old_capacity = old ? mask_ + 1 : 0;
     slots_ = std::make_unique<slot[]>(capacity);
     mask_ = capacity - 1;
+    shift_ = 64 - static_cast<unsigned>(std::countr_zero(capacity));
     for (std::size_t i = 0; i < old_capacity; ++i) {
       if (!old[i].item) continue;
-      std::size_t j = old[i].hash & mask_;
+      std::size_t j = home(old[i].hash);
       while (slots_[j].item) j = (j + 1) & mask_;
       slots_[j] = old[i];
     }
@@ -116,6 +127,7 @@ class flat_table {
 
   std::unique_ptr<slot[]> slots_;
   std::size_t mask_ = 0;
+  unsigned shift_ = 64;
   std::size_t size_ = 0;
 };
 

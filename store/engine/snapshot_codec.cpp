@@ -52,16 +52,29 @@ char* put_header(char* p, std::uint64_t write_index, std::uint64_t count) noexce
   return put<std::uint64_t>(p, count);
 }
 
+// Entries sit at random addresses; asking for one a few steps ahead hides
+// most of the cache misses of a large snapshot.
+constexpr std::size_t prefetch_distance = 8;
+void prefetch_ahead(const std::vector<const entry*>& ordered, std::size_t i) noexcept {
+  if (i + prefetch_distance < ordered.size()) __builtin_prefetch(ordered[i + prefetch_distance]);
+}
+
 error corrupt(const std::string& why) { return internal_error("corrupt snapshot: " + why); }
 
 }  // namespace
 
 void encode_snapshot(std::uint64_t write_index, const std::vector<const entry*>& ordered, std::string& out) {
   std::size_t total = header_size + trailer_size;
-  for (const entry* e : ordered) total += entry_header_size + e->key_size + logical_value(e, write_index).size();
+  for (std::size_t i = 0; i < ordered.size(); ++i) {
+    prefetch_ahead(ordered, i);
+    const entry* e = ordered[i];
+    total += entry_header_size + e->key_size + logical_value(e, write_index).size();
+  }
   out.resize(total);
   char* p = put_header(out.data(), write_index, ordered.size());
-  for (const entry* e : ordered) {
+  for (std::size_t i = 0; i < ordered.size(); ++i) {
+    prefetch_ahead(ordered, i);
+    const entry* e = ordered[i];
     const std::string_view value = logical_value(e, write_index);
     p = put_entry_header(p, e, value.size());
     std::memcpy(p, e->key_data(), e->key_size);
@@ -78,7 +91,9 @@ std::uint64_t digest_entries(std::uint64_t write_index, const std::vector<const 
   char buffer[std::max(header_size, entry_header_size)];
   put_header(buffer, write_index, ordered.size());
   XXH3_64bits_update(&state, buffer, header_size);
-  for (const entry* e : ordered) {
+  for (std::size_t i = 0; i < ordered.size(); ++i) {
+    prefetch_ahead(ordered, i);
+    const entry* e = ordered[i];
     const std::string_view value = logical_value(e, write_index);
     put_entry_header(buffer, e, value.size());
     XXH3_64bits_update(&state, buffer, entry_header_size);
