@@ -218,16 +218,14 @@ void flat_kvdb::clear() noexcept {
 std::vector<const entry*> flat_kvdb::canonical_order() const {
   // Shards split the hash space by its top bits and tables lay out slots by
   // the bits after them, so this gather is already close to (hash, key) order
-  // and the sort mostly confirms it.
+  // and the sort mostly confirms it. Entries are not touched here (they sit
+  // at random addresses); the codec skips the deleted ones as it streams.
   std::vector<std::pair<std::uint64_t, const entry*>> keyed;
   std::size_t total = 0;
   for (const shard& s : shards_) total += s.table.size();
   keyed.reserve(total);
-  const std::uint64_t now = WriteIdx();
   for (const shard& s : shards_)
-    s.table.for_each([&](const entry* e) {
-      if (!e->deleted_at(now)) keyed.emplace_back(e->hash, e);
-    });
+    s.table.for_each_hashed([&](std::uint64_t hash, const entry* e) { keyed.emplace_back(hash, e); });
   std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first < b.first : a.second->key() < b.second->key();
   });

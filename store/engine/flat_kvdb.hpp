@@ -70,7 +70,8 @@ class flat_kvdb final : public kvdb {
   void lock_all() const noexcept;
   void unlock_all() const noexcept;
   void clear() noexcept;
-  // Linked entries of every shard, in (hash, key) order; caller holds all locks.
+  // Linked entries of every shard (deleted ones included), in (hash, key)
+  // order; caller holds all locks.
   std::vector<const engine::entry*> canonical_order() const;
 
   store_limits limits_;

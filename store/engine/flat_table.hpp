@@ -89,6 +89,14 @@ class flat_table {
       if (slots_[i].item) fn(slots_[i].item);
   }
 
+  // Like for_each, but hands over the cached hash too, so callers that only
+  // order entries need not touch them.
+  template <typename Fn>
+  void for_each_hashed(Fn&& fn) const {
+    for (std::size_t i = 0; i <= mask_; ++i)
+      if (slots_[i].item) fn(slots_[i].hash, slots_[i].item);
+  }
+
   void reserve(std::size_t n) {
     std::size_t want = 16;
     while (want * 7 < n * 8) want *= 2;

@@ -61,20 +61,36 @@ void prefetch_ahead(const std::vector<const entry*>& ordered, std::size_t i) noe
 
 error corrupt(const std::string& why) { return internal_error("corrupt snapshot: " + why); }
 
+// Bytes the live entries take and how many there are: the header needs both
+// before the first entry is written.
+struct body_size {
+  std::size_t bytes = 0;
+  std::uint64_t count = 0;
+};
+
+body_size measure(std::uint64_t write_index, const std::vector<const entry*>& ordered) noexcept {
+  body_size size;
+  for (std::size_t i = 0; i < ordered.size(); ++i) {
+    prefetch_ahead(ordered, i);
+    const entry* e = ordered[i];
+    if (e->deleted_at(write_index)) continue;
+    size.bytes += entry_header_size + e->key_size + logical_value(e, write_index).size();
+    ++size.count;
+  }
+  return size;
+}
+
 }  // namespace
 
 void encode_snapshot(std::uint64_t write_index, const std::vector<const entry*>& ordered, std::string& out) {
-  std::size_t total = header_size + trailer_size;
-  for (std::size_t i = 0; i < ordered.size(); ++i) {
-    prefetch_ahead(ordered, i);
-    const entry* e = ordered[i];
-    total += entry_header_size + e->key_size + logical_value(e, write_index).size();
-  }
+  const body_size body = measure(write_index, ordered);
+  const std::size_t total = header_size + body.bytes + trailer_size;
   out.resize(total);
-  char* p = put_header(out.data(), write_index, ordered.size());
+  char* p = put_header(out.data(), write_index, body.count);
   for (std::size_t i = 0; i < ordered.size(); ++i) {
     prefetch_ahead(ordered, i);
     const entry* e = ordered[i];
+    if (e->deleted_at(write_index)) continue;
     const std::string_view value = logical_value(e, write_index);
     p = put_entry_header(p, e, value.size());
     std::memcpy(p, e->key_data(), e->key_size);
@@ -89,11 +105,12 @@ std::uint64_t digest_entries(std::uint64_t write_index, const std::vector<const 
   XXH3_state_t state;
   XXH3_64bits_reset(&state);
   char buffer[std::max(header_size, entry_header_size)];
-  put_header(buffer, write_index, ordered.size());
+  put_header(buffer, write_index, measure(write_index, ordered).count);
   XXH3_64bits_update(&state, buffer, header_size);
   for (std::size_t i = 0; i < ordered.size(); ++i) {
     prefetch_ahead(ordered, i);
     const entry* e = ordered[i];
+    if (e->deleted_at(write_index)) continue;
     const std::string_view value = logical_value(e, write_index);
     put_entry_header(buffer, e, value.size());
     XXH3_64bits_update(&state, buffer, entry_header_size);

@@ -22,6 +22,7 @@ namespace dkv::engine {
 
 inline constexpr std::uint32_t snapshot_version = 1;
 
+// `ordered` is in (hash, key) order; entries deleted at write_index are skipped.
 void encode_snapshot(std::uint64_t write_index, const std::vector<const entry*>& ordered, std::string& out);
 
 // Hash of what encode_snapshot would write, without writing it.
