@@ -1,7 +1,7 @@
 #pragma once
 // An open-addressing hash table of entry pointers: linear probing over a
 // power-of-two array of (hash, entry*) slots, backward-shift deletion (no
-// tombstones), grown at 7/8 load. Iteration order is never exposed to
+// tombstones), grown at 5/8 load (linear probing's runs get long beyond it). Iteration order is never exposed to
 // anything observable: callers that need an order sort by (hash, key).
 //
 // A key's home slot comes from the high bits of its hash, just below the
@@ -53,7 +53,7 @@ class flat_table {
   // Puts a new entry at the empty position that probe returned.
   void insert(std::size_t position, entry* e) {
     slots_[position] = {e->hash, e};
-    if (++size_ * 8 > (mask_ + 1) * 7) rehash((mask_ + 1) * 2);
+    if (++size_ * max_load_den > (mask_ + 1) * max_load_num) rehash((mask_ + 1) * growth_factor());
   }
 
   // Removes the entry with this key, if any, and returns it.
@@ -99,7 +99,7 @@ class flat_table {
 
   void reserve(std::size_t n) {
     std::size_t want = 16;
-    while (want * 7 < n * 8) want *= 2;
+    while (want * max_load_num < n * max_load_den) want *= 2;
     if (want > mask_ + 1) rehash(want);
   }
 
@@ -112,6 +112,12 @@ class flat_table {
   }
 
  private:
+  static constexpr std::size_t max_load_num = 5, max_load_den = 8;
+
+  // Small tables quadruple, so a growing store rehashes half as often; large
+  // ones double, so the slot array stays small next to the entries.
+  std::size_t growth_factor() const noexcept { return mask_ < (std::size_t{1} << 16) ? 4 : 2; }
+
   struct slot {
     std::uint64_t hash = 0;
     entry* item = nullptr;
