@@ -1,0 +1,179 @@
+#include "sim/disk/sim_disk.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace dkv::sim {
+
+using storage::file;
+using storage::open_mode;
+
+struct sim_disk::inode {
+  std::string data;     // what reads see
+  std::string durable;  // what survives a crash, as of the last successful sync
+};
+
+namespace {
+
+error stale_handle() { return internal_error("simulated disk: file handle used after a crash"); }
+
+}  // namespace
+
+class sim_disk::sim_file final : public file {
+ public:
+  sim_file(sim_disk& disk, std::shared_ptr<inode> node)
+      : disk_(disk), node_(std::move(node)), generation_(disk.generation_) {}
+
+  error append(std::string_view bytes) override {
+    if (stale()) return stale_handle();
+    node_->data.append(bytes);
+    disk_.stats_.appended_bytes += bytes.size();
+    return {};
+  }
+
+  error sync() override {
+    if (stale()) return stale_handle();
+    ++disk_.stats_.syncs;
+    if (disk_.random_.chance(disk_.faults_.sync_failure)) {
+      ++disk_.stats_.failed_syncs;
+      return internal_error("simulated disk: fsync failed");
+    }
+    node_->durable = node_->data;
+    return {};
+  }
+
+  error read(std::uint64_t offset, std::size_t length, std::string& out) override {
+    if (stale()) return stale_handle();
+    out.clear();
+    if (offset < node_->data.size()) out.assign(node_->data, offset, length);
+    if (!out.empty() && disk_.random_.chance(disk_.faults_.read_corruption)) {
+      ++disk_.stats_.corrupted_reads;
+      out[disk_.random_.below(out.size())] ^= static_cast<char>(1 + disk_.random_.below(255));
+    }
+    return {};
+  }
+
+  std::uint64_t size() const override { return stale() ? 0 : node_->data.size(); }
+
+  error truncate(std::uint64_t size) override {
+    if (stale()) return stale_handle();
+    if (size < node_->data.size()) node_->data.resize(size);
+    return {};
+  }
+
+ private:
+  bool stale() const noexcept { return generation_ != disk_.generation_; }
+
+  sim_disk& disk_;
+  std::shared_ptr<inode> node_;
+  std::uint64_t generation_;
+};
+
+class sim_disk::sim_file_system final : public storage::file_system {
+ public:
+  explicit sim_file_system(sim_disk& disk) : disk_(disk) {}
+
+  error open(const std::string& name, open_mode mode, std::unique_ptr<file>& out) override {
+    if (!storage::valid_file_name(name)) return invalid_operation("invalid file name '" + name + "'");
+    auto it = disk_.names_.find(name);
+    if (it == disk_.names_.end()) {
+      if (mode == open_mode::existing) return internal_error("no such file: " + name);
+      it = disk_.names_.emplace(name, std::make_shared<inode>()).first;
+    }
+    out = std::make_unique<sim_file>(disk_, it->second);
+    return {};
+  }
+
+  error list(std::vector<std::string>& names) override {
+    names.clear();
+    for (const auto& [name, node] : disk_.names_) names.push_back(name);  // std::map: sorted
+    return {};
+  }
+
+  error rename(const std::string& from, const std::string& to) override {
+    if (!storage::valid_file_name(to)) return invalid_operation("invalid file name '" + to + "'");
+    auto it = disk_.names_.find(from);
+    if (it == disk_.names_.end()) return internal_error("no such file: " + from);
+    std::shared_ptr<inode> node = it->second;
+    disk_.names_.erase(it);
+    disk_.names_[to] = std::move(node);
+    return {};
+  }
+
+  error remove(const std::string& name) override {
+    if (disk_.names_.erase(name) == 0) return internal_error("no such file: " + name);
+    return {};
+  }
+
+  error sync_directory() override {
+    ++disk_.stats_.syncs;
+    if (disk_.random_.chance(disk_.faults_.sync_failure)) {
+      ++disk_.stats_.failed_syncs;
+      return internal_error("simulated disk: directory fsync failed");
+    }
+    disk_.durable_names_ = disk_.names_;
+    return {};
+  }
+
+ private:
+  sim_disk& disk_;
+};
+
+sim_disk::sim_disk(dkv::rng random, disk_faults faults)
+    : random_(random), faults_(faults), view_(std::make_unique<sim_file_system>(*this)) {}
+
+sim_disk::~sim_disk() = default;
+
+storage::file_system& sim_disk::files() noexcept { return *view_; }
+
+void sim_disk::crash() {
+  ++stats_.crashes;
+  ++generation_;
+  names_ = durable_names_;
+  // Each surviving file keeps its synced bytes and, of what was written
+  // since, nothing, everything, or a prefix cut at a random byte.
+  std::vector<inode*> seen;
+  for (auto& [name, node] : names_) {
+    if (std::find(seen.begin(), seen.end(), node.get()) != seen.end()) continue;
+    seen.push_back(node.get());
+    std::string& data = node->data;
+    const std::string& durable = node->durable;
+    const bool extends = data.size() >= durable.size() && data.compare(0, durable.size(), durable) == 0;
+    if (!extends) {
+      // Truncated (and maybe rewritten) since the last sync: the cut either reached the disk or not.
+      if (random_.chance(0.5)) data = durable;
+    } else if (data.size() > durable.size()) {
+      switch (random_.below(3)) {
+        case 0: data.resize(durable.size()); break;
+        case 1: break;
+        default:
+          data.resize(durable.size() + random_.below(data.size() - durable.size() + 1));
+          ++stats_.torn_files;
+      }
+    }
+    node->durable = data;  // what is on the medium now
+  }
+}
+
+bool sim_disk::damage(const std::string& name, std::uint64_t offset) {
+  auto it = durable_names_.find(name);
+  if (it == durable_names_.end() || offset >= it->second->durable.size()) return false;
+  inode& node = *it->second;
+  const char flip = static_cast<char>(1 + random_.below(255));
+  node.durable[offset] ^= flip;
+  if (offset < node.data.size()) node.data[offset] ^= flip;
+  return true;
+}
+
+bool sim_disk::damage_random() {
+  std::vector<const std::string*> candidates;
+  for (const auto& [name, node] : durable_names_)
+    if (!node->durable.empty()) candidates.push_back(&name);
+  if (candidates.empty()) return false;
+  const std::string& name = *candidates[random_.below(candidates.size())];
+  return damage(name, random_.below(durable_names_.at(name)->durable.size()));
+}
+
+std::uint64_t sim_disk::latency() { return random_.between(faults_.min_latency_ns, faults_.max_latency_ns); }
+
+}  // namespace dkv::sim

@@ -1,0 +1,79 @@
+#pragma once
+// The simulated disk of one node: an in-memory file_system that misbehaves on
+// purpose, driven by a seeded rng so every run replays bit for bit.
+//
+//   - crash(): what was not synced is lost, kept, or torn at a random byte
+//     boundary; directory changes (create, rename, remove) not followed by
+//     sync_directory() are undone; handles opened before the crash fail.
+//   - sync() fails with probability `sync_failure` (durability unknown).
+//   - a read returns one flipped byte with probability `read_corruption`
+//     (transient: the medium is intact, a re-read may succeed).
+//   - damage() flips a byte of synced content (persistent), for the fault
+//     generator that damages the storage of at most f nodes.
+//   - latency() draws how long an operation takes, for the shell that
+//     completes disk operations on the simulated clock.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "store/rng.hpp"
+#include "store/storage/file_system.hpp"
+
+namespace dkv::sim {
+
+struct disk_faults {
+  double sync_failure = 0;
+  double read_corruption = 0;
+  std::uint64_t min_latency_ns = 50'000;
+  std::uint64_t max_latency_ns = 2'000'000;
+};
+
+struct disk_stats {
+  std::uint64_t appended_bytes = 0;
+  std::uint64_t syncs = 0;
+  std::uint64_t failed_syncs = 0;
+  std::uint64_t corrupted_reads = 0;
+  std::uint64_t crashes = 0;
+  std::uint64_t torn_files = 0;  // files whose unsynced tail a crash cut at a random boundary
+};
+
+class sim_disk {
+ public:
+  explicit sim_disk(dkv::rng random, disk_faults faults = {});
+  ~sim_disk();
+  sim_disk(const sim_disk&) = delete;
+  sim_disk& operator=(const sim_disk&) = delete;
+
+  // The node's view of its files; the same object across crashes.
+  storage::file_system& files() noexcept;
+
+  void crash();
+  // Flips the byte at `offset` of a file's synced content; false if there is none.
+  bool damage(const std::string& name, std::uint64_t offset);
+  // Flips one random byte of one random file's synced content; false if all are empty.
+  bool damage_random();
+
+  std::uint64_t latency();
+  void set_faults(const disk_faults& faults) noexcept { faults_ = faults; }
+  const disk_stats& stats() const noexcept { return stats_; }
+
+  struct inode;
+  class sim_file;
+  class sim_file_system;
+
+ private:
+  friend class sim_file;
+  friend class sim_file_system;
+
+  dkv::rng random_;
+  disk_faults faults_;
+  disk_stats stats_;
+  std::uint64_t generation_ = 0;  // bumped by crash(): older handles are dead
+  std::map<std::string, std::shared_ptr<inode>> names_;          // as the running node sees them
+  std::map<std::string, std::shared_ptr<inode>> durable_names_;  // as of the last sync_directory()
+  std::unique_ptr<sim_file_system> view_;
+};
+
+}  // namespace dkv::sim

@@ -1,0 +1,16 @@
+#include "store/storage/file_system.hpp"
+
+namespace dkv::storage {
+
+error read_file(file_system& fs, const std::string& name, std::string& out) {
+  std::unique_ptr<file> f;
+  if (error e = fs.open(name, open_mode::existing, f); !e.ok()) return e;
+  return f->read(0, static_cast<std::size_t>(f->size()), out);
+}
+
+bool valid_file_name(std::string_view name) noexcept {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
+}
+
+}  // namespace dkv::storage

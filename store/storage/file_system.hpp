@@ -1,0 +1,59 @@
+#pragma once
+// The file interface the durable state is written through. Two
+// implementations pass the same tests: POSIX (actors/storage) for real runs
+// and the simulated disk (sim/disk) that loses, tears and corrupts on purpose.
+// The WAL and snapshot files are written against this interface only, so the
+// simulator exercises the real durability code.
+//
+// A file_system is one node's directory of flat names. Durability follows
+// POSIX at its strictest: appended bytes survive a crash only once sync()
+// returned ok, and creating, renaming or removing a name only once
+// sync_directory() returned ok.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/error.hpp"
+
+namespace dkv::storage {
+
+class file {
+ public:
+  virtual ~file() = default;
+  virtual error append(std::string_view bytes) = 0;
+  // Makes every byte appended so far durable. A failure leaves durability
+  // unknown: the caller must stop using the storage (no retry; see fsyncgate).
+  virtual error sync() = 0;
+  // Reads up to `length` bytes at `offset` into `out` (shorter at the end).
+  virtual error read(std::uint64_t offset, std::size_t length, std::string& out) = 0;
+  virtual std::uint64_t size() const = 0;
+  // Cuts the file to `size` bytes (recovery drops a torn tail this way).
+  virtual error truncate(std::uint64_t size) = 0;
+};
+
+enum class open_mode { create, existing };
+
+class file_system {
+ public:
+  virtual ~file_system() = default;
+  // Opens `name` for reading and appending; `create` makes it empty if
+  // missing, `existing` fails then.
+  virtual error open(const std::string& name, open_mode mode, std::unique_ptr<file>& out) = 0;
+  // Every name, sorted.
+  virtual error list(std::vector<std::string>& names) = 0;
+  // Atomically replaces `to` (if any) by `from`.
+  virtual error rename(const std::string& from, const std::string& to) = 0;
+  virtual error remove(const std::string& name) = 0;
+  virtual error sync_directory() = 0;
+};
+
+// Reads a whole file into `out`.
+error read_file(file_system& fs, const std::string& name, std::string& out);
+
+// Names are flat: no separators, no "." or "..", not empty.
+bool valid_file_name(std::string_view name) noexcept;
+
+}  // namespace dkv::storage

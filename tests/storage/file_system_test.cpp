@@ -1,0 +1,162 @@
+// The file_system contract, checked on both implementations.
+
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "tests/storage/file_systems.hpp"
+
+using namespace dkv;
+using storage::open_mode;
+
+TEMPLATE_TEST_CASE("file_system contract", "[storage]", test::posix_files, test::simulated_files) {
+  TestType made;
+  storage::file_system& fs = made.files();
+  std::unique_ptr<storage::file> f;
+
+  SECTION("a missing file opens only with create") {
+    REQUIRE_FALSE(fs.open("absent", open_mode::existing, f).ok());
+    REQUIRE(fs.open("absent", open_mode::create, f).ok());
+    REQUIRE(f->size() == 0);
+  }
+
+  SECTION("appends are read back, short at the end") {
+    REQUIRE(fs.open("a", open_mode::create, f).ok());
+    REQUIRE(f->append("hello ").ok());
+    REQUIRE(f->append("world").ok());
+    REQUIRE(f->sync().ok());
+    REQUIRE(f->size() == 11);
+    std::string out;
+    REQUIRE(f->read(6, 100, out).ok());
+    REQUIRE(out == "world");
+    REQUIRE(f->read(50, 10, out).ok());
+    REQUIRE(out.empty());
+    std::string whole;
+    REQUIRE(storage::read_file(fs, "a", whole).ok());
+    REQUIRE(whole == "hello world");
+  }
+
+  SECTION("truncate cuts, appends continue at the new end") {
+    REQUIRE(fs.open("t", open_mode::create, f).ok());
+    REQUIRE(f->append("abcdef").ok());
+    REQUIRE(f->truncate(2).ok());
+    REQUIRE(f->append("Z").ok());
+    std::string out;
+    REQUIRE(storage::read_file(fs, "t", out).ok());
+    REQUIRE(out == "abZ");
+  }
+
+  SECTION("rename replaces, remove deletes, list is sorted") {
+    REQUIRE(fs.open("b", open_mode::create, f).ok());
+    REQUIRE(f->append("new").ok());
+    std::unique_ptr<storage::file> g;
+    REQUIRE(fs.open("a", open_mode::create, g).ok());
+    REQUIRE(g->append("old").ok());
+    REQUIRE(fs.rename("b", "a").ok());
+    std::string out;
+    REQUIRE(storage::read_file(fs, "a", out).ok());
+    REQUIRE(out == "new");
+    REQUIRE(fs.open("c", open_mode::create, g).ok());
+    std::vector<std::string> names;
+    REQUIRE(fs.list(names).ok());
+    REQUIRE(names == std::vector<std::string>{"a", "c"});
+    REQUIRE(fs.remove("c").ok());
+    REQUIRE_FALSE(fs.remove("c").ok());
+    REQUIRE(fs.list(names).ok());
+    REQUIRE(names == std::vector<std::string>{"a"});
+    REQUIRE(fs.sync_directory().ok());
+  }
+
+  SECTION("names must be flat") {
+    for (const char* bad : {"", ".", "..", "x/y", "/etc/passwd"}) {
+      const error e = fs.open(bad, open_mode::create, f);
+      REQUIRE(e.code() == error_code::invalid_operation);
+    }
+    REQUIRE(fs.open("ok", open_mode::create, f).ok());
+    REQUIRE(fs.rename("ok", "../escape").code() == error_code::invalid_operation);
+  }
+}
+
+TEST_CASE("simulated disk: a crash keeps what was synced", "[storage][sim]") {
+  sim::sim_disk disk{rng(7)};
+  auto& fs = disk.files();
+  std::unique_ptr<storage::file> f;
+  REQUIRE(fs.open("kept", open_mode::create, f).ok());
+  REQUIRE(f->append("synced").ok());
+  REQUIRE(f->sync().ok());
+  REQUIRE(fs.sync_directory().ok());
+  REQUIRE(f->append("-unsynced").ok());
+  std::unique_ptr<storage::file> lost;
+  REQUIRE(fs.open("not-in-directory", open_mode::create, lost).ok());
+  REQUIRE(lost->sync().ok());
+
+  disk.crash();
+  REQUIRE_FALSE(f->append("x").ok());  // handles die with the process
+  std::vector<std::string> names;
+  REQUIRE(fs.list(names).ok());
+  REQUIRE(names == std::vector<std::string>{"kept"});
+  std::string out;
+  REQUIRE(storage::read_file(fs, "kept", out).ok());
+  REQUIRE(out.starts_with("synced"));
+  REQUIRE(std::string("synced-unsynced").starts_with(out));
+}
+
+TEST_CASE("simulated disk: crashes tear unsynced tails at every boundary over seeds", "[storage][sim]") {
+  std::set<std::size_t> lengths;
+  for (std::uint64_t seed = 0; seed < 200; ++seed) {
+    sim::sim_disk disk{rng(seed)};
+    std::unique_ptr<storage::file> f;
+    REQUIRE(disk.files().open("f", open_mode::create, f).ok());
+    REQUIRE(disk.files().sync_directory().ok());
+    REQUIRE(f->append("0123").ok());
+    REQUIRE(f->sync().ok());
+    REQUIRE(f->append("456789").ok());
+    disk.crash();
+    std::string out;
+    REQUIRE(storage::read_file(disk.files(), "f", out).ok());
+    REQUIRE(std::string("0123456789").starts_with(out));
+    REQUIRE(out.size() >= 4);
+    lengths.insert(out.size());
+  }
+  REQUIRE(lengths.size() == 7);  // every boundary from 4 to 10 happened
+}
+
+TEST_CASE("simulated disk: faults are injected and counted", "[storage][sim]") {
+  sim::sim_disk disk{rng(3), {.sync_failure = 1.0, .read_corruption = 1.0}};
+  std::unique_ptr<storage::file> f;
+  REQUIRE(disk.files().open("f", open_mode::create, f).ok());
+  REQUIRE(f->append("payload").ok());
+  REQUIRE_FALSE(f->sync().ok());
+  REQUIRE_FALSE(disk.files().sync_directory().ok());
+  std::string out;
+  REQUIRE(f->read(0, 7, out).ok());
+  REQUIRE(out != "payload");
+  REQUIRE(disk.stats().failed_syncs == 2);
+  REQUIRE(disk.stats().corrupted_reads == 1);
+  disk.crash();  // nothing was ever durable
+  std::vector<std::string> names;
+  REQUIRE(disk.files().list(names).ok());
+  REQUIRE(names.empty());
+}
+
+TEST_CASE("simulated disk: the same seed gives the same disk", "[storage][sim]") {
+  auto run = [](std::uint64_t seed) {
+    sim::sim_disk disk{rng(seed)};
+    std::unique_ptr<storage::file> f;
+    (void)disk.files().open("f", open_mode::create, f);
+    (void)disk.files().sync_directory();
+    std::string trace;
+    for (int round = 0; round < 20; ++round) {
+      (void)disk.files().open("f", open_mode::existing, f);
+      (void)f->append(std::string(37, static_cast<char>('a' + round)));
+      if (round % 3 == 0) (void)f->sync();
+      if (round % 4 == 0) disk.crash();
+      trace += std::to_string(disk.latency()) + ",";
+    }
+    std::string out;
+    (void)storage::read_file(disk.files(), "f", out);
+    return trace + out;
+  };
+  REQUIRE(run(11) == run(11));
+  REQUIRE(run(11) != run(12));
+}
