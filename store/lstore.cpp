@@ -12,48 +12,40 @@ constexpr std::size_t reclaim_budget = 64;
 lstore::lstore(store_limits limits, const db_factory& make_engine)
     : limits_(limits), engine_(make_engine(limits)) {}
 
-template <typename Apply>
-write_result lstore::write(feature needed, std::string_view op, std::string_view key, std::string_view value,
-                           Apply&& apply) {
-  if (!engine_->SupportsFeature(needed)) return {unsupported_operation(op), 0};
-  if (error e = limits_.check(key, value); !e.ok()) return {std::move(e), 0};
+delete_if_value_result lstore::write(const write_command& command) {
+  if (error e = validate(command, *engine_, limits_); !e.ok()) return {std::move(e), false, 0};
   std::lock_guard guard(writer_);
   const std::uint64_t index = engine_->WriteIdx() + 1;
-  error e = apply(*engine_, index);
-  if (!e.ok()) return {std::move(e), 0};
+  bool deleted = false;
+  if (error e = apply(command, *engine_, index, deleted); !e.ok()) return {std::move(e), false, 0};
   if (index % reclaim_every == 0) engine_->GarbageCollect(reclaim_budget);
-  return {{}, index};
+  return {{}, deleted, index};
 }
 
+namespace {
+write_result without_flag(delete_if_value_result r) { return {std::move(r.err), r.index}; }
+}  // namespace
+
 write_result lstore::Set(std::string_view key, std::string_view value) {
-  return write(feature::set, "Set", key, value, [&](kvdb& db, std::uint64_t w) { return db.Set(key, value, w); });
+  return without_flag(write({write_kind::set, key, value, 0, 0}));
 }
 
 write_result lstore::SetE(std::string_view key, std::string_view value, std::uint64_t expire_in,
                           std::uint64_t delete_in) {
-  return write(feature::set_e, "SetE", key, value,
-               [&](kvdb& db, std::uint64_t w) { return db.SetE(key, value, expire_in, delete_in, w); });
+  return without_flag(write({write_kind::set_e, key, value, expire_in, delete_in}));
 }
 
 write_result lstore::SetEIfUnset(std::string_view key, std::string_view value, std::uint64_t expire_in,
                                  std::uint64_t delete_in) {
-  return write(feature::set_e_if_unset, "SetEIfUnset", key, value,
-               [&](kvdb& db, std::uint64_t w) { return db.SetEIfUnset(key, value, expire_in, delete_in, w); });
+  return without_flag(write({write_kind::set_e_if_unset, key, value, expire_in, delete_in}));
 }
 
-write_result lstore::Expire(std::string_view key) {
-  return write(feature::expire, "Expire", key, {}, [&](kvdb& db, std::uint64_t w) { return db.Expire(key, w); });
-}
+write_result lstore::Expire(std::string_view key) { return without_flag(write({write_kind::expire, key, {}, 0, 0})); }
 
-write_result lstore::Delete(std::string_view key) {
-  return write(feature::remove, "Delete", key, {}, [&](kvdb& db, std::uint64_t w) { return db.Delete(key, w); });
-}
+write_result lstore::Delete(std::string_view key) { return without_flag(write({write_kind::remove, key, {}, 0, 0})); }
 
 delete_if_value_result lstore::DeleteIfValue(std::string_view key, std::string_view value) {
-  bool deleted = false;
-  write_result r = write(feature::remove, "DeleteIfValue", key, value,
-                         [&](kvdb& db, std::uint64_t w) { return db.DeleteIfValue(key, value, w, deleted); });
-  return {std::move(r.err), deleted, r.index};
+  return write({write_kind::remove_if_value, key, value, 0, 0});
 }
 
 get_result lstore::Get(std::string_view key) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 
+#include "store/command.hpp"
 #include "store/istore.hpp"
 #include "store/kvdb.hpp"
 
@@ -38,11 +39,9 @@ class lstore final : public istore {
   const kvdb& engine() const { return *engine_; }
 
  private:
-  // Runs one write at the next index: checks the feature and the limits first,
-  // then `apply(engine, index)` under the writer lock.
-  template <typename Apply>
-  write_result write(feature needed, std::string_view op, std::string_view key, std::string_view value,
-                     Apply&& apply);
+  // Runs one write at the next index: validation first, then the engine
+  // under the writer lock.
+  delete_if_value_result write(const write_command& command);
 
   store_limits limits_;
   std::unique_ptr<kvdb> engine_;

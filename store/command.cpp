@@ -1,0 +1,47 @@
+#include "store/command.hpp"
+
+namespace dkv {
+
+std::string_view op_name(write_kind kind) noexcept {
+  switch (kind) {
+    case write_kind::set: return "Set";
+    case write_kind::set_e: return "SetE";
+    case write_kind::set_e_if_unset: return "SetEIfUnset";
+    case write_kind::expire: return "Expire";
+    case write_kind::remove: return "Delete";
+    case write_kind::remove_if_value: return "DeleteIfValue";
+  }
+  return "Unknown";
+}
+
+feature needed_feature(write_kind kind) noexcept {
+  switch (kind) {
+    case write_kind::set: return feature::set;
+    case write_kind::set_e: return feature::set_e;
+    case write_kind::set_e_if_unset: return feature::set_e_if_unset;
+    case write_kind::expire: return feature::expire;
+    case write_kind::remove:
+    case write_kind::remove_if_value: return feature::remove;
+  }
+  return feature::set;
+}
+
+error validate(const write_command& command, const kvdb& engine, const store_limits& limits) {
+  if (!engine.SupportsFeature(needed_feature(command.kind))) return unsupported_operation(op_name(command.kind));
+  return limits.check(command.key, command.value);
+}
+
+error apply(const write_command& c, kvdb& engine, std::uint64_t index, bool& deleted) {
+  deleted = false;
+  switch (c.kind) {
+    case write_kind::set: return engine.Set(c.key, c.value, index);
+    case write_kind::set_e: return engine.SetE(c.key, c.value, c.expire_in, c.delete_in, index);
+    case write_kind::set_e_if_unset: return engine.SetEIfUnset(c.key, c.value, c.expire_in, c.delete_in, index);
+    case write_kind::expire: return engine.Expire(c.key, index);
+    case write_kind::remove: return engine.Delete(c.key, index);
+    case write_kind::remove_if_value: return engine.DeleteIfValue(c.key, c.value, index, deleted);
+  }
+  return internal_error("unknown write kind");
+}
+
+}  // namespace dkv
