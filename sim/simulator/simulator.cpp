@@ -1,0 +1,100 @@
+#include "sim/simulator/simulator.hpp"
+
+#include <caf/atom.hpp>
+#include <caf/detail/test_actor_clock.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
+
+namespace dkv::sim {
+
+namespace {
+constexpr std::uint64_t network_stream = 0x6e6574;     // "net"
+constexpr std::uint64_t scheduling_stream = 0x736368;  // "sch"
+}  // namespace
+
+simulator::simulator(std::uint64_t seed, const std::function<void(caf::actor_system_config&)>& configure)
+    : seed_(seed), master_(seed), scheduling_(derive(scheduling_stream)) {
+  config_.set("scheduler.policy", caf::atom("testing"));
+  config_.set("logger.verbosity", caf::atom("quiet"));
+  if (configure) configure(config_);
+  system_ = std::make_unique<caf::actor_system>(config_);
+  scheduler_ = &dynamic_cast<caf::scheduler::test_coordinator&>(system_->scheduler());
+  network_ = std::make_unique<sim_network>(*system_, derive(network_stream), trace_);
+}
+
+simulator::~simulator() {
+  // Stop every actor, let them process their exits, drop pending timers:
+  // only then can the actor system shut down without waiting forever.
+  for (const auto& actor : spawned_) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(network_->handle(), caf::exit_reason::user_shutdown);
+  spawned_.clear();
+  scheduler_->run();
+  scheduler_->clock().cancel_all();
+  network_.reset();
+}
+
+std::uint64_t simulator::now_ns() const {
+  return static_cast<std::uint64_t>(scheduler_->clock().now().time_since_epoch().count());
+}
+
+std::size_t simulator::pending_timers() const { return scheduler_->clock().schedule().size(); }
+
+dkv::rng simulator::derive(std::uint64_t stream) const noexcept {
+  dkv::rng copy = master_;
+  return copy.derive(stream);
+}
+
+void simulator::at(std::uint64_t t_ns, std::string description, std::function<void()> action) {
+  actions_.emplace(t_ns, scheduled_action{std::move(description), std::move(action)});
+}
+
+bool simulator::run_one_job() {
+  auto& jobs = scheduler_->jobs;
+  if (jobs.empty()) return false;
+  if (jobs.size() > 1) {
+    // The seeded choice of who runs next: rotate the chosen job to the front.
+    const auto pick = static_cast<std::ptrdiff_t>(scheduling_.below(jobs.size()));
+    std::rotate(jobs.begin(), jobs.begin() + pick, jobs.begin() + pick + 1);
+  }
+  scheduler_->run_once();
+  ++steps_;
+  return true;
+}
+
+bool simulator::advance(std::uint64_t limit_ns) {
+  auto& clock = scheduler_->clock();
+  const bool has_timer = clock.has_pending_timeout();
+  const std::uint64_t timer_ns =
+      has_timer ? static_cast<std::uint64_t>(clock.schedule().begin()->first.time_since_epoch().count()) : 0;
+  const bool has_action = !actions_.empty();
+  const std::uint64_t action_ns = has_action ? actions_.begin()->first : 0;
+
+  if (has_action && action_ns <= limit_ns && (!has_timer || action_ns <= timer_ns)) {
+    if (action_ns > now_ns()) clock.current_time = caf::actor_clock::time_point{std::chrono::nanoseconds(action_ns)};
+    auto node = actions_.extract(actions_.begin());
+    trace_.fault(now_ns(), node.mapped().description);
+    node.mapped().action();
+    return true;
+  }
+  if (has_timer && timer_ns <= limit_ns) {
+    scheduler_->trigger_timeout();
+    return true;
+  }
+  return false;
+}
+
+void simulator::run_until(std::uint64_t t_ns) { run_until([] { return false; }, t_ns); }
+
+bool simulator::run_until(const std::function<bool()>& done, std::uint64_t deadline_ns) {
+  for (;;) {
+    while (run_one_job())
+      if (done()) return true;
+    if (done()) return true;
+    if (!advance(deadline_ns)) break;
+  }
+  if (deadline_ns > now_ns())
+    scheduler_->clock().current_time = caf::actor_clock::time_point{std::chrono::nanoseconds(deadline_ns)};
+  return done();
+}
+
+}  // namespace dkv::sim

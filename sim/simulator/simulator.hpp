@@ -1,0 +1,88 @@
+#pragma once
+// The deterministic simulator: one thread, one seed, virtual time.
+//
+// CAF's test coordinator is the scheduler. A step runs one runnable actor for
+// one message; which actor goes next is drawn from the seed, so a seed picks
+// one interleaving and replays it exactly. When nothing is runnable, time
+// jumps to the next due timer or scheduled action (a fault, a workload
+// event). Every RNG of the run is derived from the master seed, and the trace
+// hash fingerprints the run (trace_hash.hpp).
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/network/sim_network.hpp"
+#include "sim/simulator/trace_hash.hpp"
+#include "store/rng.hpp"
+
+namespace dkv::sim {
+
+class simulator {
+ public:
+  // `configure` registers the run's message types (CAF needs them before the system starts).
+  explicit simulator(std::uint64_t seed, const std::function<void(caf::actor_system_config&)>& configure = {});
+  ~simulator();
+  simulator(const simulator&) = delete;
+  simulator& operator=(const simulator&) = delete;
+
+  std::uint64_t seed() const noexcept { return seed_; }
+  caf::actor_system& system() noexcept { return *system_; }
+  sim_network& network() noexcept { return *network_; }
+  trace_hash& trace() noexcept { return trace_; }
+  std::uint64_t now_ns() const;
+  std::uint64_t steps() const noexcept { return steps_; }
+  std::size_t pending_timers() const;
+
+  // An independent generator for one named part of the run (a node, the workload…).
+  dkv::rng derive(std::uint64_t stream) const noexcept;
+
+  // Spawns an actor the simulator stops at shutdown.
+  template <class... Ts>
+  caf::actor spawn(Ts&&... xs) {
+    caf::actor handle = system_->spawn(std::forward<Ts>(xs)...);
+    spawned_.push_back(handle);
+    return handle;
+  }
+
+  // Runs `action` when virtual time reaches `t_ns` (before timers due then);
+  // `description` goes into the trace hash.
+  void at(std::uint64_t t_ns, std::string description, std::function<void()> action);
+
+  // Runs until virtual time `t_ns` (and leaves the clock there).
+  void run_until(std::uint64_t t_ns);
+  // Runs until `done()` holds (checked after every step) or `deadline_ns`;
+  // returns whether `done()` held.
+  bool run_until(const std::function<bool()>& done, std::uint64_t deadline_ns);
+
+ private:
+  struct scheduled_action {
+    std::string description;
+    std::function<void()> action;
+  };
+
+  bool run_one_job();
+  // Moves time to the next event at or before `limit_ns`; false if there is none.
+  bool advance(std::uint64_t limit_ns);
+
+  std::uint64_t seed_;
+  dkv::rng master_;      // only copied from: derived streams do not depend on call order
+  dkv::rng scheduling_;  // picks the next runnable actor
+  trace_hash trace_;
+  std::multimap<std::uint64_t, scheduled_action> actions_;  // equal times run in insertion order
+  std::uint64_t steps_ = 0;
+  caf::actor_system_config config_;
+  std::unique_ptr<caf::actor_system> system_;
+  caf::scheduler::test_coordinator* scheduler_ = nullptr;
+  std::unique_ptr<sim_network> network_;
+  std::vector<caf::actor> spawned_;
+};
+
+}  // namespace dkv::sim
