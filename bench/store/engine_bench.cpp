@@ -26,38 +26,30 @@ void per_op_counter(benchmark::State& state, std::size_t ops_per_iteration) {
                                                    benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
-void BM_engine_get(benchmark::State& state) {
+// Runs `op(engine, key)` over the shuffled keys, one per iteration.
+template <typename Op>
+void over_keys(benchmark::State& state, bool present, Op op) {
   const auto n = static_cast<std::size_t>(state.range(0));
   auto db = loaded_engine(n);
-  const auto& k = keys(n).present;
-  std::string out;
+  const auto& k = present ? keys(n).present : keys(n).absent;
   std::size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(db->Get(k[i], out));
+    benchmark::DoNotOptimize(op(*db, k[i]));
     if (++i == n) i = 0;
   }
+}
+
+void BM_engine_get(benchmark::State& state) {
+  std::string out;
+  over_keys(state, true, [&](flat_kvdb& db, const std::string& key) { return db.Get(key, out); });
 }
 
 void BM_engine_has_present(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  auto db = loaded_engine(n);
-  const auto& k = keys(n).present;
-  std::size_t i = 0;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(db->Has(k[i]));
-    if (++i == n) i = 0;
-  }
+  over_keys(state, true, [](flat_kvdb& db, const std::string& key) { return db.Has(key); });
 }
 
 void BM_engine_has_absent(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  auto db = loaded_engine(n);
-  const auto& k = keys(n).absent;
-  std::size_t i = 0;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(db->Has(k[i]));
-    if (++i == n) i = 0;
-  }
+  over_keys(state, false, [](flat_kvdb& db, const std::string& key) { return db.Has(key); });
 }
 
 void BM_engine_set_existing(benchmark::State& state) {

@@ -123,7 +123,12 @@ void deliver_due(network_actor* self) {
   arm(self);
 }
 
-caf::behavior network_behavior(network_actor* self) {
+// Spawned with its arguments rather than from a capturing lambda: CAF
+// 0.17's init for an argument-less function actor dereferences a null
+// pointer (caught by UBSan).
+caf::behavior network_behavior(network_actor* self, dkv::rng random, trace_hash* trace) {
+  self->state.random = random;
+  self->state.trace = trace;
   return {
       [=](route_atom, node_id from, node_id to, const caf::message& payload) { route(self, from, to, payload); },
       [=](deliver_atom) { deliver_due(self); },
@@ -133,11 +138,7 @@ caf::behavior network_behavior(network_actor* self) {
 }  // namespace
 
 sim_network::sim_network(caf::actor_system& system, dkv::rng random, trace_hash& trace) {
-  handle_ = system.spawn([random, &trace](network_actor* self) {
-    self->state.random = random;
-    self->state.trace = &trace;
-    return network_behavior(self);
-  });
+  handle_ = system.spawn(network_behavior, random, &trace);
   state_ = &static_cast<network_actor*>(caf::actor_cast<caf::abstract_actor*>(handle_))->state;
 }
 

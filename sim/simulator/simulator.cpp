@@ -1,5 +1,7 @@
 #include "sim/simulator/simulator.hpp"
 
+#include <algorithm>
+
 #include <caf/atom.hpp>
 #include <caf/detail/test_actor_clock.hpp>
 #include <caf/exit_reason.hpp>
@@ -48,14 +50,35 @@ void simulator::at(std::uint64_t t_ns, std::string description, std::function<vo
   actions_.emplace(t_ns, scheduled_action{std::move(description), std::move(action)});
 }
 
+namespace {
+caf::resumable* job_of(const caf::actor& actor) {
+  return dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(actor));
+}
+}  // namespace
+
+void simulator::pause(const caf::actor& actor) {
+  if (caf::resumable* job = job_of(actor); std::find(paused_.begin(), paused_.end(), job) == paused_.end())
+    paused_.push_back(job);
+}
+
+void simulator::resume(const caf::actor& actor) { std::erase(paused_, job_of(actor)); }
+
 bool simulator::run_one_job() {
   auto& jobs = scheduler_->jobs;
-  if (jobs.empty()) return false;
-  if (jobs.size() > 1) {
-    // The seeded choice of who runs next: rotate the chosen job to the front.
-    const auto pick = static_cast<std::ptrdiff_t>(scheduling_.below(jobs.size()));
-    std::rotate(jobs.begin(), jobs.begin() + pick, jobs.begin() + pick + 1);
+  // The seeded choice of who runs next, among the jobs not paused: rotate it to the front.
+  std::size_t runnable = jobs.size();
+  if (!paused_.empty())
+    runnable = static_cast<std::size_t>(std::count_if(jobs.begin(), jobs.end(), [&](caf::resumable* job) {
+      return std::find(paused_.begin(), paused_.end(), job) == paused_.end();
+    }));
+  if (runnable == 0) return false;
+  std::size_t pick = runnable > 1 ? scheduling_.below(runnable) : 0;
+  auto chosen = jobs.begin();
+  for (;; ++chosen) {
+    if (!paused_.empty() && std::find(paused_.begin(), paused_.end(), *chosen) != paused_.end()) continue;
+    if (pick-- == 0) break;
   }
+  std::rotate(jobs.begin(), chosen, chosen + 1);
   scheduler_->run_once();
   ++steps_;
   return true;

@@ -10,6 +10,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/resumable.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include <cstdint>
@@ -52,6 +53,11 @@ class simulator {
     return handle;
   }
 
+  // A paused actor (a stalled process) keeps its mailbox and timers but is
+  // not run until resumed.
+  void pause(const caf::actor& actor);
+  void resume(const caf::actor& actor);
+
   // Runs `action` when virtual time reaches `t_ns` (before timers due then);
   // `description` goes into the trace hash.
   void at(std::uint64_t t_ns, std::string description, std::function<void()> action);
@@ -83,6 +89,7 @@ class simulator {
   caf::scheduler::test_coordinator* scheduler_ = nullptr;
   std::unique_ptr<sim_network> network_;
   std::vector<caf::actor> spawned_;
+  std::vector<caf::resumable*> paused_;  // membership only: never iterated for order
 };
 
 }  // namespace dkv::sim

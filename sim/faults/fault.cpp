@@ -1,0 +1,70 @@
+#include "sim/faults/fault.hpp"
+
+namespace dkv::sim {
+
+namespace {
+
+std::string group_list(const std::vector<std::vector<node_id>>& groups) {
+  std::string out;
+  for (const auto& group : groups) {
+    if (!out.empty()) out += " | ";
+    for (std::size_t i = 0; i < group.size(); ++i) out += (i ? "," : "") + std::to_string(group[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string fault::describe() const {
+  const std::string n = std::to_string(node);
+  switch (kind) {
+    case fault_kind::split: return "split " + group_list(groups);
+    case fault_kind::one_way: return "cut " + n + "->" + std::to_string(other);
+    case fault_kind::isolate: return "isolate " + n;
+    case fault_kind::bridge: return "bridge " + n + " between " + group_list(groups);
+    case fault_kind::heal: return "heal";
+    case fault_kind::crash: return "crash " + n;
+    case fault_kind::restart: return "restart " + n;
+    case fault_kind::pause: return "pause " + n;
+    case fault_kind::resume: return "resume " + n;
+    case fault_kind::clock:
+      return "clock " + n + " skew " + std::to_string(clock.skew_ns) + "ns drift " + std::to_string(clock.drift_ppm) + "ppm";
+    case fault_kind::damage_disk: return "damage disk " + n;
+  }
+  return "unknown";
+}
+
+std::string_view fault::history_name() const noexcept {
+  switch (kind) {
+    case fault_kind::split:
+    case fault_kind::one_way:
+    case fault_kind::isolate:
+    case fault_kind::bridge: return "partition";
+    case fault_kind::heal: return "heal";
+    case fault_kind::crash: return "crash";
+    case fault_kind::restart: return "restart";
+    case fault_kind::pause: return "pause";
+    case fault_kind::resume: return "resume";
+    case fault_kind::clock: return "clock";
+    case fault_kind::damage_disk: return "damage";
+  }
+  return "unknown";
+}
+
+void apply(const fault& f, fault_target& target, const std::vector<node_id>& nodes) {
+  switch (f.kind) {
+    case fault_kind::split: target.cuts().heal(); target.cuts().split(f.groups); break;
+    case fault_kind::one_way: target.cuts().heal(); target.cuts().cut_one_way(f.node, f.other); break;
+    case fault_kind::isolate: target.cuts().heal(); target.cuts().isolate(f.node, nodes); break;
+    case fault_kind::bridge: target.cuts().heal(); target.cuts().bridge(f.node, f.groups.at(0), f.groups.at(1)); break;
+    case fault_kind::heal: target.cuts().heal(); break;
+    case fault_kind::crash: target.crash(f.node); break;
+    case fault_kind::restart: target.restart(f.node); break;
+    case fault_kind::pause: target.pause(f.node); break;
+    case fault_kind::resume: target.resume(f.node); break;
+    case fault_kind::clock: target.set_clock(f.node, f.clock); break;
+    case fault_kind::damage_disk: target.damage_disk(f.node); break;
+  }
+}
+
+}  // namespace dkv::sim

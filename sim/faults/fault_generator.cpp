@@ -1,0 +1,156 @@
+#include "sim/faults/fault_generator.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+
+namespace dkv::sim {
+
+namespace {
+
+enum class pick { partition, crash, pause, clock, damage };
+
+fault on(fault_kind kind, node_id node = 0, node_id other = 0) {
+  fault f;
+  f.kind = kind;
+  f.node = node;
+  f.other = other;
+  return f;
+}
+
+fault with_groups(fault f, std::vector<std::vector<node_id>> groups) {
+  f.groups = std::move(groups);
+  return f;
+}
+
+class generator {
+ public:
+  generator(dkv::rng& random, const std::vector<node_id>& nodes, const fault_options& options)
+      : random_(random), nodes_(nodes), options_(options) {}
+
+  std::vector<timed_fault> run() {
+    if (nodes_.empty() || options_.stop_ns <= options_.start_ns) return {};
+    const std::uint64_t gap = std::max<std::uint64_t>(1, options_.mean_gap_ns);
+    for (std::uint64_t t = options_.start_ns;;) {
+      t += random_.between(gap / 2, gap + gap / 2);
+      if (t >= options_.stop_ns) break;
+      const std::uint64_t end =
+          std::min(options_.stop_ns, t + random_.between(options_.min_duration_ns, options_.max_duration_ns));
+      std::vector<std::pair<pick, unsigned>> choices;
+      const auto& w = options_.weights;
+      if (t >= partitioned_until_ && nodes_.size() > 1) choices.emplace_back(pick::partition, w.partition);
+      if (down_at(t) < options_.max_down && !up_at(t).empty()) {
+        choices.emplace_back(pick::crash, w.crash);
+        choices.emplace_back(pick::pause, w.pause);
+        if (damaged_.size() < options_.max_damaged) choices.emplace_back(pick::damage, w.damage);
+      }
+      choices.emplace_back(pick::clock, w.clock);
+      if (const auto chosen = choose(choices)) add(*chosen, t, end);
+    }
+    std::stable_sort(events_.begin(), events_.end(),
+                     [](const timed_fault& a, const timed_fault& b) { return a.time_ns < b.time_ns; });
+    return std::move(events_);
+  }
+
+ private:
+  std::optional<pick> choose(const std::vector<std::pair<pick, unsigned>>& choices) {
+    unsigned total = 0;
+    for (const auto& [what, weight] : choices) total += weight;
+    if (total == 0) return std::nullopt;
+    auto roll = static_cast<unsigned>(random_.below(total));
+    for (const auto& [what, weight] : choices) {
+      if (roll < weight) return what;
+      roll -= weight;
+    }
+    return std::nullopt;
+  }
+
+  std::size_t down_at(std::uint64_t t) const {
+    return static_cast<std::size_t>(
+        std::count_if(down_until_.begin(), down_until_.end(), [&](const auto& entry) { return entry.second > t; }));
+  }
+
+  std::vector<node_id> up_at(std::uint64_t t) const {
+    std::vector<node_id> up;
+    for (node_id n : nodes_)
+      if (const auto it = down_until_.find(n); it == down_until_.end() || it->second <= t) up.push_back(n);
+    return up;
+  }
+
+  node_id any_of(const std::vector<node_id>& candidates) { return candidates[random_.below(candidates.size())]; }
+
+  void emit(std::uint64_t t, fault f) { events_.push_back({t, std::move(f)}); }
+
+  void add(pick what, std::uint64_t t, std::uint64_t end) {
+    switch (what) {
+      case pick::partition:
+        emit(t, random_partition());
+        emit(end, on(fault_kind::heal));
+        partitioned_until_ = end;
+        break;
+      case pick::crash:
+      case pick::damage: {
+        const node_id n = any_of(up_at(t));
+        emit(t, on(fault_kind::crash, n));
+        if (what == pick::damage) {
+          emit(t, on(fault_kind::damage_disk, n));
+          damaged_.insert(n);
+        }
+        emit(end, on(fault_kind::restart, n));
+        down_until_[n] = end;
+        break;
+      }
+      case pick::pause: {
+        const node_id n = any_of(up_at(t));
+        emit(t, on(fault_kind::pause, n));
+        emit(end, on(fault_kind::resume, n));
+        down_until_[n] = end;
+        break;
+      }
+      case pick::clock: {
+        fault f = on(fault_kind::clock, any_of(nodes_));
+        f.clock.skew_ns = static_cast<std::int64_t>(random_.below(200'000'001)) - 100'000'000;  // ±100 ms
+        f.clock.drift_ppm = static_cast<std::int32_t>(random_.below(4001)) - 2000;             // ±2000 ppm
+        emit(t, f);
+        break;
+      }
+    }
+  }
+
+  fault random_partition() {
+    std::vector<node_id> shuffled = nodes_;
+    for (std::size_t i = shuffled.size(); i > 1; --i) std::swap(shuffled[i - 1], shuffled[random_.below(i)]);
+    switch (random_.below(nodes_.size() >= 3 ? 4 : 3)) {
+      case 0: {
+        const std::size_t cut = 1 + random_.below(shuffled.size() - 1);
+        const auto middle = shuffled.begin() + static_cast<std::ptrdiff_t>(cut);
+        return with_groups(on(fault_kind::split), {{shuffled.begin(), middle}, {middle, shuffled.end()}});
+      }
+      case 1: return on(fault_kind::one_way, shuffled[0], shuffled[1]);
+      case 2: return on(fault_kind::isolate, shuffled[0]);
+      default: {
+        const std::size_t cut = 1 + random_.below(shuffled.size() - 2);  // both sides non-empty
+        const auto middle = shuffled.begin() + 1 + static_cast<std::ptrdiff_t>(cut);
+        return with_groups(on(fault_kind::bridge, shuffled[0]), {{shuffled.begin() + 1, middle}, {middle, shuffled.end()}});
+      }
+    }
+  }
+
+  dkv::rng& random_;
+  const std::vector<node_id>& nodes_;
+  const fault_options& options_;
+  std::vector<timed_fault> events_;
+  std::map<node_id, std::uint64_t> down_until_;
+  std::set<node_id> damaged_;
+  std::uint64_t partitioned_until_ = 0;
+};
+
+}  // namespace
+
+std::vector<timed_fault> generate_faults(dkv::rng& random, const std::vector<node_id>& nodes,
+                                         const fault_options& options) {
+  return generator(random, nodes, options).run();
+}
+
+}  // namespace dkv::sim

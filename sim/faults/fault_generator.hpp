@@ -1,0 +1,41 @@
+#pragma once
+// Random fault schedules from a seed: partitions of every shape, crashes and
+// restarts, pauses, clock jumps and disk damage, spread over [start, stop).
+// Every fault ends by `stop` — the network healed, crashed nodes restarted,
+// paused ones resumed — so a run can check liveness after it. At most
+// `max_down` nodes are crashed or paused at once, and the disks of at most
+// `max_damaged` distinct nodes are damaged over the run (f of 2f+1: the
+// cluster must survive them).
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/faults/fault.hpp"
+#include "store/rng.hpp"
+
+namespace dkv::sim {
+
+struct fault_weights {
+  unsigned partition = 4;
+  unsigned crash = 3;
+  unsigned pause = 1;
+  unsigned clock = 1;
+  unsigned damage = 1;
+};
+
+struct fault_options {
+  std::uint64_t start_ns = 1'000'000'000;
+  std::uint64_t stop_ns = 60'000'000'000;
+  std::uint64_t mean_gap_ns = 3'000'000'000;  // between the onsets of two faults
+  std::uint64_t min_duration_ns = 200'000'000;
+  std::uint64_t max_duration_ns = 8'000'000'000;
+  std::size_t max_down = 1;
+  std::size_t max_damaged = 1;
+  fault_weights weights;
+};
+
+// A schedule in time order (stable: simultaneous faults keep their order).
+std::vector<timed_fault> generate_faults(dkv::rng& random, const std::vector<node_id>& nodes,
+                                         const fault_options& options);
+
+}  // namespace dkv::sim
