@@ -8,7 +8,10 @@ std::string group_list(const std::vector<std::vector<node_id>>& groups) {
   std::string out;
   for (const auto& group : groups) {
     if (!out.empty()) out += " | ";
-    for (std::size_t i = 0; i < group.size(); ++i) out += (i ? "," : "") + std::to_string(group[i]);
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      if (i) out += ",";
+      out += std::to_string(group[i]);
+    }
   }
   return out;
 }

@@ -19,7 +19,7 @@ struct network_stats {
   std::uint64_t delivered = 0;
   std::uint64_t dropped = 0;      // by the drop probability
   std::uint64_t duplicated = 0;
-  std::uint64_t cut = 0;          // lost to a partition (at send or on arrival)
+  std::uint64_t cut = 0;          // lost to a partition (at send or on arrival) or a stopped node
   std::uint64_t unroutable = 0;   // no such endpoint, or not serializable
   std::uint64_t bytes = 0;        // serialized bytes sent
 };

@@ -1,23 +1,25 @@
 #pragma once
-// The simulated network: one actor that carries all traffic — node to node
-// and client to node — as one-way messages. A sender hands it
-// (route, from, to, payload); the network round-trips the payload through
-// CAF's binary serializer (so unregistered types fail here as they would on a
-// wire, sizes are real and the trace hashes real bytes), draws drop,
-// duplicate and latency from its seeded rng, and keeps the messages in flight
-// in its own queue with a single timer armed for the earliest arrival — an
-// idle network arms none. Partitions are checked at send and again on
-// arrival, so messages in flight on a link that is cut are lost.
+// The simulated network: it carries all traffic — node to node and client to
+// node — as one-way messages. A sender calls route(from, to, payload); the
+// network round-trips the payload through CAF's binary serializer (so
+// unregistered types fail here as they would on a wire, sizes are real and
+// the trace hashes real bytes), draws drop, duplicate and latency from its
+// seeded rng, and holds the message until its arrival time. The simulator
+// delivers arrivals as virtual time reaches them — no timer per message, and
+// nothing at all when the network is idle. Partitions are checked at send and
+// again on arrival, so messages in flight on a link that is cut are lost.
 //
-// The driver (single-threaded) configures faults and partitions between steps
-// through this handle.
+// A plain object, not an actor: the simulation runs on one thread, so actors
+// call route() directly through their transport, and the driver configures
+// faults and partitions between steps.
 
 #include <caf/actor.hpp>
-#include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 #include <caf/message.hpp>
 
 #include <map>
+#include <queue>
+#include <vector>
 
 #include "sim/network/link_faults.hpp"
 #include "sim/network/partition.hpp"
@@ -26,30 +28,57 @@
 
 namespace dkv::sim {
 
-using route_atom = caf::atom_constant<caf::atom("route")>;
-
-struct network_state;
-
 class sim_network {
  public:
   sim_network(caf::actor_system& system, dkv::rng random, trace_hash& trace);
 
-  const caf::actor& handle() const noexcept { return handle_; }
+  // Sends `payload` from one logical address to another, now.
+  void route(node_id from, node_id to, const caf::message& payload);
+
+  // The earliest arrival still in flight, if any.
+  bool has_arrivals() const noexcept { return !queue_.empty(); }
+  std::uint64_t next_arrival_ns() const noexcept { return queue_.top().arrival_ns; }
+  // Hands every message due by `now_ns` to its destination actor.
+  void deliver_due(std::uint64_t now_ns);
 
   // (Re)binds a logical address to an actor: a restarted node attaches anew.
   void attach(node_id id, caf::actor endpoint);
   void detach(node_id id);
 
-  partition& cuts();
-  void set_faults(const link_faults& faults);  // every link without its own
-  void set_link_faults(node_id from, node_id to, const link_faults& faults);
-  void clear_link_faults();
-  const network_stats& stats() const;
-  std::size_t in_flight() const;
+  partition& cuts() noexcept { return cuts_; }
+  void set_faults(const link_faults& faults) { faults_ = faults; }  // every link without its own
+  void set_link_faults(node_id from, node_id to, const link_faults& faults) { link_overrides_[{from, to}] = faults; }
+  void clear_link_faults() { link_overrides_.clear(); }
+  const network_stats& stats() const noexcept { return stats_; }
+  std::size_t in_flight() const noexcept { return queue_.size(); }
 
  private:
-  caf::actor handle_;
-  network_state* state_;
+  struct in_flight_message {
+    std::uint64_t arrival_ns;
+    std::uint64_t sequence;  // ties at one arrival time go in send order
+    node_id from, to;
+    caf::message payload;      // already round-tripped through the serializer
+    std::uint64_t bytes_hash;  // of its serialized form, for the trace
+  };
+  struct arrives_later {
+    bool operator()(const in_flight_message& a, const in_flight_message& b) const noexcept {
+      return a.arrival_ns != b.arrival_ns ? a.arrival_ns > b.arrival_ns : a.sequence > b.sequence;
+    }
+  };
+
+  const link_faults& faults_of(node_id from, node_id to) const;
+
+  caf::actor_system& system_;
+  dkv::rng random_;
+  trace_hash& trace_;
+  link_faults faults_;
+  std::map<std::pair<node_id, node_id>, link_faults> link_overrides_;
+  partition cuts_;
+  std::map<node_id, caf::actor> endpoints_;
+  std::priority_queue<in_flight_message, std::vector<in_flight_message>, arrives_later> queue_;
+  std::uint64_t next_sequence_ = 0;
+  network_stats stats_;
+  std::vector<char> buffer_;  // reused serialization buffer
 };
 
 }  // namespace dkv::sim

@@ -28,7 +28,6 @@ simulator::~simulator() {
   // Stop every actor, let them process their exits, drop pending timers:
   // only then can the actor system shut down without waiting forever.
   for (const auto& actor : spawned_) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(network_->handle(), caf::exit_reason::user_shutdown);
   spawned_.clear();
   scheduler_->run();
   scheduler_->clock().cancel_all();
@@ -84,6 +83,10 @@ bool simulator::run_one_job() {
   return true;
 }
 
+void simulator::move_clock_to(std::uint64_t t_ns) {
+  if (t_ns > now_ns()) scheduler_->clock().current_time = caf::actor_clock::time_point{std::chrono::nanoseconds(t_ns)};
+}
+
 bool simulator::advance(std::uint64_t limit_ns) {
   auto& clock = scheduler_->clock();
   const bool has_timer = clock.has_pending_timeout();
@@ -91,12 +94,21 @@ bool simulator::advance(std::uint64_t limit_ns) {
       has_timer ? static_cast<std::uint64_t>(clock.schedule().begin()->first.time_since_epoch().count()) : 0;
   const bool has_action = !actions_.empty();
   const std::uint64_t action_ns = has_action ? actions_.begin()->first : 0;
+  const bool has_arrival = network_->has_arrivals();
+  const std::uint64_t arrival_ns = has_arrival ? network_->next_arrival_ns() : 0;
 
-  if (has_action && action_ns <= limit_ns && (!has_timer || action_ns <= timer_ns)) {
-    if (action_ns > now_ns()) clock.current_time = caf::actor_clock::time_point{std::chrono::nanoseconds(action_ns)};
+  // At equal times: scheduled actions, then arrivals, then timers.
+  if (has_action && action_ns <= limit_ns && (!has_arrival || action_ns <= arrival_ns) &&
+      (!has_timer || action_ns <= timer_ns)) {
+    move_clock_to(action_ns);
     auto node = actions_.extract(actions_.begin());
     trace_.fault(now_ns(), node.mapped().description);
     node.mapped().action();
+    return true;
+  }
+  if (has_arrival && arrival_ns <= limit_ns && (!has_timer || arrival_ns <= timer_ns)) {
+    move_clock_to(arrival_ns);
+    network_->deliver_due(now_ns());
     return true;
   }
   if (has_timer && timer_ns <= limit_ns) {
@@ -115,8 +127,7 @@ bool simulator::run_until(const std::function<bool()>& done, std::uint64_t deadl
     if (done()) return true;
     if (!advance(deadline_ns)) break;
   }
-  if (deadline_ns > now_ns())
-    scheduler_->clock().current_time = caf::actor_clock::time_point{std::chrono::nanoseconds(deadline_ns)};
+  move_clock_to(deadline_ns);
   return done();
 }
 

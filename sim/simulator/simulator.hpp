@@ -75,7 +75,8 @@ class simulator {
   };
 
   bool run_one_job();
-  // Moves time to the next event at or before `limit_ns`; false if there is none.
+  void move_clock_to(std::uint64_t t_ns);  // never backwards
+  // Handles the next event (action, arrival, timer) at or before `limit_ns`; false if there is none.
   bool advance(std::uint64_t limit_ns);
 
   std::uint64_t seed_;

@@ -84,7 +84,7 @@ struct toy_target final : sim::fault_target {
     std::vector<sim::node_id> peers;
     for (sim::node_id p : ids)
       if (p != n) peers.push_back(p);
-    c.nodes[n - 1] = c.sim.spawn(test::gossip_node, n, peers, c.sim.network().handle(), std::uint64_t{0},
+    c.nodes[n - 1] = c.sim.spawn(test::gossip_node, n, peers, &c.sim.network(), std::uint64_t{0},
                                  &c.rngs[n - 1], &c.log);
     c.sim.network().attach(n, c.nodes[n - 1]);
   }
@@ -95,8 +95,7 @@ struct toy_target final : sim::fault_target {
 };
 
 void send(test::toy_cluster& c, sim::node_id to, std::string note) {
-  caf::anon_send(c.sim.network().handle(), sim::route_atom::value, sim::node_id{0}, to,
-                 caf::make_message(test::gossip{0, to, 0, std::move(note)}));
+  c.sim.network().route(sim::node_id{0}, to, caf::make_message(test::gossip{0, to, 0, std::move(note)}));
 }
 
 sim::fault at_node(fault_kind kind, sim::node_id node) {

@@ -14,8 +14,7 @@ namespace {
 // Sends `count` one-hop messages from node 1 to node 2 (max_hops 0: no forwarding).
 void send_burst(test::toy_cluster& c, std::uint64_t count, sim::node_id from = 1, sim::node_id to = 2) {
   for (std::uint64_t i = 0; i < count; ++i)
-    caf::anon_send(c.sim.network().handle(), sim::route_atom::value, from, to,
-                   caf::make_message(test::gossip{from, to, 0, std::to_string(i)}));
+    c.sim.network().route(from, to, caf::make_message(test::gossip{from, to, 0, std::to_string(i)}));
 }
 
 }  // namespace
@@ -92,10 +91,8 @@ TEST_CASE("a partition stops traffic, including messages already in flight", "[s
 
 TEST_CASE("messages to unknown endpoints or of unregistered types are not delivered", "[sim][network]") {
   test::toy_cluster c(6, 2, 0);
-  caf::anon_send(c.sim.network().handle(), sim::route_atom::value, sim::node_id{1}, sim::node_id{99},
-                 caf::make_message(test::gossip{1, 99, 0, "nobody"}));
-  caf::anon_send(c.sim.network().handle(), sim::route_atom::value, sim::node_id{1}, sim::node_id{2},
-                 caf::make_message(std::vector<std::vector<std::vector<double>>>{}));
+  c.sim.network().route(sim::node_id{1}, sim::node_id{99}, caf::make_message(test::gossip{1, 99, 0, "nobody"}));
+  c.sim.network().route(sim::node_id{1}, sim::node_id{2}, caf::make_message(std::vector<std::vector<std::vector<double>>>{}));
   c.sim.run_until(10'000'000);
   REQUIRE(c.log.empty());
   REQUIRE(c.sim.network().stats().unroutable == 2);

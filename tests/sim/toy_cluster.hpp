@@ -45,14 +45,13 @@ struct delivery {
 // A node that records what reaches it and, while hops remain, passes the
 // message on to a peer it picks with its own seeded rng.
 inline caf::behavior gossip_node(caf::event_based_actor* self, sim::node_id me, std::vector<sim::node_id> peers,
-                                 caf::actor network, std::uint64_t max_hops, dkv::rng* random,
+                                 sim::sim_network* network, std::uint64_t max_hops, dkv::rng* random,
                                  std::vector<delivery>* log) {
   return {[=](const gossip& g) {
     log->push_back({static_cast<std::uint64_t>(self->clock().now().time_since_epoch().count()), g});
     if (g.hops >= max_hops) return;
     const sim::node_id next = peers[random->below(peers.size())];
-    self->send(network, sim::route_atom::value, me, next,
-               caf::make_message(gossip{me, next, g.hops + 1, g.note}));
+    network->route(me, next, caf::make_message(gossip{me, next, g.hops + 1, g.note}));
   }};
 }
 
@@ -69,15 +68,14 @@ struct toy_cluster {
       for (sim::node_id p = 1; p <= size; ++p)
         if (p != id) peers.push_back(p);
       rngs.push_back(sim.derive(id));
-      nodes.push_back(sim.spawn(gossip_node, id, peers, sim.network().handle(), max_hops, &rngs.back(), &log));
+      nodes.push_back(sim.spawn(gossip_node, id, peers, &sim.network(), max_hops, &rngs.back(), &log));
       sim.network().attach(id, nodes.back());
     }
   }
 
   // Starts a rumour at `node` (as if from node 0, the outside).
   void start(sim::node_id node, std::string note) {
-    caf::anon_send(sim.network().handle(), sim::route_atom::value, sim::node_id{0}, node,
-                   caf::make_message(gossip{0, node, 0, std::move(note)}));
+    sim.network().route(0, node, caf::make_message(gossip{0, node, 0, std::move(note)}));
   }
 };
 
