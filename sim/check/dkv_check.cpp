@@ -2,78 +2,16 @@
 
 #include <algorithm>
 #include <map>
+#include <functional>
 #include <set>
 
 #include "sim/check/dkv_model.hpp"
+#include "sim/check/gap_search.hpp"
+#include "sim/check/key_search.hpp"
 
 namespace dkv::sim {
 
 namespace {
-
-// Index gaps: indexes below the highest one that no ok write holds, each with
-// the latest time an info write may be invoked and still take it (the
-// earliest return of an ok operation that comes after it in index order).
-struct gap_table {
-  std::vector<std::uint64_t> index;     // ascending
-  std::vector<std::uint64_t> deadline;  // non-decreasing along `index`
-  std::vector<bool> taken;              // by an earlier key's search
-
-  // The first free gap after `after` that an info write invoked at `call` may take.
-  std::optional<std::size_t> first_usable(std::uint64_t after, std::uint64_t call) const {
-    auto it = std::upper_bound(index.begin(), index.end(), after);
-    for (auto i = static_cast<std::size_t>(it - index.begin()); i < index.size(); ++i)
-      if (!taken[i] && deadline[i] >= call) return i;
-    return std::nullopt;
-  }
-};
-
-// One key's store entry and the index of the last operation placed on it.
-struct keyed_state {
-  dkv_entry entry;
-  std::uint64_t at = 0;
-  bool operator==(const keyed_state&) const = default;
-};
-
-struct keyed_op {
-  dkv_op op;
-  std::optional<std::uint64_t> index;  // ok operations: the witness
-  std::uint64_t call_ns = 0;
-};
-
-// One key, searched by WGL: ok operations must come in index order (the
-// model refuses anything else); an info write takes the first usable gap
-// after the last placed index, or — if there is none — has no effect.
-struct keyed_dkv_model {
-  using state = keyed_state;
-  using op = keyed_op;
-  const gap_table* gaps;
-
-  static state initial() { return {}; }
-  static std::uint64_t hash(const state& s) {
-    return dkv_store_model::hash({s.at, {s.entry}});
-  }
-  bool step(const state& s, const op& o, state& next) const {
-    next = s;
-    if (o.index) {
-      const std::uint64_t i = *o.index;
-      if (is_write(o.op.kind)) {
-        if (i <= s.at) return false;
-        next.at = i;
-        const bool deleted = apply_write(next.entry, o.op, i);
-        return o.op.kind != dkv_op_kind::remove_if_value || deleted == o.op.found;
-      }
-      if (i < s.at) return false;
-      next.at = i;
-      return read_matches(s.entry, o.op, i);
-    }
-    if (!is_write(o.op.kind)) return true;  // an info read constrains nothing
-    if (const auto g = gaps->first_usable(s.at, o.call_ns)) {
-      next.at = gaps->index[*g];
-      apply_write(next.entry, o.op, next.at);
-    }
-    return true;
-  }
-};
 
 struct converted {
   std::vector<std::string> keys;                         // sorted
@@ -140,40 +78,172 @@ check_report check_unsplit(const history& h, const converted& c, const check_opt
   return report;
 }
 
-// Where a key's search put its info writes: (gap position, history id).
-using placements = std::vector<std::pair<std::size_t, std::size_t>>;
+// One key's operations and placed info writes in index order, with the
+// state before each: lets the final pass test an extra info write at a gap
+// by replaying only until the key's state is what it was anyway.
+struct key_timeline {
+  struct step {
+    std::uint64_t index;
+    bool read;
+    std::size_t id;
+  };
+  std::vector<step> steps;
+  std::vector<dkv_entry> before;  // state before steps[i]
 
-// Gaps no key's search used must still be taken by info writes that the
-// searches left unplaced, each late enough in index order that no ok
-// operation on its key observes it. Both conditions only relax as the gap
-// index grows, so counting along the gaps decides it.
-bool remaining_gaps_explained(const history& h, const converted& c, const gap_table& gaps,
-                              const std::vector<placements>& placed, const std::vector<std::size_t>& info_writes) {
-  std::vector<bool> taken(gaps.index.size(), false);
-  std::set<std::size_t> placed_ids;
-  for (const auto& key_placed : placed)
-    for (const auto& [g, id] : key_placed) {
-      taken[g] = true;
-      placed_ids.insert(id);
+  void build(const history& h, const converted& c, std::size_t key, const placements& placed, const gap_table& gaps) {
+    steps.clear();
+    for (std::size_t id : c.ops_by_key[key])
+      if (h.operations[id].result == outcome::ok)
+        steps.push_back({*h.operations[id].index, !is_write(c.ops[id].kind), id});
+    for (const auto& [g, id] : placed) steps.push_back({gaps.index[g], false, id});
+    std::sort(steps.begin(), steps.end(), [](const step& a, const step& b) {
+      return a.index != b.index ? a.index < b.index : a.read < b.read;
+    });
+    before.assign(1, dkv_entry{});
+    dkv_entry entry;
+    for (const step& s : steps) {
+      if (!s.read) apply_write(entry, c.ops[s.id], s.index);
+      before.push_back(entry);
     }
-  std::vector<std::uint64_t> last_index(c.keys.size(), 0);
-  for (std::size_t id = 0; id < h.operations.size(); ++id)
-    if (h.operations[id].result == outcome::ok)
-      last_index[c.ops[id].key] = std::max(last_index[c.ops[id].key], *h.operations[id].index);
-  std::vector<std::size_t> starts;  // the first gap position each unplaced info write may take
-  for (std::size_t id : info_writes) {
-    if (placed_ids.count(id)) continue;
-    const auto by_time = static_cast<std::size_t>(
-        std::lower_bound(gaps.deadline.begin(), gaps.deadline.end(), h.operations[id].call_ns) - gaps.deadline.begin());
-    const auto by_key = static_cast<std::size_t>(
-        std::upper_bound(gaps.index.begin(), gaps.index.end(), last_index[c.ops[id].key]) - gaps.index.begin());
-    starts.push_back(std::max(by_time, by_key));
   }
-  std::sort(starts.begin(), starts.end());
-  std::size_t need = 0, available = 0;
+
+  // Whether every read and DeleteIfValue outcome still holds with `extra` applied at `at`.
+  bool accepts(const converted& c, const dkv_op& extra, std::uint64_t at) const {
+    std::size_t p = static_cast<std::size_t>(
+        std::lower_bound(steps.begin(), steps.end(), at, [](const step& s, std::uint64_t i) { return s.index < i; }) -
+        steps.begin());
+    dkv_entry entry = before[p];
+    apply_write(entry, extra, at);
+    for (; p < steps.size(); ++p) {
+      if (entry == before[p]) return true;  // back on the recorded track
+      const dkv_op& op = c.ops[steps[p].id];
+      if (steps[p].read) {
+        if (!read_matches(entry, op, steps[p].index)) return false;
+      } else if (apply_write(entry, op, steps[p].index) != op.found && op.known &&
+                 op.kind == dkv_op_kind::remove_if_value) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // A full replay: every read and DeleteIfValue outcome as recorded?
+  bool consistent(const converted& c) const {
+    dkv_entry entry;
+    for (const step& s : steps) {
+      const dkv_op& op = c.ops[s.id];
+      if (s.read) {
+        if (!read_matches(entry, op, s.index)) return false;
+      } else if (apply_write(entry, op, s.index) != op.found && op.known && op.kind == dkv_op_kind::remove_if_value) {
+        return false;
+      }
+    }
+    return true;
+  }
+};
+
+// Every gap must be taken by exactly one info write. The per-key searches
+// said which info writes must act (and between which of their key's
+// operations); others may act wherever their key does not notice. This is a
+// bipartite matching between gaps and info writes, found by augmenting paths:
+// first every needed write gets a gap in its range (a write whose expiry or
+// deletion depends on its exact index keeps the one the search chose), then
+// every gap left gets a write, moving needed ones within their ranges if that
+// helps. Each key is finally replayed with all its placements. Failing
+// anywhere is "unknown", never a verdict.
+bool assign_gaps(const history& h, const converted& c, const gap_table& gaps, std::vector<placements>& placed,
+                 const std::vector<std::size_t>& info_writes) {
+  const std::size_t none = ~std::size_t{0};
+  std::vector<key_timeline> timelines(c.keys.size());
+  for (std::size_t key = 0; key < c.keys.size(); ++key) timelines[key].build(h, c, key, placed[key], gaps);
+
+  // Writes in call order; for needed ones, the range of gap positions they may take.
+  std::vector<std::size_t> writes = info_writes;
+  std::map<std::size_t, std::size_t> position_of;
+  for (std::size_t w = 0; w < writes.size(); ++w) position_of[writes[w]] = w;
+  std::vector<bool> needed(writes.size(), false);
+  std::vector<std::pair<std::size_t, std::size_t>> range(writes.size(), {0, gaps.index.size()});
+  for (std::size_t key = 0; key < c.keys.size(); ++key)
+    for (const auto& [g, id] : placed[key]) {
+      const std::size_t w = position_of.at(id);
+      needed[w] = true;
+      const dkv_op& op = c.ops[id];
+      const bool exact = (op.kind == dkv_op_kind::set_e || op.kind == dkv_op_kind::set_e_if_unset) &&
+                         (op.expire_in != 0 || op.delete_in != 0);
+      if (exact) {
+        range[w] = {g, g + 1};
+        continue;
+      }
+      // Between its neighbours on the key's timeline (reads at r may see writes up to r).
+      const auto& steps = timelines[key].steps;
+      std::uint64_t lower = 0, upper = ~std::uint64_t{0};
+      for (const auto& step : steps) {
+        if (step.id == id) continue;
+        if (step.index < gaps.index[g]) lower = std::max(lower, step.index);
+        else upper = std::min(upper, step.read ? step.index + 1 : step.index);
+      }
+      range[w] = {static_cast<std::size_t>(std::upper_bound(gaps.index.begin(), gaps.index.end(), lower) - gaps.index.begin()),
+                  static_cast<std::size_t>(std::lower_bound(gaps.index.begin(), gaps.index.end(), upper) - gaps.index.begin())};
+    }
+
+  std::map<std::pair<std::size_t, std::size_t>, bool> harmless_cache;
+  auto can_take = [&](std::size_t w, std::size_t g) {
+    if (h.operations[writes[w]].call_ns > gaps.deadline[g]) return false;
+    if (needed[w]) return g >= range[w].first && g < range[w].second;
+    const auto [it, fresh] = harmless_cache.try_emplace({w, g}, false);
+    if (fresh) it->second = timelines[c.ops[writes[w]].key].accepts(c, c.ops[writes[w]], gaps.index[g]);
+    return it->second;
+  };
+
+  std::vector<std::size_t> gap_owner(gaps.index.size(), none), write_gap(writes.size(), none);
+  std::vector<std::uint32_t> seen_gap(gaps.index.size(), 0), seen_write(writes.size(), 0);
+  std::uint32_t round = 0;
+  // Augmenting path from a write (phase 1) or from a gap (phase 2).
+  std::function<bool(std::size_t)> place_write = [&](std::size_t w) {
+    for (std::size_t g = range[w].first; g < range[w].second; ++g) {
+      if (seen_gap[g] == round || !can_take(w, g)) continue;
+      seen_gap[g] = round;
+      if (gap_owner[g] == none || place_write(gap_owner[g])) {
+        gap_owner[g] = w;
+        write_gap[w] = g;
+        return true;
+      }
+    }
+    return false;
+  };
+  std::function<bool(std::size_t)> fill_gap = [&](std::size_t g) {
+    const auto eligible = static_cast<std::size_t>(
+        std::upper_bound(writes.begin(), writes.end(), gaps.deadline[g],
+                         [&](std::uint64_t t, std::size_t id) { return t < h.operations[id].call_ns; }) -
+        writes.begin());
+    for (std::size_t w = eligible; w-- > 0;) {  // latest invoked first
+      if (seen_write[w] == round || !can_take(w, g)) continue;
+      seen_write[w] = round;
+      if (write_gap[w] == none || fill_gap(write_gap[w])) {
+        gap_owner[g] = w;
+        write_gap[w] = g;
+        return true;
+      }
+    }
+    return false;
+  };
+  for (std::size_t w = 0; w < writes.size(); ++w) {
+    if (!needed[w]) continue;
+    ++round;
+    if (!place_write(w)) return false;
+  }
   for (std::size_t g = 0; g < gaps.index.size(); ++g) {
-    while (available < starts.size() && starts[available] <= g) ++available;
-    if (!taken[g] && available < ++need) return false;
+    if (gap_owner[g] != none) continue;
+    ++round;
+    if (!fill_gap(g)) return false;
+  }
+
+  for (auto& key_placed : placed) key_placed.clear();
+  for (std::size_t w = 0; w < writes.size(); ++w)
+    if (write_gap[w] != none) placed[c.ops[writes[w]].key].emplace_back(write_gap[w], writes[w]);
+  for (std::size_t key = 0; key < c.keys.size(); ++key) {
+    timelines[key].build(h, c, key, placed[key], gaps);
+    if (!timelines[key].consistent(c)) return false;
   }
   return true;
 }
@@ -261,44 +331,53 @@ check_report check_dkv_history(const history& h, const check_options& options) {
                            "phantom write");
   }
 
-  // 4. Each key's reads against its writes in index order (info writes searched).
-  auto key_ops = [&](std::size_t key) {
-    std::vector<timed_op<keyed_dkv_model>> ops;
-    for (std::size_t id : c.ops_by_key[key]) {
-      const operation& o = h.operations[id];
-      ops.push_back({{c.ops[id], o.result == outcome::ok ? o.index : std::nullopt, o.call_ns}, o.call_ns, o.return_ns, id});
+  // A read can only return a value some write to its key carried, invoked
+  // before the read returned — a cheap necessary condition that names a
+  // phantom value at once instead of after an exhaustive search.
+  {
+    std::map<std::pair<std::uint32_t, std::string>, std::uint64_t> first_written;  // (key, value) -> earliest call
+    for (std::size_t id = 0; id < h.operations.size(); ++id) {
+      const dkv_op& op = c.ops[id];
+      if (h.operations[id].result == outcome::fail) continue;
+      if (op.kind != dkv_op_kind::set && op.kind != dkv_op_kind::set_e && op.kind != dkv_op_kind::set_e_if_unset) continue;
+      auto [it, fresh] = first_written.try_emplace({op.key, op.value}, h.operations[id].call_ns);
+      if (!fresh) it->second = std::min(it->second, h.operations[id].call_ns);
     }
-    return ops;
-  };
-  // Replays a key's linearization to see which gaps its info writes took.
-  auto gaps_taken = [&](const std::vector<std::size_t>& linearization, placements& used) {
-    keyed_state s;
-    const keyed_dkv_model model{&gaps};
-    for (std::size_t id : linearization) {
+    for (std::size_t id = 0; id < h.operations.size(); ++id) {
       const operation& o = h.operations[id];
-      keyed_state next;
-      model.step(s, {c.ops[id], o.result == outcome::ok ? o.index : std::nullopt, o.call_ns}, next);
-      if (o.result == outcome::info && is_write(c.ops[id].kind) && next.at != s.at)
-        used.emplace_back(
-            static_cast<std::size_t>(std::lower_bound(gaps.index.begin(), gaps.index.end(), next.at) - gaps.index.begin()),
-            id);
-      s = std::move(next);
+      if (o.result != outcome::ok || c.ops[id].kind != dkv_op_kind::get || !o.found) continue;
+      const auto it = first_written.find({c.ops[id].key, c.ops[id].value});
+      if (it == first_written.end() || it->second > o.return_ns) {
+        report = violation(report, h, c.ops_by_key[c.ops[id].key],
+                           describe(h, id) + " returned a value that no write to its key, invoked before it returned, wrote");
+        report.stuck = id;
+        return report;
+      }
     }
-  };
+  }
 
+  // 4. Each key's reads against its writes in index order (info writes searched).
   const std::size_t key_count = c.keys.size();
+  std::vector<std::vector<key_step>> key_steps(key_count);
+  std::vector<std::vector<key_info_write>> key_infos(key_count);
+  for (const positioned& p : order) key_steps[c.ops[p.id].key].push_back({p.id, c.ops[p.id], p.index});
+  for (std::size_t id : info_writes) key_infos[c.ops[id].key].push_back({id, c.ops[id], h.operations[id].call_ns});
+
   report.partitions = key_count;
-  auto check_key = [&](std::size_t key, const check_budget& b) { return wgl_check(keyed_dkv_model{&gaps}, key_ops(key), b); };
+  std::vector<placements> used(key_count);
+  auto check_key = [&](std::size_t key, const check_budget& b) {
+    key_search_result r = search_key(key_steps[key], key_infos[key], gaps, b);
+    used[key] = std::move(r.placed);
+    return r.result;
+  };
   std::vector<partition_result> results = check_parts(key_count, options.threads, check_key, options.budget);
 
-  // The keys' searches ran independently; their info writes must not share a gap.
-  std::vector<placements> used(key_count);
+  // The keys were searched independently; their info writes must not share a gap.
   bool conflict = false;
   {
     std::vector<bool> seen(gaps.index.size(), false);
     for (std::size_t key = 0; key < key_count; ++key) {
       if (results[key].result != verdict::linearizable) continue;
-      gaps_taken(results[key].longest_prefix, used[key]);
       for (const auto& placement : used[key]) {
         conflict = conflict || seen[placement.first];
         seen[placement.first] = true;
@@ -306,20 +385,34 @@ check_report check_dkv_history(const history& h, const check_options& options) {
     }
   }
   if (conflict) {
-    // Search again, one key after another, each leaving the gaps taken before it.
-    for (std::size_t key = 0; key < key_count; ++key) {
-      if (results[key].result != verdict::linearizable) continue;
-      const partition_result again = check_key(key, options.budget);
-      if (again.result != verdict::linearizable) {
-        results[key] = again;
-        results[key].result = verdict::unknown;  // it passed with every gap: the placement search is what failed
-        report.explanation = "could not place the info writes of several keys into distinct index gaps";
-        continue;
+    // Search again, one key after another, each leaving the gaps taken before
+    // it. A key that cannot do without a gap an earlier key took moves to the
+    // front and the pass starts over (a bounded number of times).
+    std::vector<std::size_t> keys_in_order;
+    for (std::size_t key = 0; key < key_count; ++key)
+      if (results[key].result == verdict::linearizable) keys_in_order.push_back(key);
+    bool placed = false;
+    for (std::size_t attempt = 0; attempt <= keys_in_order.size() && !placed; ++attempt) {
+      std::fill(gaps.taken.begin(), gaps.taken.end(), false);
+      placed = true;
+      for (std::size_t k = 0; k < keys_in_order.size(); ++k) {
+        const std::size_t key = keys_in_order[k];
+        partition_result again = check_key(key, options.budget);
+        if (again.result != verdict::linearizable) {
+          std::rotate(keys_in_order.begin(), keys_in_order.begin() + static_cast<std::ptrdiff_t>(k),
+                      keys_in_order.begin() + static_cast<std::ptrdiff_t>(k) + 1);
+          placed = false;
+          break;
+        }
+        results[key] = std::move(again);
+        for (const auto& placement : used[key]) gaps.taken[placement.first] = true;
       }
-      results[key] = again;
-      used[key].clear();
-      gaps_taken(again.longest_prefix, used[key]);
-      for (const auto& placement : used[key]) gaps.taken[placement.first] = true;
+    }
+    if (!placed) {
+      // Each key passed with every gap free; only their joint placement failed.
+      report.result = verdict::unknown;
+      report.explanation = "could not place the info writes of several keys into distinct index gaps";
+      return report;
     }
   }
 
@@ -329,9 +422,27 @@ check_report check_dkv_history(const history& h, const check_options& options) {
     if (results[key].result == verdict::not_linearizable && !failing) failing = key;
     if (results[key].result == verdict::unknown && !unknown) unknown = key;
   }
-  if (!failing && !unknown && !remaining_gaps_explained(h, c, gaps, used, info_writes)) {
-    report.result = verdict::unknown;
-    report.explanation = "the index gaps left by the per-key searches could not all be given to unused info writes";
+  if (!failing && !unknown && !assign_gaps(h, c, gaps, used, info_writes)) {
+    // No arrangement built from the per-key searches explains every gap
+    // (another might): search all gaps at once, in index order.
+    std::vector<gap_search_step> steps;
+    for (const positioned& p : order) steps.push_back({p.id, c.ops[p.id], p.index});
+    std::vector<key_info_write> infos;
+    for (std::size_t id : info_writes) infos.push_back({id, c.ops[id], h.operations[id].call_ns});
+    std::fill(gaps.taken.begin(), gaps.taken.end(), false);
+    const gap_search_result whole = search_gaps(steps, infos, gaps, key_count, options.budget);
+    report.steps += whole.result.steps;
+    report.result = whole.result.result;
+    if (whole.result.result == verdict::unknown)
+      report.explanation = "the info writes could not be fitted into the index gaps within the budget";
+    if (whole.result.result == verdict::not_linearizable) {
+      report.explanation = "no choice of info writes for the index gaps explains every read";
+      report.longest_prefix = whole.result.longest_prefix;
+      if (whole.result.has_stuck) {
+        report.stuck = whole.result.stuck;
+        report.part = h.operations[whole.result.stuck].key;
+      }
+    }
     return report;
   }
   if (const auto chosen = failing ? failing : unknown) {

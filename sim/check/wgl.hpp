@@ -26,6 +26,9 @@ namespace dkv::sim {
 
 enum class verdict : std::uint8_t { linearizable, not_linearizable, unknown };
 
+// The return time of an operation that never returned (an info one).
+inline constexpr std::uint64_t never_returns = ~std::uint64_t{0};
+
 struct check_budget {
   std::uint64_t max_steps = 50'000'000;       // per partition, deterministic
   const std::atomic<bool>* cancel = nullptr;  // set by a caller's wall-clock timeout
@@ -173,6 +176,7 @@ partition_result wgl_check(const Model& model, const std::vector<timed_op<Model>
   struct frame {
     std::size_t op;
     std::uint32_t before;
+    int phase;
   };
   std::vector<frame> stack;
   std::uint32_t state = intern(model.initial());
@@ -185,49 +189,70 @@ partition_result wgl_check(const Model& model, const std::vector<timed_op<Model>
     result.has_stuck = false;
   };
 
+  // Each configuration tries the operations with a known outcome first, in
+  // list order (phase 0), and the indeterminate (info) ones after, latest
+  // invoked first (phase 1, walking back from the first return). The search
+  // space is the same; the order finds linearizations that delay info
+  // operations — to the end, where they have no effect, unless something
+  // needs them earlier — and keeps early-invoked ones for early needs.
+  const bool any_info = std::any_of(ops.begin(), ops.end(), [](const auto& o) { return o.return_ns == never_returns; });
+  int phase = 0;
   while (next[0] != end) {
     if (++result.steps > budget.max_steps || ((result.steps & 4095) == 0 && budget.stopped())) {
       result.result = verdict::unknown;
       result.out_of_steps = result.steps > budget.max_steps;
       return result;
     }
-    if (entry != end && entry % 2 == 1) {  // a call: try to linearize its operation now
+    if (entry != 0 && entry != end && entry % 2 == 1) {  // a call: try to linearize its operation now
       const std::size_t i = (entry - 1) / 2;
-      state_t after;
-      if (model.step(states[state], ops[i].op, after)) {
-        flip(i);
-        const std::uint32_t after_id = intern(std::move(after));
-        if (remember(after_id)) {
-          stack.push_back({i, state});
-          state = after_id;
-          unlink(entry);
-          unlink(entry + 1);
-          record_progress();
-          entry = next[0];
-          continue;
+      const bool info = ops[i].return_ns == never_returns;
+      if ((phase == 1) == info) {
+        state_t after;
+        if (model.step(states[state], ops[i].op, after)) {
+          flip(i);
+          const std::uint32_t after_id = intern(std::move(after));
+          if (remember(after_id)) {
+            stack.push_back({i, state, phase});
+            state = after_id;
+            unlink(entry);
+            unlink(entry + 1);
+            record_progress();
+            entry = next[0];
+            phase = 0;
+            continue;
+          }
+          flip(i);
         }
-        flip(i);
       }
-      entry = next[entry];
+      entry = phase == 0 ? next[entry] : prev[entry];
       continue;
     }
-    // A return (or the end) of an operation not linearized yet: undo the last choice.
-    if (entry != end && stack.size() == result.longest_prefix.size() && !result.has_stuck) {
-      result.stuck = ops[(entry - 2) / 2].id;
-      result.has_stuck = true;
+    // Phase 0 reached a return (or the end) of an operation not linearized yet.
+    if (phase == 0) {
+      if (entry != end && stack.size() == result.longest_prefix.size() && !result.has_stuck) {
+        result.stuck = ops[(entry - 2) / 2].id;
+        result.has_stuck = true;
+      }
+      if (any_info) {
+        phase = 1;
+        entry = prev[entry];
+        continue;
+      }
     }
     if (stack.empty()) {
       result.result = verdict::not_linearizable;
       return result;
     }
+    // Undo the last choice and try the next candidate after it, in its phase.
     const frame top = stack.back();
     stack.pop_back();
     state = top.before;
+    phase = top.phase;
     flip(top.op);
     const std::size_t call = 2 * top.op + 1;
     relink(call + 1);
     relink(call);
-    entry = next[call];
+    entry = phase == 0 ? next[call] : prev[call];
   }
   result.longest_prefix.clear();
   for (const frame& f : stack) result.longest_prefix.push_back(ops[f.op].id);

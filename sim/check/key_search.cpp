@@ -1,0 +1,132 @@
+#include "sim/check/key_search.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include <xxhash.h>
+
+namespace dkv::sim {
+
+namespace {
+
+struct configuration {
+  std::size_t pos, cursor;
+  std::vector<std::uint64_t> used;
+  dkv_entry entry;
+  bool operator==(const configuration&) const = default;
+};
+
+struct configuration_hash {
+  std::size_t operator()(const configuration& c) const noexcept {
+    std::uint64_t h = XXH3_64bits_withSeed(c.used.data(), c.used.size() * sizeof(std::uint64_t), c.pos * 31 + c.cursor);
+    h = XXH3_64bits_withSeed(c.entry.value.data(), c.entry.value.size(), h ^ c.entry.exists);
+    return h ^ (c.entry.expire_at * 0x9e3779b97f4a7c15ULL) ^ (c.entry.delete_at * 0xc2b2ae3d27d4eb4fULL);
+  }
+};
+
+class searcher {
+ public:
+  searcher(const std::vector<key_step>& steps, const std::vector<key_info_write>& infos, const gap_table& gaps,
+           const check_budget& budget)
+      : steps_(steps), infos_(infos), gaps_(gaps), budget_(budget) {}
+
+  key_search_result run() {
+    key_search_result out;
+    std::vector<std::uint64_t> used((infos_.size() + 63) / 64, 0);
+    const bool found = search(0, 0, {}, used);
+    out.result.steps = counted_;
+    if (stopped_) {
+      out.result.result = verdict::unknown;
+      out.result.out_of_steps = counted_ > budget_.max_steps;
+    } else if (found) {
+      out.result.result = verdict::linearizable;
+      out.placed = path_;
+      for (const key_step& s : steps_) out.result.longest_prefix.push_back(s.id);
+    } else {
+      out.result.result = verdict::not_linearizable;
+      for (std::size_t i = 0; i < deepest_; ++i) out.result.longest_prefix.push_back(steps_[i].id);
+      out.result.stuck = steps_[deepest_].id;
+      out.result.has_stuck = true;
+    }
+    return out;
+  }
+
+ private:
+  bool tick() {
+    ++counted_;
+    if (counted_ > budget_.max_steps || ((counted_ & 4095) == 0 && budget_.stopped())) stopped_ = true;
+    return !stopped_;
+  }
+
+  // From operation `pos`, deciding gaps from `cursor` on, with `entry` the key's state.
+  bool search(std::size_t pos, std::size_t cursor, dkv_entry entry, std::vector<std::uint64_t>& used) {
+    for (;;) {
+      if (!tick()) return false;
+      if (pos == steps_.size()) return true;
+      const key_step& next = steps_[pos];
+      const bool read = !is_write(next.op.kind);
+      const std::uint64_t limit = next.index + (read ? 1 : 0);  // gaps below this come before `next`
+      while (cursor < gaps_.index.size() && gaps_.taken[cursor]) ++cursor;
+      if (cursor < gaps_.index.size() && gaps_.index[cursor] < limit) {
+        const std::uint64_t g = gaps_.index[cursor];
+        std::vector<std::size_t> candidates;  // latest invoked first: early ones stay free for early gaps
+        for (std::size_t u = infos_.size(); u-- > 0;) {
+          if ((used[u / 64] >> (u % 64)) & 1 || infos_[u].call_ns > gaps_.deadline[cursor]) continue;
+          dkv_entry after = entry;
+          apply_write(after, infos_[u].op, g);
+          if (!(after == entry)) candidates.push_back(u);
+        }
+        if (candidates.empty()) {  // nothing of this key can act here: leave the gap
+          ++cursor;
+          continue;
+        }
+        configuration c{pos, cursor, used, entry};
+        if (failed_.count(c)) return false;
+        // Leaving the gap first: a key takes no more gaps than it needs.
+        if (search(pos, cursor + 1, entry, used)) return true;
+        for (std::size_t u : candidates) {
+          dkv_entry after = entry;
+          apply_write(after, infos_[u].op, g);
+          used[u / 64] |= std::uint64_t{1} << (u % 64);
+          path_.emplace_back(cursor, infos_[u].id);
+          if (search(pos, cursor + 1, std::move(after), used)) return true;
+          path_.pop_back();
+          used[u / 64] &= ~(std::uint64_t{1} << (u % 64));
+          if (stopped_) return false;
+        }
+        if (!stopped_) failed_.insert(std::move(c));
+        return false;
+      }
+      // Every gap before `next` is decided: apply it at its index.
+      if (read) {
+        if (!read_matches(entry, next.op, next.index)) {
+          deepest_ = std::max(deepest_, pos);
+          return false;
+        }
+      } else if (apply_write(entry, next.op, next.index) != next.op.found && next.op.kind == dkv_op_kind::remove_if_value) {
+        deepest_ = std::max(deepest_, pos);
+        return false;
+      }
+      ++pos;
+    }
+  }
+
+  const std::vector<key_step>& steps_;
+  const std::vector<key_info_write>& infos_;
+  const gap_table& gaps_;
+  const check_budget& budget_;
+  std::unordered_set<configuration, configuration_hash> failed_;
+  placements path_;
+  std::size_t deepest_ = 0;
+  std::uint64_t counted_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+key_search_result search_key(const std::vector<key_step>& steps, const std::vector<key_info_write>& infos,
+                             const gap_table& gaps, const check_budget& budget) {
+  return searcher(steps, infos, gaps, budget).run();
+}
+
+}  // namespace dkv::sim

@@ -1,0 +1,102 @@
+// dkv-check as users run it: verdict lines, exit codes, unreadable input, bad
+// usage, and an HTML report that headless Chromium renders completely.
+
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+
+namespace {
+
+struct run_result {
+  int exit_code;
+  std::string output;
+};
+
+run_result run(const std::string& command) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen((command + " 2>&1").c_str(), "r"), ::pclose);
+  REQUIRE(pipe);
+  std::string output;
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get())) output.append(buffer, n);
+  const int status = ::pclose(pipe.release());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+const std::string tool = DKV_CHECK_TOOL;
+const std::string data = DKV_TESTDATA;
+
+struct scratch_dir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() / ("dkv-check-test-" + std::to_string(::getpid()));
+  scratch_dir() { std::filesystem::create_directories(path); }
+  ~scratch_dir() { std::filesystem::remove_all(path); }
+  std::string file(const std::string& name, const std::string& content) const {
+    const auto p = path / name;
+    std::ofstream(p) << content;
+    return p.string();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("dkv-check: one line per file and the exit code of the worst verdict", "[check][tool]") {
+  const run_result ok = run(tool + " " + data + "/jepsen/etcd_002.log " + data + "/kv/c01-ok.txt");
+  REQUIRE(ok.exit_code == 0);
+  REQUIRE(ok.output == data + "/jepsen/etcd_002.log: linearizable\n" + data + "/kv/c01-ok.txt: linearizable\n");
+
+  const run_result bad = run(tool + " " + data + "/kv/c01-bad.txt " + data + "/kv/c01-ok.txt");
+  REQUIRE(bad.exit_code == 1);
+  REQUIRE(bad.output.find("c01-bad.txt: not linearizable\n") != std::string::npos);
+
+  const run_result empty = run(tool + " " + data + "/jepsen/etcd_095.log");
+  REQUIRE(empty.exit_code == 0);
+  REQUIRE(empty.output.find("linearizable") != std::string::npos);
+}
+
+TEST_CASE("dkv-check: unreadable files say why; unknowns and bad usage exit 2", "[check][tool]") {
+  scratch_dir dir;
+  const std::string broken = dir.file("broken.log", "INFO  jepsen.util - 0\t:invoke\t:read\tnil\ngarbage\n");
+  const run_result unreadable = run(tool + " " + broken + " " + data + "/kv/c01-ok.txt");
+  REQUIRE(unreadable.exit_code == 3);
+  REQUIRE(unreadable.output.find("broken.log: unreadable (line 2: not a Jepsen event line)") != std::string::npos);
+  REQUIRE(run(tool + " " + broken + " " + data + "/kv/c01-bad.txt").exit_code == 1);  // not linearizable wins
+  REQUIRE(run(tool + " " + dir.path.string() + "/missing.log").exit_code == 3);
+
+  const run_result usage = run(tool + " --frobnicate x");
+  REQUIRE(usage.exit_code == 2);
+  REQUIRE(run(tool + " --model nonsense " + broken).exit_code == 2);
+  REQUIRE(run(tool).exit_code == 2);
+
+  // A model forced onto the wrong format is a reading error, not a crash.
+  REQUIRE(run(tool + " --model register " + data + "/kv/c01-ok.txt").exit_code == 3);
+}
+
+TEST_CASE("dkv-check: --no-split and --timeout", "[check][tool]") {
+  REQUIRE(run(tool + " --no-split " + data + "/kv/c10-ok.txt").exit_code == 0);
+  const run_result quick = run(tool + " --timeout 0.000001 --no-split " + data + "/kv/c50-ok.txt");
+  REQUIRE(quick.exit_code == 2);
+  REQUIRE(quick.output.find(": unknown") != std::string::npos);
+}
+
+TEST_CASE("dkv-check --html: a report headless Chromium renders", "[check][tool][html]") {
+  scratch_dir dir;
+  const std::string report = (dir.path / "report.html").string();
+  REQUIRE(run(tool + " --html " + report + " " + data + "/jepsen/etcd_000.log").exit_code == 1);
+  REQUIRE(std::filesystem::file_size(report) > 1000);
+
+  // The number of bars is the number of operations in the file.
+  const run_result ops = run("grep -c ':invoke' " + data + "/jepsen/etcd_000.log");
+  const int invocations = std::stoi(ops.output);
+
+  const run_result dom = run("timeout 120 chromium --headless --no-sandbox --disable-gpu --dump-dom file://" + report);
+  INFO(dom.output.substr(0, 2000));
+  REQUIRE(dom.exit_code == 0);
+  std::smatch match;
+  REQUIRE(std::regex_search(dom.output, match, std::regex("data-rendered=\"([0-9]+)\"")));
+  REQUIRE(std::stoi(match[1]) == invocations);
+}
