@@ -33,7 +33,15 @@ class searcher {
   key_search_result run() {
     key_search_result out;
     std::vector<std::uint64_t> used((infos_.size() + 63) / 64, 0);
-    const bool found = search(0, 0, {}, used);
+    // The directed search places an info write only where the next operation
+    // needs one; if it finds nothing, the exhaustive one decides.
+    bool found = directed(0, 0, {}, used);
+    if (!found && !stopped_) {
+      failed_.clear();
+      path_.clear();
+      std::fill(used.begin(), used.end(), 0);
+      found = search(0, 0, {}, used);
+    }
     out.result.steps = counted_;
     if (stopped_) {
       out.result.result = verdict::unknown;
@@ -56,6 +64,62 @@ class searcher {
     ++counted_;
     if (counted_ > budget_.max_steps || ((counted_ & 4095) == 0 && budget_.stopped())) stopped_ = true;
     return !stopped_;
+  }
+
+  // Whether `step` holds on `entry` (applying it if it is a write).
+  static bool holds(const key_step& step, dkv_entry& entry) {
+    if (!is_write(step.op.kind)) return read_matches(entry, step.op, step.index);
+    return apply_write(entry, step.op, step.index) == step.op.found || step.op.kind != dkv_op_kind::remove_if_value;
+  }
+
+  // Walks the key's operations; when one does not hold, tries each single
+  // unused info write at a free gap since the last placed index that makes it
+  // hold (latest-invoked first, at the latest gap it may take — the exact gap
+  // matters only for writes with expiry or deletion, which try every gap).
+  bool directed(std::size_t pos, std::uint64_t after, dkv_entry entry, std::vector<std::uint64_t>& used) {
+    for (;;) {
+      if (!tick()) return false;
+      if (pos == steps_.size()) return true;
+      const key_step& next = steps_[pos];
+      dkv_entry trial = entry;
+      if (holds(next, trial)) {
+        entry = std::move(trial);
+        after = next.index;
+        ++pos;
+        continue;
+      }
+      deepest_ = std::max(deepest_, pos);
+      const std::uint64_t limit = next.index + (is_write(next.op.kind) ? 0 : 1);
+      const auto first = static_cast<std::size_t>(std::upper_bound(gaps_.index.begin(), gaps_.index.end(), after) - gaps_.index.begin());
+      const auto last = static_cast<std::size_t>(std::lower_bound(gaps_.index.begin(), gaps_.index.end(), limit) - gaps_.index.begin());
+      if (first >= last) return false;
+      configuration c{pos, first, used, entry};
+      if (failed_.count(c)) return false;
+      for (std::size_t u = infos_.size(); u-- > 0;) {
+        if ((used[u / 64] >> (u % 64)) & 1) continue;
+        const dkv_op& op = infos_[u].op;
+        const bool exact = (op.kind == dkv_op_kind::set_e || op.kind == dkv_op_kind::set_e_if_unset) &&
+                           (op.expire_in != 0 || op.delete_in != 0);
+        for (std::size_t g = last; g-- > first;) {
+          if (gaps_.taken[g]) continue;
+          if (infos_[u].call_ns > gaps_.deadline[g]) break;  // deadlines only shrink going back
+          dkv_entry fixed = entry;
+          apply_write(fixed, op, gaps_.index[g]);
+          dkv_entry check = fixed;
+          if (holds(next, check)) {
+            used[u / 64] |= std::uint64_t{1} << (u % 64);
+            path_.emplace_back(g, infos_[u].id);
+            if (directed(pos, gaps_.index[g], std::move(fixed), used)) return true;
+            path_.pop_back();
+            used[u / 64] &= ~(std::uint64_t{1} << (u % 64));
+            if (stopped_) return false;
+          }
+          if (!exact) break;  // any other gap in the range acts the same
+        }
+      }
+      if (!stopped_) failed_.insert(std::move(c));
+      return false;
+    }
   }
 
   // From operation `pos`, deciding gaps from `cursor` on, with `entry` the key's state.
