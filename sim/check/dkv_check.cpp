@@ -419,53 +419,47 @@ check_report check_dkv_history(const history& h, const check_options& options) {
   };
   std::vector<partition_result> results = check_parts(key_count, options.threads, check_key, options.budget);
 
-  // Keys searched independently may have put info writes into the same gap.
-  // Search again, one key after another, each leaving the gaps taken before
-  // it; a key that cannot do without a gap an earlier key took moves to the
-  // front (a few times, with small budgets). What stays shared is left to the
-  // gap assignment below, which can move writes apart within their ranges.
-  auto shares_a_gap = [&] {
-    std::vector<bool> seen(gaps.index.size(), false);
-    for (std::size_t key = 0; key < key_count; ++key)
-      for (const auto& placement : used[key]) {
-        if (seen[placement.first]) return true;
-        seen[placement.first] = true;
-      }
-    return false;
-  };
-  if (shares_a_gap()) {
-    std::vector<std::size_t> keys_in_order;
-    for (std::size_t key = 0; key < key_count; ++key)
-      if (results[key].result == verdict::linearizable) keys_in_order.push_back(key);
-    check_budget retry_budget = options.budget;
-    retry_budget.max_steps = std::min<std::uint64_t>(options.budget.max_steps, 1'000'000);
-    const std::vector<placements> independent = used;
-    bool separated = false;
-    for (std::size_t attempt = 0; attempt < std::min<std::size_t>(keys_in_order.size(), 4) && !separated; ++attempt) {
-      std::fill(gaps.taken.begin(), gaps.taken.end(), false);
-      separated = true;
-      for (std::size_t k = 0; k < keys_in_order.size(); ++k) {
-        const std::size_t key = keys_in_order[k];
-        if (check_key(key, retry_budget).result != verdict::linearizable) {
-          std::rotate(keys_in_order.begin(), keys_in_order.begin() + static_cast<std::ptrdiff_t>(k),
-                      keys_in_order.begin() + static_cast<std::ptrdiff_t>(k) + 1);
-          separated = false;
-          break;
-        }
-        for (const auto& placement : used[key]) gaps.taken[placement.first] = true;
-      }
-    }
-    std::fill(gaps.taken.begin(), gaps.taken.end(), false);
-    if (!separated) used = independent;
-  }
-
   std::optional<std::size_t> failing, unknown;
   for (std::size_t key = 0; key < key_count; ++key) {
     report.steps += results[key].steps;
     if (results[key].result == verdict::not_linearizable && !failing) failing = key;
     if (results[key].result == verdict::unknown && !unknown) unknown = key;
   }
-  if (!failing && !unknown && !assign_gaps(h, c, gaps, used, info_writes)) {
+  // Keys searched independently may have put info writes into the same gap;
+  // the assignment moves them apart within their ranges. If it cannot,
+  // search the keys again one after another, each leaving the gaps taken
+  // before it (a key that cannot do without one moves to the front, a few
+  // times, with small budgets), and assign again.
+  auto assigned = [&] {
+    if (std::vector<placements> attempt = used; assign_gaps(h, c, gaps, attempt, info_writes)) {
+      used = std::move(attempt);
+      return true;
+    }
+    return false;
+  };
+  auto search_one_after_another = [&] {
+    std::vector<std::size_t> keys_in_order(key_count);
+    for (std::size_t key = 0; key < key_count; ++key) keys_in_order[key] = key;
+    check_budget retry_budget = options.budget;
+    retry_budget.max_steps = std::min<std::uint64_t>(options.budget.max_steps, 1'000'000);
+    bool separated = false;
+    for (std::size_t attempt = 0; attempt < std::min<std::size_t>(key_count, 4) && !separated; ++attempt) {
+      std::fill(gaps.taken.begin(), gaps.taken.end(), false);
+      separated = true;
+      for (std::size_t k = 0; k < key_count && separated; ++k) {
+        const std::size_t key = keys_in_order[k];
+        if (check_key(key, retry_budget).result != verdict::linearizable) {
+          std::rotate(keys_in_order.begin(), keys_in_order.begin() + static_cast<std::ptrdiff_t>(k),
+                      keys_in_order.begin() + static_cast<std::ptrdiff_t>(k) + 1);
+          separated = false;
+        }
+        for (const auto& placement : used[key]) gaps.taken[placement.first] = true;
+      }
+    }
+    std::fill(gaps.taken.begin(), gaps.taken.end(), false);
+    return separated;
+  };
+  if (!failing && !unknown && !assigned() && !(search_one_after_another() && assigned())) {
     // No arrangement built from the per-key searches explains every gap
     // (another might): search all gaps at once, in index order.
     std::vector<gap_search_step> steps;

@@ -74,8 +74,10 @@ class searcher {
 
   // Walks the key's operations; when one does not hold, tries each single
   // unused info write at a free gap since the last placed index that makes it
-  // hold (latest-invoked first, at the latest gap it may take — the exact gap
-  // matters only for writes with expiry or deletion, which try every gap).
+  // hold (earliest invoked first — it fits the most gaps — at the latest gap
+  // it may take; the exact gap matters only for writes with expiry or
+  // deletion, which try every gap; the final assignment may move the others
+  // within their range).
   bool directed(std::size_t pos, std::uint64_t after, dkv_entry entry, std::vector<std::uint64_t>& used) {
     for (;;) {
       if (!tick()) return false;
@@ -95,7 +97,7 @@ class searcher {
       if (first >= last) return false;
       configuration c{pos, first, used, entry};
       if (failed_.count(c)) return false;
-      for (std::size_t u = infos_.size(); u-- > 0;) {
+      for (std::size_t u = 0; u < infos_.size(); ++u) {  // earliest invoked first: it may take the most gaps
         if ((used[u / 64] >> (u % 64)) & 1) continue;
         const dkv_op& op = infos_[u].op;
         const bool exact = (op.kind == dkv_op_kind::set_e || op.kind == dkv_op_kind::set_e_if_unset) &&
