@@ -73,18 +73,30 @@ class event_pairer {
   std::map<std::uint32_t, operation> pending_;
 };
 
+// Feeds every non-blank line to `parse_line(number, line, pairer, fail)`,
+// where `fail(reason)` records the error at that line and returns false;
+// operations still in flight at the end become indeterminate.
+template <typename Fn>
+bool parse_events(std::string_view text, history& h, parse_error& error, Fn&& parse_line) {
+  event_pairer pairer;
+  const bool ok = for_each_line(text, [&](std::size_t number, std::string_view line) {
+    if (blank(line)) return true;
+    auto fail = [&error, number](std::string reason) {
+      error = {number, std::move(reason)};
+      return false;
+    };
+    return parse_line(number, line, pairer, fail);
+  });
+  if (ok) pairer.finish(h);
+  return ok;
+}
+
 // --- Jepsen register logs: "INFO  jepsen.util - P <ws> :TYPE <ws> :F <ws> VALUE" ---
 
 constexpr std::string_view jepsen_marker = "jepsen.util - ";
 
 bool parse_jepsen(std::string_view text, history& h, parse_error& error) {
-  event_pairer pairer;
-  const bool ok = for_each_line(text, [&](std::size_t number, std::string_view line) {
-    auto fail = [&](std::string reason) {
-      error = {number, std::move(reason)};
-      return false;
-    };
-    if (blank(line)) return true;
+  return parse_events(text, h, error, [&](std::size_t number, std::string_view line, event_pairer& pairer, auto fail) {
     const std::size_t at = line.find(jepsen_marker);
     if (at == std::string_view::npos) return fail("not a Jepsen event line");
     std::string_view rest = line.substr(at + jepsen_marker.size());
@@ -149,8 +161,6 @@ bool parse_jepsen(std::string_view text, history& h, parse_error& error) {
     pairer.complete(process, h);
     return true;
   });
-  if (ok) pairer.finish(h);
-  return ok;
 }
 
 // --- EDN key-value logs: {:process 0, :type :ok, :f :get, :key "1", :value "x"} ---
@@ -207,13 +217,7 @@ bool parse_edn_map(std::string_view line, std::map<std::string, std::optional<st
 }
 
 bool parse_edn(std::string_view text, history& h, parse_error& error) {
-  event_pairer pairer;
-  const bool ok = for_each_line(text, [&](std::size_t number, std::string_view line) {
-    auto fail = [&](std::string reason) {
-      error = {number, std::move(reason)};
-      return false;
-    };
-    if (blank(line)) return true;
+  return parse_events(text, h, error, [&](std::size_t number, std::string_view line, event_pairer& pairer, auto fail) {
     std::map<std::string, std::optional<std::string>> fields;
     std::string why;
     if (!parse_edn_map(line, fields, why)) return fail(why);
@@ -260,8 +264,6 @@ bool parse_edn(std::string_view text, history& h, parse_error& error) {
     pairer.complete(process, h);
     return true;
   });
-  if (ok) pairer.finish(h);
-  return ok;
 }
 
 // --- dkv JSON lines (HISTORY.md) ---
@@ -304,13 +306,7 @@ bool read_bytes(const nlohmann::json& j, std::string& out) {
 }
 
 bool parse_dkv_json(std::string_view text, history& h, parse_error& error) {
-  event_pairer pairer;
-  const bool ok = for_each_line(text, [&](std::size_t number, std::string_view line) {
-    auto fail = [&](std::string reason) {
-      error = {number, std::move(reason)};
-      return false;
-    };
-    if (blank(line)) return true;
+  return parse_events(text, h, error, [&](std::size_t number, std::string_view line, event_pairer& pairer, auto fail) {
     const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return fail("not a JSON object");
     if (!j.contains("type") || !j["type"].is_string()) return fail("missing \"type\"");
@@ -374,8 +370,6 @@ bool parse_dkv_json(std::string_view text, history& h, parse_error& error) {
     pairer.complete(process, h);
     return true;
   });
-  if (ok) pairer.finish(h);
-  return ok;
 }
 
 }  // namespace
