@@ -19,7 +19,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 namespace dkv::sim {
@@ -121,15 +120,29 @@ partition_result wgl_check(const Model& model, const std::vector<timed_op<Model>
   // Few allocations, and the search's stack holds ids, not states.
   std::vector<state_t> states;
   std::vector<std::uint64_t> state_hashes;
-  std::unordered_multimap<std::uint64_t, std::uint32_t> state_ids;
+  std::vector<std::uint32_t> state_slots(1024, ~0u);  // open addressing over state ids
   auto intern = [&](state_t&& s) -> std::uint32_t {
     const std::uint64_t h = model.hash(s);
-    for (auto [it, last] = state_ids.equal_range(h); it != last; ++it)
-      if (states[it->second] == s) return it->second;
+    std::size_t mask = state_slots.size() - 1;
+    std::size_t slot = h & mask;
+    for (; state_slots[slot] != ~0u; slot = (slot + 1) & mask) {
+      const std::uint32_t id = state_slots[slot];
+      if (state_hashes[id] == h && states[id] == s) return id;
+    }
     const auto id = static_cast<std::uint32_t>(states.size());
     states.push_back(std::move(s));
     state_hashes.push_back(h);
-    state_ids.emplace(h, id);
+    if (states.size() * 2 > state_slots.size()) {  // grow and re-place every id
+      state_slots.assign(state_slots.size() * 2, ~0u);
+      mask = state_slots.size() - 1;
+      for (std::uint32_t other = 0; other < states.size(); ++other) {
+        std::size_t at = state_hashes[other] & mask;
+        while (state_slots[at] != ~0u) at = (at + 1) & mask;
+        state_slots[at] = other;
+      }
+    } else {
+      state_slots[slot] = id;
+    }
     return id;
   };
 
