@@ -15,22 +15,28 @@ constexpr std::size_t max_bars = 20'000;
 std::string label(const operation& o) {
   std::string s = o.f;
   if (!o.key.empty() || o.f == "get" || o.f == "put" || o.f == "append") s += " " + o.key;
-  if (o.a) s += " " + std::to_string(*o.a);
-  if (o.b) s += " -> " + std::to_string(*o.b);
+  // (appended piecewise: GCC 12 warns falsely on "literal" + std::to_string at -O3)
+  if (o.a) (s += ' ') += std::to_string(*o.a);
+  if (o.b) (s += " -> ") += std::to_string(*o.b);
   if (!o.value.empty()) s += " = " + o.value;
   if (o.expire_in || o.delete_in) s += " (e " + std::to_string(o.expire_in) + ", d " + std::to_string(o.delete_in) + ")";
   return s;
 }
 
 std::string result_text(const operation& o) {
-  if (o.result == outcome::fail) return "fail" + (o.code ? " (code " + std::to_string(o.code) + ")" : std::string());
-  if (o.result == outcome::info) return "unknown" + (o.code ? " (code " + std::to_string(o.code) + ")" : std::string());
-  std::string s = "ok";
-  if (o.f == "read") s += o.result_number ? " " + std::to_string(*o.result_number) : " nil";
-  if (o.result_value) s += " \"" + *o.result_value + "\"";
+  std::string s = o.result == outcome::ok ? "ok" : o.result == outcome::fail ? "fail" : "unknown";
+  if (o.result != outcome::ok) {
+    if (o.code) ((s += " (code ") += std::to_string(o.code)) += ')';
+    return s;
+  }
+  if (o.f == "read") {
+    if (o.result_number) (s += ' ') += std::to_string(*o.result_number);
+    else s += " nil";
+  }
+  if (o.result_value) ((s += " \"") += *o.result_value) += '"';
   if (o.f == "get" || o.f == "has") s += o.found ? " (found)" : " (not found)";
   if (o.f == "deleteIfValue") s += o.found ? " (deleted)" : " (kept)";
-  if (o.index) s += " @" + std::to_string(*o.index);
+  if (o.index) (s += " @") += std::to_string(*o.index);
   return s;
 }
 

@@ -27,6 +27,13 @@ struct synthetic_options {
   bool ttl = true;          // include SetE / SetEIfUnset with expiry and deletion
 };
 
+// "k12", "v7": appended piecewise (GCC 12 warns falsely on "k" + std::to_string at -O3).
+inline std::string tagged(char tag, std::uint64_t n) {
+  std::string s(1, tag);
+  s += std::to_string(n);
+  return s;
+}
+
 inline sim::history synthetic_history(const synthetic_options& o) {
   using namespace dkv::sim;
   dkv::rng random(o.seed);
@@ -56,13 +63,13 @@ inline sim::history synthetic_history(const synthetic_options& o) {
     const int kind = roll < 25 ? 0 : roll < 35 ? (o.ttl ? 1 : 0) : roll < 40 ? (o.ttl ? 2 : 0) : roll < 45 ? 3
                    : roll < 50 ? 4 : roll < 55 ? 5 : roll < 90 ? 6 : 7;
     op.f = names[kind];
-    op.key = "k" + std::to_string(random.below(o.keys));
-    if (kind <= 2) op.value = "v" + std::to_string(++next_value);
+    op.key = tagged('k', random.below(o.keys));
+    if (kind <= 2) op.value = tagged('v', ++next_value);
     if (kind == 1 || kind == 2) {
       op.expire_in = random.below(3) == 0 ? 0 : random.between(1, 200);
       op.delete_in = random.below(3) == 0 ? 0 : random.between(1, 400);
     }
-    if (kind == 5) op.value = "v" + std::to_string(next_value - random.below(std::min<std::uint64_t>(next_value, 20) + 1));
+    if (kind == 5) op.value = tagged('v', next_value - random.below(std::min<std::uint64_t>(next_value, 20) + 1));
     const std::uint64_t effect = op.call_ns + random.between(1'000, 200'000);
     op.return_ns = effect + random.between(1'000, 200'000);
     h.operations.push_back(std::move(op));
