@@ -147,7 +147,7 @@ struct key_timeline {
 // operations); others may act wherever their key does not notice. This is a
 // bipartite matching between gaps and info writes, found by augmenting paths:
 // first every needed write gets a gap in its range (a write whose expiry or
-// deletion depends on its exact index keeps the one the search chose), then
+// deletion depends on its exact index, one where its key still replays), then
 // every gap left gets a write, moving needed ones within their ranges if that
 // helps. Each key is finally replayed with all its placements. Failing
 // anywhere is "unknown", never a verdict.
@@ -210,33 +210,47 @@ bool assign_gaps(const history& h, const converted& c, const gap_table& gaps, st
   for (std::size_t w = 0; w < writes.size(); ++w) position_of[writes[w]] = w;
   std::vector<bool> needed(writes.size(), false);
   std::vector<std::pair<std::size_t, std::size_t>> range(writes.size(), {0, gaps.index.size()});
+  std::map<std::size_t, std::vector<std::size_t>> exact_gaps;  // ascending gap positions
   for (std::size_t key = 0; key < c.keys.size(); ++key)
     for (const auto& [g, id] : placed[key]) {
       const std::size_t w = position_of.at(id);
       needed[w] = true;
       const dkv_op& op = c.ops[id];
-      const bool exact = (op.kind == dkv_op_kind::set_e || op.kind == dkv_op_kind::set_e_if_unset) &&
-                         (op.expire_in != 0 || op.delete_in != 0);
-      if (exact) {
-        range[w] = {g, g + 1};
-        continue;
-      }
-      // Between its neighbours on the key's timeline (reads at r may see writes up to r).
+      // Between its neighbouring ok operations on the key's timeline (reads at
+      // r may see writes up to r); the final replay checks the order among
+      // info writes that share a range.
       const auto& steps = timelines[key].steps;
       std::uint64_t lower = 0, upper = ~std::uint64_t{0};
       for (const auto& step : steps) {
-        if (step.id == id) continue;
+        if (h.operations[step.id].result != outcome::ok) continue;  // other info writes may move too
         if (step.index < gaps.index[g]) lower = std::max(lower, step.index);
         else upper = std::min(upper, step.read ? step.index + 1 : step.index);
       }
       range[w] = {static_cast<std::size_t>(std::upper_bound(gaps.index.begin(), gaps.index.end(), lower) - gaps.index.begin()),
                   static_cast<std::size_t>(std::lower_bound(gaps.index.begin(), gaps.index.end(), upper) - gaps.index.begin())};
+      // A write with expiry or deletion acts differently at each index: keep
+      // the gaps of its range where the key still replays correctly.
+      const bool exact = (op.kind == dkv_op_kind::set_e || op.kind == dkv_op_kind::set_e_if_unset) &&
+                         (op.expire_in != 0 || op.delete_in != 0);
+      if (exact) {
+        placements others;
+        for (const auto& p : placed[key])
+          if (p.second != id) others.push_back(p);
+        key_timeline without;
+        without.build(h, c, key, others, gaps);
+        for (std::size_t other = range[w].first; other < range[w].second; ++other)
+          if (other == g || without.accepts(c, op, gaps.index[other])) exact_gaps[w].push_back(other);
+      }
     }
 
   std::map<std::pair<std::size_t, std::size_t>, bool> harmless_cache;
   auto can_take = [&](std::size_t w, std::size_t g) {
     if (h.operations[writes[w]].call_ns > gaps.deadline[g]) return false;
-    if (needed[w]) return g >= range[w].first && g < range[w].second;
+    if (needed[w]) {
+      if (const auto it = exact_gaps.find(w); it != exact_gaps.end())
+        return std::binary_search(it->second.begin(), it->second.end(), g);
+      return g >= range[w].first && g < range[w].second;
+    }
     const auto [it, fresh] = harmless_cache.try_emplace({w, g}, false);
     if (fresh) it->second = timelines[c.ops[writes[w]].key].accepts(c, c.ops[writes[w]], gaps.index[g]);
     return it->second;

@@ -74,8 +74,8 @@ class searcher {
 
   // Walks the key's operations; when one does not hold, tries each single
   // unused info write at a free gap since the last placed index that makes it
-  // hold (earliest invoked first — it fits the most gaps — at the latest gap
-  // it may take; the exact gap matters only for writes with expiry or
+  // hold (earliest invoked first — it fits the most gaps — at the earliest
+  // gap it may take; the exact gap matters only for writes with expiry or
   // deletion, which try every gap; the final assignment may move the others
   // within their range).
   bool directed(std::size_t pos, std::uint64_t after, dkv_entry entry, std::vector<std::uint64_t>& used) {
@@ -102,9 +102,14 @@ class searcher {
         const dkv_op& op = infos_[u].op;
         const bool exact = (op.kind == dkv_op_kind::set_e || op.kind == dkv_op_kind::set_e_if_unset) &&
                            (op.expire_in != 0 || op.delete_in != 0);
-        for (std::size_t g = last; g-- > first;) {
+        // The earliest gap it may take: an info write took an index soon after
+        // its call, and choosing gaps close to the calls keeps keys apart.
+        const auto from = static_cast<std::size_t>(
+            std::lower_bound(gaps_.deadline.begin() + static_cast<std::ptrdiff_t>(first),
+                             gaps_.deadline.begin() + static_cast<std::ptrdiff_t>(last), infos_[u].call_ns) -
+            gaps_.deadline.begin());
+        for (std::size_t g = from; g < last; ++g) {
           if (gaps_.taken[g]) continue;
-          if (infos_[u].call_ns > gaps_.deadline[g]) break;  // deadlines only shrink going back
           dkv_entry fixed = entry;
           apply_write(fixed, op, gaps_.index[g]);
           dkv_entry check = fixed;
