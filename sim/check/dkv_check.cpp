@@ -186,7 +186,8 @@ bool fill_gaps_greedily(const history& h, const converted& c, const gap_table& g
 }
 
 bool assign_gaps(const history& h, const converted& c, const gap_table& gaps, std::vector<placements>& placed,
-                 const std::vector<std::size_t>& info_writes) {
+                 const std::vector<std::size_t>& info_writes,
+                 const std::vector<std::map<std::size_t, std::uint64_t>>& may_act_after) {
   bool shared = false;  // two keys' searches chose one gap: only the matching below can fix that
   {
     std::vector<bool> seen(gaps.index.size(), false);
@@ -226,6 +227,8 @@ bool assign_gaps(const history& h, const converted& c, const gap_table& gaps, st
         if (step.index < gaps.index[g]) lower = std::max(lower, step.index);
         else upper = std::min(upper, step.read ? step.index + 1 : step.index);
       }
+      if (const auto earlier = may_act_after[key].find(id); earlier != may_act_after[key].end())
+        lower = std::min(lower, earlier->second);
       range[w] = {static_cast<std::size_t>(std::upper_bound(gaps.index.begin(), gaps.index.end(), lower) - gaps.index.begin()),
                   static_cast<std::size_t>(std::lower_bound(gaps.index.begin(), gaps.index.end(), upper) - gaps.index.begin())};
       // A write with expiry or deletion acts differently at each index: keep
@@ -426,9 +429,11 @@ check_report check_dkv_history(const history& h, const check_options& options) {
 
   report.partitions = key_count;
   std::vector<placements> used(key_count);
+  std::vector<std::map<std::size_t, std::uint64_t>> may_act_after(key_count);
   auto check_key = [&](std::size_t key, const check_budget& b) {
     key_search_result r = search_key(key_steps[key], key_infos[key], gaps, b);
     used[key] = std::move(r.placed);
+    may_act_after[key] = std::move(r.may_act_after);
     return r.result;
   };
   std::vector<partition_result> results = check_parts(key_count, options.threads, check_key, options.budget);
@@ -445,7 +450,7 @@ check_report check_dkv_history(const history& h, const check_options& options) {
   // before it (a key that cannot do without one moves to the front, a few
   // times, with small budgets), and assign again.
   auto assigned = [&] {
-    if (std::vector<placements> attempt = used; assign_gaps(h, c, gaps, attempt, info_writes)) {
+    if (std::vector<placements> attempt = used; assign_gaps(h, c, gaps, attempt, info_writes, may_act_after)) {
       used = std::move(attempt);
       return true;
     }

@@ -39,6 +39,7 @@ class searcher {
     if (!found && !stopped_) {
       failed_.clear();
       path_.clear();
+      may_act_after_.clear();
       std::fill(used.begin(), used.end(), 0);
       found = search(0, 0, {}, used);
     }
@@ -49,6 +50,7 @@ class searcher {
     } else if (found) {
       out.result.result = verdict::linearizable;
       out.placed = path_;
+      out.may_act_after = may_act_after_;
       for (const key_step& s : steps_) out.result.longest_prefix.push_back(s.id);
     } else {
       out.result.result = verdict::not_linearizable;
@@ -83,6 +85,8 @@ class searcher {
       if (!tick()) return false;
       if (pos == steps_.size()) return true;
       const key_step& next = steps_[pos];
+      if (trail_.size() <= pos) trail_.resize(pos + 1);
+      trail_[pos] = entry;
       dkv_entry trial = entry;
       if (holds(next, trial)) {
         entry = std::move(trial);
@@ -116,7 +120,9 @@ class searcher {
           if (holds(next, check)) {
             used[u / 64] |= std::uint64_t{1} << (u % 64);
             path_.emplace_back(g, infos_[u].id);
+            if (!exact) may_act_after_[infos_[u].id] = earliest_slot(pos, op, fixed);
             if (directed(pos, gaps_.index[g], std::move(fixed), used)) return true;
+            may_act_after_.erase(infos_[u].id);
             path_.pop_back();
             used[u / 64] &= ~(std::uint64_t{1} << (u % 64));
             if (stopped_) return false;
@@ -127,6 +133,24 @@ class searcher {
       if (!stopped_) failed_.insert(std::move(c));
       return false;
     }
+  }
+
+  // How far back before operation `pos` the write `op` could act instead and
+  // leave the key exactly as `fixed`: the index after which it may act.
+  std::uint64_t earliest_slot(std::size_t pos, const dkv_op& op, const dkv_entry& fixed) const {
+    const auto slot_start = [&](std::size_t p) { return p == 0 ? std::uint64_t{0} : steps_[p - 1].index; };
+    std::uint64_t lower = slot_start(pos);
+    for (std::size_t p = pos; p-- > 0;) {
+      // Not before this key's previous placed write (path_.back() is `op` itself).
+      if (path_.size() > 1 && steps_[p].index <= gaps_.index[path_[path_.size() - 2].first]) break;
+      dkv_entry e = trail_[p];
+      apply_write(e, op, slot_start(p) + 1);
+      bool ok = true;
+      for (std::size_t q = p; q < pos && ok; ++q) ok = holds(steps_[q], e);
+      if (!ok || !(e == fixed)) break;
+      lower = slot_start(p);
+    }
+    return lower;
   }
 
   // From operation `pos`, deciding gaps from `cursor` on, with `entry` the key's state.
@@ -188,6 +212,8 @@ class searcher {
   const check_budget& budget_;
   std::unordered_set<configuration, configuration_hash> failed_;
   placements path_;
+  std::map<std::size_t, std::uint64_t> may_act_after_;
+  std::vector<dkv_entry> trail_;  // the key's state before each operation on the current path
   std::size_t deepest_ = 0;
   std::uint64_t counted_ = 0;
   bool stopped_ = false;

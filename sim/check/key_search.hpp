@@ -9,6 +9,7 @@
 // gaps before filling them, with failed configurations remembered.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -45,6 +46,9 @@ struct key_info_write {
 struct key_search_result {
   partition_result result;
   placements placed;  // when linearizable
+  // For a placed write without expiry or deletion: the index after which it
+  // could equally have acted (its key's operations in between still hold).
+  std::map<std::size_t, std::uint64_t> may_act_after;
 };
 
 // `steps` in index order; `infos` by call time.
