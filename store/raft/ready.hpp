@@ -1,0 +1,45 @@
+#pragma once
+// What a replica hands its shell: work to do, in this order.
+//
+// 1. Persist `snapshot`, then `state`, then `entries` (which replace any
+//    stored entries from entries.front().index on), durably; then call
+//    replica::persisted(sequence). Readies are persisted in order.
+// 2. Send `messages` — at once: the replica holds back any message that
+//    depends on state not yet durable and releases it after persisted().
+// 3. Install `snapshot` into the state machine (it is committed), then
+//    apply `committed` in order. These never run ahead of the local disk.
+// 4. Serve each read in `reads` once the state machine has applied its
+//    index; answer each of `failed_reads` "not served, try the leader".
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "store/raft/message.hpp"
+#include "store/raft/types.hpp"
+
+namespace dkv::raft {
+
+struct read_state {
+  std::uint64_t id = 0;  // the caller's request id
+  index_t index = 0;     // serve once applied >= index
+};
+
+struct ready {
+  std::uint64_t sequence = 0;  // 0: nothing to persist
+  std::optional<raft::snapshot> snapshot;
+  std::optional<hard_state> state;
+  std::vector<entry> entries;
+
+  std::vector<message> messages;
+  std::vector<entry> committed;
+  std::vector<read_state> reads;
+  std::vector<std::uint64_t> failed_reads;
+
+  bool must_persist() const noexcept { return sequence != 0; }
+  bool empty() const noexcept {
+    return sequence == 0 && messages.empty() && committed.empty() && reads.empty() && failed_reads.empty();
+  }
+};
+
+}  // namespace dkv::raft

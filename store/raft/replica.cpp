@@ -1,0 +1,493 @@
+// The replica's roles, elections, requests and the ready/persisted cycle.
+// Log replication, snapshots and commits live in replication.cpp.
+
+#include "store/raft/replica.hpp"
+
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
+namespace dkv::raft {
+
+std::string_view role_name(role r) noexcept {
+  switch (r) {
+    case role::follower: return "follower";
+    case role::pre_candidate: return "pre-candidate";
+    case role::candidate: return "candidate";
+    case role::leader: return "leader";
+  }
+  return "?";
+}
+
+std::string_view refusal_name(refusal r) noexcept {
+  switch (r) {
+    case refusal::none: return "none";
+    case refusal::not_leader: return "not leader";
+    case refusal::transferring: return "leadership transfer in progress";
+    case refusal::too_large: return "payload too large";
+    case refusal::not_ready: return "leader has not committed in its term yet";
+    case refusal::change_in_progress: return "a membership change is in progress";
+    case refusal::invalid_change: return "invalid membership change";
+  }
+  return "?";
+}
+
+std::string_view type_name(message_type type) noexcept {
+  switch (type) {
+    case message_type::pre_vote: return "pre_vote";
+    case message_type::pre_vote_reply: return "pre_vote_reply";
+    case message_type::vote: return "vote";
+    case message_type::vote_reply: return "vote_reply";
+    case message_type::append: return "append";
+    case message_type::append_reply: return "append_reply";
+    case message_type::heartbeat: return "heartbeat";
+    case message_type::heartbeat_reply: return "heartbeat_reply";
+    case message_type::snapshot_chunk: return "snapshot_chunk";
+    case message_type::snapshot_reply: return "snapshot_reply";
+    case message_type::timeout_now: return "timeout_now";
+  }
+  return "?";
+}
+
+replica::replica(options opts, durable_state recovered, std::uint64_t seed)
+    : opts_(std::move(opts)), rng_(seed) {
+  opts_.election_ticks = std::max<std::uint32_t>(opts_.election_ticks, 2);
+  opts_.heartbeat_ticks = std::clamp<std::uint32_t>(opts_.heartbeat_ticks, 1, opts_.election_ticks - 1);
+  if (recovered.latest_snapshot) {
+    const snapshot& s = *recovered.latest_snapshot;
+    log_.restore(s.meta.index, s.meta.term);
+    base_config_ = s.meta.config;
+    latest_snapshot_ = s;
+  } else {
+    base_config_.voters = opts_.initial_voters;
+    std::sort(base_config_.voters.begin(), base_config_.voters.end());
+    base_config_.voters.erase(std::unique(base_config_.voters.begin(), base_config_.voters.end()),
+                              base_config_.voters.end());
+  }
+  for (entry& e : recovered.entries)
+    if (e.index == log_.last_index() + 1) log_.append(std::move(e));
+  term_ = recovered.state.term;
+  vote_ = recovered.state.vote;
+  commit_ = std::clamp(recovered.state.commit, log_.snapshot_index(), log_.last_index());
+  applied_ = log_.snapshot_index();
+  durable_last_ = log_.last_index();
+  persist_from_ = durable_last_ + 1;
+  handed_state_ = recovered.state;
+
+  const bool brand_new = term_ == 0 && !latest_snapshot_ && log_.last_index() == 0;
+  if (brand_new && !base_config_.voters.empty()) {
+    // The founders all start from the same first entry: the founding
+    // membership, committed at term 1 (no election ever happens at term 1).
+    term_ = 1;
+    log_.append({1, 1, entry_kind::config, payload::copy_of(encode_membership(base_config_))});
+    commit_ = 1;
+  }
+  refresh_config();
+  reset_election_timer();
+}
+
+// ---- roles ----------------------------------------------------------------
+
+void replica::reset_election_timer() {
+  election_elapsed_ = 0;
+  election_timeout_ = opts_.election_ticks + static_cast<std::uint32_t>(rng_.below(opts_.election_ticks));
+}
+
+bool replica::may_campaign() const {
+  // A voter of the latest configuration may campaign; so may a server whose
+  // removal is not committed yet. Otherwise a leader that appended its own
+  // removal and then lost leadership could leave a cluster stuck: its log is
+  // the most up to date, so nobody else can win, and it would never stand.
+  if (promotable()) return true;
+  return config_index_ > commit_ && config_at(commit_).is_voter(opts_.id);
+}
+
+bool replica::in_leader_lease() const noexcept {
+  return opts_.check_quorum && leader_ != no_node && election_elapsed_ < opts_.election_ticks;
+}
+
+void replica::become_follower(term_t term, node_id leader) {
+  const bool was_leader = role_ == role::leader;
+  if (term != term_) {
+    term_ = term;
+    vote_ = no_node;
+  }
+  role_ = role::follower;
+  leader_ = leader;
+  votes_.clear();
+  reset_election_timer();
+  if (was_leader) {
+    peers_.clear();
+    fail_reads();
+    transfer_target_ = no_node;
+    to_promote_.clear();
+  }
+}
+
+void replica::become_pre_candidate() {
+  role_ = role::pre_candidate;
+  leader_ = no_node;
+  votes_.assign(1, {opts_.id, true});  // a pre-vote promises nothing: no need to persist
+  reset_election_timer();
+  for (node_id voter : config_.voters) {
+    if (voter == opts_.id) continue;
+    message m = make(message_type::pre_vote, voter);
+    m.term = term_ + 1;
+    m.log_index = log_.last_index();
+    m.log_term = log_.last_term();
+    send(std::move(m));
+  }
+  tally_votes();
+}
+
+void replica::become_candidate(bool transfer) {
+  role_ = role::candidate;
+  ++term_;
+  vote_ = opts_.id;
+  leader_ = no_node;
+  votes_.clear();
+  reset_election_timer();
+  // Our own vote counts once it is on disk, like anyone else's.
+  message self_vote = make(message_type::vote_reply, opts_.id);
+  send_when_durable(std::move(self_vote));
+  for (node_id voter : config_.voters) {
+    if (voter == opts_.id) continue;
+    message m = make(message_type::vote, voter);
+    m.log_index = log_.last_index();
+    m.log_term = log_.last_term();
+    m.transfer = transfer;
+    send(std::move(m));
+  }
+}
+
+void replica::become_leader() {
+  role_ = role::leader;
+  leader_ = opts_.id;
+  votes_.clear();
+  committed_in_term_ = false;
+  transfer_target_ = no_node;
+  election_elapsed_ = 0;
+  heartbeat_elapsed_ = 0;
+  peers_.clear();
+  sync_peers();
+  append_entry(entry_kind::noop, {});
+}
+
+void replica::campaign() {
+  if (role_ == role::leader || !may_campaign()) return;
+  if (opts_.pre_vote)
+    become_pre_candidate();
+  else
+    become_candidate(false);
+}
+
+// ---- elections ------------------------------------------------------------
+
+void replica::handle_vote_request(const message& m) {
+  const bool pre = m.type == message_type::pre_vote;
+  const bool can_vote =
+      vote_ == m.from || (vote_ == no_node && leader_ == no_node) || (pre && m.term > term_);
+  const bool up_to_date = m.log_term > log_.last_term() ||
+                          (m.log_term == log_.last_term() && m.log_index >= log_.last_index());
+  message reply = make(pre ? message_type::pre_vote_reply : message_type::vote_reply, m.from);
+  if (!can_vote || !up_to_date) {
+    reply.reject = true;
+    send(std::move(reply));
+  } else if (pre) {
+    reply.term = m.term;
+    send(std::move(reply));
+  } else {
+    vote_ = m.from;
+    election_elapsed_ = 0;
+    send_when_durable(std::move(reply));
+  }
+}
+
+void replica::handle_vote_reply(const message& m) {
+  const bool counts = role_ == role::candidate ? m.type == message_type::vote_reply && m.term == term_
+                                               : role_ == role::pre_candidate &&
+                                                     m.type == message_type::pre_vote_reply &&
+                                                     m.term == (m.reject ? term_ : term_ + 1);
+  if (!counts || !config_.is_voter(m.from)) return;
+  if (std::none_of(votes_.begin(), votes_.end(), [&](const auto& v) { return v.first == m.from; }))
+    votes_.emplace_back(m.from, !m.reject);
+  tally_votes();
+}
+
+void replica::tally_votes() {
+  const auto granted = static_cast<std::size_t>(std::count_if(votes_.begin(), votes_.end(), [](const auto& v) { return v.second; }));
+  const std::size_t rejected = votes_.size() - granted;
+  const std::size_t quorum = config_.quorum();
+  if (granted >= quorum) {
+    if (role_ == role::pre_candidate)
+      become_candidate(false);
+    else
+      become_leader();
+  } else if (rejected > config_.voters.size() - quorum) {
+    become_follower(term_, no_node);
+  }
+}
+
+// ---- inputs ---------------------------------------------------------------
+
+void replica::tick() {
+  if (role_ != role::leader) {
+    if (++election_elapsed_ >= election_timeout_ && may_campaign()) campaign();
+    return;
+  }
+  if (++heartbeat_elapsed_ >= opts_.heartbeat_ticks) {
+    heartbeat_elapsed_ = 0;
+    broadcast_heartbeat(read_round_);
+    read_round_sent_ = read_round_;
+  }
+  if (transfer_target_ != no_node && ++transfer_elapsed_ >= opts_.election_ticks) transfer_target_ = no_node;
+  if (++election_elapsed_ >= opts_.election_ticks) {
+    election_elapsed_ = 0;
+    if (opts_.check_quorum) {
+      std::size_t active = promotable() ? 1 : 0;
+      for (progress& p : peers_) {
+        if (p.recent_active && config_.is_voter(p.id)) ++active;
+        p.recent_active = false;
+      }
+      if (active < config_.quorum()) become_follower(term_, no_node);
+    }
+  }
+}
+
+void replica::step(const message& m) {
+  if (m.to != opts_.id) return;
+  const bool from_leader = m.type == message_type::append || m.type == message_type::heartbeat ||
+                           m.type == message_type::snapshot_chunk;
+  const bool vote_request = m.type == message_type::vote || m.type == message_type::pre_vote;
+  if (m.term > term_) {
+    // A leader we heard recently is alive: a candidate is disruptive, unless
+    // the leader itself asked for the election (leadership transfer).
+    if (vote_request && !m.transfer && in_leader_lease()) return;
+    const bool term_unchanged =
+        m.type == message_type::pre_vote || (m.type == message_type::pre_vote_reply && !m.reject);
+    if (!term_unchanged) become_follower(m.term, from_leader ? m.from : no_node);
+  } else if (m.term < term_) {
+    // A stale leader learns our term from the reply and steps down; a stale
+    // pre-candidate learns it from the rejection.
+    if (from_leader && (opts_.check_quorum || opts_.pre_vote)) {
+      send(make(message_type::append_reply, m.from));
+    } else if (m.type == message_type::pre_vote) {
+      message reply = make(message_type::pre_vote_reply, m.from);
+      reply.reject = true;
+      send(std::move(reply));
+    }
+    return;
+  }
+
+  if (from_leader) {
+    if (role_ == role::leader) return;  // one leader per term: cannot happen
+    if (role_ != role::follower) become_follower(term_, m.from);
+    leader_ = m.from;
+    election_elapsed_ = 0;
+  }
+  switch (m.type) {
+    case message_type::pre_vote:
+    case message_type::vote: handle_vote_request(m); break;
+    case message_type::pre_vote_reply:
+    case message_type::vote_reply: handle_vote_reply(m); break;
+    case message_type::append: handle_append(m); break;
+    case message_type::heartbeat: handle_heartbeat(m); break;
+    case message_type::snapshot_chunk: handle_snapshot_chunk(m); break;
+    case message_type::append_reply:
+      if (role_ == role::leader) handle_append_reply(m);
+      break;
+    case message_type::heartbeat_reply:
+      if (role_ == role::leader) handle_heartbeat_reply(m);
+      break;
+    case message_type::snapshot_reply:
+      if (role_ == role::leader) handle_snapshot_reply(m);
+      break;
+    case message_type::timeout_now:
+      if (may_campaign() && role_ != role::leader) become_candidate(true);
+      break;
+  }
+}
+
+proposal replica::propose(payload data) { return propose_batch(std::span<const payload>(&data, 1)); }
+
+proposal replica::propose_batch(std::span<const payload> batch) {
+  if (role_ != role::leader) return refuse(refusal::not_leader);
+  if (transfer_target_ != no_node) return refuse(refusal::transferring);
+  for (const payload& data : batch)
+    if (data.size() > opts_.max_payload_bytes) return refuse(refusal::too_large);
+  for (const payload& data : batch) append_entry(entry_kind::command, data);
+  return {refusal::none, opts_.id, log_.last_index(), term_};
+}
+
+proposal replica::change_membership(change_kind kind, node_id id) {
+  if (role_ != role::leader) return refuse(refusal::not_leader);
+  if (transfer_target_ != no_node) return refuse(refusal::transferring);
+  if (!committed_in_term_) return refuse(refusal::not_ready);
+  if (config_index_ > commit_) return refuse(refusal::change_in_progress);
+  const auto next = apply_change(config_, kind, id);
+  if (!next) return refuse(refusal::invalid_change);
+  if (kind == change_kind::add_server) to_promote_.push_back(id);
+  const index_t index = append_entry(entry_kind::config, payload::copy_of(encode_membership(*next)));
+  return {refusal::none, opts_.id, index, term_};
+}
+
+proposal replica::transfer_leadership(node_id target) {
+  if (role_ != role::leader) return refuse(refusal::not_leader);
+  if (target == opts_.id) return {refusal::none, opts_.id, 0, term_};
+  if (!config_.is_voter(target)) return refuse(refusal::invalid_change);
+  if (transfer_target_ != target) {
+    transfer_target_ = target;
+    transfer_elapsed_ = 0;
+    timeout_now_sent_ = false;
+    if (find_peer(target)->match == log_.last_index()) {
+      send(make(message_type::timeout_now, target));
+      timeout_now_sent_ = true;
+    }
+  }
+  return {refusal::none, opts_.id, 0, term_};
+}
+
+// ---- reads ----------------------------------------------------------------
+
+proposal replica::read(std::uint64_t request_id) {
+  if (role_ != role::leader) return refuse(refusal::not_leader);
+  if (transfer_target_ != no_node) return refuse(refusal::transferring);
+  if (!committed_in_term_)
+    reads_before_commit_.push_back(request_id);  // the commit index may still be behind
+  else
+    open_read(request_id);
+  return {refusal::none, opts_.id, 0, term_};
+}
+
+void replica::open_read(std::uint64_t request_id) {
+  // Reads join the round not yet broadcast; one heartbeat confirms them all.
+  if (read_round_ == read_round_sent_) ++read_round_;
+  reads_.push_back({request_id, commit_, read_round_});
+  release_confirmed_reads();
+}
+
+void replica::start_waiting_reads() {
+  for (std::uint64_t id : reads_before_commit_) open_read(id);
+  reads_before_commit_.clear();
+}
+
+void replica::release_confirmed_reads() {
+  std::size_t released = 0;
+  for (const pending_read& r : reads_) {
+    std::size_t confirmed = promotable() ? 1 : 0;
+    for (const progress& p : peers_)
+      if (p.read_round >= r.round && config_.is_voter(p.id)) ++confirmed;
+    if (confirmed < config_.quorum()) break;
+    reads_ready_.push_back({r.id, r.index});
+    ++released;
+  }
+  reads_.erase(reads_.begin(), reads_.begin() + static_cast<std::ptrdiff_t>(released));
+}
+
+void replica::fail_reads() {
+  reads_failed_.insert(reads_failed_.end(), reads_before_commit_.begin(), reads_before_commit_.end());
+  for (const pending_read& r : reads_) reads_failed_.push_back(r.id);
+  reads_before_commit_.clear();
+  reads_.clear();
+}
+
+// ---- outputs --------------------------------------------------------------
+
+message replica::make(message_type type, node_id to) const {
+  message m;
+  m.type = type;
+  m.from = opts_.id;
+  m.to = to;
+  m.term = term_;
+  return m;
+}
+
+void replica::send(message m) { outbox_.push_back(std::move(m)); }
+
+bool replica::durable_work_pending() const noexcept {
+  return handed_state_.term != term_ || handed_state_.vote != vote_ || persist_from_ <= log_.last_index() ||
+         snapshot_to_persist_.has_value();
+}
+
+void replica::send_when_durable(message m) {
+  // Wait for everything known so far to be on disk: simple, and never early.
+  const std::uint64_t needs = durable_work_pending() ? next_sequence_ : next_sequence_ - 1;
+  if (needs <= persisted_sequence_)
+    deliver(std::move(m));
+  else
+    held_.push_back({needs, std::move(m)});
+}
+
+void replica::deliver(message m) {
+  if (m.to == opts_.id)
+    step(m);
+  else
+    send(std::move(m));
+}
+
+ready replica::take_ready() {
+  if (role_ == role::leader) {
+    if (read_round_ > read_round_sent_) {
+      broadcast_heartbeat(read_round_);
+      read_round_sent_ = read_round_;
+    }
+    for (progress& p : peers_) send_appends(p);
+  }
+  ready r;
+  if (durable_work_pending() || handed_state_.commit != commit_) {
+    r.sequence = next_sequence_++;
+    r.snapshot = std::move(snapshot_to_persist_);
+    snapshot_to_persist_.reset();
+    const hard_state now{term_, vote_, commit_};
+    if (now != handed_state_) r.state = handed_state_ = now;
+    if (persist_from_ <= log_.last_index())
+      r.entries = log_.slice(std::max(persist_from_, log_.first_index()), log_.last_index() + 1);
+    persist_from_ = log_.last_index() + 1;
+    unacknowledged_.push_back({r.sequence, log_.last_index(), log_.last_term()});
+  }
+  const index_t applicable = std::min(commit_, durable_last_);
+  if (applied_ < applicable) {
+    r.committed = log_.slice(applied_ + 1, applicable + 1);
+    applied_ = applicable;
+  }
+  r.messages = std::move(outbox_);
+  r.reads = std::move(reads_ready_);
+  r.failed_reads = std::move(reads_failed_);
+  outbox_.clear();
+  reads_ready_.clear();
+  reads_failed_.clear();
+  return r;
+}
+
+void replica::persisted(std::uint64_t sequence) {
+  if (sequence <= persisted_sequence_ || sequence >= next_sequence_) return;
+  persisted_sequence_ = sequence;
+  std::size_t done = 0;
+  for (const handed_out& h : unacknowledged_) {
+    if (h.sequence > sequence) break;
+    // What the disk holds now agrees with our log up to h.last_index only if
+    // the log was not truncated below it since (log matching: same index and
+    // term means the same prefix).
+    if (log_.matches(h.last_index, h.last_term)) durable_last_ = std::max(durable_last_, h.last_index);
+    ++done;
+  }
+  unacknowledged_.erase(unacknowledged_.begin(), unacknowledged_.begin() + static_cast<std::ptrdiff_t>(done));
+
+  std::vector<held_message> ready_to_go;
+  auto still_held = std::stable_partition(held_.begin(), held_.end(),
+                                          [&](const held_message& h) { return h.needs_sequence > sequence; });
+  std::move(still_held, held_.end(), std::back_inserter(ready_to_go));
+  held_.erase(still_held, held_.end());
+  for (held_message& h : ready_to_go) deliver(std::move(h.m));
+  if (role_ == role::leader) maybe_commit();
+}
+
+const progress* replica::peer(node_id id) const noexcept {
+  for (const progress& p : peers_)
+    if (p.id == id) return &p;
+  return nullptr;
+}
+
+progress* replica::find_peer(node_id id) noexcept { return const_cast<progress*>(std::as_const(*this).peer(id)); }
+
+}  // namespace dkv::raft

@@ -1,0 +1,224 @@
+#pragma once
+// One Raft replica as a pure state machine (DESIGN.md principle 1): no
+// threads, no clock, no I/O. Inputs — tick(), step(message), propose(),
+// read(), change_membership(), transfer_leadership(), persisted(),
+// compact() — change its state; take_ready() hands back what must happen
+// next (ready.hpp). Time is ticks; randomness comes from the seed given.
+//
+// Durability: the replica never lets a message out that promises more than
+// the disk holds (a vote, an append acknowledgement, a snapshot receipt):
+// such messages wait until persisted() covers the state they rely on. A
+// leader sends appends before its own write completes (thesis §10.2.1) but
+// counts itself toward a commit only for entries it has persisted, and a
+// candidate counts its own vote only once it is durable.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "store/raft/membership.hpp"
+#include "store/raft/message.hpp"
+#include "store/raft/options.hpp"
+#include "store/raft/progress.hpp"
+#include "store/raft/raft_log.hpp"
+#include "store/raft/ready.hpp"
+#include "store/raft/storage.hpp"
+#include "store/rng.hpp"
+
+namespace dkv::raft {
+
+enum class role : std::uint8_t { follower, pre_candidate, candidate, leader };
+std::string_view role_name(role r) noexcept;
+
+// Why a request was turned down. Every refusal happens before anything is
+// appended: the request certainly never takes effect.
+enum class refusal : std::uint8_t {
+  none,
+  not_leader,          // `leader` says whom to ask (no_node: nobody known)
+  transferring,        // leadership is moving; ask again soon
+  too_large,           // the payload exceeds options::max_payload_bytes
+  not_ready,           // a new leader has not committed an entry of its term yet
+  change_in_progress,  // one membership change at a time
+  invalid_change,      // adding a member, removing a stranger or the last voter
+};
+std::string_view refusal_name(refusal r) noexcept;
+
+struct proposal {
+  refusal refused = refusal::none;
+  node_id leader = no_node;  // the known leader, for redirecting
+  index_t index = 0;         // where the (last) entry went
+  term_t term = 0;           // ... in this term: applied at index with another term = lost
+  bool ok() const noexcept { return refused == refusal::none; }
+};
+
+class replica {
+ public:
+  // `recovered` is what the storage kept (empty for a brand-new node).
+  replica(options opts, durable_state recovered, std::uint64_t seed);
+
+  // Inputs.
+  void tick();
+  void step(const message& m);
+  proposal propose(payload data);
+  proposal propose_batch(std::span<const payload> batch);
+  proposal change_membership(change_kind kind, node_id id);
+  // Asks for a linearizable read; ready.reads or ready.failed_reads answers.
+  proposal read(std::uint64_t request_id);
+  proposal transfer_leadership(node_id target);
+  // Starts an election now (as if the election timeout had fired).
+  void campaign();
+
+  // Outputs.
+  ready take_ready();
+  // Everything in the readies up to `sequence` is durable.
+  void persisted(std::uint64_t sequence);
+  // The shell's state machine snapshot at `index` (<= what it has applied):
+  // the log up to it is dropped, and followers that need it get `data`.
+  // Returns the snapshot to store (nothing when index is not usable).
+  std::optional<snapshot> compact(index_t index, payload data);
+
+  // Observers.
+  node_id id() const noexcept { return opts_.id; }
+  role current_role() const noexcept { return role_; }
+  bool is_leader() const noexcept { return role_ == role::leader; }
+  term_t term() const noexcept { return term_; }
+  node_id vote() const noexcept { return vote_; }
+  node_id leader() const noexcept { return leader_; }
+  index_t commit_index() const noexcept { return commit_; }
+  index_t applied_index() const noexcept { return applied_; }
+  index_t durable_index() const noexcept { return durable_last_; }
+  const raft_log& log() const noexcept { return log_; }
+  const membership& config() const noexcept { return config_; }
+  const progress* peer(node_id id) const noexcept;
+  node_id transfer_target() const noexcept { return transfer_target_; }
+
+ private:
+  // role changes
+  void become_follower(term_t term, node_id leader);
+  void become_pre_candidate();
+  void become_candidate(bool transfer);
+  void become_leader();
+  void reset_election_timer();
+  bool promotable() const noexcept { return config_.is_voter(opts_.id); }
+  bool may_campaign() const;
+  bool in_leader_lease() const noexcept;
+
+  // elections
+  void handle_vote_request(const message& m);
+  void handle_vote_reply(const message& m);
+  void tally_votes();
+
+  // replication: follower side
+  void handle_append(const message& m);
+  void handle_heartbeat(const message& m);
+  void handle_snapshot_chunk(const message& m);
+  void install_snapshot(snapshot_meta meta, std::string&& data);
+  // replication: leader side
+  void handle_append_reply(const message& m);
+  void handle_heartbeat_reply(const message& m);
+  void handle_snapshot_reply(const message& m);
+  void send_appends(progress& p);
+  bool send_append(progress& p, bool allow_empty);
+  void send_snapshot_chunk(progress& p);
+  void broadcast_heartbeat(std::uint64_t context);
+  void maybe_commit();
+
+  // log and membership
+  index_t append_entry(entry_kind kind, payload data);
+  void on_truncated(index_t index);
+  void adopt_config(const entry& e);
+  void refresh_config();
+  void sync_peers();
+  membership config_at(index_t index) const;
+  void maybe_promote_learners();
+
+  // reads
+  void open_read(std::uint64_t request_id);
+  void start_waiting_reads();
+  void release_confirmed_reads();
+  void fail_reads();
+
+  // messages
+  void send(message m);
+  void send_when_durable(message m);
+  void deliver(message m);
+  bool durable_work_pending() const noexcept;
+  message make(message_type type, node_id to) const;
+  progress* find_peer(node_id id) noexcept;
+  proposal refuse(refusal why) const { return {why, leader_, 0, 0}; }
+
+  options opts_;
+  rng rng_;
+
+  role role_ = role::follower;
+  term_t term_ = 0;
+  node_id vote_ = no_node;
+  node_id leader_ = no_node;
+  raft_log log_;
+  index_t commit_ = 0;
+  index_t applied_ = 0;
+
+  membership base_config_;  // the snapshot's (or the founders')
+  membership config_;       // the latest in the log
+  index_t config_index_ = 0;
+
+  std::uint32_t election_elapsed_ = 0;
+  std::uint32_t heartbeat_elapsed_ = 0;
+  std::uint32_t election_timeout_ = 0;
+  std::vector<std::pair<node_id, bool>> votes_;
+
+  // leader
+  std::vector<progress> peers_;
+  std::vector<index_t> match_scratch_;
+  bool committed_in_term_ = false;
+  node_id transfer_target_ = no_node;
+  std::uint32_t transfer_elapsed_ = 0;
+  bool timeout_now_sent_ = false;
+  std::vector<node_id> to_promote_;
+
+  // reads: waiting for the first commit of the term, then for a quorum to
+  // confirm the round they joined
+  struct pending_read {
+    std::uint64_t id;
+    index_t index;
+    std::uint64_t round;
+  };
+  std::vector<std::uint64_t> reads_before_commit_;
+  std::vector<pending_read> reads_;
+  std::uint64_t read_round_ = 0;       // the latest round opened
+  std::uint64_t read_round_sent_ = 0;  // the latest round broadcast
+
+  // snapshots
+  std::optional<snapshot> latest_snapshot_;
+  snapshot_meta incoming_meta_;
+  term_t incoming_term_ = 0;
+  std::string incoming_data_;
+
+  // persistence
+  struct handed_out {
+    std::uint64_t sequence;
+    index_t last_index;
+    term_t last_term;
+  };
+  struct held_message {
+    std::uint64_t needs_sequence;
+    message m;
+  };
+  index_t persist_from_ = 1;         // entries from here on are not yet handed out
+  hard_state handed_state_;          // the latest hard state handed out
+  std::optional<snapshot> snapshot_to_persist_;
+  std::uint64_t next_sequence_ = 1;
+  std::uint64_t persisted_sequence_ = 0;
+  std::vector<handed_out> unacknowledged_;
+  index_t durable_last_ = 0;
+  std::vector<held_message> held_;
+
+  // outputs gathered for the next ready
+  std::vector<message> outbox_;
+  std::vector<read_state> reads_ready_;
+  std::vector<std::uint64_t> reads_failed_;
+};
+
+}  // namespace dkv::raft

@@ -1,0 +1,342 @@
+// Log replication (both sides), snapshots, the commit rule and membership
+// bookkeeping of a replica.
+
+#include <algorithm>
+#include <functional>
+
+#include "store/raft/replica.hpp"
+
+namespace dkv::raft {
+
+namespace {
+
+std::size_t payload_bytes(const std::vector<entry>& entries) {
+  std::size_t bytes = 0;
+  for (const entry& e : entries) bytes += e.data.size();
+  return bytes;
+}
+
+}  // namespace
+
+// ---- follower side --------------------------------------------------------
+
+void replica::handle_append(const message& m) {
+  message reply = make(message_type::append_reply, m.from);
+  if (m.log_index < commit_) {
+    // Everything up to our commit index agrees with any leader's log.
+    reply.log_index = commit_;
+    send_when_durable(std::move(reply));
+    return;
+  }
+  if (!log_.matches(m.log_index, m.log_term)) {
+    reply.reject = true;
+    reply.log_index = m.log_index;
+    if (m.log_index > log_.last_index()) {
+      reply.hint_index = log_.last_index() + 1;
+    } else {
+      reply.hint_term = *log_.term_at(m.log_index);
+      reply.hint_index = log_.first_index_of_term_run(m.log_index);
+    }
+    send(std::move(reply));  // a rejection promises nothing
+    return;
+  }
+  for (const entry& e : m.entries) {
+    if (e.index <= log_.snapshot_index()) continue;
+    if (e.index <= log_.last_index()) {
+      if (log_.matches(e.index, e.term)) continue;
+      log_.truncate_from(e.index);  // a conflict: the leader's log wins
+      on_truncated(e.index);
+    }
+    log_.append(e);
+    if (e.kind == entry_kind::config) adopt_config(e);
+  }
+  const index_t last_new = m.log_index + m.entries.size();
+  commit_ = std::max(commit_, std::min(m.commit, last_new));
+  reply.log_index = last_new;
+  send_when_durable(std::move(reply));
+}
+
+void replica::handle_heartbeat(const message& m) {
+  // The leader sends min(our match, its commit): entries we hold and agree on.
+  commit_ = std::max(commit_, std::min(m.commit, log_.last_index()));
+  message reply = make(message_type::heartbeat_reply, m.from);
+  reply.context = m.context;
+  send(std::move(reply));
+}
+
+void replica::handle_snapshot_chunk(const message& m) {
+  if (m.snap.index <= commit_) {
+    // We already hold all of it: tell the leader where we are.
+    message reply = make(message_type::append_reply, m.from);
+    reply.log_index = commit_;
+    send_when_durable(std::move(reply));
+    return;
+  }
+  const bool same = incoming_term_ == m.term && incoming_meta_.index == m.snap.index &&
+                    incoming_meta_.term == m.snap.term;
+  if (!same && m.offset == 0) {
+    incoming_meta_ = m.snap;
+    incoming_term_ = m.term;
+    incoming_data_.clear();
+  }
+  const bool fits = (same || m.offset == 0) && m.offset == incoming_data_.size();
+  if (fits) incoming_data_.append(m.data.view());
+  if (fits && m.done) {
+    install_snapshot(incoming_meta_, std::move(incoming_data_));
+    incoming_data_.clear();
+    incoming_meta_ = {};
+    incoming_term_ = 0;
+    message reply = make(message_type::append_reply, m.from);
+    reply.log_index = log_.last_index();
+    send_when_durable(std::move(reply));
+    return;
+  }
+  message reply = make(message_type::snapshot_reply, m.from);
+  reply.log_index = m.snap.index;
+  reply.offset = incoming_data_.size();  // where the leader should go on
+  send(std::move(reply));
+}
+
+void replica::install_snapshot(snapshot_meta meta, std::string&& data) {
+  if (!log_.restore(meta.index, meta.term)) durable_last_ = std::min(durable_last_, meta.index);
+  persist_from_ = std::min(persist_from_, meta.index + 1);
+  commit_ = std::max(commit_, meta.index);
+  applied_ = std::max(applied_, meta.index);
+  base_config_ = meta.config;
+  refresh_config();
+  latest_snapshot_ = snapshot{std::move(meta), payload::copy_of(data)};
+  snapshot_to_persist_ = latest_snapshot_;
+}
+
+// ---- leader side ----------------------------------------------------------
+
+void replica::handle_append_reply(const message& m) {
+  progress* p = find_peer(m.from);
+  if (!p) return;
+  p->recent_active = true;
+  if (m.reject) {
+    // Ignore answers to appends we have moved past.
+    if (p->state == progress::mode::snapshot || m.log_index <= p->match ||
+        (p->state == progress::mode::probe && m.log_index != p->next - 1))
+      return;
+    index_t next = m.hint_index;
+    if (m.hint_term != 0) {
+      // If we hold entries of the follower's conflicting term, the logs
+      // agree up to our last one of them; otherwise skip that whole term.
+      const index_t ours = log_.last_index_with_term_at_most(m.hint_term, m.log_index);
+      if (log_.matches(ours, m.hint_term)) next = ours + 1;
+    }
+    p->become_probe();
+    p->next = std::clamp(next, p->match + 1, m.log_index);
+    return;
+  }
+  const bool advanced = p->acknowledge(m.log_index);
+  if (m.log_index >= p->match && p->state == progress::mode::probe) p->become_replicate();
+  if (p->state == progress::mode::snapshot && p->match >= p->snapshot_index) p->become_replicate();
+  if (!advanced) return;
+  maybe_commit();
+  if (p->id == transfer_target_ && p->match == log_.last_index() && !timeout_now_sent_) {
+    send(make(message_type::timeout_now, p->id));
+    timeout_now_sent_ = true;
+  }
+  maybe_promote_learners();
+}
+
+void replica::handle_heartbeat_reply(const message& m) {
+  progress* p = find_peer(m.from);
+  if (!p) return;
+  p->recent_active = true;
+  p->read_round = std::max(p->read_round, m.context);
+  release_confirmed_reads();
+  // The follower is alive: whatever we were waiting for may have been lost.
+  // In replicate mode an append at our optimistic `next` either carries on
+  // or draws a rejection that sends us back to probing.
+  if (p->state == progress::mode::replicate) {
+    p->free_oldest();
+    if (p->match < log_.last_index()) send_append(*p, true);
+  } else {
+    p->paused = false;
+  }
+}
+
+void replica::handle_snapshot_reply(const message& m) {
+  progress* p = find_peer(m.from);
+  if (!p) return;
+  p->recent_active = true;
+  if (p->state != progress::mode::snapshot || m.log_index != p->snapshot_index) return;
+  p->snapshot_offset = m.offset;
+  p->paused = false;
+}
+
+void replica::send_appends(progress& p) {
+  if (p.state == progress::mode::replicate) {
+    bool sent = false;
+    while (send_append(p, false)) sent = true;
+    if (!sent && p.commit_sent < commit_ && p.match >= log_.first_index() - 1 && p.match > 0) {
+      // Commit news only: an empty append after the entries the follower has
+      // acknowledged, which it can accept whatever is still in flight.
+      message m = make(message_type::append, p.id);
+      m.log_index = p.match;
+      m.log_term = *log_.term_at(p.match);
+      m.commit = commit_;
+      p.commit_sent = commit_;
+      send(std::move(m));
+    }
+  } else {
+    send_append(p, true);
+  }
+}
+
+bool replica::send_append(progress& p, bool allow_empty) {
+  if (p.state == progress::mode::snapshot) {
+    send_snapshot_chunk(p);
+    return false;
+  }
+  if (p.paused) return false;
+  if (p.state == progress::mode::replicate && p.window_full(opts_.max_inflight_messages, opts_.max_inflight_bytes))
+    return false;
+  const index_t prev = p.next - 1;
+  const auto prev_term = log_.term_at(prev);
+  if (!prev_term) {
+    // The follower needs entries we have compacted away.
+    if (!latest_snapshot_) return false;
+    p.become_snapshot(latest_snapshot_->meta.index);
+    send_snapshot_chunk(p);
+    return false;
+  }
+  std::vector<entry> entries;
+  if (p.next <= log_.last_index()) entries = log_.slice(p.next, log_.last_index() + 1, opts_.max_append_bytes);
+  if (entries.empty() && !allow_empty) return false;
+  message m = make(message_type::append, p.id);
+  m.log_index = prev;
+  m.log_term = *prev_term;
+  m.commit = commit_;
+  p.commit_sent = commit_;
+  if (p.state == progress::mode::probe)
+    p.paused = true;  // one at a time
+  else if (!entries.empty())
+    p.sent(entries.back().index, payload_bytes(entries));
+  m.entries = std::move(entries);
+  send(std::move(m));
+  return true;
+}
+
+void replica::send_snapshot_chunk(progress& p) {
+  if (p.paused || !latest_snapshot_) return;
+  if (latest_snapshot_->meta.index != p.snapshot_index) {
+    p.snapshot_index = latest_snapshot_->meta.index;
+    p.snapshot_offset = 0;
+  }
+  const std::string_view data = latest_snapshot_->data.view();
+  const std::uint64_t offset = std::min<std::uint64_t>(p.snapshot_offset, data.size());
+  const std::string_view chunk = data.substr(offset, opts_.snapshot_chunk_bytes);
+  message m = make(message_type::snapshot_chunk, p.id);
+  m.snap = latest_snapshot_->meta;
+  m.offset = offset;
+  m.data = payload::copy_of(chunk);
+  m.done = offset + chunk.size() == data.size();
+  p.paused = true;  // stop and wait: the reply says where to go on
+  send(std::move(m));
+}
+
+void replica::broadcast_heartbeat(std::uint64_t context) {
+  for (const progress& p : peers_) {
+    message m = make(message_type::heartbeat, p.id);
+    m.commit = std::min(p.match, commit_);
+    m.context = context;
+    send(std::move(m));
+  }
+}
+
+void replica::maybe_commit() {
+  // The quorum-th highest match among voters; the leader's own counts only
+  // as far as its disk goes.
+  match_scratch_.clear();
+  if (promotable()) match_scratch_.push_back(durable_last_);
+  for (const progress& p : peers_)
+    if (config_.is_voter(p.id)) match_scratch_.push_back(p.match);
+  const std::size_t quorum = config_.quorum();
+  if (match_scratch_.size() < quorum) return;
+  std::nth_element(match_scratch_.begin(), match_scratch_.begin() + static_cast<std::ptrdiff_t>(quorum - 1),
+                   match_scratch_.end(), std::greater<>());
+  const index_t candidate = match_scratch_[quorum - 1];
+  // Figure 8: entries of earlier terms commit only under one of ours.
+  if (candidate <= commit_ || !log_.matches(candidate, term_)) return;
+  commit_ = candidate;
+  committed_in_term_ = true;
+  start_waiting_reads();
+  maybe_promote_learners();
+  if (config_index_ <= commit_ && !promotable()) become_follower(term_, no_node);  // we removed ourselves
+}
+
+// ---- log and membership ---------------------------------------------------
+
+index_t replica::append_entry(entry_kind kind, payload data) {
+  const index_t index = log_.last_index() + 1;
+  log_.append({term_, index, kind, std::move(data)});
+  if (kind == entry_kind::config) adopt_config(log_.at(index));
+  return index;
+}
+
+void replica::adopt_config(const entry& e) {
+  // A configuration takes effect as soon as it is in the log (thesis §4.1).
+  if (auto decoded = decode_membership(e.data.view())) {
+    config_ = std::move(*decoded);
+    config_index_ = e.index;
+    if (role_ == role::leader) sync_peers();
+  }
+}
+
+void replica::on_truncated(index_t index) {
+  persist_from_ = std::min(persist_from_, index);
+  durable_last_ = std::min(durable_last_, index - 1);
+  if (config_index_ >= index) refresh_config();
+}
+
+void replica::refresh_config() {
+  config_ = base_config_;
+  config_index_ = log_.snapshot_index();
+  for (index_t i = log_.first_index(); i <= log_.last_index(); ++i)
+    if (log_.at(i).kind == entry_kind::config) adopt_config(log_.at(i));
+}
+
+membership replica::config_at(index_t index) const {
+  for (index_t i = std::min(index, log_.last_index()); i >= log_.first_index(); --i)
+    if (log_.at(i).kind == entry_kind::config)
+      if (auto decoded = decode_membership(log_.at(i).data.view())) return *decoded;
+  return base_config_;
+}
+
+void replica::sync_peers() {
+  std::erase_if(peers_, [&](const progress& p) { return !config_.contains(p.id); });
+  for (const auto* group : {&config_.voters, &config_.learners})
+    for (node_id id : *group)
+      if (id != opts_.id && !find_peer(id)) {
+        peers_.emplace_back(id, log_.last_index() + 1);
+        peers_.back().recent_active = true;  // a grace period before check-quorum counts it
+      }
+}
+
+void replica::maybe_promote_learners() {
+  if (role_ != role::leader || !committed_in_term_ || config_index_ > commit_ || transfer_target_ != no_node)
+    return;
+  std::erase_if(to_promote_, [&](node_id id) { return !config_.is_learner(id); });
+  for (node_id id : to_promote_) {
+    const progress* p = find_peer(id);
+    if (p && p->match + opts_.catch_up_entries >= log_.last_index()) {
+      append_entry(entry_kind::config, payload::copy_of(encode_membership(promote(config_, id))));
+      return;  // one change at a time
+    }
+  }
+}
+
+std::optional<snapshot> replica::compact(index_t index, payload data) {
+  if (index <= log_.snapshot_index() || index > applied_) return std::nullopt;
+  snapshot taken{{index, *log_.term_at(index), config_at(index)}, std::move(data)};
+  log_.compact(index);
+  base_config_ = taken.meta.config;
+  latest_snapshot_ = taken;
+  return taken;
+}
+
+}  // namespace dkv::raft

@@ -1,0 +1,51 @@
+#pragma once
+// The storage interface a shell implements for its replica: what the core
+// asks to keep (ready.hpp, step 1) and what it gets back after a restart.
+// The actor shell implements it over the WAL and snapshot files; tests and
+// benchmarks use memory_storage. The core itself never calls it — it is pure
+// — the shell does, which keeps I/O (and its failures) in the shell.
+
+#include <optional>
+#include <vector>
+
+#include "store/raft/ready.hpp"
+#include "store/raft/types.hpp"
+
+namespace dkv::raft {
+
+// Everything a replica needs to come back after a crash.
+struct durable_state {
+  hard_state state;
+  std::optional<snapshot> latest_snapshot;
+  std::vector<entry> entries;  // the log after the snapshot, in order
+};
+
+class storage {
+ public:
+  virtual ~storage() = default;
+
+  // Step 1 of a ready: make it durable (the caller then acknowledges it).
+  virtual void persist(const ready& work) = 0;
+  // The shell's own state-machine snapshot at an applied index: the log up
+  // to it may be dropped.
+  virtual void save_snapshot(const snapshot& taken) = 0;
+  // What survived: the input of a restarted replica.
+  virtual durable_state recover() const = 0;
+};
+
+// Keeps everything in memory: for tests, benchmarks and the simulator's
+// "disk that never fails".
+class memory_storage final : public storage {
+ public:
+  void persist(const ready& work) override;
+  void save_snapshot(const snapshot& taken) override;
+  durable_state recover() const override { return state_; }
+
+  const durable_state& state() const noexcept { return state_; }
+
+ private:
+  void install(const snapshot& s);
+  durable_state state_;
+};
+
+}  // namespace dkv::raft

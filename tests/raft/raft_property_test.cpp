@@ -1,0 +1,221 @@
+// Raft's safety properties under random schedules, and liveness once the
+// faults stop. A schedule is a list of actions — deliver, drop, duplicate or
+// hold back a message, tick, persist, crash (between write and ack too),
+// restart, cut links, propose, read, transfer, change membership, compact —
+// and the cluster's checker looks after every one of them. RapidCheck prints
+// the seed and the shrunk schedule of a failure; replay with
+// RC_PARAMS="seed=N" (or the "reproduce" string it prints).
+
+#include <catch2/catch.hpp>
+#include <rapidcheck.h>
+#include <rapidcheck/catch.h>
+
+#include <ostream>
+
+#include "tests/raft/raft_cluster.hpp"
+
+using namespace dkv::raft;
+using dkv::raft::testing::raft_cluster;
+
+namespace {
+
+enum class act : std::uint8_t {
+  deliver, burst, drop, duplicate, tick, tick_all, persist, crash, crash_leader, restart, isolate, cut, heal,
+  propose, read, transfer, change, compact,
+};
+
+const char* act_name(act a) {
+  static const char* names[] = {"deliver", "burst", "drop",  "duplicate", "tick",    "tick_all", "persist",
+                                "crash", "crash_leader",   "restart", "isolate", "cut",     "heal",     "propose",
+                                "read",    "transfer", "change", "compact"};
+  return names[static_cast<int>(a)];
+}
+
+struct action {
+  act what = act::tick;
+  node_id node = 1;
+  node_id other = 1;
+  std::uint32_t pick = 0;
+};
+
+std::ostream& operator<<(std::ostream& os, const action& a) {
+  return os << act_name(a.what) << "(node " << a.node << ", other " << a.other << ", pick " << a.pick << ")";
+}
+
+void showValue(const action& a, std::ostream& os) { os << a; }
+
+// Swarm testing (TigerBeetle's VOPR, Groce et al.): each run draws its own
+// mix of faults, so some runs crash a lot, some partition, some do neither.
+struct fault_mix {
+  std::uint32_t crash, network, loss, churn;
+};
+
+rc::Gen<action> gen_action(std::size_t nodes, const fault_mix& mix) {
+  const auto what = rc::gen::weightedElement<act>({
+      {25, act::deliver}, {15, act::burst}, {mix.loss, act::drop}, {mix.loss, act::duplicate}, {6, act::tick},
+      {20, act::tick_all}, {20, act::persist}, {mix.crash, act::crash}, {mix.crash + 1, act::restart},
+      {mix.crash, act::crash_leader}, {mix.network, act::isolate}, {mix.network, act::cut}, {2, act::heal},
+      {8, act::propose}, {2, act::read}, {mix.churn, act::transfer}, {mix.churn, act::change}, {2, act::compact},
+  });
+  const auto id = rc::gen::inRange<node_id>(1, nodes + 1);
+  return rc::gen::construct<action>(what, id, id, rc::gen::inRange<std::uint32_t>(0, 1000));
+}
+
+struct scenario {
+  std::size_t voters;
+  std::size_t spares;
+  options opts;
+  fault_mix mix;
+  bool slow_disks;  // writes wait for a persist action (crashes land mid-write)
+  std::uint64_t seed;
+};
+
+void run(raft_cluster& c, const action& a, std::uint64_t& counter) {
+  dkv::raft::testing::node& n = c.at(a.node);
+  const auto pool_pick = [&] { return a.pick % c.pool().size(); };
+  switch (a.what) {
+    case act::deliver:
+      if (!c.pool().empty()) c.deliver(pool_pick());
+      break;
+    case act::burst:  // several messages, in a random order
+      for (std::uint32_t i = 0, k = a.pick; i < a.pick % 16 && !c.pool().empty(); ++i, k = k * 31 + 7)
+        c.deliver(k % c.pool().size());
+      break;
+    case act::drop:
+      if (!c.pool().empty()) c.drop(pool_pick());
+      break;
+    case act::duplicate:
+      if (!c.pool().empty()) c.duplicate(pool_pick());
+      break;
+    case act::tick: c.tick(a.node); break;
+    case act::tick_all: c.tick_all(); break;
+    case act::persist:
+      for (std::uint32_t i = 0; i <= a.pick % 8; ++i) c.persist_one(a.node);
+      break;
+    case act::crash: c.crash(a.node, a.pick % (n.unpersisted.size() + 1)); break;
+    case act::crash_leader:
+      if (const auto leader = c.leader()) c.crash(*leader, a.pick % (c.at(*leader).unpersisted.size() + 1));
+      break;
+    case act::restart:
+      if (!n.up()) c.restart(a.node);
+      break;
+    case act::isolate: c.isolate(a.node); break;
+    case act::cut: c.cut(a.node, a.other); break;
+    case act::heal: c.heal(); break;
+    case act::propose: {  // half of the clients know the leader
+      const auto leader = c.leader();
+      dkv::raft::testing::node& to = a.pick % 2 && leader ? c.at(*leader) : n;
+      if (to.up()) to.raft->propose(payload::copy_of("p" + std::to_string(++counter)));
+      break;
+    }
+    case act::read:
+      if (n.up()) n.raft->read(++counter);
+      break;
+    case act::transfer:
+      if (n.up()) n.raft->transfer_leadership(a.other);
+      break;
+    case act::change:
+      if (n.up()) n.raft->change_membership(a.pick % 2 ? change_kind::add_server : change_kind::remove, a.other);
+      break;
+    case act::compact: c.compact(a.node); break;
+  }
+  c.process();
+}
+
+// After the last fault: heal, restart everyone, make every write durable,
+// deliver promptly. Within 10 x the maximum election timeout a leader must
+// exist and a proposal must commit.
+std::string check_liveness(raft_cluster& c, const options& opts) {
+  c.heal();
+  for (node_id id = 1; id <= c.size(); ++id)
+    if (!c.at(id).up()) c.restart(id);
+  for (node_id id = 1; id <= c.size(); ++id)
+    while (c.persist_one(id)) {
+    }
+  c.auto_persist = true;
+  const std::size_t bound = 10 * (2 * opts.election_ticks - 1);
+  std::optional<proposal> pending;
+  node_id proposer = no_node;
+  for (std::size_t t = 0; t <= bound; ++t) {
+    c.deliver_all();
+    if (!c.failure().empty()) return c.failure();
+    const auto leader = c.leader();
+    if (leader && (!pending || proposer != *leader)) {
+      const proposal p = c.raft(*leader).propose(payload::copy_of("liveness"));
+      if (p.ok()) {
+        pending = p;
+        proposer = *leader;
+        c.deliver_all();
+      }
+    }
+    if (pending && c.raft(proposer).commit_index() >= pending->index &&
+        c.raft(proposer).log().matches(pending->index, pending->term))
+      return {};
+    c.tick_all();
+  }
+  return "liveness: no leader committed a proposal within " + std::to_string(bound) +
+         " ticks after the faults stopped:" + c.summary();
+}
+
+void run_schedule(const scenario& s, const std::vector<action>& schedule) {
+  raft_cluster c(s.voters, s.seed, s.opts, s.spares);
+  c.auto_persist = !s.slow_disks;
+  std::uint64_t counter = 0;
+  for (std::size_t step = 0; step < schedule.size(); ++step) {
+    run(c, schedule[step], counter);
+    if (!c.failure().empty()) RC_FAIL("step " + std::to_string(step) + ": " + c.failure());
+  }
+  term_t max_term = 0;
+  for (node_id id = 1; id <= c.size(); ++id) if (c.at(id).up()) max_term = std::max(max_term, c.raft(id).term());
+  RC_CLASSIFY(max_term > 2, "term > 2");
+  RC_CLASSIFY(c.leader().has_value(), "leader at end");
+  RC_CLASSIFY(c.committed_digests().size() > 10, "more than 10 entries applied");
+  RC_CLASSIFY(c.committed_digests().size() > 30, "more than 30 entries applied");
+  RC_CLASSIFY(schedule.size() > 100, "more than 100 steps");
+  const std::string live = check_liveness(c, s.opts);
+  if (!live.empty()) RC_FAIL(live);
+}
+
+rc::Gen<scenario> gen_scenario() {
+  return rc::gen::exec([] {
+    scenario s;
+    s.voters = *rc::gen::element<std::size_t>(1, 3, 5);
+    s.spares = *rc::gen::inRange<std::size_t>(0, 2);
+    s.opts.election_ticks = *rc::gen::inRange<std::uint32_t>(3, 8);
+    s.opts.heartbeat_ticks = 1;
+    s.opts.pre_vote = *rc::gen::arbitrary<bool>();
+    s.opts.check_quorum = *rc::gen::arbitrary<bool>();
+    s.opts.max_append_bytes = *rc::gen::inRange<std::size_t>(1, 40);
+    s.opts.max_inflight_messages = *rc::gen::inRange<std::size_t>(1, 5);
+    s.opts.snapshot_chunk_bytes = *rc::gen::inRange<std::size_t>(1, 20);
+    s.opts.catch_up_entries = *rc::gen::inRange<index_t>(0, 4);
+    s.mix.crash = *rc::gen::element<std::uint32_t>(0, 2, 6);
+    s.mix.network = *rc::gen::element<std::uint32_t>(0, 1, 3);
+    s.mix.loss = *rc::gen::element<std::uint32_t>(0, 3, 10);
+    s.mix.churn = *rc::gen::element<std::uint32_t>(0, 1, 3);
+    s.slow_disks = *rc::gen::arbitrary<bool>();
+    s.seed = *rc::gen::arbitrary<std::uint64_t>();
+    return s;
+  });
+}
+
+void showValue(const scenario& s, std::ostream& os) {
+  os << "voters " << s.voters << ", spares " << s.spares << ", election_ticks " << s.opts.election_ticks
+     << ", pre_vote " << s.opts.pre_vote << ", check_quorum " << s.opts.check_quorum << ", max_append_bytes "
+     << s.opts.max_append_bytes << ", max_inflight " << s.opts.max_inflight_messages << ", chunk "
+     << s.opts.snapshot_chunk_bytes << ", catch_up " << s.opts.catch_up_entries << ", crash/network/loss/churn weights " << s.mix.crash << "/" << s.mix.network << "/"
+     << s.mix.loss << "/" << s.mix.churn << ", slow_disks " << s.slow_disks << ", seed " << s.seed;
+}
+
+}  // namespace
+
+TEST_CASE("raft: safety after every step of a random schedule, liveness after it") {
+  rc::prop("election safety, log matching, leader completeness, state machine safety, leader append-only, "
+           "liveness",
+           [] {
+             const scenario s = *gen_scenario();
+             const auto schedule =
+                 *rc::gen::scale(10.0, rc::gen::container<std::vector<action>>(gen_action(s.voters + s.spares, s.mix)));
+             run_schedule(s, schedule);
+           });
+}

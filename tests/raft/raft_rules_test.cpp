@@ -1,0 +1,537 @@
+// The rules of the Raft paper, one at a time, on a hand-driven network.
+
+#include <catch2/catch.hpp>
+
+#include "tests/raft/raft_cluster.hpp"
+
+using namespace dkv::raft;
+using dkv::raft::testing::raft_cluster;
+
+namespace {
+
+payload bytes(std::string_view s) { return payload::copy_of(s); }
+
+// Commits one command through the leader and returns its index.
+index_t commit_one(raft_cluster& c, node_id leader, std::string_view data = "x") {
+  const proposal p = c.raft(leader).propose(bytes(data));
+  REQUIRE(p.ok());
+  c.deliver_all();
+  return p.index;
+}
+
+// Lets the given nodes' leases run out and elects one of them.
+node_id elect_among(raft_cluster& c, std::initializer_list<node_id> group) {
+  for (int t = 0; t < 1000; ++t) {
+    c.deliver_all();
+    for (node_id id : group)
+      if (c.raft(id).is_leader()) return id;
+    for (node_id id : group) c.tick(id);
+  }
+  FAIL("no leader elected");
+  return no_node;
+}
+
+std::size_t count_type(const raft_cluster& c, message_type type) {
+  return static_cast<std::size_t>(
+      std::count_if(c.pool().begin(), c.pool().end(), [&](const message& m) { return m.type == type; }));
+}
+
+}  // namespace
+
+TEST_CASE("a founding cluster elects one leader, which commits a no-op of its term") {
+  raft_cluster c(3, 1);
+  c.elect(1);
+  REQUIRE(c.raft(1).is_leader());
+  CHECK(c.raft(1).term() == 2);  // term 1 is the founding entry's
+  for (node_id id : {2, 3}) {
+    CHECK(c.raft(id).leader() == 1);
+    CHECK(c.raft(id).term() == 2);
+  }
+  CHECK(c.raft(1).commit_index() == 2);
+  CHECK(c.raft(1).log().at(2).kind == entry_kind::noop);
+  CHECK(c.failure() == "");
+}
+
+TEST_CASE("a follower elects itself after its randomized election timeout") {
+  options opts;
+  opts.election_ticks = 10;
+  raft_cluster c(3, 7, opts);
+  const auto leader = c.elect_someone(100);
+  REQUIRE(leader);
+  CHECK(c.failure() == "");
+  // Nobody campaigned before the minimum timeout: the term moved once.
+  CHECK(c.raft(*leader).term() == 2);
+}
+
+TEST_CASE("election restriction: a candidate with a shorter log of the same term loses") {
+  raft_cluster c(3, 2);
+  c.elect(1);
+  c.isolate(3);
+  commit_one(c, 1);  // nodes 1 and 2 hold it, node 3 does not
+  c.heal();
+  c.crash(1);
+  c.raft(3).campaign();
+  c.deliver_all();
+  CHECK_FALSE(c.raft(3).is_leader());
+  c.raft(2).campaign();
+  c.deliver_all();
+  CHECK(c.raft(2).is_leader());
+  CHECK(c.failure() == "");
+}
+
+TEST_CASE("vote persistence: a vote leaves only once durable, and survives a restart") {
+  options opts;
+  opts.pre_vote = false;
+  raft_cluster c(3, 3, opts);
+  c.auto_persist = false;
+  c.raft(1).campaign();
+  c.process();
+  // Node 2 receives the request and votes, but its reply waits for the disk.
+  for (std::size_t k = 0; k < c.pool().size(); ++k)
+    if (c.pool()[k].to == 2) {
+      c.deliver(k);
+      break;
+    }
+  CHECK(count_type(c, message_type::vote_reply) == 0);
+  CHECK(c.raft(2).vote() == 1);
+  SECTION("crash before the write: the vote is gone and was never announced") {
+    c.crash(2, 0);
+    c.restart(2);
+    CHECK(c.raft(2).vote() == no_node);
+  }
+  SECTION("the write completes: the vote goes out, and a restart keeps it") {
+    REQUIRE(c.persist_one(2));
+    CHECK(count_type(c, message_type::vote_reply) == 1);
+    c.crash(2, 0);
+    c.restart(2);
+    CHECK(c.raft(2).vote() == 1);
+    CHECK(c.raft(2).term() == 2);
+    // Another candidate of the same term is refused.
+    message request;
+    request.type = message_type::vote;
+    request.from = 3;
+    request.to = 2;
+    request.term = 2;
+    request.log_index = 10;
+    request.log_term = 1;
+    c.raft(2).step(request);
+    c.auto_persist = true;
+    c.process(2);
+    const auto replies = std::count_if(c.pool().begin(), c.pool().end(), [](const message& m) {
+      return m.type == message_type::vote_reply && m.to == 3 && !m.reject;
+    });
+    CHECK(replies == 0);
+  }
+}
+
+TEST_CASE("a candidate counts its own vote only once it is durable") {
+  options opts;
+  opts.pre_vote = false;
+  raft_cluster c(1, 4, opts);
+  c.auto_persist = false;
+  c.raft(1).campaign();
+  c.process();
+  CHECK(c.raft(1).current_role() == role::candidate);
+  REQUIRE(c.persist_one(1));
+  CHECK(c.raft(1).is_leader());
+}
+
+TEST_CASE("term rules: a higher term deposes a leader; a lower term is ignored") {
+  raft_cluster c(3, 5);
+  c.elect(1);
+  const term_t term = c.raft(1).term();
+  message stale;
+  stale.type = message_type::append;
+  stale.from = 3;
+  stale.to = 2;
+  stale.term = term - 1;
+  c.raft(2).step(stale);
+  CHECK(c.raft(2).term() == term);
+  CHECK(c.raft(2).leader() == 1);
+
+  message newer;
+  newer.type = message_type::heartbeat;
+  newer.from = 3;
+  newer.to = 1;
+  newer.term = term + 5;
+  c.raft(1).step(newer);
+  CHECK_FALSE(c.raft(1).is_leader());
+  CHECK(c.raft(1).term() == term + 5);
+  CHECK(c.raft(1).leader() == 3);
+}
+
+TEST_CASE("log matching on append: conflicts are truncated, gaps rejected with a hint") {
+  raft_cluster c(3, 6);
+  c.elect(1);
+  // Node 1 appends entries nobody else sees, then loses leadership.
+  c.isolate(1);
+  for (int i = 0; i < 5; ++i) REQUIRE(c.raft(1).propose(bytes("lost")).ok());
+  c.process();
+  c.drop_if([](const message&) { return true; });
+  const node_id next = elect_among(c, {2, 3});
+  const index_t kept = commit_one(c, next, "kept");
+  c.heal();
+  // The new leader's appends make node 1 drop its uncommitted tail.
+  for (int i = 0; i < 30 && c.raft(1).log().last_index() != c.raft(next).log().last_index(); ++i) {
+    c.tick(next);
+    c.deliver_all();
+  }
+  REQUIRE(c.raft(1).log().last_index() == c.raft(next).log().last_index());
+  CHECK(c.raft(1).log().at(kept).data.view() == "kept");
+  CHECK(c.raft(1).commit_index() >= kept);
+  CHECK(c.failure() == "");
+}
+
+TEST_CASE("fast backtracking: a follower far behind is found in a few round trips") {
+  raft_cluster c(3, 8);
+  c.elect(1);
+  c.isolate(3);
+  for (int i = 0; i < 200; ++i) REQUIRE(c.raft(1).propose(bytes("e")).ok());
+  c.deliver_all();
+  c.drop_if([](const message&) { return true; });
+  c.heal();
+  // One heartbeat round reveals node 3, then appends flow.
+  c.tick(1);
+  std::size_t rejections = 0;
+  while (!c.pool().empty()) {
+    if (c.pool().front().type == message_type::append_reply && c.pool().front().reject) ++rejections;
+    c.deliver(0);
+  }
+  CHECK(c.raft(3).log().last_index() == c.raft(1).log().last_index());
+  CHECK(rejections <= 2);
+}
+
+TEST_CASE("Figure 8: an entry of an earlier term commits only through one of the current term") {
+  // Node 1 leads term 4 with [1: founding config, 2: term 2 entry]; it
+  // appends its no-op at 3. A follower acknowledging index 2 is not enough.
+  options opts;
+  opts.id = 1;
+  opts.initial_voters = {1, 2, 3};
+  durable_state kept;
+  kept.state = {3, no_node, 1};
+  membership founders{{1, 2, 3}, {}};
+  kept.entries.push_back({1, 1, entry_kind::config, payload::copy_of(encode_membership(founders))});
+  kept.entries.push_back({2, 2, entry_kind::command, bytes("from term 2")});
+  opts.pre_vote = false;
+  replica leader(opts, kept, 1);
+  leader.campaign();
+  auto r = leader.take_ready();
+  leader.persisted(r.sequence);
+  message yes;
+  yes.type = message_type::vote_reply;
+  yes.from = 2;
+  yes.to = 1;
+  yes.term = 4;
+  leader.step(yes);
+  REQUIRE(leader.is_leader());
+  r = leader.take_ready();
+  leader.persisted(r.sequence);
+  REQUIRE(leader.log().last_index() == 3);
+  REQUIRE(leader.durable_index() == 3);
+
+  message ack;
+  ack.type = message_type::append_reply;
+  ack.from = 2;
+  ack.to = 1;
+  ack.term = 4;
+  ack.log_index = 2;
+  leader.step(ack);
+  CHECK(leader.commit_index() == 1);  // a majority holds index 2, yet it is not committed
+  ack.log_index = 3;
+  leader.step(ack);
+  CHECK(leader.commit_index() == 3);  // the term-4 entry commits both
+}
+
+TEST_CASE("a leader counts itself toward a commit only for entries it has persisted") {
+  raft_cluster c(3, 9);
+  c.elect(1);
+  c.auto_persist = false;
+  const proposal p = c.raft(1).propose(bytes("v"));
+  c.process(1);
+  c.crash(3);
+  // Node 2 persists and acknowledges; node 1's own write is still pending.
+  c.deliver_all();
+  while (c.persist_one(2)) c.deliver_all();
+  // 1 (not durable) + 2 (durable): only node 2 holds it.
+  CHECK(c.raft(1).commit_index() < p.index);
+  REQUIRE(c.persist_one(1));
+  CHECK(c.raft(1).commit_index() >= p.index);
+}
+
+TEST_CASE("a follower acknowledges an append only once it is durable") {
+  raft_cluster c(3, 10);
+  c.elect(1);
+  c.auto_persist = false;
+  c.raft(1).propose(bytes("v"));
+  c.process(1);
+  while (count_type(c, message_type::append) > 0) c.deliver(0);
+  CHECK(count_type(c, message_type::append_reply) == 0);
+  REQUIRE(c.persist_one(2));
+  CHECK(count_type(c, message_type::append_reply) == 1);
+}
+
+TEST_CASE("snapshot install: a follower behind the compacted log receives it in chunks") {
+  options opts;
+  opts.snapshot_chunk_bytes = 3;  // the 16-byte digest snapshot takes 6 chunks
+  raft_cluster c(3, 11, opts);
+  c.elect(1);
+  c.crash(3);
+  for (int i = 0; i < 20; ++i) commit_one(c, 1, "entry");
+  REQUIRE(c.compact(1));
+  REQUIRE(c.raft(1).log().first_index() > 2);
+  c.restart(3);
+  for (int i = 0; i < 20 && c.at(3).machine.applied < c.raft(1).commit_index(); ++i) {
+    c.tick(1);
+    c.deliver_all();
+  }
+  CHECK(c.raft(3).log().snapshot_index() == c.raft(1).log().snapshot_index());
+  CHECK(c.at(3).machine.applied == c.raft(1).commit_index());
+  CHECK(c.at(3).machine.digest == c.at(1).machine.digest);
+  CHECK(c.at(3).disk.state().latest_snapshot.has_value());
+  CHECK(c.failure() == "");
+  // And it survives a restart from its own disk.
+  c.crash(3);
+  c.restart(3);
+  CHECK(c.raft(3).log().snapshot_index() == c.raft(1).log().snapshot_index());
+}
+
+TEST_CASE("snapshot chunks survive loss and duplication") {
+  options opts;
+  opts.snapshot_chunk_bytes = 4;
+  raft_cluster c(3, 12, opts);
+  c.elect(1);
+  c.crash(3);
+  for (int i = 0; i < 5; ++i) commit_one(c, 1);
+  REQUIRE(c.compact(1));
+  c.restart(3);
+  for (int round = 0; round < 60 && c.at(3).machine.applied < c.raft(1).commit_index(); ++round) {
+    c.tick(1);
+    c.process();
+    // Every third chunk is lost, every other one arrives twice.
+    for (std::size_t k = 0, n = 0; k < c.pool().size();) {
+      if (c.pool()[k].type == message_type::snapshot_chunk && ++n % 3 == 0) {
+        c.drop(k);
+      } else {
+        if (c.pool()[k].type == message_type::snapshot_chunk) c.duplicate(k);
+        c.deliver(k);
+      }
+    }
+  }
+  CHECK(c.at(3).machine.digest == c.at(1).machine.digest);
+  CHECK(c.failure() == "");
+}
+
+TEST_CASE("read index: a new leader serves reads only after committing in its term") {
+  raft_cluster c(3, 13);
+  c.raft(1).campaign();
+  c.process(1);
+  // Deliver the election but hold the no-op back.
+  for (int i = 0; i < 100 && !c.raft(1).is_leader() && !c.pool().empty(); ++i) c.deliver(0);
+  REQUIRE(c.raft(1).is_leader());
+  REQUIRE(c.raft(1).read(42).ok());
+  c.process(1);
+  CHECK(c.at(1).reads_served.empty());
+  c.deliver_all();
+  REQUIRE(c.at(1).reads_served.size() == 1);
+  CHECK(c.at(1).reads_served[0].id == 42);
+  CHECK(c.at(1).reads_served[0].index >= 2);  // covers the no-op
+}
+
+TEST_CASE("read index: a deposed leader cannot confirm and fails the read") {
+  raft_cluster c(3, 14);
+  c.elect(1);
+  c.isolate(1);
+  commit_one(c, elect_among(c, {2, 3}), "newer");
+  REQUIRE(c.raft(1).is_leader());  // it does not know yet
+  REQUIRE(c.raft(1).read(7).ok());
+  c.deliver_all();
+  c.tick(1);
+  c.deliver_all();
+  CHECK(c.at(1).reads_served.empty());
+  c.heal();
+  c.tick(1);
+  c.deliver_all();
+  CHECK(c.at(1).reads_served.empty());
+  CHECK_FALSE(c.raft(1).is_leader());
+  REQUIRE(c.at(1).reads_failed.size() == 1);
+  CHECK(c.at(1).reads_failed[0] == 7);
+}
+
+TEST_CASE("read index: a read on a follower is refused with the leader's id") {
+  raft_cluster c(3, 15);
+  c.elect(1);
+  const proposal p = c.raft(2).read(1);
+  CHECK(p.refused == refusal::not_leader);
+  CHECK(p.leader == 1);
+  CHECK(c.raft(2).propose(bytes("x")).refused == refusal::not_leader);
+}
+
+TEST_CASE("check-quorum: a leader cut off from the majority steps down") {
+  raft_cluster c(3, 16);
+  c.elect(1);
+  c.isolate(1);
+  for (int i = 0; i < 25; ++i) {
+    c.tick(1);
+    c.deliver_all();
+  }
+  CHECK_FALSE(c.raft(1).is_leader());
+}
+
+TEST_CASE("pre-vote: a rejoining node does not depose a healthy leader") {
+  raft_cluster c(3, 17);
+  c.elect(1);
+  const term_t term = c.raft(1).term();
+  c.isolate(3);
+  for (int i = 0; i < 100; ++i) {
+    c.tick(3);
+    c.deliver_all();
+  }
+  CHECK(c.raft(3).term() == term);  // pre-votes failed; the term never moved
+  c.heal();
+  for (int i = 0; i < 30; ++i) {
+    c.tick_all();
+    c.deliver_all();
+  }
+  CHECK(c.raft(1).is_leader());
+  CHECK(c.raft(1).term() == term);
+}
+
+TEST_CASE("check-quorum lease: followers ignore a candidate while their leader is alive") {
+  options opts;
+  opts.pre_vote = false;
+  raft_cluster c(3, 18, opts);
+  c.elect(1);
+  const term_t term = c.raft(1).term();
+  c.raft(3).campaign();  // a disruptive node that skipped pre-vote
+  c.deliver_all();
+  CHECK(c.raft(1).is_leader());
+  CHECK(c.raft(2).term() == term);
+}
+
+TEST_CASE("flow control: a replicating follower has at most the window in flight") {
+  options opts;
+  opts.max_append_bytes = 10;
+  opts.max_inflight_messages = 4;
+  raft_cluster c(3, 19, opts);
+  c.elect(1);
+  for (int i = 0; i < 100; ++i) c.raft(1).propose(bytes("0123456789"));
+  c.process(1);
+  std::size_t to_two = 0;
+  for (const message& m : c.pool())
+    if (m.type == message_type::append && m.to == 2) ++to_two;
+  CHECK(to_two == 4);
+  c.deliver_all();
+  CHECK(c.raft(2).log().last_index() == c.raft(1).log().last_index());
+  CHECK(c.raft(1).commit_index() == c.raft(1).log().last_index());
+}
+
+TEST_CASE("membership: a server joins as a learner, catches up, then votes") {
+  raft_cluster c(3, 20, {}, 1);
+  c.elect(1);
+  for (int i = 0; i < 10; ++i) commit_one(c, 1);
+  const proposal p = c.raft(1).change_membership(change_kind::add_server, 4);
+  REQUIRE(p.ok());
+  CHECK(c.raft(1).config().is_learner(4));
+  CHECK(c.raft(1).change_membership(change_kind::add_learner, 5).refused == refusal::change_in_progress);
+  for (int i = 0; i < 10 && !c.raft(1).config().is_voter(4); ++i) {
+    c.tick(1);
+    c.deliver_all();
+  }
+  CHECK(c.raft(1).config().is_voter(4));
+  CHECK(c.raft(4).config().is_voter(4));
+  CHECK(c.raft(4).log().last_index() == c.raft(1).log().last_index());
+  // Four voters: a quorum of three. With two down, nothing commits.
+  c.crash(2);
+  c.crash(3);
+  const proposal stuck = c.raft(1).propose(bytes("needs three"));
+  c.deliver_all();
+  CHECK(c.raft(1).commit_index() < stuck.index);
+  CHECK(c.failure() == "");
+}
+
+TEST_CASE("membership: a leader that removes itself steps down once the change commits") {
+  raft_cluster c(3, 21);
+  c.elect(1);
+  REQUIRE(c.raft(1).change_membership(change_kind::remove, 1).ok());
+  c.deliver_all();
+  CHECK_FALSE(c.raft(1).is_leader());
+  CHECK_FALSE(c.raft(2).config().is_voter(1));
+  // The other two elect a leader between them; node 1 never campaigns again.
+  const auto next = c.elect_someone(200);
+  REQUIRE(next);
+  CHECK(*next != 1);
+  const index_t index = commit_one(c, *next);
+  CHECK(c.raft(*next).commit_index() >= index);
+  CHECK(c.failure() == "");
+}
+
+TEST_CASE("membership: invalid changes are refused before anything is appended") {
+  raft_cluster c(1, 22);
+  c.elect(1);
+  const index_t last = c.raft(1).log().last_index();
+  CHECK(c.raft(1).change_membership(change_kind::remove, 1).refused == refusal::invalid_change);
+  CHECK(c.raft(1).change_membership(change_kind::add_server, 1).refused == refusal::invalid_change);
+  CHECK(c.raft(1).change_membership(change_kind::remove, 9).refused == refusal::invalid_change);
+  CHECK(c.raft(1).log().last_index() == last);
+}
+
+TEST_CASE("leadership transfer: the target takes over; proposals meanwhile are refused") {
+  raft_cluster c(3, 23);
+  c.elect(1);
+  commit_one(c, 1);
+  const term_t term = c.raft(1).term();
+  REQUIRE(c.raft(1).transfer_leadership(2).ok());
+  CHECK(c.raft(1).propose(bytes("x")).refused == refusal::transferring);
+  c.deliver_all();
+  CHECK(c.raft(2).is_leader());
+  CHECK(c.raft(2).term() == term + 1);
+  CHECK_FALSE(c.raft(1).is_leader());
+  CHECK(c.failure() == "");
+}
+
+TEST_CASE("leadership transfer to a lagging follower waits for it to catch up") {
+  raft_cluster c(3, 24);
+  c.elect(1);
+  c.isolate(3);
+  for (int i = 0; i < 5; ++i) commit_one(c, 1);
+  c.drop_if([](const message&) { return true; });
+  c.heal();
+  REQUIRE(c.raft(1).transfer_leadership(3).ok());
+  c.process(1);
+  CHECK(count_type(c, message_type::timeout_now) == 0);
+  for (int i = 0; i < 5 && !c.raft(3).is_leader(); ++i) {
+    c.tick(1);
+    c.deliver_all();
+  }
+  CHECK(c.raft(3).is_leader());
+}
+
+TEST_CASE("proposals are refused before they are appended when there is no leader or too much") {
+  options opts;
+  opts.max_payload_bytes = 8;
+  raft_cluster c(3, 25, opts);
+  CHECK(c.raft(1).propose(bytes("x")).refused == refusal::not_leader);
+  CHECK(c.raft(1).propose(bytes("x")).leader == no_node);
+  c.elect(1);
+  const index_t last = c.raft(1).log().last_index();
+  CHECK(c.raft(1).propose(bytes("123456789")).refused == refusal::too_large);
+  CHECK(c.raft(1).log().last_index() == last);
+}
+
+TEST_CASE("a restarted cluster recovers its log, term and vote from the disks") {
+  raft_cluster c(3, 26);
+  c.elect(1);
+  for (int i = 0; i < 5; ++i) commit_one(c, 1);
+  const term_t term = c.raft(1).term();
+  const index_t last = c.raft(1).log().last_index();
+  for (node_id id : {1, 2, 3}) c.crash(id);
+  for (node_id id : {1, 2, 3}) c.restart(id);
+  for (node_id id : {1, 2, 3}) {
+    CHECK(c.raft(id).term() == term);
+    CHECK(c.raft(id).log().last_index() == last);
+  }
+  const auto leader = c.elect_someone(200);
+  REQUIRE(leader);
+  for (node_id id : {1, 2, 3}) CHECK(c.at(id).machine.applied >= last);
+  CHECK(c.failure() == "");
+}
