@@ -254,8 +254,44 @@ void replica::tick() {
   }
 }
 
+namespace {
+
+bool sorted_unique(const std::vector<node_id>& ids) {
+  return std::is_sorted(ids.begin(), ids.end()) && std::adjacent_find(ids.begin(), ids.end()) == ids.end() &&
+         std::find(ids.begin(), ids.end(), no_node) == ids.end();
+}
+
+// Messages come off a network: a corrupt or hostile one must not break the
+// log's invariants. Checksums are the transport's job; this is the shape.
+bool well_formed(const message& m, node_id self) {
+  if (m.type > message_type::timeout_now || m.from == no_node) return false;
+  if (m.from == self && m.type != message_type::vote_reply) return false;  // only our own vote comes from us
+  if (m.type == message_type::append) {
+    term_t previous = m.log_term;
+    for (std::size_t i = 0; i < m.entries.size(); ++i) {
+      const entry& e = m.entries[i];
+      if (e.index != m.log_index + 1 + i || e.term < previous || e.term > m.term || e.kind > entry_kind::config)
+        return false;
+      previous = e.term;
+    }
+  }
+  if (m.type == message_type::snapshot_chunk) {
+    const membership& c = m.snap.config;
+    if (m.snap.index == 0 || m.snap.term > m.term || !sorted_unique(c.voters) || !sorted_unique(c.learners) ||
+        m.offset > m.offset + m.data.size())
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void replica::step(const message& m) {
   if (m.to != opts_.id) return;
+  if (!well_formed(m, opts_.id)) {
+    ++malformed_messages_;
+    return;
+  }
   const bool from_leader = m.type == message_type::append || m.type == message_type::heartbeat ||
                            m.type == message_type::snapshot_chunk;
   const bool vote_request = m.type == message_type::vote || m.type == message_type::pre_vote;

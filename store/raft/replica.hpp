@@ -93,6 +93,8 @@ class replica {
   const membership& config() const noexcept { return config_; }
   const progress* peer(node_id id) const noexcept;
   node_id transfer_target() const noexcept { return transfer_target_; }
+  // Messages step() ignored because they were malformed.
+  std::uint64_t malformed_messages() const noexcept { return malformed_messages_; }
 
  private:
   // role changes
@@ -214,6 +216,8 @@ class replica {
   std::vector<handed_out> unacknowledged_;
   index_t durable_last_ = 0;
   std::vector<held_message> held_;
+
+  std::uint64_t malformed_messages_ = 0;
 
   // outputs gathered for the next ready
   std::vector<message> outbox_;

@@ -79,7 +79,9 @@ void raft_cluster::crash(node_id id, std::size_t written) {
 }
 
 void raft_cluster::process() {
+  std::size_t rounds = 0;
   for (bool moved = true; moved;) {
+    if (++rounds > 10'000) return fail("livelock: replicas keep handing out readies without input");
     moved = false;
     for (node& n : nodes_) {
       if (!n.up()) continue;
@@ -94,7 +96,8 @@ void raft_cluster::process() {
 
 void raft_cluster::process(node_id id) {
   node& n = at(id);
-  while (n.up()) {
+  for (std::size_t rounds = 0; n.up(); ++rounds) {
+    if (rounds > 10'000) return fail("livelock: node " + std::to_string(id) + " keeps handing out readies");
     ready r = n.raft->take_ready();
     if (r.empty()) break;
     handle(n, std::move(r));

@@ -3,14 +3,21 @@
 // hold back a message, tick, persist, crash (between write and ack too),
 // restart, cut links, propose, read, transfer, change membership, compact —
 // and the cluster's checker looks after every one of them. RapidCheck prints
-// the seed and the shrunk schedule of a failure; replay with
-// RC_PARAMS="seed=N" (or the "reproduce" string it prints).
+// the seed and the shrunk schedule of a failure, and the failing case is also
+// written to raft_schedule_failure.txt (in the working directory). Replay it
+// step by step, with the cluster printed after every step:
+//   DKV_RAFT_REPLAY=raft_schedule_failure.txt raft_tests "raft: replay*"
+// or rerun the whole search with RC_PARAMS="seed=N".
 
 #include <catch2/catch.hpp>
 #include <rapidcheck.h>
 #include <rapidcheck/catch.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
 #include <ostream>
+#include <sstream>
 
 #include "tests/raft/raft_cluster.hpp"
 
@@ -124,8 +131,11 @@ void run(raft_cluster& c, const action& a, std::uint64_t& counter) {
 
 // After the last fault: heal, restart everyone, make every write durable,
 // deliver promptly. Within 10 x the maximum election timeout a leader must
-// exist and a proposal must commit.
-std::string check_liveness(raft_cluster& c, const options& opts) {
+// exist and a proposal must commit. That bound holds with pre-vote (the
+// default): without it, a voter that cannot win (its log is behind) or a
+// server whose removal is not committed keeps deposing candidates at random,
+// and progress is only a matter of probability — such runs get 50 x.
+std::string check_liveness(raft_cluster& c, const options& opts, std::ostream* trace) {
   c.heal();
   for (node_id id = 1; id <= c.size(); ++id)
     if (!c.at(id).up()) c.restart(id);
@@ -133,7 +143,7 @@ std::string check_liveness(raft_cluster& c, const options& opts) {
     while (c.persist_one(id)) {
     }
   c.auto_persist = true;
-  const std::size_t bound = 10 * (2 * opts.election_ticks - 1);
+  const std::size_t bound = (opts.pre_vote ? 10 : 50) * (2 * opts.election_ticks - 1);
   std::optional<proposal> pending;
   node_id proposer = no_node;
   for (std::size_t t = 0; t <= bound; ++t) {
@@ -148,6 +158,7 @@ std::string check_liveness(raft_cluster& c, const options& opts) {
         c.deliver_all();
       }
     }
+    if (trace) *trace << "liveness tick " << t << ':' << c.summary() << '\n';
     if (pending && c.raft(proposer).commit_index() >= pending->index &&
         c.raft(proposer).log().matches(pending->index, pending->term))
       return {};
@@ -157,23 +168,49 @@ std::string check_liveness(raft_cluster& c, const options& opts) {
          " ticks after the faults stopped:" + c.summary();
 }
 
-void run_schedule(const scenario& s, const std::vector<action>& schedule) {
+// The failing case in a form the replay test reads back.
+void write_case(const scenario& s, const std::vector<action>& schedule, std::ostream& out) {
+  out << s.voters << ' ' << s.spares << ' ' << s.opts.election_ticks << ' ' << s.opts.pre_vote << ' '
+      << s.opts.check_quorum << ' ' << s.opts.max_append_bytes << ' ' << s.opts.max_inflight_messages << ' '
+      << s.opts.snapshot_chunk_bytes << ' ' << s.opts.catch_up_entries << ' ' << s.mix.crash << ' '
+      << s.mix.network << ' ' << s.mix.loss << ' ' << s.mix.churn << ' ' << s.slow_disks << ' ' << s.seed << '\n';
+  for (const action& a : schedule)
+    out << static_cast<int>(a.what) << ' ' << a.node << ' ' << a.other << ' ' << a.pick << '\n';
+}
+
+bool read_case(std::istream& in, scenario& s, std::vector<action>& schedule) {
+  in >> s.voters >> s.spares >> s.opts.election_ticks >> s.opts.pre_vote >> s.opts.check_quorum >>
+      s.opts.max_append_bytes >> s.opts.max_inflight_messages >> s.opts.snapshot_chunk_bytes >>
+      s.opts.catch_up_entries >> s.mix.crash >> s.mix.network >> s.mix.loss >> s.mix.churn >> s.slow_disks >> s.seed;
+  if (!in) return false;
+  int what = 0;
+  action a;
+  while (in >> what >> a.node >> a.other >> a.pick) {
+    if (what < 0 || what > static_cast<int>(act::compact)) return false;
+    a.what = static_cast<act>(what);
+    schedule.push_back(a);
+  }
+  return true;
+}
+
+// Runs one case; the first broken guarantee, or nothing. With `trace`, the
+// cluster is printed after every step.
+std::string run_schedule(const scenario& s, const std::vector<action>& schedule, std::ostream* trace = nullptr) {
   raft_cluster c(s.voters, s.seed, s.opts, s.spares);
   c.auto_persist = !s.slow_disks;
   std::uint64_t counter = 0;
   for (std::size_t step = 0; step < schedule.size(); ++step) {
     run(c, schedule[step], counter);
-    if (!c.failure().empty()) RC_FAIL("step " + std::to_string(step) + ": " + c.failure());
+    if (trace) *trace << "step " << step << ": " << schedule[step] << c.summary() << '\n';
+    if (!c.failure().empty()) return "step " + std::to_string(step) + ": " + c.failure();
   }
   term_t max_term = 0;
-  for (node_id id = 1; id <= c.size(); ++id) if (c.at(id).up()) max_term = std::max(max_term, c.raft(id).term());
+  for (node_id id = 1; id <= c.size(); ++id)
+    if (c.at(id).up()) max_term = std::max(max_term, c.raft(id).term());
   RC_CLASSIFY(max_term > 2, "term > 2");
-  RC_CLASSIFY(c.leader().has_value(), "leader at end");
   RC_CLASSIFY(c.committed_digests().size() > 10, "more than 10 entries applied");
-  RC_CLASSIFY(c.committed_digests().size() > 30, "more than 30 entries applied");
   RC_CLASSIFY(schedule.size() > 100, "more than 100 steps");
-  const std::string live = check_liveness(c, s.opts);
-  if (!live.empty()) RC_FAIL(live);
+  return check_liveness(c, s.opts, trace);
 }
 
 rc::Gen<scenario> gen_scenario() {
@@ -214,8 +251,31 @@ TEST_CASE("raft: safety after every step of a random schedule, liveness after it
            "liveness",
            [] {
              const scenario s = *gen_scenario();
-             const auto schedule =
-                 *rc::gen::scale(10.0, rc::gen::container<std::vector<action>>(gen_action(s.voters + s.spares, s.mix)));
-             run_schedule(s, schedule);
+             const auto schedule = *rc::gen::scale(
+                 10.0, rc::gen::container<std::vector<action>>(gen_action(s.voters + s.spares, s.mix)));
+             const std::string failure = run_schedule(s, schedule);
+             if (!failure.empty()) {
+               // Shrinking runs failing cases from larger to smaller: the last
+               // one written is the one RapidCheck reports.
+               std::ofstream out("raft_schedule_failure.txt");
+               write_case(s, schedule, out);
+               RC_FAIL(failure + "\n(case written to raft_schedule_failure.txt; see the top of " __FILE__
+                       " for how to replay it)");
+             }
            });
+}
+
+TEST_CASE("raft: replay a failing schedule (DKV_RAFT_REPLAY=file)") {
+  const char* path = std::getenv("DKV_RAFT_REPLAY");
+  if (!path) return;  // nothing to replay: passes
+  std::ifstream in(path);
+  scenario s;
+  std::vector<action> schedule;
+  REQUIRE(read_case(in, s, schedule));
+  std::cout << "replaying " << schedule.size() << " steps of: ";
+  showValue(s, std::cout);
+  std::cout << '\n';
+  const std::string failure = run_schedule(s, schedule, &std::cout);
+  std::cout << (failure.empty() ? "no failure" : failure) << '\n';
+  CHECK(failure.empty());
 }

@@ -535,3 +535,40 @@ TEST_CASE("a restarted cluster recovers its log, term and vote from the disks") 
   for (node_id id : {1, 2, 3}) CHECK(c.at(id).machine.applied >= last);
   CHECK(c.failure() == "");
 }
+
+TEST_CASE("malformed messages are ignored and counted; the log keeps its shape") {
+  raft_cluster c(3, 27);
+  c.elect(1);
+  const term_t term = c.raft(2).term();
+  const index_t last = c.raft(2).log().last_index();
+  message gap;
+  gap.type = message_type::append;
+  gap.from = 1;
+  gap.to = 2;
+  gap.term = term;
+  gap.log_index = last;
+  gap.log_term = c.raft(2).log().last_term();
+  gap.entries.push_back({term, last + 2, entry_kind::command, bytes("skips an index")});
+  c.raft(2).step(gap);
+  message future = gap;
+  future.entries = {{term + 1, last + 1, entry_kind::command, bytes("term from the future")}};
+  c.raft(2).step(future);
+  message nobody = gap;
+  nobody.from = no_node;
+  nobody.entries.clear();
+  c.raft(2).step(nobody);
+  message chunk;
+  chunk.type = message_type::snapshot_chunk;
+  chunk.from = 1;
+  chunk.to = 2;
+  chunk.term = term;
+  chunk.snap.index = 100;
+  chunk.snap.term = term;
+  chunk.snap.config.voters = {3, 1};  // unsorted
+  c.raft(2).step(chunk);
+  CHECK(c.raft(2).malformed_messages() == 4);
+  CHECK(c.raft(2).log().last_index() == last);
+  CHECK(c.raft(2).term() == term);
+  c.deliver_all();
+  CHECK(c.failure() == "");
+}
