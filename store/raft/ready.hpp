@@ -1,9 +1,11 @@
 #pragma once
 // What a replica hands its shell: work to do, in this order.
 //
-// 1. Persist `snapshot`, then `state`, then `entries` (which replace any
-//    stored entries from entries.front().index on), durably; then call
-//    replica::persisted(sequence). Readies are persisted in order.
+// 1. Persist `snapshot`, then `entries` (which replace any stored entries
+//    from entries.front().index on), then `state`, durably; then call
+//    replica::persisted(sequence). Readies are persisted in order. The
+//    state goes last because its commit index may cover the new entries: a
+//    crash between the two must not leave a commit index over old ones.
 // 2. Send `messages` — at once: the replica holds back any message that
 //    depends on state not yet durable and releases it after persisted().
 // 3. Install `snapshot` into the state machine (it is committed), then

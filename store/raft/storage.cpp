@@ -4,9 +4,9 @@
 
 namespace dkv::raft {
 
-void memory_storage::install(const snapshot& s) {
-  if (state_.latest_snapshot && s.meta.index <= state_.latest_snapshot->meta.index) return;
-  auto& log = state_.entries;
+void install_snapshot(durable_state& state, const snapshot& s) {
+  if (state.latest_snapshot && s.meta.index <= state.latest_snapshot->meta.index) return;
+  auto& log = state.entries;
   const auto covered = std::find_if(log.begin(), log.end(), [&](const entry& e) { return e.index > s.meta.index; });
   const bool agrees = covered != log.begin() && std::prev(covered)->index == s.meta.index &&
                       std::prev(covered)->term == s.meta.term;
@@ -14,21 +14,30 @@ void memory_storage::install(const snapshot& s) {
     log.erase(log.begin(), covered);
   else
     log.clear();
-  state_.latest_snapshot = s;
+  state.latest_snapshot = s;
 }
 
-void memory_storage::persist(const ready& work) {
-  if (work.snapshot) install(*work.snapshot);
-  if (work.state) state_.state = *work.state;
-  if (work.entries.empty()) return;
-  auto& log = state_.entries;
-  const index_t from = work.entries.front().index;
+bool append_entries(std::vector<entry>& log, const std::vector<entry>& batch) {
+  if (batch.empty()) return true;
+  const index_t from = batch.front().index;
+  if (!log.empty() && from > log.back().index + 1) return false;
   // Entries are consecutive: the first one to replace is found by offset.
   if (!log.empty() && from <= log.back().index)
     log.resize(from > log.front().index ? from - log.front().index : 0);
-  log.insert(log.end(), work.entries.begin(), work.entries.end());
+  log.insert(log.end(), batch.begin(), batch.end());
+  return true;
 }
 
-void memory_storage::save_snapshot(const snapshot& taken) { install(taken); }
+error memory_storage::persist(const ready& work) {
+  if (work.snapshot) install_snapshot(state_, *work.snapshot);
+  append_entries(state_.entries, work.entries);
+  if (work.state) state_.state = *work.state;
+  return {};
+}
+
+error memory_storage::save_snapshot(const snapshot& taken) {
+  install_snapshot(state_, taken);
+  return {};
+}
 
 }  // namespace dkv::raft

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "store/error.hpp"
 #include "store/raft/ready.hpp"
 #include "store/raft/types.hpp"
 
@@ -25,26 +26,34 @@ class storage {
   virtual ~storage() = default;
 
   // Step 1 of a ready: make it durable (the caller then acknowledges it).
-  virtual void persist(const ready& work) = 0;
+  // An error means durability is unknown: the node must stop (no retry).
+  virtual error persist(const ready& work) = 0;
   // The shell's own state-machine snapshot at an applied index: the log up
   // to it may be dropped.
-  virtual void save_snapshot(const snapshot& taken) = 0;
+  virtual error save_snapshot(const snapshot& taken) = 0;
   // What survived: the input of a restarted replica.
-  virtual durable_state recover() const = 0;
+  virtual durable_state recover() = 0;
 };
+
+// Appends a batch to a recovered log, replacing what it overlaps. False
+// when it would leave a gap.
+bool append_entries(std::vector<entry>& log, const std::vector<entry>& batch);
+
+// Applies a snapshot to a recovered log: entries it covers go; so does the
+// whole log when it disagrees with the snapshot at the snapshot's index.
+void install_snapshot(durable_state& state, const snapshot& s);
 
 // Keeps everything in memory: for tests, benchmarks and the simulator's
 // "disk that never fails".
 class memory_storage final : public storage {
  public:
-  void persist(const ready& work) override;
-  void save_snapshot(const snapshot& taken) override;
-  durable_state recover() const override { return state_; }
+  error persist(const ready& work) override;
+  error save_snapshot(const snapshot& taken) override;
+  durable_state recover() override { return state_; }
 
   const durable_state& state() const noexcept { return state_; }
 
  private:
-  void install(const snapshot& s);
   durable_state state_;
 };
 

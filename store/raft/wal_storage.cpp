@@ -1,0 +1,207 @@
+#include "store/raft/wal_storage.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#include "store/byte_io.hpp"
+#include "store/raft/membership.hpp"
+#include "store/storage/snapshot_file.hpp"
+
+namespace dkv::raft {
+
+namespace {
+
+enum record_type : std::uint8_t { snapshot_mark = 1, entries_record = 2, hard_state_record = 3 };
+
+std::string encode_snapshot(const snapshot& s) {
+  std::string out;
+  byte_writer w(out);
+  w.u64(s.meta.index);
+  w.u64(s.meta.term);
+  w.bytes(encode_membership(s.meta.config));
+  w.u64(s.data.size());
+  out.append(s.data.view());
+  return out;
+}
+
+bool decode_snapshot(std::string_view bytes, snapshot& s) {
+  byte_reader r(bytes);
+  std::string_view config;
+  std::uint64_t size = 0;
+  if (!r.u64(s.meta.index) || !r.u64(s.meta.term) || !r.bytes(config) || !r.u64(size) || size != r.remaining())
+    return false;
+  auto decoded = decode_membership(config);
+  if (!decoded) return false;
+  s.meta.config = std::move(*decoded);
+  s.data = payload::copy_of(bytes.substr(bytes.size() - size));
+  return true;
+}
+
+bool decode_entries(std::string_view bytes, std::vector<entry>& out) {
+  byte_reader r(bytes);
+  std::uint64_t first = 0;
+  std::uint32_t count = 0;
+  if (!r.u64(first) || !r.u32(count) || count > r.remaining() / 13) return false;
+  out.resize(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::uint8_t kind = 0;
+    std::string_view data;
+    if (!r.u64(out[i].term) || !r.u8(kind) || kind > static_cast<std::uint8_t>(entry_kind::config) ||
+        !r.bytes(data))
+      return false;
+    out[i].index = first + i;
+    out[i].kind = static_cast<entry_kind>(kind);
+    out[i].data = payload::copy_of(data);
+  }
+  return r.remaining() == 0;
+}
+
+}  // namespace
+
+error wal_storage::open(dkv::storage::file_system& fs, const dkv::storage::wal_options& options,
+                        std::unique_ptr<wal_storage>& out) {
+  std::unique_ptr<wal_storage> opened(new wal_storage(fs));
+  dkv::storage::wal_recovery recovered;
+  if (error e = dkv::storage::wal::open(fs, options, opened->wal_, recovered); !e.ok()) return e;
+  if (recovered.damaged) opened->mark_damaged(recovered.problem);
+  if (error e = opened->replay(recovered); !e.ok()) return e;
+  out = std::move(opened);
+  return {};
+}
+
+void wal_storage::mark_damaged(std::string problem) {
+  if (!damaged_) problem_ = std::move(problem);
+  damaged_ = true;
+}
+
+error wal_storage::replay(const dkv::storage::wal_recovery& recovered) {
+  durable_state& state = recovered_;
+  std::optional<snapshot_meta> last_mark;
+  std::vector<entry> batch;
+  for (const auto& record : recovered.records) {
+    byte_reader r(record.payload);
+    switch (record.type) {
+      case hard_state_record:
+        if (!r.u64(state.state.term) || !r.u64(state.state.vote) || !r.u64(state.state.commit))
+          mark_damaged("a hard state record does not decode");
+        break;
+      case entries_record:
+        if (!decode_entries(record.payload, batch)) {
+          mark_damaged("an entries record does not decode");
+          break;
+        }
+        if (!batch.empty()) segment_last_[record.segment] = std::max(segment_last_[record.segment], batch.back().index);
+        std::erase_if(batch, [&](const entry& e) { return last_mark && e.index <= last_mark->index; });
+        if (!append_entries(state.entries, batch)) mark_damaged("an entries record leaves a gap in the log");
+        break;
+      case snapshot_mark: {
+        snapshot_meta mark;
+        if (!r.u64(mark.index) || !r.u64(mark.term)) {
+          mark_damaged("a snapshot mark does not decode");
+          break;
+        }
+        // The same rule as installing the snapshot itself, minus its data.
+        install_snapshot(state, snapshot{mark, {}});
+        state.latest_snapshot.reset();
+        last_mark = mark;
+        break;
+      }
+      default: mark_damaged("a record of unknown type " + std::to_string(record.type));
+    }
+  }
+
+  std::string bytes;
+  std::vector<std::string> names;
+  if (error e = fs_.list(names); !e.ok()) return e;
+  if (std::binary_search(names.begin(), names.end(), snapshot_file_name)) {
+    snapshot s;
+    const error e = dkv::storage::read_snapshot_file(fs_, snapshot_file_name, bytes);
+    if (!e.ok() || !decode_snapshot(bytes, s)) {
+      mark_damaged("the snapshot file is unreadable: " + (e.ok() ? std::string("bad contents") : e.message()));
+    } else if (last_mark && s.meta.index < last_mark->index) {
+      mark_damaged("the snapshot file is older than the log says");
+    } else if (last_mark && s.meta.index == last_mark->index) {
+      state.latest_snapshot = std::move(s);  // its mark already trimmed the log
+    } else {
+      install_snapshot(state, s);  // written just before a crash, its mark never was
+    }
+  } else if (last_mark) {
+    mark_damaged("the log refers to a snapshot file that is missing");
+  }
+  state_ = state.state;
+  return {};
+}
+
+durable_state wal_storage::recover() { return std::exchange(recovered_, {}); }
+
+error wal_storage::write_snapshot(const snapshot& s) {
+  return dkv::storage::write_snapshot_file(fs_, snapshot_file_name, encode_snapshot(s));
+}
+
+error wal_storage::append_mark(const snapshot_meta& meta) {
+  buffer_.clear();
+  byte_writer w(buffer_);
+  w.u64(meta.index);
+  w.u64(meta.term);
+  return wal_->append(snapshot_mark, buffer_);
+}
+
+error wal_storage::append_state(const hard_state& state) {
+  buffer_.clear();
+  byte_writer w(buffer_);
+  w.u64(state.term);
+  w.u64(state.vote);
+  w.u64(state.commit);
+  state_ = state;
+  return wal_->append(hard_state_record, buffer_);
+}
+
+error wal_storage::append_entries_record(const std::vector<entry>& entries) {
+  buffer_.clear();
+  byte_writer w(buffer_);
+  w.u64(entries.front().index);
+  w.u32(static_cast<std::uint32_t>(entries.size()));
+  for (const entry& e : entries) {
+    w.u64(e.term);
+    w.u8(static_cast<std::uint8_t>(e.kind));
+    w.bytes(e.data.view());
+  }
+  if (error e = wal_->append(entries_record, buffer_); !e.ok()) return e;
+  index_t& last = segment_last_[wal_->current_segment()];
+  last = std::max(last, entries.back().index);
+  return {};
+}
+
+error wal_storage::persist(const ready& work) {
+  if (!work.must_persist()) return {};
+  if (work.snapshot) {
+    if (error e = write_snapshot(*work.snapshot); !e.ok()) return e;
+    if (error e = append_mark(work.snapshot->meta); !e.ok()) return e;
+  }
+  if (!work.entries.empty())
+    if (error e = append_entries_record(work.entries); !e.ok()) return e;
+  if (work.state)
+    if (error e = append_state(*work.state); !e.ok()) return e;
+  return wal_->sync();
+}
+
+error wal_storage::save_snapshot(const snapshot& taken) {
+  if (error e = write_snapshot(taken); !e.ok()) return e;
+  std::uint64_t segment = 0;
+  if (error e = wal_->rotate(segment); !e.ok()) return e;
+  if (error e = append_state(state_); !e.ok()) return e;
+  if (error e = append_mark(taken.meta); !e.ok()) return e;
+  if (error e = wal_->sync(); !e.ok()) return e;
+  // Keep every segment from the first one holding an entry past the snapshot.
+  std::uint64_t keep_from = segment;
+  for (const auto& [seg, last] : segment_last_)
+    if (last > taken.meta.index) {
+      keep_from = std::min(keep_from, seg);
+      break;
+    }
+  std::erase_if(segment_last_, [&](const auto& kv) { return kv.first < keep_from; });
+  return wal_->remove_segments_before(keep_from);
+}
+
+}  // namespace dkv::raft

@@ -1,0 +1,67 @@
+#pragma once
+// The replica's storage on a file interface: hard state and log entries as
+// records in the write-ahead log (store/storage/wal), the latest snapshot in
+// a snapshot file. The same code runs on POSIX files and on the simulated
+// disk, so the simulator tests the real durability path.
+//
+// Records, in the order a ready asks for them (ready.hpp):
+//   snapshot mark  u64 index | u64 term          the log up to it is covered
+//   entries        u64 first index | u32 count | count x (u64 term | u8 kind | u32 size | bytes)
+//   hard state     u64 term | u64 vote | u64 commit
+// A ready is one sync. Recovery replays the records in order (an entries
+// record replaces what it overlaps, a snapshot mark drops what it covers, or
+// everything when the log disagrees with it at its index), then applies the
+// snapshot file if it is newer than the last mark (a crash between writing
+// the file and its mark). After the shell's own snapshot, the log moves to a
+// new segment that starts with the hard state and the mark, and segments
+// holding nothing past the snapshot are removed.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "store/raft/storage.hpp"
+#include "store/storage/file_system.hpp"
+#include "store/storage/wal.hpp"
+
+namespace dkv::raft {
+
+class wal_storage final : public storage {
+ public:
+  static constexpr const char* snapshot_file_name = "raft-snapshot";
+
+  // Recovers what `fs` holds and opens it for writing. Damage to synced data
+  // does not fail the open: it is reported by damaged().
+  static error open(dkv::storage::file_system& fs, const dkv::storage::wal_options& options,
+                    std::unique_ptr<wal_storage>& out);
+
+  error persist(const ready& work) override;
+  error save_snapshot(const snapshot& taken) override;
+  // What was on disk when opened (handed over once: later calls get nothing).
+  durable_state recover() override;
+
+  // Synced data was found damaged (a record or the snapshot file): the node
+  // must not vote or count toward a quorum until its peers have repaired it.
+  bool damaged() const noexcept { return damaged_; }
+  const std::string& problem() const noexcept { return problem_; }
+
+ private:
+  explicit wal_storage(dkv::storage::file_system& fs) : fs_(fs) {}
+  error replay(const dkv::storage::wal_recovery& recovered);
+  void mark_damaged(std::string problem);
+  error write_snapshot(const snapshot& s);
+  error append_mark(const snapshot_meta& meta);
+  error append_state(const hard_state& state);
+  error append_entries_record(const std::vector<entry>& entries);
+
+  dkv::storage::file_system& fs_;
+  std::unique_ptr<dkv::storage::wal> wal_;
+  durable_state recovered_;
+  hard_state state_;                               // the latest written
+  std::map<std::uint64_t, index_t> segment_last_;  // segment -> highest entry index in it
+  bool damaged_ = false;
+  std::string problem_;
+  std::string buffer_;  // reused record buffer
+};
+
+}  // namespace dkv::raft

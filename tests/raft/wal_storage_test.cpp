@@ -1,0 +1,200 @@
+// The WAL-backed replica storage against memory_storage as the model: the
+// same readies and snapshots, compared after reopening; crashed at every
+// write boundary (the recovered state is one the model passed through since
+// the last acknowledged write); and damaged bytes detected, never applied.
+
+#include <catch2/catch.hpp>
+
+#include "sim/disk/sim_disk.hpp"
+#include "store/raft/membership.hpp"
+#include "store/raft/wal_storage.hpp"
+#include "tests/storage/crashing_file_system.hpp"
+
+using namespace dkv;
+using namespace dkv::raft;
+
+namespace {
+
+const dkv::storage::wal_options small_segments{.segment_bytes = 256};
+
+std::vector<entry> run_of(index_t from, index_t to, term_t term) {
+  std::vector<entry> out;
+  for (index_t i = from; i <= to; ++i)
+    out.push_back({term, i, i == 1 ? entry_kind::config : entry_kind::command,
+                   payload::copy_of(i == 1 ? encode_membership(membership{{1, 2, 3}, {}})
+                                           : "t" + std::to_string(term) + "i" + std::to_string(i))});
+  return out;
+}
+
+// One write the storage is asked for: a ready, or the shell's snapshot.
+struct operation {
+  ready work;
+  std::optional<snapshot> taken;
+};
+
+operation persist(std::vector<entry> entries, std::optional<hard_state> state = {},
+                  std::optional<snapshot> installed = {}) {
+  operation op;
+  op.work.sequence = 1;
+  op.work.entries = std::move(entries);
+  op.work.state = state;
+  op.work.snapshot = std::move(installed);
+  return op;
+}
+
+snapshot snapshot_at(index_t index, term_t term) {
+  return {{index, term, {{1, 2, 3}, {}}}, payload::copy_of("state machine at " + std::to_string(index))};
+}
+
+// Appends, an overwrite of an uncommitted tail, the shell's snapshots (which
+// drop segments), an installed snapshot that disagrees with the log.
+std::vector<operation> script() {
+  std::vector<operation> ops;
+  ops.push_back(persist(run_of(1, 1, 1), hard_state{1, 0, 1}));
+  ops.push_back(persist(run_of(2, 6, 2), hard_state{2, 1, 1}));
+  ops.push_back(persist(run_of(5, 7, 3), hard_state{3, 0, 4}));
+  ops.push_back({{}, snapshot_at(4, 2)});
+  ops.push_back(persist(run_of(8, 12, 3), hard_state{3, 0, 10}));
+  ops.push_back(persist({}, hard_state{4, 2, 15}, snapshot_at(15, 4)));
+  ops.push_back(persist(run_of(16, 20, 4), hard_state{4, 2, 18}));
+  ops.push_back({{}, snapshot_at(18, 4)});
+  ops.push_back(persist(run_of(21, 25, 4), hard_state{4, 2, 23}));
+  ops.push_back(persist(run_of(24, 26, 5), hard_state{5, 3, 23}));
+  return ops;
+}
+
+error apply(raft::storage& s, const operation& op) { return op.taken ? s.save_snapshot(*op.taken) : s.persist(op.work); }
+
+// Every state the model passes through while carrying out `op`, in order:
+// each part of a ready (snapshot, entries, state) may reach the disk alone.
+std::vector<durable_state> states_during(memory_storage& model, const operation& op) {
+  std::vector<durable_state> out;
+  if (op.taken) {
+    (void)model.save_snapshot(*op.taken);
+    out.push_back(model.recover());
+    return out;
+  }
+  if (op.work.snapshot) {
+    (void)model.persist(persist({}, {}, op.work.snapshot).work);
+    out.push_back(model.recover());
+  }
+  if (!op.work.entries.empty()) {
+    (void)model.persist(persist(op.work.entries).work);
+    out.push_back(model.recover());
+  }
+  if (op.work.state) {
+    (void)model.persist(persist({}, op.work.state).work);
+    out.push_back(model.recover());
+  }
+  return out;
+}
+
+bool same(const durable_state& a, const durable_state& b) {
+  const bool snapshots = a.latest_snapshot.has_value() == b.latest_snapshot.has_value() &&
+                         (!a.latest_snapshot || (a.latest_snapshot->meta == b.latest_snapshot->meta &&
+                                                 a.latest_snapshot->data == b.latest_snapshot->data));
+  return snapshots && a.state == b.state && a.entries == b.entries;
+}
+
+std::string show(const durable_state& s) {
+  std::string out = "term " + std::to_string(s.state.term) + " vote " + std::to_string(s.state.vote) + " commit " +
+                    std::to_string(s.state.commit) + " snapshot " +
+                    (s.latest_snapshot ? std::to_string(s.latest_snapshot->meta.index) : "-") + " log";
+  for (const entry& e : s.entries) out += " " + std::to_string(e.index) + "@" + std::to_string(e.term);
+  return out;
+}
+
+durable_state reopen(dkv::storage::file_system& fs, bool& damaged) {
+  std::unique_ptr<wal_storage> storage;
+  REQUIRE(wal_storage::open(fs, small_segments, storage).ok());
+  damaged = storage->damaged();
+  return storage->recover();
+}
+
+}  // namespace
+
+TEST_CASE("wal_storage recovers exactly what memory_storage holds, after every write") {
+  sim::sim_disk disk{rng(1)};
+  memory_storage model;
+  std::unique_ptr<wal_storage> storage;
+  REQUIRE(wal_storage::open(disk.files(), small_segments, storage).ok());
+  for (const operation& op : script()) {
+    REQUIRE(apply(*storage, op).ok());
+    (void)apply(model, op);
+    bool damaged = true;
+    const durable_state recovered = reopen(disk.files(), damaged);
+    INFO("recovered " << show(recovered) << "\nexpected  " << show(model.recover()));
+    CHECK_FALSE(damaged);
+    CHECK(same(recovered, model.recover()));
+  }
+  // The shell's snapshots removed the segments that held only covered entries.
+  std::vector<std::string> names;
+  REQUIRE(disk.files().list(names).ok());
+  CHECK(std::count_if(names.begin(), names.end(), [](const std::string& n) { return n.rfind("wal-", 0) == 0; }) <= 3);
+}
+
+TEST_CASE("wal_storage: a crash at every write boundary keeps every acknowledged write") {
+  const std::vector<operation> ops = script();
+  std::size_t boundaries = 0;
+  for (std::uint64_t budget = 0;; ++budget) {
+    bool finished = false;
+    for (std::uint64_t seed = 0; seed < 3 && !finished; ++seed) {
+      sim::sim_disk disk{rng(budget * 3 + seed)};
+      std::size_t acknowledged = 0;
+      {
+        test::crashing_file_system crashing(disk, budget);
+        std::unique_ptr<wal_storage> storage;
+        if (wal_storage::open(crashing, small_segments, storage).ok())
+          while (acknowledged < ops.size() && apply(*storage, ops[acknowledged]).ok()) ++acknowledged;
+        finished = !crashing.crashed();
+      }
+      if (finished) break;
+      // A crash inside recovery too, then recover for good.
+      {
+        test::crashing_file_system during_recovery(disk, seed);
+        std::unique_ptr<wal_storage> storage;
+        (void)wal_storage::open(during_recovery, small_segments, storage);
+      }
+      memory_storage model;
+      for (std::size_t i = 0; i < acknowledged; ++i) (void)apply(model, ops[i]);
+      std::vector<durable_state> allowed{model.recover()};
+      if (acknowledged < ops.size())
+        for (durable_state& s : states_during(model, ops[acknowledged])) allowed.push_back(std::move(s));
+      bool damaged = true;
+      const durable_state recovered = reopen(disk.files(), damaged);
+      INFO("budget " << budget << ", seed " << seed << ", " << acknowledged << " writes acknowledged; recovered "
+                     << show(recovered) << "; last acknowledged state " << show(allowed.front()));
+      CHECK_FALSE(damaged);
+      CHECK(std::any_of(allowed.begin(), allowed.end(), [&](const durable_state& s) { return same(s, recovered); }));
+    }
+    if (finished) break;
+    ++boundaries;
+  }
+  CHECK(boundaries > 30);
+}
+
+TEST_CASE("wal_storage: damaged synced bytes are reported, never applied") {
+  sim::sim_disk disk{rng(2)};
+  {
+    std::unique_ptr<wal_storage> storage;
+    REQUIRE(wal_storage::open(disk.files(), small_segments, storage).ok());
+    for (const operation& op : script()) REQUIRE(apply(*storage, op).ok());
+  }
+  SECTION("the snapshot file") {
+    REQUIRE(disk.damage(wal_storage::snapshot_file_name, 20));
+    bool damaged = false;
+    const durable_state recovered = reopen(disk.files(), damaged);
+    CHECK(damaged);
+    CHECK_FALSE(recovered.latest_snapshot.has_value());
+  }
+  SECTION("a log segment") {
+    std::vector<std::string> names;
+    REQUIRE(disk.files().list(names).ok());
+    const auto segment = std::find_if(names.begin(), names.end(), [](const std::string& n) { return n.rfind("wal-", 0) == 0; });
+    REQUIRE(segment != names.end());
+    REQUIRE(disk.damage(*segment, 30));
+    bool damaged = false;
+    (void)reopen(disk.files(), damaged);
+    CHECK(damaged);
+  }
+}
