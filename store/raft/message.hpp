@@ -41,6 +41,9 @@ struct message {
   std::vector<entry> entries;
 
   bool reject = false;
+  // append, heartbeat, snapshot_chunk: the leader's last index — how far a
+  // follower repairing damaged storage must catch up.
+  index_t leader_last = 0;
   // append_reply on reject: the follower's conflicting term and the first index
   // it holds of that term (hint_term 0: its log ends before hint_index).
   index_t hint_index = 0;
@@ -48,6 +51,9 @@ struct message {
 
   // vote: the election was started by a leadership transfer (bypasses leases).
   bool transfer = false;
+  // append_reply / heartbeat_reply: the sender is repairing damaged storage
+  // and must not count toward a quorum yet.
+  bool repairing = false;
   // heartbeat / heartbeat_reply: the read-index round being confirmed.
   std::uint64_t context = 0;
 

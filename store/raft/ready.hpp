@@ -37,10 +37,14 @@ struct ready {
   std::vector<entry> committed;
   std::vector<read_state> reads;
   std::vector<std::uint64_t> failed_reads;
+  // The replica has caught up after damaged storage: the shell may clear
+  // its repair-needed marker (a crash before that repairs again, harmlessly).
+  bool repaired = false;
 
   bool must_persist() const noexcept { return sequence != 0; }
   bool empty() const noexcept {
-    return sequence == 0 && messages.empty() && committed.empty() && reads.empty() && failed_reads.empty();
+    return sequence == 0 && messages.empty() && committed.empty() && reads.empty() && failed_reads.empty() &&
+           !repaired;
   }
 };
 

@@ -28,6 +28,7 @@ std::string_view refusal_name(refusal r) noexcept {
     case refusal::not_ready: return "leader has not committed in its term yet";
     case refusal::change_in_progress: return "a membership change is in progress";
     case refusal::invalid_change: return "invalid membership change";
+    case refusal::unsafe_change: return "the new configuration would lack a quorum of healthy voters";
   }
   return "?";
 }
@@ -73,6 +74,7 @@ replica::replica(options opts, durable_state recovered, std::uint64_t seed)
   durable_last_ = log_.last_index();
   persist_from_ = durable_last_ + 1;
   handed_state_ = recovered.state;
+  repairing_ = recovered.needs_repair;
 
   const bool brand_new = term_ == 0 && !latest_snapshot_ && log_.last_index() == 0;
   if (brand_new && !base_config_.voters.empty()) {
@@ -94,6 +96,7 @@ void replica::reset_election_timer() {
 }
 
 bool replica::may_campaign() const {
+  if (repairing_) return false;
   // A voter of the latest configuration may campaign; so may a server whose
   // removal is not committed yet. Otherwise a leader that appended its own
   // removal and then lost leadership could leave a cluster stuck: its log is
@@ -190,7 +193,7 @@ void replica::handle_vote_request(const message& m) {
   const bool up_to_date = m.log_term > log_.last_term() ||
                           (m.log_term == log_.last_term() && m.log_index >= log_.last_index());
   message reply = make(pre ? message_type::pre_vote_reply : message_type::vote_reply, m.from);
-  if (!can_vote || !up_to_date) {
+  if (!can_vote || !up_to_date || repairing_) {
     reply.reject = true;
     send(std::move(reply));
   } else if (pre) {
@@ -246,7 +249,7 @@ void replica::tick() {
     if (opts_.check_quorum) {
       std::size_t active = promotable() ? 1 : 0;
       for (progress& p : peers_) {
-        if (p.recent_active && config_.is_voter(p.id)) ++active;
+        if (p.recent_active && counts(p)) ++active;
         p.recent_active = false;
       }
       if (active < config_.quorum()) become_follower(term_, no_node);
@@ -362,6 +365,13 @@ proposal replica::change_membership(change_kind kind, node_id id) {
   if (config_index_ > commit_) return refuse(refusal::change_in_progress);
   const auto next = apply_change(config_, kind, id);
   if (!next) return refuse(refusal::invalid_change);
+  // Removing a healthy voter while others are down or repairing could leave
+  // a configuration that can never commit again (repairing nodes need a
+  // leader to repair): refuse it, as etcd's strict reconfiguration check does.
+  std::size_t healthy = next->is_voter(opts_.id) ? 1 : 0;
+  for (const progress& p : peers_)
+    if (next->is_voter(p.id) && p.recent_active && !p.repairing) ++healthy;
+  if (healthy < next->quorum()) return refuse(refusal::unsafe_change);
   if (kind == change_kind::add_server) to_promote_.push_back(id);
   const index_t index = append_entry(entry_kind::config, payload::copy_of(encode_membership(*next)));
   return {refusal::none, opts_.id, index, term_};
@@ -412,7 +422,7 @@ void replica::release_confirmed_reads() {
   for (const pending_read& r : reads_) {
     std::size_t confirmed = promotable() ? 1 : 0;
     for (const progress& p : peers_)
-      if (p.read_round >= r.round && config_.is_voter(p.id)) ++confirmed;
+      if (p.read_round >= r.round && counts(p)) ++confirmed;
     if (confirmed < config_.quorum()) break;
     reads_ready_.push_back({r.id, r.index});
     ++released;
@@ -486,6 +496,7 @@ ready replica::take_ready() {
     r.committed = log_.slice(applied_ + 1, applicable + 1);
     applied_ = applicable;
   }
+  r.repaired = std::exchange(repaired_, false);
   r.messages = std::move(outbox_);
   r.reads = std::move(reads_ready_);
   r.failed_reads = std::move(reads_failed_);
@@ -516,6 +527,21 @@ void replica::persisted(std::uint64_t sequence) {
   held_.erase(still_held, held_.end());
   for (held_message& h : ready_to_go) deliver(std::move(h.m));
   if (role_ == role::leader) maybe_commit();
+  check_repaired();
+}
+
+void replica::check_repaired() {
+  // Everything the cluster had committed when we first heard a leader is on
+  // our disk again: whatever we lost, we hold what anyone relied on.
+  if (!repairing_ || repair_target_ == 0 || durable_last_ < repair_target_ || commit_ < repair_target_ ||
+      leader_ == no_node)
+    return;
+  repairing_ = false;
+  repaired_ = true;
+  // A vote of this term may be among what was lost; the leader we caught up
+  // from won it anyway, so record the vote as theirs: we can never give this
+  // term's vote to anyone else.
+  if (vote_ == no_node) vote_ = leader_;
 }
 
 const progress* replica::peer(node_id id) const noexcept {

@@ -42,6 +42,7 @@ enum class refusal : std::uint8_t {
   not_ready,           // a new leader has not committed an entry of its term yet
   change_in_progress,  // one membership change at a time
   invalid_change,      // adding a member, removing a stranger or the last voter
+  unsafe_change,       // the new configuration would lack a quorum of healthy voters
 };
 std::string_view refusal_name(refusal r) noexcept;
 
@@ -93,6 +94,9 @@ class replica {
   const membership& config() const noexcept { return config_; }
   const progress* peer(node_id id) const noexcept;
   node_id transfer_target() const noexcept { return transfer_target_; }
+  // Restarted on damaged storage and not yet caught up from a leader: it
+  // neither votes nor stands, and leaders do not count it toward a quorum.
+  bool repairing() const noexcept { return repairing_; }
   // Messages step() ignored because they were malformed.
   std::uint64_t malformed_messages() const noexcept { return malformed_messages_; }
 
@@ -218,6 +222,15 @@ class replica {
   std::vector<held_message> held_;
 
   std::uint64_t malformed_messages_ = 0;
+
+  // repair after damaged storage: caught up once the log is durable up to the
+  // first commit index a leader sent
+  bool repairing_ = false;
+  index_t repair_target_ = 0;
+  bool repaired_ = false;
+  void check_repaired();
+  void note_repair_target(const message& m);
+  bool counts(const progress& p) const { return config_.is_voter(p.id) && !p.repairing; }
 
   // outputs gathered for the next ready
   std::vector<message> outbox_;

@@ -21,7 +21,9 @@ std::size_t payload_bytes(const std::vector<entry>& entries) {
 // ---- follower side --------------------------------------------------------
 
 void replica::handle_append(const message& m) {
+  note_repair_target(m);
   message reply = make(message_type::append_reply, m.from);
+  reply.repairing = repairing_;
   if (m.log_index < commit_) {
     // Everything up to our commit index agrees with any leader's log.
     reply.log_index = commit_;
@@ -54,14 +56,24 @@ void replica::handle_append(const message& m) {
   commit_ = std::max(commit_, std::min(m.commit, last_new));
   reply.log_index = last_new;
   send_when_durable(std::move(reply));
+  check_repaired();
+}
+
+void replica::note_repair_target(const message& m) {
+  // We may have acknowledged anything this leader holds (and lost it): we
+  // are repaired only once all of it is durable here and committed.
+  if (repairing_ && repair_target_ == 0) repair_target_ = std::max<index_t>({m.leader_last, m.commit, 1});
 }
 
 void replica::handle_heartbeat(const message& m) {
+  note_repair_target(m);
   // The leader sends min(our match, its commit): entries we hold and agree on.
   commit_ = std::max(commit_, std::min(m.commit, log_.last_index()));
   message reply = make(message_type::heartbeat_reply, m.from);
   reply.context = m.context;
+  reply.repairing = repairing_;
   send(std::move(reply));
+  check_repaired();
 }
 
 void replica::handle_snapshot_chunk(const message& m) {
@@ -69,9 +81,11 @@ void replica::handle_snapshot_chunk(const message& m) {
     // We already hold all of it: tell the leader where we are.
     message reply = make(message_type::append_reply, m.from);
     reply.log_index = commit_;
+    reply.repairing = repairing_;
     send_when_durable(std::move(reply));
     return;
   }
+  note_repair_target(m);
   const bool same = incoming_term_ == m.term && incoming_meta_.index == m.snap.index &&
                     incoming_meta_.term == m.snap.term;
   if (!same && m.offset == 0) {
@@ -88,6 +102,7 @@ void replica::handle_snapshot_chunk(const message& m) {
     incoming_term_ = 0;
     message reply = make(message_type::append_reply, m.from);
     reply.log_index = log_.last_index();
+    reply.repairing = repairing_;
     send_when_durable(std::move(reply));
     return;
   }
@@ -114,6 +129,8 @@ void replica::handle_append_reply(const message& m) {
   progress* p = find_peer(m.from);
   if (!p) return;
   p->recent_active = true;
+  const bool now_counts = p->repairing && !m.repairing;
+  p->repairing = m.repairing;
   if (m.reject) {
     // Ignore answers to appends we have moved past.
     if (p->state == progress::mode::snapshot || m.log_index <= p->match ||
@@ -133,7 +150,7 @@ void replica::handle_append_reply(const message& m) {
   const bool advanced = p->acknowledge(m.log_index);
   if (m.log_index >= p->match && p->state == progress::mode::probe) p->become_replicate();
   if (p->state == progress::mode::snapshot && p->match >= p->snapshot_index) p->become_replicate();
-  if (!advanced) return;
+  if (!advanced && !now_counts) return;
   maybe_commit();
   if (p->id == transfer_target_ && p->match == log_.last_index() && !timeout_now_sent_) {
     send(make(message_type::timeout_now, p->id));
@@ -146,6 +163,7 @@ void replica::handle_heartbeat_reply(const message& m) {
   progress* p = find_peer(m.from);
   if (!p) return;
   p->recent_active = true;
+  p->repairing = m.repairing;
   p->read_round = std::max(p->read_round, m.context);
   release_confirmed_reads();
   // The follower is alive: whatever we were waiting for may have been lost.
@@ -208,6 +226,7 @@ bool replica::send_append(progress& p, bool allow_empty) {
   if (p.next <= log_.last_index()) entries = log_.slice(p.next, log_.last_index() + 1, opts_.max_append_bytes);
   if (entries.empty() && !allow_empty) return false;
   message m = make(message_type::append, p.id);
+  m.leader_last = log_.last_index();
   m.log_index = prev;
   m.log_term = *prev_term;
   m.commit = commit_;
@@ -231,6 +250,7 @@ void replica::send_snapshot_chunk(progress& p) {
   const std::uint64_t offset = std::min<std::uint64_t>(p.snapshot_offset, data.size());
   const std::string_view chunk = data.substr(offset, opts_.snapshot_chunk_bytes);
   message m = make(message_type::snapshot_chunk, p.id);
+  m.leader_last = log_.last_index();
   m.snap = latest_snapshot_->meta;
   m.offset = offset;
   m.data = payload::copy_of(chunk);
@@ -242,6 +262,7 @@ void replica::send_snapshot_chunk(progress& p) {
 void replica::broadcast_heartbeat(std::uint64_t context) {
   for (const progress& p : peers_) {
     message m = make(message_type::heartbeat, p.id);
+    m.leader_last = log_.last_index();
     m.commit = std::min(p.match, commit_);
     m.context = context;
     send(std::move(m));
@@ -254,7 +275,7 @@ void replica::maybe_commit() {
   match_scratch_.clear();
   if (promotable()) match_scratch_.push_back(durable_last_);
   for (const progress& p : peers_)
-    if (config_.is_voter(p.id)) match_scratch_.push_back(p.match);
+    if (counts(p)) match_scratch_.push_back(p.match);
   const std::size_t quorum = config_.quorum();
   if (match_scratch_.size() < quorum) return;
   std::nth_element(match_scratch_.begin(), match_scratch_.begin() + static_cast<std::ptrdiff_t>(quorum - 1),

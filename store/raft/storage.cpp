@@ -35,6 +35,13 @@ error memory_storage::persist(const ready& work) {
   return {};
 }
 
+void memory_storage::damage(index_t keep) {
+  std::erase_if(state_.entries, [&](const entry& e) { return e.index > keep; });
+  state_.state.vote = no_node;
+  state_.state.commit = std::min(state_.state.commit, keep);
+  state_.needs_repair = true;
+}
+
 error memory_storage::save_snapshot(const snapshot& taken) {
   install_snapshot(state_, taken);
   return {};

@@ -19,6 +19,10 @@ struct durable_state {
   hard_state state;
   std::optional<snapshot> latest_snapshot;
   std::vector<entry> entries;  // the log after the snapshot, in order
+  // Synced data was damaged: what is here may lack things this node once
+  // acknowledged, so it must not vote or count toward a quorum until it has
+  // caught up from a leader (replica::repairing()).
+  bool needs_repair = false;
 };
 
 class storage {
@@ -52,6 +56,10 @@ class memory_storage final : public storage {
   durable_state recover() override { return state_; }
 
   const durable_state& state() const noexcept { return state_; }
+  // Tests: synced data damaged — the log loses everything after `keep` and
+  // the vote, and the node must repair before it votes again.
+  void damage(index_t keep);
+  void repaired() noexcept { state_.needs_repair = false; }
 
  private:
   durable_state state_;

@@ -130,6 +130,7 @@ error wal_storage::replay(const dkv::storage::wal_recovery& recovered) {
     mark_damaged("the log refers to a snapshot file that is missing");
   }
   state_ = state.state;
+  state.needs_repair = damaged_;
   return {};
 }
 

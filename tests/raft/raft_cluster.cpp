@@ -72,7 +72,10 @@ void raft_cluster::restart(node_id id) {
 void raft_cluster::crash(node_id id, std::size_t written) {
   node& n = at(id);
   if (!n.up()) return;
-  for (std::size_t i = 0; i < std::min(written, n.unpersisted.size()); ++i) n.disk.persist(n.unpersisted[i]);
+  for (std::size_t i = 0; i < std::min(written, n.unpersisted.size()); ++i) {
+    (void)n.disk.persist(n.unpersisted[i]);
+    if (n.unpersisted[i].repaired) n.disk.repaired();
+  }
   n.unpersisted.clear();
   n.raft.reset();
   ++n.restarts;
@@ -111,9 +114,13 @@ void raft_cluster::handle(node& n, ready r) {
   apply(n, r);
   n.reads_served.insert(n.reads_served.end(), r.reads.begin(), r.reads.end());
   n.reads_failed.insert(n.reads_failed.end(), r.failed_reads.begin(), r.failed_reads.end());
-  if (!r.must_persist()) return;
+  if (!r.must_persist()) {
+    if (r.repaired) n.disk.repaired();
+    return;
+  }
   if (auto_persist) {
-    n.disk.persist(r);
+    (void)n.disk.persist(r);
+    if (r.repaired) n.disk.repaired();
     n.raft->persisted(r.sequence);
   } else {
     r.committed.clear();
@@ -124,7 +131,8 @@ void raft_cluster::handle(node& n, ready r) {
 bool raft_cluster::persist_one(node_id id) {
   node& n = at(id);
   if (!n.up() || n.unpersisted.empty()) return false;
-  n.disk.persist(n.unpersisted.front());
+  (void)n.disk.persist(n.unpersisted.front());
+  if (n.unpersisted.front().repaired) n.disk.repaired();
   const std::uint64_t sequence = n.unpersisted.front().sequence;
   n.unpersisted.erase(n.unpersisted.begin());
   n.raft->persisted(sequence);
@@ -217,7 +225,7 @@ bool raft_cluster::compact(node_id id) {
   if (!n.up()) return false;
   auto taken = n.raft->compact(n.machine.applied, payload::copy_of(n.machine.snapshot()));
   if (!taken) return false;
-  n.disk.save_snapshot(*taken);
+  (void)n.disk.save_snapshot(*taken);
   return true;
 }
 

@@ -27,13 +27,13 @@ using dkv::raft::testing::raft_cluster;
 namespace {
 
 enum class act : std::uint8_t {
-  deliver, burst, drop, duplicate, tick, tick_all, persist, crash, crash_leader, restart, isolate, cut, heal,
+  deliver, burst, drop, duplicate, tick, tick_all, persist, crash, crash_leader, damage, restart, isolate, cut, heal,
   propose, read, transfer, change, compact,
 };
 
 const char* act_name(act a) {
   static const char* names[] = {"deliver", "burst", "drop",  "duplicate", "tick",    "tick_all", "persist",
-                                "crash", "crash_leader",   "restart", "isolate", "cut",     "heal",     "propose",
+                                "crash", "crash_leader", "damage",   "restart", "isolate", "cut",     "heal",     "propose",
                                 "read",    "transfer", "change", "compact"};
   return names[static_cast<int>(a)];
 }
@@ -61,7 +61,7 @@ rc::Gen<action> gen_action(std::size_t nodes, const fault_mix& mix) {
   const auto what = rc::gen::weightedElement<act>({
       {25, act::deliver}, {15, act::burst}, {mix.loss, act::drop}, {mix.loss, act::duplicate}, {6, act::tick},
       {20, act::tick_all}, {20, act::persist}, {mix.crash, act::crash}, {mix.crash + 1, act::restart},
-      {mix.crash, act::crash_leader}, {mix.network, act::isolate}, {mix.network, act::cut}, {2, act::heal},
+      {mix.crash, act::crash_leader}, {mix.crash, act::damage}, {mix.network, act::isolate}, {mix.network, act::cut}, {2, act::heal},
       {8, act::propose}, {2, act::read}, {mix.churn, act::transfer}, {mix.churn, act::change}, {2, act::compact},
   });
   const auto id = rc::gen::inRange<node_id>(1, nodes + 1);
@@ -77,7 +77,27 @@ struct scenario {
   std::uint64_t seed;
 };
 
-void run(raft_cluster& c, const action& a, std::uint64_t& counter) {
+// The fewest voters of any configuration that may still take effect: the
+// latest one in each node's log, in memory or (for a crashed node) on disk.
+std::size_t smallest_configuration(raft_cluster& c, std::size_t founders) {
+  std::size_t smallest = founders;
+  for (node_id id = 1; id <= c.size(); ++id) {
+    const auto& n = c.at(id);
+    if (n.up()) {
+      if (!n.raft->config().voters.empty()) smallest = std::min(smallest, n.raft->config().voters.size());
+      continue;
+    }
+    const auto& log = n.disk.state().entries;
+    for (auto e = log.rbegin(); e != log.rend(); ++e)
+      if (e->kind == entry_kind::config) {
+        if (auto config = decode_membership(e->data.view())) smallest = std::min(smallest, config->voters.size());
+        break;
+      }
+  }
+  return smallest;
+}
+
+void run(raft_cluster& c, const action& a, std::size_t voters, std::uint64_t& counter) {
   dkv::raft::testing::node& n = c.at(a.node);
   const auto pool_pick = [&] { return a.pick % c.pool().size(); };
   switch (a.what) {
@@ -103,6 +123,21 @@ void run(raft_cluster& c, const action& a, std::uint64_t& counter) {
     case act::crash_leader:
       if (const auto leader = c.leader()) c.crash(*leader, a.pick % (c.at(*leader).unpersisted.size() + 1));
       break;
+    case act::damage: {
+      // Synced data lost (the log's tail past a point, the vote) on at most
+      // f nodes at once, f of the smallest configuration any node holds;
+      // the node restarts repairing.
+      std::size_t damaged = 0;
+      for (node_id id = 1; id <= c.size(); ++id)
+        damaged += c.at(id).disk.state().needs_repair || (c.at(id).up() && c.raft(id).repairing());
+      if (damaged >= (smallest_configuration(c, voters) - 1) / 2 || !n.up() || !n.raft->config().is_voter(a.node))
+        break;
+      c.crash(a.node, a.pick % (n.unpersisted.size() + 1));
+      const auto& kept = n.disk.state().entries;
+      n.disk.damage(kept.empty() ? 0 : kept.front().index - 1 + a.pick % (kept.size() + 1));
+      c.restart(a.node);
+      break;
+    }
     case act::restart:
       if (!n.up()) c.restart(a.node);
       break;
@@ -121,9 +156,16 @@ void run(raft_cluster& c, const action& a, std::uint64_t& counter) {
     case act::transfer:
       if (n.up()) n.raft->transfer_leadership(a.other);
       break;
-    case act::change:
-      if (n.up()) n.raft->change_membership(a.pick % 2 ? change_kind::add_server : change_kind::remove, a.other);
+    case act::change: {
+      // An operator does not reconfigure while a node repairs: f counts in
+      // the configuration the damage happened in, and a removal shrinks it.
+      bool repairing = false;
+      for (node_id id = 1; id <= c.size(); ++id)
+        repairing |= c.at(id).disk.state().needs_repair || (c.at(id).up() && c.raft(id).repairing());
+      if (n.up() && !repairing)
+        n.raft->change_membership(a.pick % 2 ? change_kind::add_server : change_kind::remove, a.other);
       break;
+    }
     case act::compact: c.compact(a.node); break;
   }
   c.process();
@@ -200,7 +242,7 @@ std::string run_schedule(const scenario& s, const std::vector<action>& schedule,
   c.auto_persist = !s.slow_disks;
   std::uint64_t counter = 0;
   for (std::size_t step = 0; step < schedule.size(); ++step) {
-    run(c, schedule[step], counter);
+    run(c, schedule[step], s.voters, counter);
     if (trace) *trace << "step " << step << ": " << schedule[step] << c.summary() << '\n';
     if (!c.failure().empty()) return "step " + std::to_string(step) + ": " + c.failure();
   }

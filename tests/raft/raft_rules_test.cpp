@@ -572,3 +572,67 @@ TEST_CASE("malformed messages are ignored and counted; the log keeps its shape")
   c.deliver_all();
   CHECK(c.failure() == "");
 }
+
+TEST_CASE("damaged storage: the node neither votes nor stands until it has caught up from a leader") {
+  raft_cluster c(3, 28);
+  c.elect(1);
+  for (int i = 0; i < 5; ++i) commit_one(c, 1);
+  c.crash(3);
+  c.at(3).disk.damage(1);  // only the founding entry survives, and not the vote
+  c.restart(3);
+  CHECK(c.raft(3).repairing());
+  // Without node 1, node 2 cannot win: node 3 may have acknowledged what it lost.
+  c.crash(1);
+  for (int i = 0; i < 100; ++i) {
+    c.tick(2);
+    c.tick(3);
+    c.deliver_all();
+  }
+  CHECK_FALSE(c.raft(2).is_leader());
+  CHECK_FALSE(c.raft(3).is_leader());
+  CHECK(c.raft(3).repairing());
+  // Once a leader exists, node 3 catches up, votes again, and says so.
+  c.restart(1);
+  REQUIRE(c.elect_someone(200));
+  c.deliver_all();
+  CHECK_FALSE(c.raft(3).repairing());
+  CHECK_FALSE(c.at(3).disk.state().needs_repair);
+  CHECK(c.raft(3).vote() != no_node);  // this term's vote is spoken for
+  CHECK(c.raft(3).log().last_index() == c.raft(*c.leader()).log().last_index());
+  CHECK(c.failure() == "");
+}
+
+TEST_CASE("damaged storage: a leader does not count a repairing follower toward a commit") {
+  raft_cluster c(3, 29);
+  c.elect(1);
+  c.crash(2);
+  c.crash(3);
+  const proposal p = c.raft(1).propose(bytes("v"));
+  c.process(1);
+  message ack;
+  ack.type = message_type::append_reply;
+  ack.from = 2;
+  ack.to = 1;
+  ack.term = c.raft(1).term();
+  ack.log_index = p.index;
+  ack.repairing = true;
+  c.raft(1).step(ack);
+  CHECK(c.raft(1).commit_index() < p.index);
+  ack.repairing = false;
+  c.raft(1).step(ack);
+  CHECK(c.raft(1).commit_index() >= p.index);
+}
+
+TEST_CASE("membership: a change that would leave no quorum of healthy voters is refused") {
+  raft_cluster c(3, 30);
+  c.elect(1);
+  commit_one(c, 1);
+  c.crash(3);
+  for (int i = 0; i < 25; ++i) {  // check-quorum rounds notice node 3 is gone
+    c.tick(1);
+    c.deliver_all();
+  }
+  REQUIRE(c.raft(1).is_leader());
+  CHECK(c.raft(1).change_membership(change_kind::remove, 2).refused == refusal::unsafe_change);
+  CHECK(c.raft(1).change_membership(change_kind::remove, 3).ok());
+}
