@@ -185,9 +185,13 @@ bool fill_gaps_greedily(const history& h, const converted& c, const gap_table& g
   return true;
 }
 
+// When the needed writes alone do not fit, `contended` receives the keys of
+// those that compete for too few gaps (the needs the failed augmenting search
+// reached): searched as one group, they may choose other writes or gaps.
 bool assign_gaps(const history& h, const converted& c, const gap_table& gaps, std::vector<placements>& placed,
                  const std::vector<std::size_t>& info_writes,
-                 const std::vector<std::map<std::size_t, std::uint64_t>>& may_act_after) {
+                 const std::vector<std::map<std::size_t, std::uint64_t>>& may_act_after,
+                 std::vector<std::size_t>& contended) {
   bool shared = false;  // two keys' searches chose one gap: only the matching below can fix that
   {
     std::vector<bool> seen(gaps.index.size(), false);
@@ -291,10 +295,46 @@ bool assign_gaps(const history& h, const converted& c, const gap_table& gaps, st
     }
     return false;
   };
-  for (std::size_t w = 0; w < writes.size(); ++w) {
-    if (!needed[w]) continue;
-    ++round;
-    if (!place_write(w)) return false;
+  // Needed writes that share a range may swap: a key that no longer replays
+  // with them where they went keeps them where its search put them, and the
+  // needs are assigned again. The needed writes' new places are what the
+  // gaps left are judged against.
+  std::vector<placements> needs_placed;
+  std::vector<bool> pinned(c.keys.size(), false);
+  for (bool settled = false; !settled;) {
+    std::fill(gap_owner.begin(), gap_owner.end(), none);
+    std::fill(write_gap.begin(), write_gap.end(), none);
+    for (std::size_t w = 0; w < writes.size(); ++w) {
+      if (!needed[w]) continue;
+      ++round;
+      if (!place_write(w)) {
+        contended.push_back(c.ops[writes[w]].key);
+        for (std::size_t g = 0; g < gaps.index.size(); ++g)
+          if (seen_gap[g] == round) contended.push_back(c.ops[writes[gap_owner[g]]].key);
+        std::sort(contended.begin(), contended.end());
+        contended.erase(std::unique(contended.begin(), contended.end()), contended.end());
+        return false;
+      }
+    }
+    needs_placed.assign(c.keys.size(), {});
+    for (std::size_t w = 0; w < writes.size(); ++w)
+      if (write_gap[w] != none) needs_placed[c.ops[writes[w]].key].emplace_back(write_gap[w], writes[w]);
+    settled = true;
+    for (std::size_t key = 0; key < c.keys.size(); ++key) {
+      timelines[key].build(h, c, key, needs_placed[key], gaps);
+      if (timelines[key].consistent(c)) continue;
+      if (pinned[key]) return false;
+      pinned[key] = true;
+      settled = false;
+      for (const auto& [g, id] : placed[key]) {
+        range[position_of.at(id)] = {g, g + 1};
+        exact_gaps.erase(position_of.at(id));
+      }
+    }
+  }
+  if (fill_gaps_greedily(h, c, gaps, needs_placed, info_writes)) {
+    placed = std::move(needs_placed);
+    return true;
   }
   for (std::size_t g = 0; g < gaps.index.size(); ++g) {
     if (gap_owner[g] != none) continue;
@@ -445,17 +485,61 @@ check_report check_dkv_history(const history& h, const check_options& options) {
     if (results[key].result == verdict::unknown && !unknown) unknown = key;
   }
   // Keys searched independently may have put info writes into the same gap;
-  // the assignment moves them apart within their ranges. If it cannot,
-  // search the keys again one after another, each leaving the gaps taken
-  // before it (a key that cannot do without one moves to the front, a few
-  // times, with small budgets), and assign again.
-  auto assigned = [&] {
-    if (std::vector<placements> attempt = used; assign_gaps(h, c, gaps, attempt, info_writes, may_act_after)) {
+  // the assignment moves them apart within their ranges.
+  auto assigned = [&](std::vector<std::size_t>& contended) {
+    if (std::vector<placements> attempt = used; assign_gaps(h, c, gaps, attempt, info_writes, may_act_after, contended)) {
       used = std::move(attempt);
       return true;
     }
     return false;
   };
+  // If it cannot, the keys whose needs compete for too few gaps are searched
+  // again as one group, where each gap serves one of them (a key may then
+  // choose another write, or fewer), and assigned again; a group grows as
+  // more keys join a contention, so this ends within key_count rounds.
+  check_budget group_budget = options.budget;
+  group_budget.max_steps = std::min<std::uint64_t>(options.budget.max_steps, 2'000'000);
+  auto search_group = [&](const std::vector<std::size_t>& members) {
+    std::vector<bool> member(key_count, false);
+    for (std::size_t key : members) member[key] = true;
+    std::vector<key_step> steps;
+    for (const positioned& p : order)
+      if (member[c.ops[p.id].key]) steps.push_back({p.id, c.ops[p.id], p.index});
+    std::vector<key_info_write> infos;
+    for (std::size_t id : info_writes)
+      if (member[c.ops[id].key]) infos.push_back({id, c.ops[id], h.operations[id].call_ns});
+    const key_search_result r = search_key(steps, infos, gaps, group_budget);
+    report.steps += r.result.steps;
+    if (r.result.result != verdict::linearizable) return false;
+    for (std::size_t key : members) {
+      used[key].clear();
+      may_act_after[key].clear();
+    }
+    for (const auto& placement : r.placed) used[c.ops[placement.second].key].push_back(placement);
+    for (const auto& [id, after] : r.may_act_after) may_act_after[c.ops[id].key][id] = after;
+    return true;
+  };
+  auto assigned_in_groups = [&] {
+    std::vector<std::size_t> group(key_count);  // each key's group, named by a member
+    for (std::size_t key = 0; key < key_count; ++key) group[key] = key;
+    for (;;) {
+      std::vector<std::size_t> contended;
+      if (assigned(contended)) return true;
+      std::set<std::size_t> involved;
+      for (std::size_t key : contended) involved.insert(group[key]);
+      if (involved.size() < 2) return false;  // already searched as one: nothing new to try
+      std::vector<std::size_t> members;
+      for (std::size_t key = 0; key < key_count; ++key)
+        if (involved.count(group[key])) {
+          group[key] = *involved.begin();
+          members.push_back(key);
+        }
+      if (!search_group(members)) return false;
+    }
+  };
+  // Failing that, search the keys again one after another, each leaving the
+  // gaps taken before it (a key that cannot do without one moves to the
+  // front, a few times, with small budgets), and assign again.
   auto search_one_after_another = [&] {
     std::vector<std::size_t> keys_in_order(key_count);
     for (std::size_t key = 0; key < key_count; ++key) keys_in_order[key] = key;
@@ -478,7 +562,8 @@ check_report check_dkv_history(const history& h, const check_options& options) {
     std::fill(gaps.taken.begin(), gaps.taken.end(), false);
     return separated;
   };
-  if (!failing && !unknown && !assigned() && !(search_one_after_another() && assigned())) {
+  std::vector<std::size_t> ignored;
+  if (!failing && !unknown && !assigned_in_groups() && !(search_one_after_another() && assigned(ignored))) {
     // No arrangement built from the per-key searches explains every gap
     // (another might): search all gaps at once, in index order.
     std::vector<gap_search_step> steps;

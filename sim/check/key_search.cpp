@@ -9,39 +9,64 @@ namespace dkv::sim {
 
 namespace {
 
+// A point of the search: the next operation, where each key's window of
+// gaps starts, the info writes used, each key's state, and the gaps of the
+// open windows that some key of the group already took (none for one key:
+// its windows start after its last placement).
 struct configuration {
-  std::size_t pos, cursor;
+  std::size_t pos;
+  std::vector<std::size_t> firsts;
   std::vector<std::uint64_t> used;
-  dkv_entry entry;
+  std::vector<dkv_entry> entries;
+  std::vector<std::size_t> busy;
   bool operator==(const configuration&) const = default;
 };
 
 struct configuration_hash {
   std::size_t operator()(const configuration& c) const noexcept {
-    std::uint64_t h = XXH3_64bits_withSeed(c.used.data(), c.used.size() * sizeof(std::uint64_t), c.pos * 31 + c.cursor);
-    h = XXH3_64bits_withSeed(c.entry.value.data(), c.entry.value.size(), h ^ c.entry.exists);
-    return h ^ (c.entry.expire_at * 0x9e3779b97f4a7c15ULL) ^ (c.entry.delete_at * 0xc2b2ae3d27d4eb4fULL);
+    std::uint64_t h = XXH3_64bits_withSeed(c.used.data(), c.used.size() * sizeof(std::uint64_t), c.pos * 31);
+    h = XXH3_64bits_withSeed(c.firsts.data(), c.firsts.size() * sizeof(std::size_t), h);
+    h = XXH3_64bits_withSeed(c.busy.data(), c.busy.size() * sizeof(std::size_t), h);
+    for (const dkv_entry& e : c.entries) {
+      h = XXH3_64bits_withSeed(e.value.data(), e.value.size(), h ^ e.exists);
+      h ^= (e.expire_at * 0x9e3779b97f4a7c15ULL) ^ (e.delete_at * 0xc2b2ae3d27d4eb4fULL);
+    }
+    return h;
   }
 };
+
+constexpr std::size_t none = ~std::size_t{0};
 
 class searcher {
  public:
   searcher(const std::vector<key_step>& steps, const std::vector<key_info_write>& infos, const gap_table& gaps,
            const check_budget& budget)
-      : steps_(steps), infos_(infos), gaps_(gaps), budget_(budget) {}
+      : steps_(steps), infos_(infos), gaps_(gaps), budget_(budget), busy_(gaps.index.size(), false) {
+    for (const key_step& s : steps_) keys_.push_back(s.op.key);
+    for (const key_info_write& w : infos_) keys_.push_back(w.op.key);
+    std::sort(keys_.begin(), keys_.end());
+    keys_.erase(std::unique(keys_.begin(), keys_.end()), keys_.end());
+    std::vector<std::size_t> last(keys_.size(), none);
+    for (std::size_t p = 0; p < steps_.size(); ++p) {
+      const std::size_t s = slot(steps_[p].op.key);
+      previous_.push_back(last[s]);
+      last[s] = p;
+    }
+  }
 
   key_search_result run() {
     key_search_result out;
     std::vector<std::uint64_t> used((infos_.size() + 63) / 64, 0);
+    const std::vector<dkv_entry> fresh(keys_.size());
     // The directed search places an info write only where the next operation
     // needs one; if it finds nothing, the exhaustive one decides.
-    bool found = directed(0, 0, {}, used);
+    bool found = directed(0, std::vector<std::uint64_t>(keys_.size(), 0), fresh, used);
     if (!found && !stopped_) {
       failed_.clear();
       path_.clear();
       may_act_after_.clear();
       std::fill(used.begin(), used.end(), 0);
-      found = search(0, 0, {}, used);
+      found = search(0, 0, fresh, used);
     }
     out.result.steps = counted_;
     if (stopped_) {
@@ -62,6 +87,11 @@ class searcher {
   }
 
  private:
+  // The key's place in `entries` (keys of a group are few).
+  std::size_t slot(std::uint32_t key) const {
+    return static_cast<std::size_t>(std::lower_bound(keys_.begin(), keys_.end(), key) - keys_.begin());
+  }
+
   bool tick() {
     ++counted_;
     if (counted_ > budget_.max_steps || ((counted_ & 4095) == 0 && budget_.stopped())) stopped_ = true;
@@ -74,35 +104,65 @@ class searcher {
     return apply_write(entry, step.op, step.index) == step.op.found || step.op.kind != dkv_op_kind::remove_if_value;
   }
 
-  // Walks the key's operations; when one does not hold, tries each single
-  // unused info write at a free gap since the last placed index that makes it
-  // hold (earliest invoked first — it fits the most gaps — at the earliest
-  // gap it may take; the exact gap matters only for writes with expiry or
-  // deletion, which try every gap; the final assignment may move the others
-  // within their range).
-  bool directed(std::size_t pos, std::uint64_t after, dkv_entry entry, std::vector<std::uint64_t>& used) {
+  void place(std::size_t g, std::size_t u, std::vector<std::uint64_t>& used) {
+    used[u / 64] |= std::uint64_t{1} << (u % 64);
+    path_.emplace_back(g, infos_[u].id);
+    path_keys_.push_back(infos_[u].op.key);
+    busy_[g] = true;
+  }
+  void unplace(std::size_t g, std::size_t u, std::vector<std::uint64_t>& used) {
+    busy_[g] = false;
+    path_keys_.pop_back();
+    path_.pop_back();
+    used[u / 64] &= ~(std::uint64_t{1} << (u % 64));
+  }
+
+  configuration describe(std::size_t pos, const std::vector<std::uint64_t>& after, const std::vector<std::uint64_t>& used,
+                         const std::vector<dkv_entry>& entries) const {
+    configuration c{pos, {}, used, entries, {}};
+    for (std::uint64_t a : after)
+      c.firsts.push_back(static_cast<std::size_t>(std::upper_bound(gaps_.index.begin(), gaps_.index.end(), a) - gaps_.index.begin()));
+    if (keys_.size() > 1) {
+      const std::uint64_t oldest = *std::min_element(after.begin(), after.end());
+      for (const auto& [g, id] : path_)
+        if (gaps_.index[g] > oldest) c.busy.push_back(g);
+      std::sort(c.busy.begin(), c.busy.end());
+    }
+    return c;
+  }
+
+  // Walks the operations; when one does not hold, tries each single unused
+  // info write of its key at a free gap since that key's last placed index
+  // that makes it hold (earliest invoked first — it fits the most gaps — at
+  // the earliest gap it may take; the exact gap matters only for writes with
+  // expiry or deletion, which try every gap; the final assignment may move
+  // the others within their range). In a group the gap also decides which
+  // gaps the other keys keep, so every gap is tried there.
+  bool directed(std::size_t pos, std::vector<std::uint64_t> after, std::vector<dkv_entry> entries,
+                std::vector<std::uint64_t>& used) {
     for (;;) {
       if (!tick()) return false;
       if (pos == steps_.size()) return true;
       const key_step& next = steps_[pos];
+      const std::size_t s = slot(next.op.key);
       if (trail_.size() <= pos) trail_.resize(pos + 1);
-      trail_[pos] = entry;
-      dkv_entry trial = entry;
+      trail_[pos] = entries[s];
+      dkv_entry trial = entries[s];
       if (holds(next, trial)) {
-        entry = std::move(trial);
-        after = next.index;
+        entries[s] = std::move(trial);
+        after[s] = next.index;
         ++pos;
         continue;
       }
       deepest_ = std::max(deepest_, pos);
       const std::uint64_t limit = next.index + (is_write(next.op.kind) ? 0 : 1);
-      const auto first = static_cast<std::size_t>(std::upper_bound(gaps_.index.begin(), gaps_.index.end(), after) - gaps_.index.begin());
+      const auto first = static_cast<std::size_t>(std::upper_bound(gaps_.index.begin(), gaps_.index.end(), after[s]) - gaps_.index.begin());
       const auto last = static_cast<std::size_t>(std::lower_bound(gaps_.index.begin(), gaps_.index.end(), limit) - gaps_.index.begin());
       if (first >= last) return false;
-      configuration c{pos, first, used, entry};
+      configuration c = describe(pos, after, used, entries);
       if (failed_.count(c)) return false;
       for (std::size_t u = 0; u < infos_.size(); ++u) {  // earliest invoked first: it may take the most gaps
-        if ((used[u / 64] >> (u % 64)) & 1) continue;
+        if ((used[u / 64] >> (u % 64)) & 1 || infos_[u].op.key != next.op.key) continue;
         const dkv_op& op = infos_[u].op;
         const bool exact = (op.kind == dkv_op_kind::set_e || op.kind == dkv_op_kind::set_e_if_unset) &&
                            (op.expire_in != 0 || op.delete_in != 0);
@@ -113,21 +173,23 @@ class searcher {
                              gaps_.deadline.begin() + static_cast<std::ptrdiff_t>(last), infos_[u].call_ns) -
             gaps_.deadline.begin());
         for (std::size_t g = from; g < last; ++g) {
-          if (gaps_.taken[g]) continue;
-          dkv_entry fixed = entry;
+          if (gaps_.taken[g] || busy_[g]) continue;
+          dkv_entry fixed = entries[s];
           apply_write(fixed, op, gaps_.index[g]);
           dkv_entry check = fixed;
           if (holds(next, check)) {
-            used[u / 64] |= std::uint64_t{1} << (u % 64);
-            path_.emplace_back(g, infos_[u].id);
+            place(g, u, used);
             if (!exact) may_act_after_[infos_[u].id] = earliest_slot(pos, op, fixed);
-            if (directed(pos, gaps_.index[g], std::move(fixed), used)) return true;
+            std::vector<dkv_entry> fixed_entries = entries;
+            fixed_entries[s] = std::move(fixed);
+            std::vector<std::uint64_t> fixed_after = after;
+            fixed_after[s] = gaps_.index[g];
+            if (directed(pos, std::move(fixed_after), std::move(fixed_entries), used)) return true;
             may_act_after_.erase(infos_[u].id);
-            path_.pop_back();
-            used[u / 64] &= ~(std::uint64_t{1} << (u % 64));
+            unplace(g, u, used);
             if (stopped_) return false;
           }
-          if (!exact) break;  // any other gap in the range acts the same
+          if (!exact && keys_.size() == 1) break;  // any other gap in the range acts the same
         }
       }
       if (!stopped_) failed_.insert(std::move(c));
@@ -136,25 +198,32 @@ class searcher {
   }
 
   // How far back before operation `pos` the write `op` could act instead and
-  // leave the key exactly as `fixed`: the index after which it may act.
+  // leave its key exactly as `fixed`: the index after which it may act.
   std::uint64_t earliest_slot(std::size_t pos, const dkv_op& op, const dkv_entry& fixed) const {
-    const auto slot_start = [&](std::size_t p) { return p == 0 ? std::uint64_t{0} : steps_[p - 1].index; };
+    const auto slot_start = [&](std::size_t p) { return previous_[p] == none ? std::uint64_t{0} : steps_[previous_[p]].index; };
+    // Not before this key's previous placed write (path_.back() is `op` itself).
+    std::optional<std::uint64_t> floor;
+    for (std::size_t i = path_.size() - 1; i-- > 0;)
+      if (path_keys_[i] == op.key) {
+        floor = gaps_.index[path_[i].first];
+        break;
+      }
     std::uint64_t lower = slot_start(pos);
-    for (std::size_t p = pos; p-- > 0;) {
-      // Not before this key's previous placed write (path_.back() is `op` itself).
-      if (path_.size() > 1 && steps_[p].index <= gaps_.index[path_[path_.size() - 2].first]) break;
+    for (std::size_t p = previous_[pos]; p != none; p = previous_[p]) {
+      if (floor && steps_[p].index <= *floor) break;
       dkv_entry e = trail_[p];
       apply_write(e, op, slot_start(p) + 1);
       bool ok = true;
-      for (std::size_t q = p; q < pos && ok; ++q) ok = holds(steps_[q], e);
+      for (std::size_t q = p; q < pos && ok; ++q)
+        if (steps_[q].op.key == op.key) ok = holds(steps_[q], e);
       if (!ok || !(e == fixed)) break;
       lower = slot_start(p);
     }
     return lower;
   }
 
-  // From operation `pos`, deciding gaps from `cursor` on, with `entry` the key's state.
-  bool search(std::size_t pos, std::size_t cursor, dkv_entry entry, std::vector<std::uint64_t>& used) {
+  // From operation `pos`, deciding gaps from `cursor` on, with `entries` the keys' states.
+  bool search(std::size_t pos, std::size_t cursor, std::vector<dkv_entry> entries, std::vector<std::uint64_t>& used) {
     for (;;) {
       if (!tick()) return false;
       if (pos == steps_.size()) return true;
@@ -167,38 +236,32 @@ class searcher {
         std::vector<std::size_t> candidates;  // latest invoked first: early ones stay free for early gaps
         for (std::size_t u = infos_.size(); u-- > 0;) {
           if ((used[u / 64] >> (u % 64)) & 1 || infos_[u].call_ns > gaps_.deadline[cursor]) continue;
+          const dkv_entry& entry = entries[slot(infos_[u].op.key)];
           dkv_entry after = entry;
           apply_write(after, infos_[u].op, g);
           if (!(after == entry)) candidates.push_back(u);
         }
-        if (candidates.empty()) {  // nothing of this key can act here: leave the gap
+        if (candidates.empty()) {  // nothing of these keys can act here: leave the gap
           ++cursor;
           continue;
         }
-        configuration c{pos, cursor, used, entry};
+        configuration c{pos, {cursor}, used, entries, {}};
         if (failed_.count(c)) return false;
         // Leaving the gap first: a key takes no more gaps than it needs.
-        if (search(pos, cursor + 1, entry, used)) return true;
+        if (search(pos, cursor + 1, entries, used)) return true;
         for (std::size_t u : candidates) {
-          dkv_entry after = entry;
-          apply_write(after, infos_[u].op, g);
-          used[u / 64] |= std::uint64_t{1} << (u % 64);
-          path_.emplace_back(cursor, infos_[u].id);
-          if (search(pos, cursor + 1, std::move(after), used)) return true;
-          path_.pop_back();
-          used[u / 64] &= ~(std::uint64_t{1} << (u % 64));
+          std::vector<dkv_entry> changed = entries;
+          apply_write(changed[slot(infos_[u].op.key)], infos_[u].op, g);
+          place(cursor, u, used);
+          if (search(pos, cursor + 1, std::move(changed), used)) return true;
+          unplace(cursor, u, used);
           if (stopped_) return false;
         }
         if (!stopped_) failed_.insert(std::move(c));
         return false;
       }
       // Every gap before `next` is decided: apply it at its index.
-      if (read) {
-        if (!read_matches(entry, next.op, next.index)) {
-          deepest_ = std::max(deepest_, pos);
-          return false;
-        }
-      } else if (apply_write(entry, next.op, next.index) != next.op.found && next.op.kind == dkv_op_kind::remove_if_value) {
+      if (!holds(next, entries[slot(next.op.key)])) {
         deepest_ = std::max(deepest_, pos);
         return false;
       }
@@ -210,10 +273,14 @@ class searcher {
   const std::vector<key_info_write>& infos_;
   const gap_table& gaps_;
   const check_budget& budget_;
+  std::vector<std::uint32_t> keys_;     // the group's keys, ascending
+  std::vector<std::size_t> previous_;   // the same key's previous operation, or none
+  std::vector<bool> busy_;              // gaps the current path took
   std::unordered_set<configuration, configuration_hash> failed_;
   placements path_;
+  std::vector<std::uint32_t> path_keys_;  // the key of each placement on the path
   std::map<std::size_t, std::uint64_t> may_act_after_;
-  std::vector<dkv_entry> trail_;  // the key's state before each operation on the current path
+  std::vector<dkv_entry> trail_;  // the state of its key before each operation on the current path
   std::size_t deepest_ = 0;
   std::uint64_t counted_ = 0;
   bool stopped_ = false;

@@ -1,12 +1,16 @@
 #pragma once
-// One key of a dkv history, checked against its index witness: the key's ok
-// operations in index order (writes before reads at one index), and the
-// search for where its info writes took effect. An info write can only have
-// taken a free index gap, and only one it was invoked early enough for; one
-// that took no gap of this key simply did not act here. So the search walks
-// the key's operations and, at each gap in between, either leaves it or puts
-// there an unused info write that changes the key — depth first, leaving
-// gaps before filling them, with failed configurations remembered.
+// One key of a dkv history — or a few keys searched together — checked
+// against its index witness: the keys' ok operations in index order (writes
+// before reads at one index), and the search for where their info writes
+// took effect. An info write can only have taken a free index gap, and only
+// one it was invoked early enough for; one that took no gap of these keys
+// simply did not act here. So the search walks the operations and, at each
+// gap in between, either leaves it or puts there an unused info write that
+// changes its key — depth first, leaving gaps before filling them, with
+// failed configurations remembered.
+//
+// Keys searched alone may each want the same few gaps; the caller then
+// searches them as one group, where one gap serves at most one of them.
 
 #include <cstdint>
 #include <map>
@@ -51,7 +55,8 @@ struct key_search_result {
   std::map<std::size_t, std::uint64_t> may_act_after;
 };
 
-// `steps` in index order; `infos` by call time.
+// `steps` of one key or a group of keys, in index order; `infos`, the same
+// keys' info writes, by call time.
 key_search_result search_key(const std::vector<key_step>& steps, const std::vector<key_info_write>& infos,
                              const gap_table& gaps, const check_budget& budget);
 
