@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "store/byte_io.hpp"
+#include "store/raft/entry_codec.hpp"
 #include "store/raft/membership.hpp"
 #include "store/storage/snapshot_file.hpp"
 
@@ -41,20 +42,7 @@ bool decode_snapshot(std::string_view bytes, snapshot& s) {
 bool decode_entries(std::string_view bytes, std::vector<entry>& out) {
   byte_reader r(bytes);
   std::uint64_t first = 0;
-  std::uint32_t count = 0;
-  if (!r.u64(first) || !r.u32(count) || count > r.remaining() / 13) return false;
-  out.resize(count);
-  for (std::uint32_t i = 0; i < count; ++i) {
-    std::uint8_t kind = 0;
-    std::string_view data;
-    if (!r.u64(out[i].term) || !r.u8(kind) || kind > static_cast<std::uint8_t>(entry_kind::config) ||
-        !r.bytes(data))
-      return false;
-    out[i].index = first + i;
-    out[i].kind = static_cast<entry_kind>(kind);
-    out[i].data = payload::copy_of(data);
-  }
-  return r.remaining() == 0;
+  return r.u64(first) && get_entries(r, first, out) && r.remaining() == 0;
 }
 
 }  // namespace
@@ -162,12 +150,7 @@ error wal_storage::append_entries_record(const std::vector<entry>& entries) {
   buffer_.clear();
   byte_writer w(buffer_);
   w.u64(entries.front().index);
-  w.u32(static_cast<std::uint32_t>(entries.size()));
-  for (const entry& e : entries) {
-    w.u64(e.term);
-    w.u8(static_cast<std::uint8_t>(e.kind));
-    w.bytes(e.data.view());
-  }
+  put_entries(w, entries);
   if (error e = wal_->append(entries_record, buffer_); !e.ok()) return e;
   index_t& last = segment_last_[wal_->current_segment()];
   last = std::max(last, entries.back().index);

@@ -6,7 +6,7 @@
 //
 // Records, in the order a ready asks for them (ready.hpp):
 //   snapshot mark  u64 index | u64 term          the log up to it is covered
-//   entries        u64 first index | u32 count | count x (u64 term | u8 kind | u32 size | bytes)
+//   entries        u64 first index | entries (entry_codec.hpp)
 //   hard state     u64 term | u64 vote | u64 commit
 // A ready is one sync. Recovery replays the records in order (an entries
 // record replaces what it overlaps, a snapshot mark drops what it covers, or
