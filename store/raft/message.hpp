@@ -51,9 +51,12 @@ struct message {
 
   // vote: the election was started by a leadership transfer (bypasses leases).
   bool transfer = false;
-  // append_reply / heartbeat_reply: the sender is repairing damaged storage
-  // and must not count toward a quorum yet.
-  bool repairing = false;
+  // Repair after damaged storage. append_reply / heartbeat_reply: nonzero
+  // while the sender repairs (it must not count toward a quorum), naming
+  // this repair. append / heartbeat / snapshot_chunk: the leader echoes the
+  // name it last heard, so the follower knows the message was sent after
+  // its restart and its leader_last covers all it may have acknowledged.
+  std::uint64_t repair_epoch = 0;
   // heartbeat / heartbeat_reply: the read-index round being confirmed.
   std::uint64_t context = 0;
 

@@ -8,7 +8,7 @@ namespace dkv::raft {
 
 namespace {
 
-enum flag : std::uint8_t { reject_flag = 1, transfer_flag = 2, done_flag = 4, repairing_flag = 8 };
+enum flag : std::uint8_t { reject_flag = 1, transfer_flag = 2, done_flag = 4 };
 
 }  // namespace
 
@@ -18,9 +18,9 @@ void encode_message(const message& m, std::string& out) {
   w.u8(message_codec_version);
   w.u8(static_cast<std::uint8_t>(m.type));
   w.u8(static_cast<std::uint8_t>((m.reject ? reject_flag : 0) | (m.transfer ? transfer_flag : 0) |
-                                 (m.done ? done_flag : 0) | (m.repairing ? repairing_flag : 0)));
+                                 (m.done ? done_flag : 0)));
   for (std::uint64_t v : {m.from, m.to, m.term, m.log_index, m.log_term, m.commit, m.hint_index, m.hint_term,
-                          m.leader_last, m.context, m.offset})
+                          m.leader_last, m.repair_epoch, m.context, m.offset})
     w.u64(v);
   w.u64(m.snap.index);
   w.u64(m.snap.term);
@@ -40,9 +40,8 @@ bool decode_message(std::string_view bytes, message& m) {
   m.reject = flags & reject_flag;
   m.transfer = flags & transfer_flag;
   m.done = flags & done_flag;
-  m.repairing = flags & repairing_flag;
   for (std::uint64_t* v : {&m.from, &m.to, &m.term, &m.log_index, &m.log_term, &m.commit, &m.hint_index,
-                           &m.hint_term, &m.leader_last, &m.context, &m.offset})
+                           &m.hint_term, &m.leader_last, &m.repair_epoch, &m.context, &m.offset})
     if (!r.u64(*v)) return false;
   std::string_view config, data;
   if (!r.u64(m.snap.index) || !r.u64(m.snap.term) || !r.bytes(config) || !r.bytes(data)) return false;

@@ -5,7 +5,7 @@
 // the transport, the trace hash and flow control real byte counts.
 //
 //   u8 version | u8 type | u8 flags | u64 from, to, term, log_index, log_term,
-//   commit, hint_index, hint_term, leader_last, context, offset |
+//   commit, hint_index, hint_term, leader_last, repair_epoch, context, offset |
 //   snapshot: u64 index, u64 term, u32-prefixed membership |
 //   u32-prefixed data | entries (entry_codec.hpp; they follow log_index)
 

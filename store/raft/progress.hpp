@@ -28,7 +28,7 @@ class progress {
   mode state = mode::probe;
   bool paused = false;         // probe or snapshot: waiting for a reply
   bool recent_active = false;  // heard from since the last quorum check
-  bool repairing = false;      // its storage was damaged: it does not count yet
+  std::uint64_t repair_epoch = 0;  // nonzero: repairing damaged storage, it does not count yet
   index_t commit_sent = 0;     // the highest commit index sent in an append
   std::uint64_t read_round = 0;  // the highest read-index round it confirmed
 

@@ -75,6 +75,7 @@ replica::replica(options opts, durable_state recovered, std::uint64_t seed)
   persist_from_ = durable_last_ + 1;
   handed_state_ = recovered.state;
   repairing_ = recovered.needs_repair;
+  if (repairing_) repair_epoch_ = rng_.next() | 1;
 
   const bool brand_new = term_ == 0 && !latest_snapshot_ && log_.last_index() == 0;
   if (brand_new && !base_config_.voters.empty()) {
@@ -370,7 +371,7 @@ proposal replica::change_membership(change_kind kind, node_id id) {
   // leader to repair): refuse it, as etcd's strict reconfiguration check does.
   std::size_t healthy = next->is_voter(opts_.id) ? 1 : 0;
   for (const progress& p : peers_)
-    if (next->is_voter(p.id) && p.recent_active && !p.repairing) ++healthy;
+    if (next->is_voter(p.id) && p.recent_active && p.repair_epoch == 0) ++healthy;
   if (healthy < next->quorum()) return refuse(refusal::unsafe_change);
   if (kind == change_kind::add_server) to_promote_.push_back(id);
   const index_t index = append_entry(entry_kind::config, payload::copy_of(encode_membership(*next)));
@@ -537,6 +538,7 @@ void replica::check_repaired() {
       leader_ == no_node)
     return;
   repairing_ = false;
+  repair_epoch_ = 0;
   repaired_ = true;
   // A vote of this term may be among what was lost; the leader we caught up
   // from won it anyway, so record the vote as theirs: we can never give this

@@ -152,6 +152,9 @@ class replica {
   void deliver(message m);
   bool durable_work_pending() const noexcept;
   message make(message_type type, node_id to) const;
+  // A leader's message to a follower: carries its last index and echoes the
+  // follower's repair name.
+  message to_follower(message_type type, const progress& p) const;
   progress* find_peer(node_id id) noexcept;
   proposal refuse(refusal why) const { return {why, leader_, 0, 0}; }
 
@@ -226,11 +229,12 @@ class replica {
   // repair after damaged storage: caught up once the log is durable up to the
   // first commit index a leader sent
   bool repairing_ = false;
+  std::uint64_t repair_epoch_ = 0;  // names this repair (random, nonzero)
   index_t repair_target_ = 0;
   bool repaired_ = false;
   void check_repaired();
   void note_repair_target(const message& m);
-  bool counts(const progress& p) const { return config_.is_voter(p.id) && !p.repairing; }
+  bool counts(const progress& p) const { return config_.is_voter(p.id) && p.repair_epoch == 0; }
 
   // outputs gathered for the next ready
   std::vector<message> outbox_;

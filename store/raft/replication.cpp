@@ -23,7 +23,7 @@ std::size_t payload_bytes(const std::vector<entry>& entries) {
 void replica::handle_append(const message& m) {
   note_repair_target(m);
   message reply = make(message_type::append_reply, m.from);
-  reply.repairing = repairing_;
+  reply.repair_epoch = repair_epoch_;
   if (m.log_index < commit_) {
     // Everything up to our commit index agrees with any leader's log.
     reply.log_index = commit_;
@@ -61,8 +61,11 @@ void replica::handle_append(const message& m) {
 
 void replica::note_repair_target(const message& m) {
   // We may have acknowledged anything this leader holds (and lost it): we
-  // are repaired only once all of it is durable here and committed.
-  if (repairing_ && repair_target_ == 0) repair_target_ = std::max<index_t>({m.leader_last, m.commit, 1});
+  // are repaired only once all of it is durable here and committed. Only a
+  // message that echoes this repair's name was sent after our restart, when
+  // the leader's log held everything it had sent us before.
+  if (repairing_ && repair_target_ == 0 && m.repair_epoch == repair_epoch_)
+    repair_target_ = std::max<index_t>({m.leader_last, m.commit, 1});
 }
 
 void replica::handle_heartbeat(const message& m) {
@@ -71,7 +74,7 @@ void replica::handle_heartbeat(const message& m) {
   commit_ = std::max(commit_, std::min(m.commit, log_.last_index()));
   message reply = make(message_type::heartbeat_reply, m.from);
   reply.context = m.context;
-  reply.repairing = repairing_;
+  reply.repair_epoch = repair_epoch_;
   send(std::move(reply));
   check_repaired();
 }
@@ -81,7 +84,7 @@ void replica::handle_snapshot_chunk(const message& m) {
     // We already hold all of it: tell the leader where we are.
     message reply = make(message_type::append_reply, m.from);
     reply.log_index = commit_;
-    reply.repairing = repairing_;
+    reply.repair_epoch = repair_epoch_;
     send_when_durable(std::move(reply));
     return;
   }
@@ -102,7 +105,7 @@ void replica::handle_snapshot_chunk(const message& m) {
     incoming_term_ = 0;
     message reply = make(message_type::append_reply, m.from);
     reply.log_index = log_.last_index();
-    reply.repairing = repairing_;
+    reply.repair_epoch = repair_epoch_;
     send_when_durable(std::move(reply));
     return;
   }
@@ -129,8 +132,8 @@ void replica::handle_append_reply(const message& m) {
   progress* p = find_peer(m.from);
   if (!p) return;
   p->recent_active = true;
-  const bool now_counts = p->repairing && !m.repairing;
-  p->repairing = m.repairing;
+  const bool now_counts = p->repair_epoch != 0 && m.repair_epoch == 0;
+  p->repair_epoch = m.repair_epoch;
   if (m.reject) {
     // Ignore answers to appends we have moved past.
     if (p->state == progress::mode::snapshot || m.log_index <= p->match ||
@@ -163,7 +166,7 @@ void replica::handle_heartbeat_reply(const message& m) {
   progress* p = find_peer(m.from);
   if (!p) return;
   p->recent_active = true;
-  p->repairing = m.repairing;
+  p->repair_epoch = m.repair_epoch;
   p->read_round = std::max(p->read_round, m.context);
   release_confirmed_reads();
   // The follower is alive: whatever we were waiting for may have been lost.
@@ -186,6 +189,13 @@ void replica::handle_snapshot_reply(const message& m) {
   p->paused = false;
 }
 
+message replica::to_follower(message_type type, const progress& p) const {
+  message m = make(type, p.id);
+  m.leader_last = log_.last_index();
+  m.repair_epoch = p.repair_epoch;
+  return m;
+}
+
 void replica::send_appends(progress& p) {
   if (p.state == progress::mode::replicate) {
     bool sent = false;
@@ -193,7 +203,7 @@ void replica::send_appends(progress& p) {
     if (!sent && p.commit_sent < commit_ && p.match >= log_.first_index() - 1 && p.match > 0) {
       // Commit news only: an empty append after the entries the follower has
       // acknowledged, which it can accept whatever is still in flight.
-      message m = make(message_type::append, p.id);
+      message m = to_follower(message_type::append, p);
       m.log_index = p.match;
       m.log_term = *log_.term_at(p.match);
       m.commit = commit_;
@@ -225,8 +235,7 @@ bool replica::send_append(progress& p, bool allow_empty) {
   std::vector<entry> entries;
   if (p.next <= log_.last_index()) entries = log_.slice(p.next, log_.last_index() + 1, opts_.max_append_bytes);
   if (entries.empty() && !allow_empty) return false;
-  message m = make(message_type::append, p.id);
-  m.leader_last = log_.last_index();
+  message m = to_follower(message_type::append, p);
   m.log_index = prev;
   m.log_term = *prev_term;
   m.commit = commit_;
@@ -249,8 +258,7 @@ void replica::send_snapshot_chunk(progress& p) {
   const std::string_view data = latest_snapshot_->data.view();
   const std::uint64_t offset = std::min<std::uint64_t>(p.snapshot_offset, data.size());
   const std::string_view chunk = data.substr(offset, opts_.snapshot_chunk_bytes);
-  message m = make(message_type::snapshot_chunk, p.id);
-  m.leader_last = log_.last_index();
+  message m = to_follower(message_type::snapshot_chunk, p);
   m.snap = latest_snapshot_->meta;
   m.offset = offset;
   m.data = payload::copy_of(chunk);
@@ -261,8 +269,7 @@ void replica::send_snapshot_chunk(progress& p) {
 
 void replica::broadcast_heartbeat(std::uint64_t context) {
   for (const progress& p : peers_) {
-    message m = make(message_type::heartbeat, p.id);
-    m.leader_last = log_.last_index();
+    message m = to_follower(message_type::heartbeat, p);
     m.commit = std::min(p.match, commit_);
     m.context = context;
     send(std::move(m));

@@ -24,7 +24,7 @@ rc::Gen<message> gen_message() {
     m.reject = *rc::gen::arbitrary<bool>();
     m.transfer = *rc::gen::arbitrary<bool>();
     m.done = *rc::gen::arbitrary<bool>();
-    m.repairing = *rc::gen::arbitrary<bool>();
+    m.repair_epoch = *rc::gen::arbitrary<std::uint64_t>();
     m.hint_index = *rc::gen::arbitrary<index_t>();
     m.hint_term = *rc::gen::arbitrary<term_t>();
     m.leader_last = *rc::gen::arbitrary<index_t>();
@@ -49,7 +49,7 @@ bool same(const message& a, const message& b) {
   return a.type == b.type && a.from == b.from && a.to == b.to && a.term == b.term && a.log_index == b.log_index &&
          a.log_term == b.log_term && a.commit == b.commit && a.entries == b.entries && a.reject == b.reject &&
          a.hint_index == b.hint_index && a.hint_term == b.hint_term && a.leader_last == b.leader_last &&
-         a.transfer == b.transfer && a.repairing == b.repairing && a.context == b.context && a.snap == b.snap &&
+         a.transfer == b.transfer && a.repair_epoch == b.repair_epoch && a.context == b.context && a.snap == b.snap &&
          a.offset == b.offset && a.data == b.data && a.done == b.done;
 }
 

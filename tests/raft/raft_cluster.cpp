@@ -174,7 +174,12 @@ void raft_cluster::deliver(std::size_t k) {
   message m = std::move(pool_[k]);
   pool_.erase(pool_.begin() + static_cast<std::ptrdiff_t>(k));
   node& to = at(m.to);
-  if (!to.up() || !connected(m.from, m.to)) return;
+  const bool arrives = to.up() && connected(m.from, m.to);
+  if (trace)
+    *trace << "    " << (arrives ? "" : "lost: ") << type_name(m.type) << ' ' << m.from << "->" << m.to << " term "
+           << m.term << " index " << m.log_index << " entries " << m.entries.size() << " commit " << m.commit
+           << (m.reject ? " reject" : "") << (m.repair_epoch ? " repair " + std::to_string(m.repair_epoch) : "") << '\n';
+  if (!arrives) return;
   to.raft->step(m);
   process(m.to);
 }

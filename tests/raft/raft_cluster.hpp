@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <ostream>
 #include <memory>
 #include <optional>
 #include <set>
@@ -53,6 +54,8 @@ class raft_cluster {
   // Persist each ready as soon as it is handed out (the default), or leave
   // it queued until persist_one() (to place crashes between write and ack).
   bool auto_persist = true;
+  // When set, every delivered message is described here (replays).
+  std::ostream* trace = nullptr;
 
   // Hands out the readies of every live node until nothing moves: messages
   // go to the pool, committed entries to the machine.

@@ -240,6 +240,7 @@ bool read_case(std::istream& in, scenario& s, std::vector<action>& schedule) {
 std::string run_schedule(const scenario& s, const std::vector<action>& schedule, std::ostream* trace = nullptr) {
   raft_cluster c(s.voters, s.seed, s.opts, s.spares);
   c.auto_persist = !s.slow_disks;
+  c.trace = trace;
   std::uint64_t counter = 0;
   for (std::size_t step = 0; step < schedule.size(); ++step) {
     run(c, schedule[step], s.voters, counter);

@@ -615,10 +615,10 @@ TEST_CASE("damaged storage: a leader does not count a repairing follower toward 
   ack.to = 1;
   ack.term = c.raft(1).term();
   ack.log_index = p.index;
-  ack.repairing = true;
+  ack.repair_epoch = 77;
   c.raft(1).step(ack);
   CHECK(c.raft(1).commit_index() < p.index);
-  ack.repairing = false;
+  ack.repair_epoch = 0;
   c.raft(1).step(ack);
   CHECK(c.raft(1).commit_index() >= p.index);
 }
