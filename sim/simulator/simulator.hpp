@@ -45,10 +45,17 @@ class simulator {
   // An independent generator for one named part of the run (a node, the workload…).
   dkv::rng derive(std::uint64_t stream) const noexcept;
 
-  // Spawns an actor the simulator stops at shutdown.
+  // Spawns an actor the simulator stops at shutdown: a function actor, or
+  // (spawn<T>) a class-based one.
   template <class... Ts>
   caf::actor spawn(Ts&&... xs) {
     caf::actor handle = system_->spawn(std::forward<Ts>(xs)...);
+    spawned_.push_back(handle);
+    return handle;
+  }
+  template <class Actor, class... Ts>
+  caf::actor spawn(Ts&&... xs) {
+    caf::actor handle = system_->spawn<Actor>(std::forward<Ts>(xs)...);
     spawned_.push_back(handle);
     return handle;
   }

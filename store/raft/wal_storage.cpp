@@ -52,7 +52,8 @@ error wal_storage::open(dkv::storage::file_system& fs, const dkv::storage::wal_o
   std::unique_ptr<wal_storage> opened(new wal_storage(fs));
   dkv::storage::wal_recovery recovered;
   if (error e = dkv::storage::wal::open(fs, options, opened->wal_, recovered); !e.ok()) return e;
-  if (recovered.damaged) opened->mark_damaged(recovered.problem);
+  if (recovered.damaged || opened->wal_->damaged())  // damage found now, or a repair never finished
+    opened->mark_damaged(recovered.problem.empty() ? "a repair did not finish" : recovered.problem);
   if (error e = opened->replay(recovered); !e.ok()) return e;
   out = std::move(opened);
   return {};
@@ -119,6 +120,14 @@ error wal_storage::replay(const dkv::storage::wal_recovery& recovered) {
   }
   state_ = state.state;
   state.needs_repair = damaged_;
+  return {};
+}
+
+error wal_storage::clear_damage() {
+  if (!damaged_) return {};
+  if (error e = wal_->clear_damage(); !e.ok()) return e;
+  damaged_ = false;
+  problem_.clear();
   return {};
 }
 

@@ -43,6 +43,8 @@ class wal_storage final : public storage {
   // Synced data was found damaged (a record or the snapshot file): the node
   // must not vote or count toward a quorum until its peers have repaired it.
   bool damaged() const noexcept { return damaged_; }
+  // The replica has repaired itself from its peers (ready::repaired).
+  error clear_damage();
   const std::string& problem() const noexcept { return problem_; }
 
  private:

@@ -1,0 +1,165 @@
+#include "actors/raft/raft_node.hpp"
+
+#include <caf/send.hpp>
+
+#include <chrono>
+
+#include "actors/messages.hpp"
+#include "store/raft/message_codec.hpp"
+
+namespace dkv::actors {
+
+namespace {
+std::uint8_t code(error_code c) { return static_cast<std::uint8_t>(c); }
+}  // namespace
+
+raft_node::raft_node(caf::actor_config& cfg, raft_node_config config, dkv::storage::file_system* files,
+                     std::shared_ptr<transport> network, std::shared_ptr<local_clock> clock, std::uint64_t seed,
+                     raft_node_status* status)
+    : caf::event_based_actor(cfg),
+      config_(std::move(config)),
+      files_(files),
+      network_(std::move(network)),
+      clock_(std::move(clock)),
+      seed_(seed),
+      status_(status),
+      machine_(config_.machine) {}
+
+bool raft_node::start() {
+  if (error e = raft::wal_storage::open(*files_, config_.wal, storage_); !e.ok()) {
+    stop("cannot open its storage: " + e.message());
+    return false;
+  }
+  raft::durable_state recovered = storage_->recover();
+  if (recovered.latest_snapshot) {
+    if (error e = machine_.load(recovered.latest_snapshot->data.view()); !e.ok()) {
+      stop("its snapshot does not load: " + e.message());
+      return false;
+    }
+    last_snapshot_ = recovered.latest_snapshot->meta.index;
+  }
+  replica_ = std::make_unique<raft::replica>(config_.raft, std::move(recovered), seed_);
+  arm_tick();
+  drive();
+  return true;
+}
+
+caf::behavior raft_node::make_behavior() {
+  if (!start()) return {};
+  return {
+      [this](const raft_packet& packet) {
+        raft::message m;
+        if (raft::decode_message(packet.bytes, m)) replica_->step(m);  // else: dropped, as garbage on a wire
+        drive();
+      },
+      [this](const raft_tick&) {
+        replica_->tick();
+        arm_tick();
+        drive();
+      },
+      [this](const propose_command& command) {
+        command_outcome outcome{command.request, code(error_code::unavailable), replica_->leader(), 0, 0, 0};
+        if (pending_.size() >= config_.max_pending) return answer(command.client, outcome);  // busy
+        const raft::proposal p = replica_->propose(raft::payload::copy_of(command.command));
+        if (!p.ok()) {
+          if (p.refused == raft::refusal::too_large) outcome.code = code(error_code::invalid_operation);
+          return answer(command.client, outcome);
+        }
+        pending_[p.index] = {command.client, command.request, p.term};
+        drive();
+      },
+  };
+}
+
+void raft_node::arm_tick() {
+  const auto delay = std::chrono::nanoseconds(clock_->scheduler_delay_ns(config_.tick_ns));
+  delayed_send(this, delay, raft_tick{++ticks_});
+}
+
+void raft_node::drive() {
+  for (;;) {
+    raft::ready work = replica_->take_ready();
+    if (work.empty()) break;
+    carry_out(work);
+    if (status_ && status_->stopped) return;
+  }
+  maybe_snapshot();
+  publish();
+}
+
+void raft_node::carry_out(raft::ready& work) {
+  if (work.must_persist()) {
+    if (error e = storage_->persist(work); !e.ok()) return stop("a write to its storage failed: " + e.message());
+    replica_->persisted(work.sequence);
+  }
+  if (work.repaired)
+    if (error e = storage_->clear_damage(); !e.ok()) return stop("cannot clear its repair marker: " + e.message());
+  for (const raft::message& m : work.messages) {
+    raft::encode_message(m, buffer_);
+    network_->send(m.to, caf::make_message(raft_packet{buffer_}));
+  }
+  if (work.snapshot) {
+    if (error e = machine_.load(work.snapshot->data.view()); !e.ok())
+      return stop("a snapshot from the leader does not load: " + e.message());
+    last_snapshot_ = work.snapshot->meta.index;
+  }
+  for (const raft::entry& e : work.committed) apply(e);
+}
+
+void raft_node::apply(const raft::entry& e) {
+  if (e.index <= machine_.applied_index()) return;  // covered by an installed snapshot
+  command_outcome outcome;
+  if (e.kind == raft::entry_kind::command) {
+    const replicated::apply_result result = machine_.apply(e.index, e.data.view());
+    outcome.status = static_cast<std::uint8_t>(result.status);
+    outcome.store_index = result.index;
+  } else {
+    machine_.skip(e.index);
+  }
+  const auto waiting = pending_.find(e.index);
+  if (waiting == pending_.end()) return;
+  // Applied at this index with another term: the proposal was lost (never applied).
+  const pending_command p = waiting->second;
+  pending_.erase(waiting);
+  outcome.request = p.request;
+  outcome.leader = replica_->leader();
+  if (e.term == p.term)
+    outcome.log_index = e.index;
+  else
+    outcome.code = code(error_code::unavailable);  // another leader's entry took the index
+  answer(p.client, outcome);
+}
+
+void raft_node::maybe_snapshot() {
+  const raft::index_t applied = machine_.applied_index();
+  if (applied < last_snapshot_ + config_.snapshot_every) return;
+  if (error e = machine_.save(buffer_); !e.ok()) return stop("cannot snapshot its state machine: " + e.message());
+  auto taken = replica_->compact(applied, raft::payload::copy_of(buffer_));
+  if (!taken) return;
+  if (error e = storage_->save_snapshot(*taken); !e.ok()) return stop("cannot store a snapshot: " + e.message());
+  last_snapshot_ = applied;
+}
+
+void raft_node::answer(net_address client, const command_outcome& outcome) {
+  network_->send(client, caf::make_message(outcome));
+}
+
+void raft_node::stop(std::string why) {
+  if (status_) {
+    status_->stopped = true;
+    status_->stop_reason = std::move(why);
+  }
+  quit();
+}
+
+void raft_node::publish() {
+  if (!status_ || !replica_) return;
+  status_->role = replica_->current_role();
+  status_->term = replica_->term();
+  status_->leader = replica_->leader();
+  status_->commit = replica_->commit_index();
+  status_->applied = machine_.applied_index();
+  status_->repairing = replica_->repairing();
+}
+
+}  // namespace dkv::actors

@@ -1,0 +1,93 @@
+#pragma once
+// A dstore node: the Raft core (store/raft) in a CAF actor, with its storage
+// on a file interface (wal_storage) and the replicated state machine (engine
+// + client sessions) fed with committed entries. The same actor runs in the
+// simulator and for real; it reaches the world only through its seams.
+//
+// Every input — a Raft packet, its clock's tick, a client's command — goes
+// to the replica, then the node carries out the ready: persist and
+// acknowledge, send, install a snapshot, apply, answer. A failed write or
+// fsync stops the node (durability is unknown; no retry). Proposals waiting
+// for their outcome are bounded: beyond that the answer is Unavailable,
+// before anything is appended.
+
+#include <caf/event_based_actor.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "actors/messages.hpp"
+#include "actors/seams.hpp"
+#include "store/raft/replica.hpp"
+#include "store/raft/wal_storage.hpp"
+#include "store/replicated/state_machine.hpp"
+#include "store/storage/file_system.hpp"
+
+namespace dkv::actors {
+
+struct raft_node_config {
+  raft::options raft;
+  std::uint64_t tick_ns = 10'000'000;      // the node's own clock per Raft tick
+  std::uint64_t snapshot_every = 10'000;   // applied entries between snapshots
+  std::size_t max_pending = 1024;          // proposals awaiting an outcome
+  dkv::storage::wal_options wal;
+  replicated::state_machine_options machine;
+};
+
+// What a node shows its observers (the simulator's checks, tests). Written
+// after every input; the simulation is single-threaded, so a driver may read
+// it between steps.
+struct raft_node_status {
+  raft::role role = raft::role::follower;
+  raft::term_t term = 0;
+  raft::node_id leader = raft::no_node;
+  raft::index_t commit = 0;
+  raft::index_t applied = 0;
+  bool repairing = false;
+  bool stopped = false;
+  std::string stop_reason;
+};
+
+class raft_node : public caf::event_based_actor {
+ public:
+  raft_node(caf::actor_config& cfg, raft_node_config config, dkv::storage::file_system* files,
+            std::shared_ptr<transport> network, std::shared_ptr<local_clock> clock, std::uint64_t seed,
+            raft_node_status* status);
+
+  caf::behavior make_behavior() override;
+
+ private:
+  struct pending_command {
+    net_address client;
+    std::uint64_t request;
+    raft::term_t term;
+  };
+
+  bool start();
+  void drive();
+  void carry_out(raft::ready& work);
+  void apply(const raft::entry& e);
+  void maybe_snapshot();
+  void answer(net_address client, const command_outcome& outcome);
+  void arm_tick();
+  void stop(std::string why);
+  void publish();
+
+  raft_node_config config_;
+  dkv::storage::file_system* files_;
+  std::shared_ptr<transport> network_;
+  std::shared_ptr<local_clock> clock_;
+  std::uint64_t seed_;
+  raft_node_status* status_;
+
+  std::unique_ptr<raft::wal_storage> storage_;
+  std::unique_ptr<raft::replica> replica_;
+  replicated::state_machine machine_;
+  std::map<raft::index_t, pending_command> pending_;  // by log index
+  raft::index_t last_snapshot_ = 0;
+  std::uint64_t ticks_ = 0;
+  std::string buffer_;
+};
+
+}  // namespace dkv::actors

@@ -1,0 +1,83 @@
+#include "sim/cluster/sim_cluster.hpp"
+
+#include <caf/send.hpp>
+
+#include "actors/messages.hpp"
+
+namespace dkv::sim {
+
+namespace {
+
+// Streams of the master seed (simulator::derive): one per part of a node.
+constexpr std::uint64_t disk_stream = 0x6469736b;  // "disk"
+constexpr std::uint64_t raft_stream = 0x72616674;  // "raft"
+
+class sim_transport final : public actors::transport {
+ public:
+  sim_transport(sim_network& network, node_id self) : network_(network), self_(self) {}
+  void send(actors::net_address to, const caf::message& message) override {
+    network_.route(self_, static_cast<node_id>(to), message);
+  }
+
+ private:
+  sim_network& network_;
+  node_id self_;
+};
+
+}  // namespace
+
+node_clock& sim_cluster::clock(node_id id) { return nodes_.at(id - 1)->clock->clock; }
+
+sim_cluster::sim_cluster(std::uint64_t seed, sim_cluster_options options)
+    : options_(std::move(options)), sim_(seed, actors::register_message_types) {
+  options_.node.raft.initial_voters.clear();
+  for (node_id id = 1; id <= options_.nodes; ++id) options_.node.raft.initial_voters.push_back(id);
+  for (node_id id = 1; id <= options_.nodes; ++id) {
+    auto n = std::make_unique<node>();
+    n->disk = std::make_unique<sim_disk>(sim_.derive(disk_stream * 1000 + id), options_.disk);
+    n->clock = std::make_shared<clock_seam>();
+    nodes_.push_back(std::move(n));
+  }
+  for (node_id id = 1; id <= options_.nodes; ++id) start(id);
+}
+
+void sim_cluster::start(node_id id) {
+  node& n = *nodes_.at(id - 1);
+  actors::raft_node_config config = options_.node;
+  config.raft.id = id;
+  n.status = {};
+  const std::uint64_t seed = sim_.derive(raft_stream * 1000 + id * 100 + n.incarnation).next();
+  n.actor = sim_.spawn<actors::raft_node>(config, &n.disk->files(),
+                                          std::make_shared<sim_transport>(sim_.network(), id), n.clock, seed,
+                                          &n.status);
+  sim_.network().attach(id, n.actor);
+  n.up = true;
+}
+
+void sim_cluster::crash(node_id id) {
+  node& n = *nodes_.at(id - 1);
+  if (!n.up) return;
+  sim_.network().detach(id);
+  caf::anon_send_exit(n.actor, caf::exit_reason::kill);
+  n.actor = nullptr;
+  n.disk->crash();
+  n.up = false;
+  ++n.incarnation;
+}
+
+void sim_cluster::restart(node_id id) {
+  if (!nodes_.at(id - 1)->up) start(id);
+}
+
+std::optional<node_id> sim_cluster::leader() const {
+  std::optional<node_id> best;
+  for (node_id id = 1; id <= nodes_.size(); ++id) {
+    const node& n = *nodes_[id - 1];
+    if (n.up && !n.status.stopped && n.status.role == raft::role::leader &&
+        (!best || n.status.term > nodes_[*best - 1]->status.term))
+      best = id;
+  }
+  return best;
+}
+
+}  // namespace dkv::sim

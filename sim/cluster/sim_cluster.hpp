@@ -1,0 +1,64 @@
+#pragma once
+// A dstore cluster in the simulator: raft_node actors on the simulated
+// network, each with its own simulated disk and drifting clock, all from one
+// seed. Nodes are 1..n on the network; clients take addresses above 1000.
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "actors/raft/raft_node.hpp"
+#include "sim/disk/sim_disk.hpp"
+#include "sim/simulator/node_clock.hpp"
+#include "sim/simulator/simulator.hpp"
+
+namespace dkv::sim {
+
+struct sim_cluster_options {
+  std::size_t nodes = 3;
+  actors::raft_node_config node;
+  disk_faults disk;
+};
+
+class sim_cluster {
+ public:
+  sim_cluster(std::uint64_t seed, sim_cluster_options options = {});
+
+  simulator& sim() noexcept { return sim_; }
+  std::size_t size() const noexcept { return nodes_.size(); }
+  const actors::raft_node_status& status(node_id id) const { return nodes_.at(id - 1)->status; }
+  bool up(node_id id) const { return nodes_.at(id - 1)->up; }
+  sim_disk& disk(node_id id) { return *nodes_.at(id - 1)->disk; }
+  node_clock& clock(node_id id);
+
+  // The live leader of the highest term, if any.
+  std::optional<node_id> leader() const;
+
+  // Crash: the process is gone (volatile state, timers, mailbox), the disk
+  // keeps what it synced (sim_disk's rules). Restart: a new process on it.
+  void crash(node_id id);
+  void restart(node_id id);
+
+ private:
+  // The node's clock as its actors see it; drift and skew set here apply.
+  struct clock_seam final : actors::local_clock {
+    node_clock clock;
+    std::uint64_t scheduler_delay_ns(std::uint64_t local_ns) const override { return clock.virtual_delay(local_ns); }
+  };
+  struct node {
+    std::unique_ptr<sim_disk> disk;
+    std::shared_ptr<clock_seam> clock;
+    actors::raft_node_status status;
+    caf::actor actor;
+    bool up = false;
+    std::uint64_t incarnation = 0;
+  };
+
+  void start(node_id id);
+
+  sim_cluster_options options_;
+  simulator sim_;
+  std::vector<std::unique_ptr<node>> nodes_;
+};
+
+}  // namespace dkv::sim
