@@ -10,7 +10,19 @@
 namespace dkv::actors {
 
 namespace {
+
 std::uint8_t code(error_code c) { return static_cast<std::uint8_t>(c); }
+
+// FNV-1a over an entry's term, kind and bytes: equal entries, equal prints.
+std::uint64_t fingerprint(const raft::entry& e) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  const auto mix = [&](unsigned char c) { h = (h ^ c) * 0x100000001b3ULL; };
+  for (int shift = 0; shift < 64; shift += 8) mix(static_cast<unsigned char>(e.term >> shift));
+  mix(static_cast<unsigned char>(e.kind));
+  for (char c : e.data.view()) mix(static_cast<unsigned char>(c));
+  return h;
+}
+
 }  // namespace
 
 raft_node::raft_node(caf::actor_config& cfg, raft_node_config config, dkv::storage::file_system* files,
@@ -108,6 +120,7 @@ void raft_node::carry_out(raft::ready& work) {
 
 void raft_node::apply(const raft::entry& e) {
   if (e.index <= machine_.applied_index()) return;  // covered by an installed snapshot
+  if (config_.observe_state && status_) status_->applied_log.emplace_back(e.index, fingerprint(e));
   command_outcome outcome;
   if (e.kind == raft::entry_kind::command) {
     const replicated::apply_result result = machine_.apply(e.index, e.data.view());
@@ -160,6 +173,7 @@ void raft_node::publish() {
   status_->commit = replica_->commit_index();
   status_->applied = machine_.applied_index();
   status_->repairing = replica_->repairing();
+  if (config_.observe_state) status_->engine_digest = machine_.engine().Digest();
 }
 
 }  // namespace dkv::actors

@@ -16,6 +16,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "actors/messages.hpp"
 #include "actors/seams.hpp"
@@ -31,6 +33,9 @@ struct raft_node_config {
   std::uint64_t tick_ns = 10'000'000;      // the node's own clock per Raft tick
   std::uint64_t snapshot_every = 10'000;   // applied entries between snapshots
   std::size_t max_pending = 1024;          // proposals awaiting an outcome
+  // For the simulator's end-of-run checks: keep every applied entry's
+  // fingerprint and the engine's digest in the status (costly: tests only).
+  bool observe_state = false;
   dkv::storage::wal_options wal;
   replicated::state_machine_options machine;
 };
@@ -45,6 +50,8 @@ struct raft_node_status {
   raft::index_t commit = 0;
   raft::index_t applied = 0;
   bool repairing = false;
+  std::uint64_t engine_digest = 0;                                // with observe_state
+  std::vector<std::pair<raft::index_t, std::uint64_t>> applied_log;  // with observe_state: (index, fingerprint)
   bool stopped = false;
   std::string stop_reason;
 };

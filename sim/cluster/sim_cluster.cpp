@@ -58,6 +58,7 @@ void sim_cluster::crash(node_id id) {
   node& n = *nodes_.at(id - 1);
   if (!n.up) return;
   sim_.network().detach(id);
+  sim_.resume(n.actor);  // a paused process can crash too; forget it was paused
   caf::anon_send_exit(n.actor, caf::exit_reason::kill);
   n.actor = nullptr;
   n.disk->crash();
@@ -66,7 +67,17 @@ void sim_cluster::crash(node_id id) {
 }
 
 void sim_cluster::restart(node_id id) {
-  if (!nodes_.at(id - 1)->up) start(id);
+  node& n = *nodes_.at(id - 1);
+  if (n.up && n.status.stopped) crash(id);
+  if (!n.up) start(id);
+}
+
+void sim_cluster::pause(node_id id) {
+  if (nodes_.at(id - 1)->up) sim_.pause(nodes_.at(id - 1)->actor);
+}
+
+void sim_cluster::resume(node_id id) {
+  if (nodes_.at(id - 1)->up) sim_.resume(nodes_.at(id - 1)->actor);
 }
 
 std::optional<node_id> sim_cluster::leader() const {

@@ -9,6 +9,7 @@
 
 #include "actors/raft/raft_node.hpp"
 #include "sim/disk/sim_disk.hpp"
+#include "sim/faults/fault.hpp"
 #include "sim/simulator/node_clock.hpp"
 #include "sim/simulator/simulator.hpp"
 
@@ -20,7 +21,7 @@ struct sim_cluster_options {
   disk_faults disk;
 };
 
-class sim_cluster {
+class sim_cluster final : public fault_target {
  public:
   sim_cluster(std::uint64_t seed, sim_cluster_options options = {});
 
@@ -36,8 +37,15 @@ class sim_cluster {
 
   // Crash: the process is gone (volatile state, timers, mailbox), the disk
   // keeps what it synced (sim_disk's rules). Restart: a new process on it.
-  void crash(node_id id);
-  void restart(node_id id);
+  void crash(node_id id) override;
+  void restart(node_id id) override;  // also a node that stopped itself (a failed fsync)
+
+  // The rest of fault_target.
+  partition& cuts() override { return sim_.network().cuts(); }
+  void pause(node_id id) override;
+  void resume(node_id id) override;
+  void set_clock(node_id id, const node_clock& c) override { clock(id) = c; }
+  void damage_disk(node_id id) override { disk(id).damage_random(); }
 
  private:
   // The node's clock as its actors see it; drift and skew set here apply.
