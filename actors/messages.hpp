@@ -29,10 +29,11 @@ struct propose_command {
   std::string command;
 };
 
-// The answer to a propose_command, with SPEC.md's codes: success (applied
-// at `log_index`), unavailable (certainly never applied: not the leader —
-// `leader` says whom to ask —, busy, or lost to another leader's entry),
-// invalid_operation (too large).
+// The answer to a propose_command, with SPEC.md's codes: unavailable
+// (certainly never applied: not the leader — `leader` says whom to ask —,
+// busy, or lost to another leader's entry), invalid_operation (too large),
+// or, once the command was applied at `log_index`, the store's own answer
+// with the state machine's `status` (duplicate, unknown session, …).
 struct command_outcome {
   std::uint64_t request = 0;
   std::uint8_t code = 0;  // dkv::error_code
@@ -40,6 +41,27 @@ struct command_outcome {
   std::uint64_t log_index = 0;
   std::uint8_t status = 0;    // replicated::apply_status when applied
   std::uint64_t store_index = 0;
+  bool deleted = false;       // DeleteIfValue's answer
+};
+
+// A linearizable read (SPEC.md dstore: the read-index path, no stale local
+// read): Get when `want_value`, else Has.
+struct read_command {
+  std::uint64_t client = 0;
+  std::uint64_t request = 0;
+  std::string key;
+  bool want_value = true;
+};
+
+// Its answer: `code` as in command_outcome; `index` is the store write index
+// of the state that was read.
+struct read_outcome {
+  std::uint64_t request = 0;
+  std::uint8_t code = 0;  // dkv::error_code
+  std::uint64_t leader = 0;
+  bool found = false;
+  std::string value;
+  std::uint64_t index = 0;
 };
 
 template <class Inspector>
@@ -57,7 +79,16 @@ typename Inspector::result_type inspect(Inspector& f, propose_command& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, command_outcome& x) {
   return f(caf::meta::type_name("command_outcome"), x.request, x.code, x.leader, x.log_index, x.status,
-           x.store_index);
+           x.store_index, x.deleted);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_command& x) {
+  return f(caf::meta::type_name("read_command"), x.client, x.request, x.key, x.want_value);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_outcome& x) {
+  return f(caf::meta::type_name("read_outcome"), x.request, x.code, x.leader, x.found, x.value, x.index);
 }
 
 }  // namespace dkv::actors
@@ -67,6 +98,8 @@ CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::raft_packet))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::raft_tick))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::propose_command))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::command_outcome))
+CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::read_command))
+CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::read_outcome))
 CAF_END_TYPE_ID_BLOCK(dkv_actors)
 
 namespace dkv::actors {

@@ -80,6 +80,14 @@ caf::behavior raft_node::make_behavior() {
         pending_[p.index] = {command.client, command.request, p.term};
         drive();
       },
+      [this](const read_command& read) {
+        if (read.key.size() > machine_.limits().max_key_bytes) return refuse_read(read, error_code::invalid_operation);
+        if (pending_.size() + reads_.size() >= config_.max_pending) return refuse_read(read, error_code::unavailable);
+        const std::uint64_t id = next_read_id_++;
+        if (!replica_->read(id).ok()) return refuse_read(read, error_code::unavailable);
+        reads_[id] = {read, 0};
+        drive();
+      },
   };
 }
 
@@ -116,6 +124,44 @@ void raft_node::carry_out(raft::ready& work) {
     last_snapshot_ = work.snapshot->meta.index;
   }
   for (const raft::entry& e : work.committed) apply(e);
+  for (const raft::read_state& r : work.reads)
+    if (auto it = reads_.find(r.id); it != reads_.end()) it->second.index = r.index;
+  for (std::uint64_t id : work.failed_reads)
+    if (auto it = reads_.find(id); it != reads_.end()) {
+      refuse_read(it->second.read, error_code::unavailable);
+      reads_.erase(it);
+    }
+  serve_reads();
+}
+
+void raft_node::serve_reads() {
+  // A confirmed read is served once the state machine has caught up with
+  // its read index: the state then reflects every write committed before it.
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    const pending_read& r = it->second;
+    if (r.index == 0 || machine_.applied_index() < r.index) {
+      ++it;
+      continue;
+    }
+    read_outcome outcome;
+    outcome.request = r.read.request;
+    outcome.leader = replica_->leader();
+    const kvdb& engine = machine_.engine();
+    const read_status status =
+        r.read.want_value ? engine.Get(r.read.key, outcome.value) : engine.Has(r.read.key);
+    outcome.found = status.found;
+    outcome.index = status.index;
+    network_->send(r.read.client, caf::make_message(std::move(outcome)));
+    it = reads_.erase(it);
+  }
+}
+
+void raft_node::refuse_read(const read_command& read, error_code code) {
+  read_outcome outcome;
+  outcome.request = read.request;
+  outcome.code = static_cast<std::uint8_t>(code);
+  outcome.leader = replica_->leader();
+  network_->send(read.client, caf::make_message(std::move(outcome)));
 }
 
 void raft_node::apply(const raft::entry& e) {
@@ -124,8 +170,10 @@ void raft_node::apply(const raft::entry& e) {
   command_outcome outcome;
   if (e.kind == raft::entry_kind::command) {
     const replicated::apply_result result = machine_.apply(e.index, e.data.view());
+    outcome.code = static_cast<std::uint8_t>(result.err.code());
     outcome.status = static_cast<std::uint8_t>(result.status);
     outcome.store_index = result.index;
+    outcome.deleted = result.deleted;
   } else {
     machine_.skip(e.index);
   }

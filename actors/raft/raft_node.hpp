@@ -70,6 +70,10 @@ class raft_node : public caf::event_based_actor {
     std::uint64_t request;
     raft::term_t term;
   };
+  struct pending_read {
+    read_command read;
+    raft::index_t index = 0;  // 0: not confirmed yet; else serve once applied
+  };
 
   bool start();
   void drive();
@@ -77,6 +81,8 @@ class raft_node : public caf::event_based_actor {
   void apply(const raft::entry& e);
   void maybe_snapshot();
   void answer(net_address client, const command_outcome& outcome);
+  void serve_reads();
+  void refuse_read(const read_command& read, error_code code);
   void arm_tick();
   void stop(std::string why);
   void publish();
@@ -92,6 +98,8 @@ class raft_node : public caf::event_based_actor {
   std::unique_ptr<raft::replica> replica_;
   replicated::state_machine machine_;
   std::map<raft::index_t, pending_command> pending_;  // by log index
+  std::map<std::uint64_t, pending_read> reads_;       // by our read id
+  std::uint64_t next_read_id_ = 1;
   raft::index_t last_snapshot_ = 0;
   std::uint64_t ticks_ = 0;
   std::string buffer_;

@@ -94,3 +94,53 @@ TEST_CASE("a simulated raft cluster run is the same for the same seed", "[actors
   CHECK(run(5) == hash);
   CHECK(run(6) != hash);
 }
+
+namespace {
+
+caf::behavior read_recorder(caf::event_based_actor*, std::vector<actors::read_outcome>* out) {
+  return {[out](const actors::read_outcome& o) { out->push_back(o); }};
+}
+
+}  // namespace
+
+TEST_CASE("writes through a session and linearizable reads through the read index", "[actors][sim]") {
+  harness h(13);
+  std::vector<actors::read_outcome> reads;
+  constexpr sim::node_id reader = 1002;
+  h.cluster.sim().network().attach(reader, h.cluster.sim().spawn(read_recorder, &reads));
+  const std::uint64_t session = h.open_session(1);
+  REQUIRE(session > 0);
+  const sim::node_id leader = h.await_leader();
+
+  replicated::client_write write;
+  write.session = session;
+  write.sequence = 1;
+  write.lowest_unanswered = 1;
+  write.command = {.kind = write_kind::set, .key = "k", .value = "v1"};
+  std::string bytes;
+  replicated::encode_client_write(write, bytes);
+  const std::size_t before = h.outcomes.size();
+  h.cluster.sim().network().route(client_address, leader, caf::make_message(propose_command{client_address, 2, bytes}));
+  REQUIRE(h.cluster.sim().run_until([&] { return h.outcomes.size() > before; }, h.cluster.sim().now_ns() + 5 * second));
+  const command_outcome written = h.outcomes.back();
+  REQUIRE(written.code == 0);
+  CHECK(written.store_index == 1);  // the first store write: the clock counts store writes only
+
+  const auto read = [&](sim::node_id at, std::string key) {
+    const std::size_t seen = reads.size();
+    h.cluster.sim().network().route(reader, at, caf::make_message(actors::read_command{reader, 9, std::move(key), true}));
+    REQUIRE(h.cluster.sim().run_until([&] { return reads.size() > seen; }, h.cluster.sim().now_ns() + 5 * second));
+    return reads.back();
+  };
+  const actors::read_outcome got = read(leader, "k");
+  CHECK(got.code == 0);
+  CHECK(got.found);
+  CHECK(got.value == "v1");
+  CHECK(got.index == 1);
+  CHECK_FALSE(read(leader, "missing").found);
+  // A follower does not serve reads: it names the leader.
+  const sim::node_id follower = leader % 3 + 1;
+  const actors::read_outcome refused = read(follower, "k");
+  CHECK(refused.code == static_cast<std::uint8_t>(error_code::unavailable));
+  CHECK(refused.leader == leader);
+}
