@@ -107,6 +107,24 @@ struct key_timeline {
     }
   }
 
+  // Adds info write `id`, placed at gap index `at` (which `accepts` it):
+  // the states before later steps change only until the key is back on its
+  // recorded track.
+  void add(const converted& c, std::size_t id, std::uint64_t at) {
+    const auto p = static_cast<std::size_t>(
+        std::lower_bound(steps.begin(), steps.end(), at, [](const step& s, std::uint64_t i) { return s.index < i; }) -
+        steps.begin());
+    steps.insert(steps.begin() + static_cast<std::ptrdiff_t>(p), step{at, false, id});
+    dkv_entry entry = before[p];
+    apply_write(entry, c.ops[id], at);
+    before.insert(before.begin() + static_cast<std::ptrdiff_t>(p) + 1, entry);
+    for (std::size_t q = p + 1; q < steps.size(); ++q) {  // before[q + 1]: the state without it
+      if (!steps[q].read) apply_write(entry, c.ops[steps[q].id], steps[q].index);
+      if (entry == before[q + 1]) break;
+      before[q + 1] = entry;
+    }
+  }
+
   // Whether every read and DeleteIfValue outcome still holds with `extra` applied at `at`.
   bool accepts(const converted& c, const dkv_op& extra, std::uint64_t at) const {
     std::size_t p = static_cast<std::size_t>(
@@ -177,21 +195,33 @@ bool fill_gaps_greedily(const history& h, const converted& c, const gap_table& g
       if (used.count(*it) || !timelines[key].accepts(c, c.ops[*it], gaps.index[g])) continue;
       used.insert(*it);
       placed[key].emplace_back(g, *it);
-      timelines[key].build(h, c, key, placed[key], gaps);
+      timelines[key].add(c, *it, gaps.index[g]);
       filled = true;
     }
     if (!filled) return false;
   }
+  // A last full replay: the answer must not rest on the incremental bookkeeping.
+  for (std::size_t key = 0; key < c.keys.size(); ++key)
+    if (!timelines[key].consistent(c)) return false;
   return true;
 }
 
-// When the needed writes alone do not fit, `contended` receives the keys of
-// those that compete for too few gaps (the needs the failed augmenting search
-// reached): searched as one group, they may choose other writes or gaps.
+// Why an assignment failed, where it can tell.
+struct assignment_failure {
+  // The needed writes alone do not fit: the keys of those that compete for
+  // too few gaps (the needs the failed augmenting search reached). Searched
+  // as one group, they may choose other writes or gaps.
+  std::vector<std::size_t> contended;
+  // A gap no write may take: the needed writes (history ids) invoked early
+  // enough for it, latest placed first. A key search picks the earliest
+  // invoked write that serves, though a later one might serve as well, and
+  // only writes invoked early may take an early gap.
+  std::vector<std::size_t> blocking;
+};
+
 bool assign_gaps(const history& h, const converted& c, const gap_table& gaps, std::vector<placements>& placed,
                  const std::vector<std::size_t>& info_writes,
-                 const std::vector<std::map<std::size_t, std::uint64_t>>& may_act_after,
-                 std::vector<std::size_t>& contended) {
+                 const std::vector<std::map<std::size_t, std::uint64_t>>& may_act_after, assignment_failure& why) {
   bool shared = false;  // two keys' searches chose one gap: only the matching below can fix that
   {
     std::vector<bool> seen(gaps.index.size(), false);
@@ -308,11 +338,12 @@ bool assign_gaps(const history& h, const converted& c, const gap_table& gaps, st
       if (!needed[w]) continue;
       ++round;
       if (!place_write(w)) {
-        contended.push_back(c.ops[writes[w]].key);
+        std::vector<std::size_t>& keys = why.contended;
+        keys.push_back(c.ops[writes[w]].key);
         for (std::size_t g = 0; g < gaps.index.size(); ++g)
-          if (seen_gap[g] == round) contended.push_back(c.ops[writes[gap_owner[g]]].key);
-        std::sort(contended.begin(), contended.end());
-        contended.erase(std::unique(contended.begin(), contended.end()), contended.end());
+          if (seen_gap[g] == round) keys.push_back(c.ops[writes[gap_owner[g]]].key);
+        std::sort(keys.begin(), keys.end());
+        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
         return false;
       }
     }
@@ -339,7 +370,14 @@ bool assign_gaps(const history& h, const converted& c, const gap_table& gaps, st
   for (std::size_t g = 0; g < gaps.index.size(); ++g) {
     if (gap_owner[g] != none) continue;
     ++round;
-    if (!fill_gap(g)) return false;
+    if (!fill_gap(g)) {
+      std::vector<std::size_t> early;  // positions in `writes`
+      for (std::size_t w = 0; w < writes.size() && h.operations[writes[w]].call_ns <= gaps.deadline[g]; ++w)
+        if (needed[w]) early.push_back(w);
+      std::sort(early.begin(), early.end(), [&](std::size_t a, std::size_t b) { return write_gap[a] > write_gap[b]; });
+      for (std::size_t w : early) why.blocking.push_back(writes[w]);
+      return false;
+    }
   }
 
   for (auto& key_placed : placed) key_placed.clear();
@@ -486,8 +524,8 @@ check_report check_dkv_history(const history& h, const check_options& options) {
   }
   // Keys searched independently may have put info writes into the same gap;
   // the assignment moves them apart within their ranges.
-  auto assigned = [&](std::vector<std::size_t>& contended) {
-    if (std::vector<placements> attempt = used; assign_gaps(h, c, gaps, attempt, info_writes, may_act_after, contended)) {
+  auto assigned = [&](assignment_failure& why) {
+    if (std::vector<placements> attempt = used; assign_gaps(h, c, gaps, attempt, info_writes, may_act_after, why)) {
       used = std::move(attempt);
       return true;
     }
@@ -496,7 +534,12 @@ check_report check_dkv_history(const history& h, const check_options& options) {
   // If it cannot, the keys whose needs compete for too few gaps are searched
   // again as one group, where each gap serves one of them (a key may then
   // choose another write, or fewer), and assigned again; a group grows as
-  // more keys join a contention, so this ends within key_count rounds.
+  // more keys join a contention, so this ends within key_count rounds. An
+  // early gap that no write may take makes a key (its group) search again
+  // without one of the early writes it needed — a few times at most, as
+  // each such search may spend the group budget.
+  std::set<std::size_t> excluded;  // info writes the searches may not use
+  std::size_t exclusions_tried = 0;
   check_budget group_budget = options.budget;
   group_budget.max_steps = std::min<std::uint64_t>(options.budget.max_steps, 2'000'000);
   auto search_group = [&](const std::vector<std::size_t>& members) {
@@ -507,7 +550,7 @@ check_report check_dkv_history(const history& h, const check_options& options) {
       if (member[c.ops[p.id].key]) steps.push_back({p.id, c.ops[p.id], p.index});
     std::vector<key_info_write> infos;
     for (std::size_t id : info_writes)
-      if (member[c.ops[id].key]) infos.push_back({id, c.ops[id], h.operations[id].call_ns});
+      if (member[c.ops[id].key] && !excluded.count(id)) infos.push_back({id, c.ops[id], h.operations[id].call_ns});
     const key_search_result r = search_key(steps, infos, gaps, group_budget);
     report.steps += r.result.steps;
     if (r.result.result != verdict::linearizable) return false;
@@ -522,11 +565,29 @@ check_report check_dkv_history(const history& h, const check_options& options) {
   auto assigned_in_groups = [&] {
     std::vector<std::size_t> group(key_count);  // each key's group, named by a member
     for (std::size_t key = 0; key < key_count; ++key) group[key] = key;
+    auto members_of = [&](std::size_t named) {
+      std::vector<std::size_t> members;
+      for (std::size_t key = 0; key < key_count; ++key)
+        if (group[key] == named) members.push_back(key);
+      return members;
+    };
     for (;;) {
-      std::vector<std::size_t> contended;
-      if (assigned(contended)) return true;
+      assignment_failure why;
+      if (assigned(why)) return true;
+      if (!why.blocking.empty()) {
+        bool freed = false;
+        for (std::size_t k = 0; k < why.blocking.size() && exclusions_tried < 8 && !freed; ++k) {
+          const std::size_t id = why.blocking[k];
+          ++exclusions_tried;
+          excluded.insert(id);
+          freed = search_group(members_of(group[c.ops[id].key]));
+          if (!freed) excluded.erase(id);
+        }
+        if (!freed) return false;
+        continue;
+      }
       std::set<std::size_t> involved;
-      for (std::size_t key : contended) involved.insert(group[key]);
+      for (std::size_t key : why.contended) involved.insert(group[key]);
       if (involved.size() < 2) return false;  // already searched as one: nothing new to try
       std::vector<std::size_t> members;
       for (std::size_t key = 0; key < key_count; ++key)
@@ -562,7 +623,7 @@ check_report check_dkv_history(const history& h, const check_options& options) {
     std::fill(gaps.taken.begin(), gaps.taken.end(), false);
     return separated;
   };
-  std::vector<std::size_t> ignored;
+  assignment_failure ignored;
   if (!failing && !unknown && !assigned_in_groups() && !(search_one_after_another() && assigned(ignored))) {
     // No arrangement built from the per-key searches explains every gap
     // (another might): search all gaps at once, in index order.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <unordered_set>
+#include <utility>
 
 #include <xxhash.h>
 
@@ -10,9 +11,10 @@ namespace dkv::sim {
 namespace {
 
 // A point of the search: the next operation, where each key's window of
-// gaps starts, the info writes used, each key's state, and the gaps of the
-// open windows that some key of the group already took (none for one key:
-// its windows start after its last placement).
+// gaps starts (after its last operation, and after its last placement), the
+// info writes used, each key's state (now, and right after that placement),
+// and the gaps of the open windows that some key of the group already took
+// (none for one key: its windows start after its last placement).
 struct configuration {
   std::size_t pos;
   std::vector<std::size_t> firsts;
@@ -46,6 +48,17 @@ class searcher {
     for (const key_info_write& w : infos_) keys_.push_back(w.op.key);
     std::sort(keys_.begin(), keys_.end());
     keys_.erase(std::unique(keys_.begin(), keys_.end()), keys_.end());
+    // Writes that act alike (same key, kind and arguments) share a kind.
+    for (std::size_t u = 0; u < infos_.size(); ++u) {
+      const dkv_op& op = infos_[u].op;
+      std::size_t k = 0;
+      while (k < equal_.size() && !alike(infos_[equal_[k].front()].op, op)) ++k;
+      if (k == equal_.size()) equal_.emplace_back();
+      equal_[k].push_back(u);
+      kind_.push_back(k);
+    }
+    floor_.assign(keys_.size(), 0);
+    base_.assign(keys_.size(), dkv_entry{});
     std::vector<std::size_t> last(keys_.size(), none);
     for (std::size_t p = 0; p < steps_.size(); ++p) {
       const std::size_t s = slot(steps_[p].op.key);
@@ -92,6 +105,12 @@ class searcher {
     return static_cast<std::size_t>(std::lower_bound(keys_.begin(), keys_.end(), key) - keys_.begin());
   }
 
+  static bool alike(const dkv_op& a, const dkv_op& b) {
+    return a.key == b.key && a.kind == b.kind && a.value == b.value && a.expire_in == b.expire_in &&
+           a.delete_in == b.delete_in;
+  }
+  static bool is_used(const std::vector<std::uint64_t>& used, std::size_t u) { return (used[u / 64] >> (u % 64)) & 1; }
+
   bool tick() {
     ++counted_;
     if (counted_ > budget_.max_steps || ((counted_ & 4095) == 0 && budget_.stopped())) stopped_ = true;
@@ -120,10 +139,16 @@ class searcher {
   configuration describe(std::size_t pos, const std::vector<std::uint64_t>& after, const std::vector<std::uint64_t>& used,
                          const std::vector<dkv_entry>& entries) const {
     configuration c{pos, {}, used, entries, {}};
-    for (std::uint64_t a : after)
-      c.firsts.push_back(static_cast<std::size_t>(std::upper_bound(gaps_.index.begin(), gaps_.index.end(), a) - gaps_.index.begin()));
+    auto gap_after = [&](std::uint64_t a) {
+      return static_cast<std::size_t>(std::upper_bound(gaps_.index.begin(), gaps_.index.end(), a) - gaps_.index.begin());
+    };
+    // A write may go back to its key's last placement, and its key's
+    // operations since then replay from the state that placement left.
+    for (std::uint64_t a : after) c.firsts.push_back(gap_after(a));
+    for (std::uint64_t f : floor_) c.firsts.push_back(gap_after(f));
+    c.entries.insert(c.entries.end(), base_.begin(), base_.end());
     if (keys_.size() > 1) {
-      const std::uint64_t oldest = *std::min_element(after.begin(), after.end());
+      const std::uint64_t oldest = *std::min_element(floor_.begin(), floor_.end());
       for (const auto& [g, id] : path_)
         if (gaps_.index[g] > oldest) c.busy.push_back(g);
       std::sort(c.busy.begin(), c.busy.end());
@@ -132,12 +157,16 @@ class searcher {
   }
 
   // Walks the operations; when one does not hold, tries each single unused
-  // info write of its key at a free gap since that key's last placed index
+  // info write of its key at a free gap since that key's last operation
   // that makes it hold (earliest invoked first — it fits the most gaps — at
   // the earliest gap it may take; the exact gap matters only for writes with
   // expiry or deletion, which try every gap; the final assignment may move
   // the others within their range). In a group the gap also decides which
-  // gaps the other keys keep, so every gap is tried there.
+  // gaps the other keys keep, so every gap is tried there. Then gaps before
+  // the key's earlier operations, back to its last placement, where those
+  // operations still hold with the write in place: the write may have to
+  // act before one it leaves alone (a DeleteIfValue of another value), or
+  // before an Expire that hides it from a read.
   bool directed(std::size_t pos, std::vector<std::uint64_t> after, std::vector<dkv_entry> entries,
                 std::vector<std::uint64_t>& used) {
     for (;;) {
@@ -158,11 +187,19 @@ class searcher {
       const std::uint64_t limit = next.index + (is_write(next.op.kind) ? 0 : 1);
       const auto first = static_cast<std::size_t>(std::upper_bound(gaps_.index.begin(), gaps_.index.end(), after[s]) - gaps_.index.begin());
       const auto last = static_cast<std::size_t>(std::lower_bound(gaps_.index.begin(), gaps_.index.end(), limit) - gaps_.index.begin());
-      if (first >= last) return false;
+      const bool group = keys_.size() > 1;
+      // The key's operations since its last placement, nearest first: a few,
+      // since each gap before one of them means replaying them all.
+      std::vector<std::size_t> back;
+      for (std::size_t p = previous_[pos]; p != none && steps_[p].index > floor_[s] && back.size() < 16; p = previous_[p])
+        back.push_back(p);
       configuration c = describe(pos, after, used, entries);
       if (failed_.count(c)) return false;
+      std::vector<std::size_t> tried;  // kinds of write tried here: an equal write acts the same
       for (std::size_t u = 0; u < infos_.size(); ++u) {  // earliest invoked first: it may take the most gaps
-        if ((used[u / 64] >> (u % 64)) & 1 || infos_[u].op.key != next.op.key) continue;
+        if (is_used(used, u) || infos_[u].op.key != next.op.key) continue;
+        if (std::find(tried.begin(), tried.end(), kind_[u]) != tried.end()) continue;
+        tried.push_back(kind_[u]);
         const dkv_op& op = infos_[u].op;
         const bool exact = (op.kind == dkv_op_kind::set_e || op.kind == dkv_op_kind::set_e_if_unset) &&
                            (op.expire_in != 0 || op.delete_in != 0);
@@ -170,31 +207,81 @@ class searcher {
         // its call, and choosing gaps close to the calls keeps keys apart.
         const auto from = static_cast<std::size_t>(
             std::lower_bound(gaps_.deadline.begin() + static_cast<std::ptrdiff_t>(first),
-                             gaps_.deadline.begin() + static_cast<std::ptrdiff_t>(last), infos_[u].call_ns) -
+                             gaps_.deadline.begin() + static_cast<std::ptrdiff_t>(std::max(first, last)), infos_[u].call_ns) -
             gaps_.deadline.begin());
         for (std::size_t g = from; g < last; ++g) {
           if (gaps_.taken[g] || busy_[g]) continue;
-          dkv_entry fixed = entries[s];
-          apply_write(fixed, op, gaps_.index[g]);
-          dkv_entry check = fixed;
-          if (holds(next, check)) {
-            place(g, u, used);
-            if (!exact) may_act_after_[infos_[u].id] = earliest_slot(pos, op, fixed);
-            std::vector<dkv_entry> fixed_entries = entries;
-            fixed_entries[s] = std::move(fixed);
-            std::vector<std::uint64_t> fixed_after = after;
-            fixed_after[s] = gaps_.index[g];
-            if (directed(pos, std::move(fixed_after), std::move(fixed_entries), used)) return true;
-            may_act_after_.erase(infos_[u].id);
-            unplace(g, u, used);
+          if (try_gap(pos, {}, 0, u, g, after, entries, used)) return true;
+          if (stopped_) return false;
+          if (!exact && !group) break;  // any other gap in the range acts the same
+        }
+        // Back over the key's operations since its last placement, nearest first.
+        for (std::size_t i = 0; i < back.size(); ++i) {
+          const std::size_t p = back[i];
+          const std::uint64_t below = std::max(previous_[p] == none ? 0 : steps_[previous_[p]].index, floor_[s]);
+          const std::uint64_t above = steps_[p].index + (is_write(steps_[p].op.kind) ? 0 : 1);
+          const auto lo = static_cast<std::size_t>(std::upper_bound(gaps_.index.begin(), gaps_.index.end(), below) - gaps_.index.begin());
+          const auto hi = static_cast<std::size_t>(std::lower_bound(gaps_.index.begin(), gaps_.index.end(), above) - gaps_.index.begin());
+          // An operation failing there is no reason to stop: an Expire further back, say, may mend it.
+          for (std::size_t g = std::min(hi, first); g-- > lo;) {
+            if (gaps_.deadline[g] < infos_[u].call_ns) break;  // and all gaps before it: invoked too late
+            if (gaps_.taken[g] || busy_[g]) continue;
+            if (try_gap(pos, back, i, u, g, after, entries, used)) return true;
             if (stopped_) return false;
+            if (!exact && !group) break;  // the slot's other gaps act the same
           }
-          if (!exact && keys_.size() == 1) break;  // any other gap in the range acts the same
+          if (lo < hi && gaps_.deadline[lo] < infos_[u].call_ns) break;
         }
       }
       if (!stopped_) failed_.insert(std::move(c));
       return false;
     }
+  }
+
+  // Puts info write u at gap g: just before the next operation if `back` is
+  // empty, else before the key's operation back[i], if the key's operations
+  // from there on — the next one included — hold with it; if so searches on.
+  // Of the equal unused writes, the latest invoked that may take g goes:
+  // earlier ones stay free for earlier gaps, which few writes may take.
+  bool try_gap(std::size_t pos, const std::vector<std::size_t>& back, std::size_t i, std::size_t u, std::size_t g,
+               const std::vector<std::uint64_t>& after, const std::vector<dkv_entry>& entries,
+               std::vector<std::uint64_t>& used) {
+    for (std::size_t v : equal_[kind_[u]])
+      if (v > u && infos_[v].call_ns <= gaps_.deadline[g] && !is_used(used, v)) u = v;
+    const dkv_op& op = infos_[u].op;
+    const std::size_t s = slot(op.key);
+    const std::size_t p = back.empty() ? pos : back[i];
+    dkv_entry placed = back.empty() ? entries[s] : trail_[p];
+    apply_write(placed, op, gaps_.index[g]);
+    // The key's states before back[i], ..., back[0] with the write in place.
+    std::vector<std::pair<std::size_t, dkv_entry>> replayed;
+    dkv_entry e = placed;
+    for (std::size_t j = back.empty() ? 0 : i + 1; j-- > 0;) {
+      const std::size_t q = back[j];
+      if (e == trail_[q]) return false;  // back on the recorded track: the next operation fails again
+      replayed.emplace_back(q, e);
+      if (!holds(steps_[q], e)) return false;
+    }
+    if (dkv_entry check = e; !holds(steps_[pos], check)) return false;
+    const bool exact = (op.kind == dkv_op_kind::set_e || op.kind == dkv_op_kind::set_e_if_unset) &&
+                       (op.expire_in != 0 || op.delete_in != 0);
+    place(g, u, used);
+    if (!exact) may_act_after_[infos_[u].id] = earliest_slot(p, op, placed);
+    for (auto& [q, state] : replayed) std::swap(trail_[q], state);
+    const std::uint64_t old_floor = floor_[s];
+    dkv_entry old_base = std::exchange(base_[s], placed);
+    floor_[s] = gaps_.index[g];
+    std::vector<dkv_entry> fixed_entries = entries;
+    fixed_entries[s] = std::move(e);
+    std::vector<std::uint64_t> fixed_after = after;
+    fixed_after[s] = std::max(after[s], gaps_.index[g]);
+    if (directed(pos, std::move(fixed_after), std::move(fixed_entries), used)) return true;
+    floor_[s] = old_floor;
+    base_[s] = std::move(old_base);
+    for (auto& [q, state] : replayed) std::swap(trail_[q], state);
+    unplace(g, u, used);
+    may_act_after_.erase(infos_[u].id);
+    return false;
   }
 
   // How far back before operation `pos` the write `op` could act instead and
@@ -281,6 +368,10 @@ class searcher {
   std::vector<std::uint32_t> path_keys_;  // the key of each placement on the path
   std::map<std::size_t, std::uint64_t> may_act_after_;
   std::vector<dkv_entry> trail_;  // the state of its key before each operation on the current path
+  std::vector<std::size_t> kind_;               // per info write: its kind, a position in equal_
+  std::vector<std::vector<std::size_t>> equal_;  // per kind: its writes, by call time
+  std::vector<std::uint64_t> floor_;  // per key: the index of its last placement on the directed path, or 0
+  std::vector<dkv_entry> base_;       // per key: its state right after that placement
   std::size_t deepest_ = 0;
   std::uint64_t counted_ = 0;
   bool stopped_ = false;
