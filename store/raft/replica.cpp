@@ -364,18 +364,29 @@ proposal replica::change_membership(change_kind kind, node_id id) {
   if (transfer_target_ != no_node) return refuse(refusal::transferring);
   if (!committed_in_term_) return refuse(refusal::not_ready);
   if (config_index_ > commit_) return refuse(refusal::change_in_progress);
+  if (kind == change_kind::add_server && config_.is_learner(id)) {
+    // Already a learner (perhaps added under an earlier leader, whose plan to
+    // promote it died with its leadership): promote it once it has caught up.
+    if (std::find(to_promote_.begin(), to_promote_.end(), id) == to_promote_.end()) to_promote_.push_back(id);
+    maybe_promote_learners();
+    return {refusal::none, opts_.id, log_.last_index(), term_};
+  }
   const auto next = apply_change(config_, kind, id);
   if (!next) return refuse(refusal::invalid_change);
   // Removing a healthy voter while others are down or repairing could leave
   // a configuration that can never commit again (repairing nodes need a
   // leader to repair): refuse it, as etcd's strict reconfiguration check does.
-  std::size_t healthy = next->is_voter(opts_.id) ? 1 : 0;
-  for (const progress& p : peers_)
-    if (next->is_voter(p.id) && p.recent_active && p.repair_epoch == 0) ++healthy;
-  if (healthy < next->quorum()) return refuse(refusal::unsafe_change);
+  if (!healthy_quorum(*next)) return refuse(refusal::unsafe_change);
   if (kind == change_kind::add_server) to_promote_.push_back(id);
   const index_t index = append_entry(entry_kind::config, payload::copy_of(encode_membership(*next)));
   return {refusal::none, opts_.id, index, term_};
+}
+
+bool replica::healthy_quorum(const membership& next) const {
+  std::size_t healthy = next.is_voter(opts_.id) ? 1 : 0;
+  for (const progress& p : peers_)
+    if (next.is_voter(p.id) && p.recent_active && p.repair_epoch == 0) ++healthy;
+  return healthy >= next.quorum();
 }
 
 proposal replica::transfer_leadership(node_id target) {

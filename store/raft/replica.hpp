@@ -139,6 +139,9 @@ class replica {
   void sync_peers();
   membership config_at(index_t index) const;
   void maybe_promote_learners();
+  // Whether the voters of `next` that are alive and not repairing form a quorum of it.
+  bool healthy_quorum(const membership& next) const;
+  void note_repair_epoch(progress& p, const message& m);
 
   // reads
   void open_read(std::uint64_t request_id);

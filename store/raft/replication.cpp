@@ -133,7 +133,7 @@ void replica::handle_append_reply(const message& m) {
   if (!p) return;
   p->recent_active = true;
   const bool now_counts = p->repair_epoch != 0 && m.repair_epoch == 0;
-  p->repair_epoch = m.repair_epoch;
+  note_repair_epoch(*p, m);
   if (m.reject) {
     // Ignore answers to appends we have moved past.
     if (p->state == progress::mode::snapshot || m.log_index <= p->match ||
@@ -166,7 +166,7 @@ void replica::handle_heartbeat_reply(const message& m) {
   progress* p = find_peer(m.from);
   if (!p) return;
   p->recent_active = true;
-  p->repair_epoch = m.repair_epoch;
+  note_repair_epoch(*p, m);
   p->read_round = std::max(p->read_round, m.context);
   release_confirmed_reads();
   // The follower is alive: whatever we were waiting for may have been lost.
@@ -194,6 +194,16 @@ message replica::to_follower(message_type type, const progress& p) const {
   m.leader_last = log_.last_index();
   m.repair_epoch = p.repair_epoch;
   return m;
+}
+
+void replica::note_repair_epoch(progress& p, const message& m) {
+  // A new repair: the follower lost data we counted as matched. Start over
+  // from nothing, as with a stranger.
+  if (m.repair_epoch != 0 && m.repair_epoch != p.repair_epoch) {
+    p.match = 0;
+    p.become_probe();
+  }
+  p.repair_epoch = m.repair_epoch;
 }
 
 void replica::send_appends(progress& p) {
@@ -318,6 +328,13 @@ void replica::adopt_config(const entry& e) {
 void replica::on_truncated(index_t index) {
   persist_from_ = std::min(persist_from_, index);
   durable_last_ = std::min(durable_last_, index - 1);
+  // A ready handed out before holds entries from index on that are no longer
+  // ours: once it is on disk, only what comes before them agrees with us.
+  for (handed_out& h : unacknowledged_)
+    if (h.last_index >= index) {
+      h.last_index = index - 1;
+      h.last_term = log_.term_at(index - 1).value_or(0);
+    }
   if (config_index_ >= index) refresh_config();
 }
 
@@ -351,10 +368,11 @@ void replica::maybe_promote_learners() {
   std::erase_if(to_promote_, [&](node_id id) { return !config_.is_learner(id); });
   for (node_id id : to_promote_) {
     const progress* p = find_peer(id);
-    if (p && p->match + opts_.catch_up_entries >= log_.last_index()) {
-      append_entry(entry_kind::config, payload::copy_of(encode_membership(promote(config_, id))));
-      return;  // one change at a time
-    }
+    if (!p || p->match == 0 || !p->recent_active || p->match + opts_.catch_up_entries < log_.last_index()) continue;
+    const membership next = promote(config_, id);
+    if (!healthy_quorum(next)) continue;
+    append_entry(entry_kind::config, payload::copy_of(encode_membership(next)));
+    return;  // one change at a time
   }
 }
 

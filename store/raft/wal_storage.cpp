@@ -186,10 +186,12 @@ error wal_storage::save_snapshot(const snapshot& taken) {
   if (error e = append_state(state_); !e.ok()) return e;
   if (error e = append_mark(taken.meta); !e.ok()) return e;
   if (error e = wal_->sync(); !e.ok()) return e;
-  // Keep every segment from the first one holding an entry past the snapshot.
+  // Keep every segment from the first one holding the snapshot's own entry
+  // or a later one: replaying the mark needs the entry at its index to see
+  // that the log agrees with it (else it would drop the whole log).
   std::uint64_t keep_from = segment;
   for (const auto& [seg, last] : segment_last_)
-    if (last > taken.meta.index) {
+    if (last >= taken.meta.index) {
       keep_from = std::min(keep_from, seg);
       break;
     }

@@ -636,3 +636,56 @@ TEST_CASE("membership: a change that would leave no quorum of healthy voters is 
   CHECK(c.raft(1).change_membership(change_kind::remove, 2).refused == refusal::unsafe_change);
   CHECK(c.raft(1).change_membership(change_kind::remove, 3).ok());
 }
+
+TEST_CASE("damaged storage: a follower repairs under the same leader, which forgets what it had matched") {
+  raft_cluster c(3, 28);
+  c.elect(1);
+  for (int i = 0; i < 5; ++i) commit_one(c, 1);
+  c.crash(3);
+  c.at(3).disk.damage(1);
+  c.restart(3);
+  REQUIRE(c.raft(3).repairing());
+  for (int i = 0; i < 30 && c.raft(3).repairing(); ++i) {
+    c.tick(1);
+    c.deliver_all();
+  }
+  REQUIRE(c.raft(1).is_leader());
+  CHECK_FALSE(c.raft(3).repairing());
+  CHECK(c.raft(3).log().last_index() == c.raft(1).log().last_index());
+  CHECK(c.failure() == "");
+}
+
+TEST_CASE("membership: add_server on a learner promotes it, e.g. after the leader that added it is gone") {
+  raft_cluster c(3, 5, {}, 1);
+  c.elect(1);
+  for (int i = 0; i < 100; ++i) REQUIRE(c.raft(1).propose(bytes("a")).ok());
+  c.deliver_all();
+  c.isolate(4);
+  REQUIRE(c.raft(1).change_membership(change_kind::add_server, 4).ok());
+  c.deliver_all();
+  REQUIRE(c.raft(1).config().is_learner(4));
+  REQUIRE(c.raft(1).transfer_leadership(2).ok());
+  c.deliver_all();
+  REQUIRE(c.raft(2).is_leader());
+  c.heal();
+  REQUIRE(c.raft(2).change_membership(change_kind::add_server, 4).ok());
+  for (int i = 0; i < 50 && !c.raft(2).config().is_voter(4); ++i) {
+    c.tick(2);
+    c.deliver_all();
+  }
+  CHECK(c.raft(2).config().is_voter(4));
+}
+
+TEST_CASE("membership: a learner that never answered is not promoted") {
+  raft_cluster c(3, 6, {}, 1);
+  c.elect(1);
+  commit_one(c, 1);
+  c.isolate(4);
+  REQUIRE(c.raft(1).change_membership(change_kind::add_server, 4).ok());
+  for (int i = 0; i < 20; ++i) {
+    c.tick(1);
+    c.deliver_all();
+  }
+  CHECK(c.raft(1).config().is_learner(4));
+  CHECK_FALSE(c.raft(1).config().is_voter(4));
+}

@@ -198,3 +198,29 @@ TEST_CASE("wal_storage: damaged synced bytes are reported, never applied") {
     CHECK(damaged);
   }
 }
+
+TEST_CASE("wal_storage: a snapshot at the last entry of a full segment keeps the entries after it") {
+  const dkv::storage::wal_options tiny{.segment_bytes = 256};
+  sim::sim_disk disk{rng(3)};
+  memory_storage model;
+  {
+    std::unique_ptr<wal_storage> storage;
+    REQUIRE(wal_storage::open(disk.files(), tiny, storage).ok());
+    const auto padded = [](index_t from, index_t to) {
+      std::vector<entry> out;
+      for (index_t i = from; i <= to; ++i) out.push_back({2, i, entry_kind::command, payload::copy_of(std::string(32, 'p'))});
+      return out;
+    };
+    for (const operation& op : {persist(padded(1, 10), hard_state{2, 1, 10}),
+                                persist(padded(11, 20), hard_state{2, 1, 20}),  // starts a new segment
+                                operation{{}, snapshot_at(10, 2)}}) {
+      REQUIRE(apply(*storage, op).ok());
+      (void)apply(model, op);
+    }
+  }
+  bool damaged = true;
+  const durable_state recovered = reopen(disk.files(), damaged);
+  INFO("recovered " << show(recovered) << "\nexpected  " << show(model.recover()));
+  CHECK_FALSE(damaged);
+  CHECK(same(recovered, model.recover()));
+}
