@@ -11,6 +11,9 @@ using storage::open_mode;
 struct sim_disk::inode {
   std::string data;     // what reads see
   std::string durable;  // what survives a crash, as of the last successful sync
+  // `durable` is a prefix of `data` (only appends since the last sync), so a
+  // sync copies just the new bytes rather than the whole file.
+  bool durable_is_prefix = true;
 };
 
 namespace {
@@ -38,7 +41,11 @@ class sim_disk::sim_file final : public file {
       ++disk_.stats_.failed_syncs;
       return internal_error("simulated disk: fsync failed");
     }
-    node_->durable = node_->data;
+    if (node_->durable_is_prefix)
+      node_->durable.append(node_->data, node_->durable.size());
+    else
+      node_->durable = node_->data;
+    node_->durable_is_prefix = true;
     return {};
   }
 
@@ -58,6 +65,7 @@ class sim_disk::sim_file final : public file {
   error truncate(std::uint64_t size) override {
     if (stale()) return stale_handle();
     if (size < node_->data.size()) node_->data.resize(size);
+    if (size < node_->durable.size()) node_->durable_is_prefix = false;
     return {};
   }
 
@@ -152,6 +160,7 @@ void sim_disk::crash() {
       }
     }
     node->durable = data;  // what is on the medium now
+    node->durable_is_prefix = true;
   }
 }
 
