@@ -71,7 +71,7 @@ caf::behavior raft_node::make_behavior() {
       },
       [this](const propose_command& command) {
         command_outcome outcome{command.request, code(error_code::unavailable), replica_->leader(), 0, 0, 0};
-        if (pending_.size() >= config_.max_pending) return answer(command.client, outcome);  // busy
+        if (busy()) return answer(command.client, outcome);
         const raft::proposal p = replica_->propose(raft::payload::copy_of(command.command));
         if (!p.ok()) {
           if (p.refused == raft::refusal::too_large) outcome.code = code(error_code::invalid_operation);
@@ -82,7 +82,7 @@ caf::behavior raft_node::make_behavior() {
       },
       [this](const read_command& read) {
         if (read.key.size() > machine_.limits().max_key_bytes) return refuse_read(read, error_code::invalid_operation);
-        if (pending_.size() + reads_.size() >= config_.max_pending) return refuse_read(read, error_code::unavailable);
+        if (busy()) return refuse_read(read, error_code::unavailable);
         const std::uint64_t id = next_read_id_++;
         if (!replica_->read(id).ok()) return refuse_read(read, error_code::unavailable);
         reads_[id] = {read, 0};

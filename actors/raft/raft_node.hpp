@@ -76,6 +76,8 @@ class raft_node : public caf::event_based_actor {
   };
 
   bool start();
+  // Proposals and reads awaiting an answer fill the bound: refuse more.
+  bool busy() const noexcept { return pending_.size() + reads_.size() >= config_.max_pending; }
   void drive();
   void carry_out(raft::ready& work);
   void apply(const raft::entry& e);
