@@ -9,11 +9,42 @@
 #include "store/raft/membership.hpp"
 #include "store/storage/snapshot_file.hpp"
 
+#include <xxhash.h>
+
 namespace dkv::raft {
 
 namespace {
 
 enum record_type : std::uint8_t { snapshot_mark = 1, entries_record = 2, hard_state_record = 3 };
+
+// Term and vote also live in two small files, written one after the other
+// whenever they change: damage to the WAL cuts every record after it, which
+// could take the latest hard state along and let the node vote twice in a
+// term. "DKVV" | u64 term | u64 vote | u64 XXH3-64 of the 20 bytes before.
+constexpr const char* vote_files[] = {"raft-vote-a", "raft-vote-b"};
+constexpr std::size_t vote_record_bytes = 4 + 8 + 8 + 8;
+
+std::string encode_vote(const hard_state& s) {
+  std::string out = "DKVV";
+  byte_writer w(out);
+  w.u64(s.term);
+  w.u64(s.vote);
+  w.u64(XXH3_64bits(out.data(), out.size()));
+  return out;
+}
+
+bool decode_vote(std::string_view bytes, hard_state& s) {
+  if (bytes.size() != vote_record_bytes || bytes.substr(0, 4) != "DKVV") return false;
+  byte_reader r(bytes.substr(4));
+  std::uint64_t sum = 0;
+  return r.u64(s.term) && r.u64(s.vote) && r.u64(sum) && sum == XXH3_64bits(bytes.data(), 20);
+}
+
+// Within a term the vote only goes from nobody to someone: the later of two
+// records has the higher term, or the same term and a vote.
+bool later(const hard_state& a, const hard_state& b) {
+  return a.term != b.term ? a.term > b.term : a.vote != no_node && b.vote == no_node;
+}
 
 std::string encode_snapshot(const snapshot& s) {
   std::string out;
@@ -118,8 +149,39 @@ error wal_storage::replay(const dkv::storage::wal_recovery& recovered) {
   } else if (last_mark) {
     mark_damaged("the log refers to a snapshot file that is missing");
   }
+  // The vote files hold the latest term and vote if the log lost them (a
+  // torn or damaged file is simply not believed: the other one, or the log,
+  // is at most one change behind, and that change was never acknowledged).
+  for (const char* name : vote_files) {
+    hard_state voted;
+    if (!std::binary_search(names.begin(), names.end(), name)) continue;
+    if (dkv::storage::read_file(fs_, name, bytes).ok() && decode_vote(bytes, voted) && later(voted, state.state)) {
+      state.state.term = voted.term;
+      state.state.vote = voted.vote;
+    }
+  }
+  vote_files_named_ = std::binary_search(names.begin(), names.end(), vote_files[0]) &&
+                      std::binary_search(names.begin(), names.end(), vote_files[1]);
   state_ = state.state;
+  voted_ = state.state;
   state.needs_repair = damaged_;
+  return {};
+}
+
+error wal_storage::write_vote(const hard_state& s) {
+  const std::string record = encode_vote(s);
+  for (const char* name : vote_files) {
+    std::unique_ptr<dkv::storage::file> f;
+    if (error e = fs_.open(name, dkv::storage::open_mode::create, f); !e.ok()) return e;
+    if (error e = f->truncate(0); !e.ok()) return e;
+    if (error e = f->append(record); !e.ok()) return e;
+    if (error e = f->sync(); !e.ok()) return e;
+  }
+  if (!vote_files_named_) {
+    if (error e = fs_.sync_directory(); !e.ok()) return e;
+    vote_files_named_ = true;
+  }
+  voted_ = s;
   return {};
 }
 
@@ -168,6 +230,8 @@ error wal_storage::append_entries_record(const std::vector<entry>& entries) {
 
 error wal_storage::persist(const ready& work) {
   if (!work.must_persist()) return {};
+  if (work.state && (work.state->term != voted_.term || work.state->vote != voted_.vote))
+    if (error e = write_vote(*work.state); !e.ok()) return e;
   if (work.snapshot) {
     if (error e = write_snapshot(*work.snapshot); !e.ok()) return e;
     if (error e = append_mark(work.snapshot->meta); !e.ok()) return e;

@@ -8,7 +8,10 @@
 //   snapshot mark  u64 index | u64 term          the log up to it is covered
 //   entries        u64 first index | entries (entry_codec.hpp)
 //   hard state     u64 term | u64 vote | u64 commit
-// A ready is one sync. Recovery replays the records in order (an entries
+// Term and vote are also kept in two small files, rewritten one after the
+// other when they change, so that damage to the log (which cuts every record
+// after the damaged one) cannot roll them back. A ready is one log sync (two
+// more when term or vote changed). Recovery replays the records in order (an entries
 // record replaces what it overlaps, a snapshot mark drops what it covers, or
 // everything when the log disagrees with it at its index), then applies the
 // snapshot file if it is newer than the last mark (a crash between writing
@@ -55,11 +58,14 @@ class wal_storage final : public storage {
   error append_mark(const snapshot_meta& meta);
   error append_state(const hard_state& state);
   error append_entries_record(const std::vector<entry>& entries);
+  error write_vote(const hard_state& s);
 
   dkv::storage::file_system& fs_;
   std::unique_ptr<dkv::storage::wal> wal_;
   durable_state recovered_;
   hard_state state_;                               // the latest written
+  hard_state voted_;                               // the latest term and vote in the vote files
+  bool vote_files_named_ = false;                  // their names are durable
   std::map<std::uint64_t, index_t> segment_last_;  // segment -> highest entry index in it
   bool damaged_ = false;
   std::string problem_;

@@ -66,13 +66,21 @@ std::vector<operation> script() {
 error apply(raft::storage& s, const operation& op) { return op.taken ? s.save_snapshot(*op.taken) : s.persist(op.work); }
 
 // Every state the model passes through while carrying out `op`, in order:
-// each part of a ready (snapshot, entries, state) may reach the disk alone.
+// each part of a ready (term and vote in their own files first, then
+// snapshot, entries, state) may reach the disk alone.
 std::vector<durable_state> states_during(memory_storage& model, const operation& op) {
   std::vector<durable_state> out;
   if (op.taken) {
     (void)model.save_snapshot(*op.taken);
     out.push_back(model.recover());
     return out;
+  }
+  if (op.work.state) {
+    hard_state voted = model.recover().state;
+    voted.term = op.work.state->term;
+    voted.vote = op.work.state->vote;
+    (void)model.persist(persist({}, voted).work);
+    out.push_back(model.recover());
   }
   if (op.work.snapshot) {
     (void)model.persist(persist({}, {}, op.work.snapshot).work);
@@ -223,4 +231,29 @@ TEST_CASE("wal_storage: a snapshot at the last entry of a full segment keeps the
   INFO("recovered " << show(recovered) << "\nexpected  " << show(model.recover()));
   CHECK_FALSE(damaged);
   CHECK(same(recovered, model.recover()));
+}
+
+TEST_CASE("wal_storage: damage to the log does not roll back the term and vote") {
+  sim::sim_disk disk{rng(4)};
+  {
+    std::unique_ptr<wal_storage> storage;
+    REQUIRE(wal_storage::open(disk.files(), small_segments, storage).ok());
+    REQUIRE(apply(*storage, persist(run_of(1, 3, 1), hard_state{3, 1, 2})).ok());
+    REQUIRE(apply(*storage, persist(run_of(4, 8, 4), hard_state{4, 2, 6})).ok());
+  }
+  // A byte of the first record flips: recovery cuts everything after it,
+  // including both hard-state records.
+  std::vector<std::string> names;
+  REQUIRE(disk.files().list(names).ok());
+  const auto first_segment =
+      std::find_if(names.begin(), names.end(), [](const std::string& n) { return n.rfind("wal-0", 0) == 0; });
+  REQUIRE(first_segment != names.end());
+  REQUIRE(disk.damage(*first_segment, 30));
+  SECTION("both vote files intact") {}
+  SECTION("one vote file damaged too") { REQUIRE(disk.damage("raft-vote-b", 10)); }
+  bool damaged = false;
+  const durable_state recovered = reopen(disk.files(), damaged);
+  CHECK(damaged);
+  CHECK(recovered.state.term == 4);
+  CHECK(recovered.state.vote == 2);
 }
