@@ -133,14 +133,7 @@ void replica::become_pre_candidate() {
   leader_ = no_node;
   votes_.assign(1, {opts_.id, true});  // a pre-vote promises nothing: no need to persist
   reset_election_timer();
-  for (node_id voter : config_.voters) {
-    if (voter == opts_.id) continue;
-    message m = make(message_type::pre_vote, voter);
-    m.term = term_ + 1;
-    m.log_index = log_.last_index();
-    m.log_term = log_.last_term();
-    send(std::move(m));
-  }
+  request_votes(message_type::pre_vote, term_ + 1, false);
   tally_votes();
 }
 
@@ -154,9 +147,14 @@ void replica::become_candidate(bool transfer) {
   // Our own vote counts once it is on disk, like anyone else's.
   message self_vote = make(message_type::vote_reply, opts_.id);
   send_when_durable(std::move(self_vote));
+  request_votes(message_type::vote, term_, transfer);
+}
+
+void replica::request_votes(message_type type, term_t term, bool transfer) {
   for (node_id voter : config_.voters) {
     if (voter == opts_.id) continue;
-    message m = make(message_type::vote, voter);
+    message m = make(type, voter);
+    m.term = term;
     m.log_index = log_.last_index();
     m.log_term = log_.last_term();
     m.transfer = transfer;

@@ -106,6 +106,8 @@ class replica {
   void become_pre_candidate();
   void become_candidate(bool transfer);
   void become_leader();
+  // Asks every other voter for its (pre-)vote at `term`, with our last entry.
+  void request_votes(message_type type, term_t term, bool transfer);
   void reset_election_timer();
   bool promotable() const noexcept { return config_.is_voter(opts_.id); }
   bool may_campaign() const;

@@ -171,8 +171,12 @@ void raft_cluster::apply(node& n, const ready& r) {
 void raft_cluster::route(message m) { pool_.push_back(std::move(m)); }
 
 void raft_cluster::deliver(std::size_t k) {
-  message m = std::move(pool_[k]);
+  const message m = std::move(pool_[k]);
   pool_.erase(pool_.begin() + static_cast<std::ptrdiff_t>(k));
+  arrive(m);
+}
+
+void raft_cluster::arrive(const message& m) {
   node& to = at(m.to);
   const bool arrives = to.up() && connected(m.from, m.to);
   if (trace)
@@ -186,13 +190,7 @@ void raft_cluster::deliver(std::size_t k) {
 
 void raft_cluster::drop(std::size_t k) { pool_.erase(pool_.begin() + static_cast<std::ptrdiff_t>(k)); }
 
-void raft_cluster::duplicate(std::size_t k) {
-  message copy = pool_[k];
-  node& to = at(copy.to);
-  if (!to.up() || !connected(copy.from, copy.to)) return;
-  to.raft->step(copy);
-  process(copy.to);
-}
+void raft_cluster::duplicate(std::size_t k) { arrive(message(pool_[k])); }
 
 std::size_t raft_cluster::deliver_all(std::size_t limit) {
   std::size_t delivered = 0;

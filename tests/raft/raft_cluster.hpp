@@ -113,6 +113,8 @@ class raft_cluster {
   void apply(node& n, const ready& r);
   void fail(std::string why);
   void route(message m);
+  // A message reaches its destination, unless the node is down or the link cut.
+  void arrive(const message& m);
 
   options base_;
   std::uint64_t seed_;

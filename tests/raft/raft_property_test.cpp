@@ -97,6 +97,14 @@ std::size_t smallest_configuration(raft_cluster& c, std::size_t founders) {
   return smallest;
 }
 
+// Nodes whose storage was damaged and that have not repaired yet.
+std::size_t needing_repair(raft_cluster& c) {
+  std::size_t count = 0;
+  for (node_id id = 1; id <= c.size(); ++id)
+    count += c.at(id).disk.state().needs_repair || (c.at(id).up() && c.raft(id).repairing());
+  return count;
+}
+
 void run(raft_cluster& c, const action& a, std::size_t voters, std::uint64_t& counter) {
   dkv::raft::testing::node& n = c.at(a.node);
   const auto pool_pick = [&] { return a.pick % c.pool().size(); };
@@ -127,10 +135,8 @@ void run(raft_cluster& c, const action& a, std::size_t voters, std::uint64_t& co
       // Synced data lost (the log's tail past a point, the vote) on at most
       // f nodes at once, f of the smallest configuration any node holds;
       // the node restarts repairing.
-      std::size_t damaged = 0;
-      for (node_id id = 1; id <= c.size(); ++id)
-        damaged += c.at(id).disk.state().needs_repair || (c.at(id).up() && c.raft(id).repairing());
-      if (damaged >= (smallest_configuration(c, voters) - 1) / 2 || !n.up() || !n.raft->config().is_voter(a.node))
+      if (needing_repair(c) >= (smallest_configuration(c, voters) - 1) / 2 || !n.up() ||
+          !n.raft->config().is_voter(a.node))
         break;
       c.crash(a.node, a.pick % (n.unpersisted.size() + 1));
       const auto& kept = n.disk.state().entries;
@@ -159,10 +165,7 @@ void run(raft_cluster& c, const action& a, std::size_t voters, std::uint64_t& co
     case act::change: {
       // An operator does not reconfigure while a node repairs: f counts in
       // the configuration the damage happened in, and a removal shrinks it.
-      bool repairing = false;
-      for (node_id id = 1; id <= c.size(); ++id)
-        repairing |= c.at(id).disk.state().needs_repair || (c.at(id).up() && c.raft(id).repairing());
-      if (n.up() && !repairing)
+      if (n.up() && needing_repair(c) == 0)
         n.raft->change_membership(a.pick % 2 ? change_kind::add_server : change_kind::remove, a.other);
       break;
     }

@@ -119,6 +119,15 @@ durable_state reopen(dkv::storage::file_system& fs, bool& damaged) {
   return storage->recover();
 }
 
+// Reopening the disk gives exactly what the model holds, undamaged.
+void check_recovers(sim::sim_disk& disk, memory_storage& model) {
+  bool damaged = true;
+  const durable_state recovered = reopen(disk.files(), damaged);
+  INFO("recovered " << show(recovered) << "\nexpected  " << show(model.recover()));
+  CHECK_FALSE(damaged);
+  CHECK(same(recovered, model.recover()));
+}
+
 }  // namespace
 
 TEST_CASE("wal_storage recovers exactly what memory_storage holds, after every write") {
@@ -129,11 +138,7 @@ TEST_CASE("wal_storage recovers exactly what memory_storage holds, after every w
   for (const operation& op : script()) {
     REQUIRE(apply(*storage, op).ok());
     (void)apply(model, op);
-    bool damaged = true;
-    const durable_state recovered = reopen(disk.files(), damaged);
-    INFO("recovered " << show(recovered) << "\nexpected  " << show(model.recover()));
-    CHECK_FALSE(damaged);
-    CHECK(same(recovered, model.recover()));
+    check_recovers(disk, model);
   }
   // The shell's snapshots removed the segments that held only covered entries.
   std::vector<std::string> names;
@@ -226,11 +231,7 @@ TEST_CASE("wal_storage: a snapshot at the last entry of a full segment keeps the
       (void)apply(model, op);
     }
   }
-  bool damaged = true;
-  const durable_state recovered = reopen(disk.files(), damaged);
-  INFO("recovered " << show(recovered) << "\nexpected  " << show(model.recover()));
-  CHECK_FALSE(damaged);
-  CHECK(same(recovered, model.recover()));
+  check_recovers(disk, model);
 }
 
 TEST_CASE("wal_storage: damage to the log does not roll back the term and vote") {
