@@ -2,13 +2,31 @@
 // The messages dkv's actors exchange, registered in one CAF type-ID block.
 // Raft's own traffic travels as bytes (store/raft/message_codec): the core
 // stays free of CAF, and the bytes are the same over TCP and in simulation.
+//
+// Three conversations:
+//   node <-> node      raft_packet
+//   client <-> node    propose_command / command_outcome, read_command / read_outcome
+//   caller <-> client  store_call / store_answer (a request with a response)
+// and the timers an actor sends itself (raft_tick, client_timer).
 
 #include <caf/actor_system_config.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/type_id.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
+
+#include "store/results.hpp"
+
+namespace dkv {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, db_info& x) {
+  return f(caf::meta::type_name("db_info"), x.size_bytes, x.engine, x.features, x.metadata);
+}
+
+}  // namespace dkv
 
 namespace dkv::actors {
 
@@ -22,35 +40,42 @@ struct raft_tick {
   std::uint64_t count = 0;
 };
 
-// A client's log command (store/replicated/log_command) for the leader.
+// A client's log command (store/replicated/log_command) for the leader. A
+// node that is not the leader forwards it once to the leader it knows.
 struct propose_command {
   std::uint64_t client = 0;   // the network address to answer
-  std::uint64_t request = 0;  // the client's id for this request
+  std::uint64_t request = 0;  // the client's id for this attempt
   std::string command;
+  bool forwarded = false;
 };
 
-// The answer to a propose_command, with SPEC.md's codes: unavailable
-// (certainly never applied: not the leader — `leader` says whom to ask —,
-// busy, or lost to another leader's entry), invalid_operation (too large),
-// or, once the command was applied at `log_index`, the store's own answer
-// with the state machine's `status` (duplicate, unknown session, …).
+// The answer to a propose_command, with SPEC.md's codes: unavailable with
+// log_index 0 (this attempt was certainly never appended: no leader —
+// `leader` names one if known —, busy, or lost to another leader's entry),
+// invalid_operation with log_index 0 (too large), or, once the command was
+// applied at `log_index`, the state machine's `status` (applied, duplicate,
+// unknown session, …) with the store's answer.
 struct command_outcome {
   std::uint64_t request = 0;
   std::uint8_t code = 0;  // dkv::error_code
   std::uint64_t leader = 0;
   std::uint64_t log_index = 0;
-  std::uint8_t status = 0;    // replicated::apply_status when applied
+  std::uint8_t status = 0;  // replicated::apply_status when applied
   std::uint64_t store_index = 0;
-  bool deleted = false;       // DeleteIfValue's answer
+  bool deleted = false;  // DeleteIfValue's answer
+  std::string message;   // the store's error message, if any
 };
 
+enum class read_kind : std::uint8_t { get = 1, has = 2, info = 3 };
+
 // A linearizable read (SPEC.md dstore: the read-index path, no stale local
-// read): Get when `want_value`, else Has.
+// read), forwarded like a proposal.
 struct read_command {
   std::uint64_t client = 0;
   std::uint64_t request = 0;
   std::string key;
-  bool want_value = true;
+  std::uint8_t kind = static_cast<std::uint8_t>(read_kind::get);
+  bool forwarded = false;
 };
 
 // Its answer: `code` as in command_outcome; `index` is the store write index
@@ -62,6 +87,53 @@ struct read_outcome {
   bool found = false;
   std::string value;
   std::uint64_t index = 0;
+  db_info info;  // read_kind::info
+};
+
+// The nine operations of IStore, as a caller asks the client actor for one.
+// The six writes keep store/command.hpp's write_kind numbers.
+enum class store_op : std::uint8_t {
+  set = 1,
+  set_e = 2,
+  set_e_if_unset = 3,
+  expire = 4,
+  remove = 5,
+  remove_if_value = 6,
+  get = 7,
+  has = 8,
+  info = 9,
+};
+
+inline constexpr bool is_write(store_op op) noexcept { return op <= store_op::remove_if_value; }
+
+struct store_call {
+  std::uint8_t op = static_cast<std::uint8_t>(store_op::get);
+  std::string key;
+  std::string value;
+  std::uint64_t expire_in = 0;
+  std::uint64_t delete_in = 0;
+};
+
+// SPEC.md's outcome of a store_call: success with the result fields, or a
+// code — Timeout only when some attempt may have been applied, Unavailable
+// only when none can ever be.
+struct store_answer {
+  std::uint8_t code = 0;  // dkv::error_code
+  std::string message;
+  bool found = false;    // get, has; deleteIfValue's "deleted"
+  std::string value;     // get
+  std::uint64_t index = 0;
+  db_info info;          // info
+};
+
+// A client's own timers for one call: the whole call is overdue, an attempt
+// went unanswered too long, or a backoff after a refusal is over.
+enum class client_timer_kind : std::uint8_t { deadline = 1, attempt_overdue = 2, backoff_over = 3 };
+
+struct client_timer {
+  std::uint64_t call = 0;
+  std::uint64_t request = 0;  // the attempt concerned (attempt_overdue, backoff_over)
+  std::uint8_t kind = 0;
 };
 
 template <class Inspector>
@@ -74,21 +146,32 @@ typename Inspector::result_type inspect(Inspector& f, raft_tick& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, propose_command& x) {
-  return f(caf::meta::type_name("propose_command"), x.client, x.request, x.command);
+  return f(caf::meta::type_name("propose_command"), x.client, x.request, x.command, x.forwarded);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, command_outcome& x) {
   return f(caf::meta::type_name("command_outcome"), x.request, x.code, x.leader, x.log_index, x.status,
-           x.store_index, x.deleted);
+           x.store_index, x.deleted, x.message);
 }
-
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, read_command& x) {
-  return f(caf::meta::type_name("read_command"), x.client, x.request, x.key, x.want_value);
+  return f(caf::meta::type_name("read_command"), x.client, x.request, x.key, x.kind, x.forwarded);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, read_outcome& x) {
-  return f(caf::meta::type_name("read_outcome"), x.request, x.code, x.leader, x.found, x.value, x.index);
+  return f(caf::meta::type_name("read_outcome"), x.request, x.code, x.leader, x.found, x.value, x.index, x.info);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, store_call& x) {
+  return f(caf::meta::type_name("store_call"), x.op, x.key, x.value, x.expire_in, x.delete_in);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, store_answer& x) {
+  return f(caf::meta::type_name("store_answer"), x.code, x.message, x.found, x.value, x.index, x.info);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_timer& x) {
+  return f(caf::meta::type_name("client_timer"), x.call, x.request, x.kind);
 }
 
 }  // namespace dkv::actors
@@ -100,6 +183,9 @@ CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::propose_command))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::command_outcome))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::read_command))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::read_outcome))
+CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::store_call))
+CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::store_answer))
+CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::client_timer))
 CAF_END_TYPE_ID_BLOCK(dkv_actors)
 
 namespace dkv::actors {

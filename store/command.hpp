@@ -37,6 +37,10 @@ struct write_command {
 // Unsupported feature or over a limit: the write must not be indexed.
 error validate(const write_command& command, const kvdb& engine, const store_limits& limits);
 
+// The command's identity for the simulator's agreement check: equal for two
+// commands that write the same thing (fields the kind does not take are ignored).
+std::uint64_t fingerprint(const write_command& command) noexcept;
+
 // Applies a validated command at write index `index`; `deleted` reports
 // DeleteIfValue's outcome.
 error apply(const write_command& command, kvdb& engine, std::uint64_t index, bool& deleted);

@@ -6,6 +6,7 @@
 
 #include "actors/messages.hpp"
 #include "store/raft/message_codec.hpp"
+#include "store/replicated/log_command.hpp"
 
 namespace dkv::actors {
 
@@ -42,6 +43,7 @@ bool raft_node::start() {
     stop("cannot open its storage: " + e.message());
     return false;
   }
+  if (config_.broken_skip_sync) storage_->break_durability_for_testing();
   raft::durable_state recovered = storage_->recover();
   if (recovered.latest_snapshot) {
     if (error e = machine_.load(recovered.latest_snapshot->data.view()); !e.ok()) {
@@ -70,7 +72,12 @@ caf::behavior raft_node::make_behavior() {
         drive();
       },
       [this](const propose_command& command) {
-        command_outcome outcome{command.request, code(error_code::unavailable), replica_->leader(), 0, 0, 0};
+        if (!seen_.first_time(command.client, command.request)) return;
+        command_outcome outcome;
+        outcome.request = command.request;
+        outcome.code = code(error_code::unavailable);
+        outcome.leader = replica_->leader();
+        if (replica_->current_role() != raft::role::leader && forward(command)) return;
         if (busy()) return answer(command.client, outcome);
         const raft::proposal p = replica_->propose(raft::payload::copy_of(command.command));
         if (!p.ok()) {
@@ -82,6 +89,7 @@ caf::behavior raft_node::make_behavior() {
       },
       [this](const read_command& read) {
         if (read.key.size() > machine_.limits().max_key_bytes) return refuse_read(read, error_code::invalid_operation);
+        if (replica_->current_role() != raft::role::leader && forward(read)) return;
         if (busy()) return refuse_read(read, error_code::unavailable);
         const std::uint64_t id = next_read_id_++;
         if (!replica_->read(id).ok()) return refuse_read(read, error_code::unavailable);
@@ -89,6 +97,15 @@ caf::behavior raft_node::make_behavior() {
         drive();
       },
   };
+}
+
+template <class Request>
+bool raft_node::forward(Request request) {
+  const raft::node_id leader = replica_->leader();
+  if (request.forwarded || leader == raft::no_node || leader == config_.raft.id) return false;
+  request.forwarded = true;
+  network_->send(leader, caf::make_message(std::move(request)));
+  return true;
 }
 
 void raft_node::arm_tick() {
@@ -147,10 +164,23 @@ void raft_node::serve_reads() {
     outcome.request = r.read.request;
     outcome.leader = replica_->leader();
     const kvdb& engine = machine_.engine();
-    const read_status status =
-        r.read.want_value ? engine.Get(r.read.key, outcome.value) : engine.Has(r.read.key);
-    outcome.found = status.found;
-    outcome.index = status.index;
+    switch (static_cast<read_kind>(r.read.kind)) {
+      case read_kind::info:
+        outcome.info = engine.GetInfo();
+        outcome.index = engine.WriteIdx();
+        break;
+      case read_kind::has: {
+        const read_status status = engine.Has(r.read.key);
+        outcome.found = status.found;
+        outcome.index = status.index;
+        break;
+      }
+      default: {
+        const read_status status = engine.Get(r.read.key, outcome.value);
+        outcome.found = status.found;
+        outcome.index = status.index;
+      }
+    }
     network_->send(r.read.client, caf::make_message(std::move(outcome)));
     it = reads_.erase(it);
   }
@@ -174,6 +204,9 @@ void raft_node::apply(const raft::entry& e) {
     outcome.status = static_cast<std::uint8_t>(result.status);
     outcome.store_index = result.index;
     outcome.deleted = result.deleted;
+    outcome.message = result.err.message();
+    if (config_.observe_state && status_ && result.status == replicated::apply_status::applied && result.index != 0)
+      observe_write(result.index, e);
   } else {
     machine_.skip(e.index);
   }
@@ -189,6 +222,12 @@ void raft_node::apply(const raft::entry& e) {
   else
     outcome.code = code(error_code::unavailable);  // another leader's entry took the index
   answer(p.client, outcome);
+}
+
+void raft_node::observe_write(std::uint64_t store_index, const raft::entry& e) {
+  replicated::log_command command;
+  if (replicated::decode_log_command(e.data.view(), command).ok())
+    status_->applied_writes.emplace_back(store_index, fingerprint(command.write.command));
 }
 
 void raft_node::maybe_snapshot() {

@@ -7,9 +7,15 @@
 // Every input — a Raft packet, its clock's tick, a client's command — goes
 // to the replica, then the node carries out the ready: persist and
 // acknowledge, send, install a snapshot, apply, answer. A failed write or
-// fsync stops the node (durability is unknown; no retry). Proposals waiting
-// for their outcome are bounded: beyond that the answer is Unavailable,
-// before anything is appended.
+// fsync stops the node (durability is unknown; no retry). Proposals and
+// reads waiting for their outcome are bounded: beyond that the answer is
+// Unavailable, before anything is appended.
+//
+// Any node takes any client request: a follower forwards it (once) to the
+// leader it knows, who answers the client directly. A request the node has
+// already taken — a copy the network duplicated — is ignored, so that a
+// refusal of an attempt means no copy of it was appended (the client's
+// Unavailable relies on it).
 
 #include <caf/event_based_actor.hpp>
 
@@ -20,6 +26,7 @@
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "actors/raft/seen_requests.hpp"
 #include "actors/seams.hpp"
 #include "store/raft/replica.hpp"
 #include "store/raft/wal_storage.hpp"
@@ -36,6 +43,9 @@ struct raft_node_config {
   // For the simulator's end-of-run checks: keep every applied entry's
   // fingerprint and the engine's digest in the status (costly: tests only).
   bool observe_state = false;
+  // A deliberately broken node, for tests that prove their checks bite: it
+  // acknowledges log entries before they are durable (the log is not synced).
+  bool broken_skip_sync = false;
   dkv::storage::wal_options wal;
   replicated::state_machine_options machine;
 };
@@ -50,8 +60,11 @@ struct raft_node_status {
   raft::index_t commit = 0;
   raft::index_t applied = 0;
   bool repairing = false;
-  std::uint64_t engine_digest = 0;                                // with observe_state
-  std::vector<std::pair<raft::index_t, std::uint64_t>> applied_log;  // with observe_state: (index, fingerprint)
+  std::uint64_t engine_digest = 0;  // with observe_state
+  // With observe_state: every entry applied, as (log index, fingerprint),
+  // and every store write applied, as (store index, command fingerprint).
+  std::vector<std::pair<raft::index_t, std::uint64_t>> applied_log;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> applied_writes;
   bool stopped = false;
   std::string stop_reason;
 };
@@ -81,10 +94,15 @@ class raft_node : public caf::event_based_actor {
   void drive();
   void carry_out(raft::ready& work);
   void apply(const raft::entry& e);
+  void observe_write(std::uint64_t store_index, const raft::entry& e);
   void maybe_snapshot();
   void answer(net_address client, const command_outcome& outcome);
   void serve_reads();
   void refuse_read(const read_command& read, error_code code);
+  // Sends a request it cannot take to the leader; false if it knows none
+  // or the request was forwarded already.
+  template <class Request>
+  bool forward(Request request);
   void arm_tick();
   void stop(std::string why);
   void publish();
@@ -102,6 +120,7 @@ class raft_node : public caf::event_based_actor {
   std::map<raft::index_t, pending_command> pending_;  // by log index
   std::map<std::uint64_t, pending_read> reads_;       // by our read id
   std::uint64_t next_read_id_ = 1;
+  seen_requests seen_;
   raft::index_t last_snapshot_ = 0;
   std::uint64_t ticks_ = 0;
   std::string buffer_;

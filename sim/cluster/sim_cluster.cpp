@@ -11,6 +11,7 @@ namespace {
 // Streams of the master seed (simulator::derive): one per part of a node.
 constexpr std::uint64_t disk_stream = 0x6469736b;  // "disk"
 constexpr std::uint64_t raft_stream = 0x72616674;  // "raft"
+constexpr std::uint64_t client_stream = 0x636c69656e74;  // "client"
 
 class sim_transport final : public actors::transport {
  public:
@@ -45,7 +46,11 @@ void sim_cluster::start(node_id id) {
   node& n = *nodes_.at(id - 1);
   actors::raft_node_config config = options_.node;
   config.raft.id = id;
+  auto applied_log = std::move(n.status.applied_log);
+  auto applied_writes = std::move(n.status.applied_writes);
   n.status = {};
+  n.status.applied_log = std::move(applied_log);
+  n.status.applied_writes = std::move(applied_writes);
   const std::uint64_t seed = sim_.derive(raft_stream * 1000 + id * 100 + n.incarnation).next();
   n.actor = sim_.spawn<actors::raft_node>(config, &n.disk->files(),
                                           std::make_shared<sim_transport>(sim_.network(), id), n.clock, seed,
@@ -78,6 +83,25 @@ void sim_cluster::pause(node_id id) {
 
 void sim_cluster::resume(node_id id) {
   if (nodes_.at(id - 1)->up) sim_.resume(nodes_.at(id - 1)->actor);
+}
+
+std::vector<node_id> sim_cluster::node_ids() const {
+  std::vector<node_id> ids;
+  for (node_id id = 1; id <= nodes_.size(); ++id) ids.push_back(id);
+  return ids;
+}
+
+caf::actor sim_cluster::add_client(actors::client_config config) {
+  const node_id address = first_client + static_cast<node_id>(client_clocks_.size());
+  config.self = address;
+  config.nodes.clear();
+  for (node_id id : node_ids()) config.nodes.push_back(id);
+  client_clocks_.push_back(std::make_shared<clock_seam>());
+  const std::uint64_t seed = sim_.derive(client_stream * 100000 + address).next();
+  caf::actor actor = sim_.spawn<actors::client>(config, std::make_shared<sim_transport>(sim_.network(), address),
+                                                client_clocks_.back(), seed);
+  sim_.network().attach(address, actor);
+  return actor;
 }
 
 std::optional<node_id> sim_cluster::leader() const {

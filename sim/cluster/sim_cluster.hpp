@@ -1,12 +1,17 @@
 #pragma once
 // A dstore cluster in the simulator: raft_node actors on the simulated
 // network, each with its own simulated disk and drifting clock, all from one
-// seed. Nodes are 1..n on the network; clients take addresses above 1000.
+// seed, and the client actors that talk to them through the same network.
+// Nodes are 1..n on the network; clients take addresses from 1001.
+//
+// A node's status accumulates what it applied across its restarts (the
+// agreement check compares every incarnation); the rest is its latest.
 
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "actors/client/client.hpp"
 #include "actors/raft/raft_node.hpp"
 #include "sim/disk/sim_disk.hpp"
 #include "sim/faults/fault.hpp"
@@ -34,6 +39,11 @@ class sim_cluster final : public fault_target {
 
   // The live leader of the highest term, if any.
   std::optional<node_id> leader() const;
+
+  // A client actor on the network at the next free address (from 1001),
+  // with its own clock; `config`'s nodes and address are filled in.
+  caf::actor add_client(actors::client_config config = {});
+  std::vector<node_id> node_ids() const;
 
   // Crash: the process is gone (volatile state, timers, mailbox), the disk
   // keeps what it synced (sim_disk's rules). Restart: a new process on it.
@@ -64,9 +74,11 @@ class sim_cluster final : public fault_target {
 
   void start(node_id id);
 
+  static constexpr node_id first_client = 1001;
   sim_cluster_options options_;
   simulator sim_;
   std::vector<std::unique_ptr<node>> nodes_;
+  std::vector<std::shared_ptr<clock_seam>> client_clocks_;
 };
 
 }  // namespace dkv::sim

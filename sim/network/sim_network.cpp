@@ -31,7 +31,8 @@ void sim_network::route(node_id from, node_id to, const caf::message& payload) {
     caf::binary_deserializer source{system_, buffer_};
     intact = !source(received) && received.size() == payload.size() && received.type_token() == payload.type_token();
   }
-  if (!intact || endpoints_.count(to) == 0) {
+  const auto destination = endpoints_.find(to);
+  if (!intact || destination == endpoints_.end()) {
     ++stats_.unroutable;
     return;
   }
@@ -49,8 +50,8 @@ void sim_network::route(node_id from, node_id to, const caf::message& payload) {
   const int copies = random_.chance(f.duplicate) ? 2 : 1;
   stats_.duplicated += static_cast<std::uint64_t>(copies - 1);
   for (int i = 0; i < copies; ++i)
-    queue_.push({now_ns + random_.between(f.min_latency_ns, f.max_latency_ns), next_sequence_++, from, to, received,
-                 bytes_hash});
+    queue_.push({now_ns + random_.between(f.min_latency_ns, f.max_latency_ns), next_sequence_++, from, to,
+                 destination->second.incarnation, received, bytes_hash});
 }
 
 void sim_network::deliver_due(std::uint64_t now_ns) {
@@ -58,17 +59,18 @@ void sim_network::deliver_due(std::uint64_t now_ns) {
     in_flight_message item = std::move(const_cast<in_flight_message&>(queue_.top()));
     queue_.pop();
     const auto endpoint = endpoints_.find(item.to);
-    if (cuts_.blocked(item.from, item.to) || endpoint == endpoints_.end()) {
+    if (cuts_.blocked(item.from, item.to) || endpoint == endpoints_.end() ||
+        endpoint->second.incarnation != item.to_incarnation) {
       ++stats_.cut;
       continue;
     }
     trace_.delivery(item.arrival_ns, item.from, item.to, item.bytes_hash);
     ++stats_.delivered;
-    caf::anon_send(endpoint->second, std::move(item.payload));
+    caf::anon_send(endpoint->second.actor, std::move(item.payload));
   }
 }
 
-void sim_network::attach(node_id id, caf::actor endpoint) { endpoints_[id] = std::move(endpoint); }
+void sim_network::attach(node_id id, caf::actor actor) { endpoints_[id] = {std::move(actor), next_incarnation_++}; }
 void sim_network::detach(node_id id) { endpoints_.erase(id); }
 
 }  // namespace dkv::sim

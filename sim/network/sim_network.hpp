@@ -41,7 +41,9 @@ class sim_network {
   // Hands every message due by `now_ns` to its destination actor.
   void deliver_due(std::uint64_t now_ns);
 
-  // (Re)binds a logical address to an actor: a restarted node attaches anew.
+  // (Re)binds a logical address to an actor: a restarted node attaches anew,
+  // and what was in flight to its previous process is lost with it (as a
+  // real connection to a crashed process is).
   void attach(node_id id, caf::actor endpoint);
   void detach(node_id id);
 
@@ -57,6 +59,7 @@ class sim_network {
     std::uint64_t arrival_ns;
     std::uint64_t sequence;  // ties at one arrival time go in send order
     node_id from, to;
+    std::uint64_t to_incarnation;  // of the destination when sent
     caf::message payload;      // already round-tripped through the serializer
     std::uint64_t bytes_hash;  // of its serialized form, for the trace
   };
@@ -74,7 +77,12 @@ class sim_network {
   link_faults faults_;
   std::map<std::pair<node_id, node_id>, link_faults> link_overrides_;
   partition cuts_;
-  std::map<node_id, caf::actor> endpoints_;
+  struct endpoint {
+    caf::actor actor;
+    std::uint64_t incarnation = 0;
+  };
+  std::map<node_id, endpoint> endpoints_;
+  std::uint64_t next_incarnation_ = 1;
   std::priority_queue<in_flight_message, std::vector<in_flight_message>, arrives_later> queue_;
   std::uint64_t next_sequence_ = 0;
   network_stats stats_;

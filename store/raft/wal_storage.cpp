@@ -240,7 +240,7 @@ error wal_storage::persist(const ready& work) {
     if (error e = append_entries_record(work.entries); !e.ok()) return e;
   if (work.state)
     if (error e = append_state(*work.state); !e.ok()) return e;
-  return wal_->sync();
+  return skip_sync_ ? error{} : wal_->sync();
 }
 
 error wal_storage::save_snapshot(const snapshot& taken) {

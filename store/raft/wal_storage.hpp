@@ -50,6 +50,10 @@ class wal_storage final : public storage {
   error clear_damage();
   const std::string& problem() const noexcept { return problem_; }
 
+  // Deliberately broken, for tests that must see their checks fail: persist()
+  // no longer syncs the log, so entries are acknowledged before they are durable.
+  void break_durability_for_testing() noexcept { skip_sync_ = true; }
+
  private:
   explicit wal_storage(dkv::storage::file_system& fs) : fs_(fs) {}
   error replay(const dkv::storage::wal_recovery& recovered);
@@ -68,6 +72,7 @@ class wal_storage final : public storage {
   bool vote_files_named_ = false;                  // their names are durable
   std::map<std::uint64_t, index_t> segment_last_;  // segment -> highest entry index in it
   bool damaged_ = false;
+  bool skip_sync_ = false;
   std::string problem_;
   std::string buffer_;  // reused record buffer
 };

@@ -126,9 +126,10 @@ TEST_CASE("writes through a session and linearizable reads through the read inde
   REQUIRE(written.code == 0);
   CHECK(written.store_index == 1);  // the first store write: the clock counts store writes only
 
-  const auto read = [&](sim::node_id at, std::string key) {
+  const auto read = [&](sim::node_id at, std::string key, bool forwarded = false) {
     const std::size_t seen = reads.size();
-    h.cluster.sim().network().route(reader, at, caf::make_message(actors::read_command{reader, 9, std::move(key), true}));
+    actors::read_command command{reader, 9, std::move(key), static_cast<std::uint8_t>(actors::read_kind::get), forwarded};
+    h.cluster.sim().network().route(reader, at, caf::make_message(std::move(command)));
     REQUIRE(h.cluster.sim().run_until([&] { return reads.size() > seen; }, h.cluster.sim().now_ns() + 5 * second));
     return reads.back();
   };
@@ -138,9 +139,13 @@ TEST_CASE("writes through a session and linearizable reads through the read inde
   CHECK(got.value == "v1");
   CHECK(got.index == 1);
   CHECK_FALSE(read(leader, "missing").found);
-  // A follower does not serve reads: it names the leader.
+  // A follower does not serve reads: it forwards them to the leader, once;
+  // a request that was forwarded already is refused with the leader's name.
   const sim::node_id follower = leader % 3 + 1;
-  const actors::read_outcome refused = read(follower, "k");
+  const actors::read_outcome forwarded = read(follower, "k");
+  CHECK(forwarded.code == 0);
+  CHECK(forwarded.value == "v1");
+  const actors::read_outcome refused = read(follower, "k", true);
   CHECK(refused.code == static_cast<std::uint8_t>(error_code::unavailable));
   CHECK(refused.leader == leader);
 }

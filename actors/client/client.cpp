@@ -1,0 +1,265 @@
+#include "actors/client/client.hpp"
+
+#include <caf/send.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+#include "store/command.hpp"
+#include "store/replicated/log_command.hpp"
+#include "store/replicated/state_machine.hpp"
+
+namespace dkv::actors {
+
+namespace {
+
+using replicated::apply_status;
+
+std::uint8_t code(error_code c) { return static_cast<std::uint8_t>(c); }
+
+store_answer failure(error_code c, std::string message) {
+  store_answer answer;
+  answer.code = code(c);
+  answer.message = std::move(message);
+  return answer;
+}
+
+}  // namespace
+
+client::client(caf::actor_config& cfg, client_config config, std::shared_ptr<transport> network,
+               std::shared_ptr<local_clock> clock, std::uint64_t seed)
+    : caf::event_based_actor(cfg),
+      config_(std::move(config)),
+      network_(std::move(network)),
+      clock_(std::move(clock)),
+      random_(seed) {
+  if (!config_.nodes.empty()) rotation_ = random_.below(config_.nodes.size());
+}
+
+caf::behavior client::make_behavior() {
+  return {
+      [this](store_call& op) -> caf::result<store_answer> {
+        const auto kind = static_cast<store_op>(op.op);
+        if (op.op < static_cast<std::uint8_t>(store_op::set) || op.op > static_cast<std::uint8_t>(store_op::info))
+          return failure(error_code::invalid_operation, "unknown operation " + std::to_string(op.op));
+        if (error e = config_.limits.check(op.key, is_write(kind) ? std::string_view(op.value) : std::string_view());
+            !e.ok())
+          return failure(e.code(), e.message());
+        call c;
+        c.kind = is_write(kind) ? purpose::write : purpose::read;
+        c.op = std::move(op);
+        c.promise = make_response_promise<store_answer>();
+        auto promise = c.promise;
+        const std::uint64_t id = next_call_++;
+        arm(config_.call_timeout_ns, {id, 0, static_cast<std::uint8_t>(client_timer_kind::deadline)});
+        start(id, std::move(c));
+        return promise;
+      },
+      [this](const command_outcome& o) { on_command_outcome(o); },
+      [this](const read_outcome& o) { on_read_outcome(o); },
+      [this](const client_timer& t) { on_timer(t); },
+  };
+}
+
+void client::start(std::uint64_t id, call c) {
+  call& placed = calls_.emplace(id, std::move(c)).first->second;
+  if (placed.kind == purpose::write && session_ == 0) {
+    waiting_.push_back(id);
+    return open_session_if_needed();
+  }
+  if (placed.kind == purpose::write) {
+    placed.session = session_;
+    placed.sequence = next_sequence_++;
+  }
+  send_attempt(id, placed);
+}
+
+void client::open_session_if_needed() {
+  if (opening_ != 0 || session_ != 0) return;
+  opening_ = next_call_++;
+  call open;
+  open.kind = purpose::open_session;
+  start(opening_, std::move(open));
+}
+
+void client::on_session(std::uint64_t session) {
+  finish(opening_, store_answer{});  // its other attempts may open sessions too: unused, they are evicted in time
+  session_ = session;
+  next_sequence_ = 1;
+  std::deque<std::uint64_t> ready;
+  ready.swap(waiting_);
+  for (std::uint64_t id : ready)
+    if (auto it = calls_.find(id); it != calls_.end()) {
+      it->second.session = session_;
+      it->second.sequence = next_sequence_++;
+      send_attempt(id, it->second);
+    }
+}
+
+void client::session_lost(std::uint64_t session) {
+  if (session == session_) session_ = 0;
+}
+
+std::uint64_t client::lowest_unanswered() const {
+  std::uint64_t lowest = next_sequence_;
+  for (const auto& [id, c] : calls_)
+    if (c.kind == purpose::write && c.session == session_ && c.sequence != 0) lowest = std::min(lowest, c.sequence);
+  return lowest;
+}
+
+net_address client::target() {
+  if (leader_ != 0) return leader_;
+  return config_.nodes[rotation_++ % config_.nodes.size()];
+}
+
+void client::send_attempt(std::uint64_t id, call& c) {
+  if (config_.nodes.empty()) return;  // nobody to ask: the deadline answers Unavailable
+  const std::uint64_t request = next_request_++;
+  const net_address to = target();
+  requests_[request] = {id, to};
+  c.requests.push_back(request);
+  c.outstanding.insert(request);
+  if (c.kind == purpose::read) {
+    const auto op = static_cast<store_op>(c.op.op);
+    const read_kind kind = op == store_op::has ? read_kind::has : op == store_op::info ? read_kind::info : read_kind::get;
+    network_->send(to, caf::make_message(read_command{config_.self, request, c.op.key, static_cast<std::uint8_t>(kind)}));
+  } else {
+    if (c.kind == purpose::open_session) {
+      replicated::encode_open_session(buffer_);
+    } else {
+      replicated::client_write write;
+      write.session = c.session;
+      write.sequence = c.sequence;
+      write.lowest_unanswered = lowest_unanswered();
+      write.command = {static_cast<write_kind>(c.op.op), c.op.key, c.op.value, c.op.expire_in, c.op.delete_in};
+      replicated::encode_client_write(write, buffer_);
+    }
+    network_->send(to, caf::make_message(propose_command{config_.self, request, buffer_}));
+  }
+  // Refusals in a row also stretch the wait for an answer: a slow cluster is not flooded.
+  const std::uint64_t wait = config_.attempt_timeout_ns << std::min(c.refusals, 3u);
+  arm(wait, {id, request, static_cast<std::uint8_t>(client_timer_kind::attempt_overdue)});
+}
+
+void client::refused(std::uint64_t id, call& c, std::uint64_t request, const attempt& sent, std::uint64_t leader) {
+  leader_ = leader;  // 0 when the node knows none
+  // Only the latest attempt's refusal leads on: an older one's changes nothing.
+  if (request != c.requests.back() || waiting_for_session(c)) return;
+  if (leader != 0 && leader != sent.node) return send_attempt(id, c);
+  ++c.refusals;
+  const std::uint64_t ceiling =
+      std::min(config_.max_backoff_ns, config_.min_backoff_ns << std::min(c.refusals - 1, 20u));
+  const std::uint64_t delay = ceiling / 2 + random_.below(ceiling / 2 + 1);  // jitter: clients do not march in step
+  arm(delay, {id, request, static_cast<std::uint8_t>(client_timer_kind::backoff_over)});
+}
+
+client::call* client::find(std::uint64_t request, std::uint64_t& id, attempt& sent) {
+  const auto r = requests_.find(request);
+  if (r == requests_.end()) return nullptr;
+  sent = r->second;
+  id = sent.call;
+  const auto c = calls_.find(id);
+  return c == calls_.end() || !c->second.outstanding.count(request) ? nullptr : &c->second;
+}
+
+void client::on_command_outcome(const command_outcome& o) {
+  std::uint64_t id = 0;
+  attempt sent;
+  call* c = find(o.request, id, sent);
+  if (!c || c->kind == purpose::read) return;  // late, duplicated or stray
+  c->outstanding.erase(o.request);
+
+  if (o.log_index == 0) {  // refused before it reached a log, or lost to another leader's entry
+    if (o.code == code(error_code::invalid_operation))
+      return finish(id, error_code::invalid_operation, "the write is too large for the log");
+    return refused(id, *c, o.request, sent, o.leader);
+  }
+  if (o.leader != 0) leader_ = o.leader;
+  if (c->kind == purpose::open_session) {
+    if (o.status == static_cast<std::uint8_t>(apply_status::session_opened)) on_session(o.log_index);
+    return;
+  }
+  switch (static_cast<apply_status>(o.status)) {
+    case apply_status::applied:
+    case apply_status::duplicate: {
+      store_answer answer;
+      answer.code = o.code;
+      answer.message = o.message;
+      answer.index = o.store_index;
+      answer.found = o.deleted;
+      return finish(id, std::move(answer));
+    }
+    case apply_status::unknown_session:
+      // Evicted: nothing in that session applies from now on, but an earlier attempt may have.
+      session_lost(c->session);
+      if (c->in_doubt || !c->outstanding.empty())
+        return finish(id, error_code::timeout, "the session was evicted; the write may have been applied");
+      c->session = c->sequence = 0;  // certainly not applied: again, in a new session
+      c->refusals = 0;
+      waiting_.push_back(id);
+      return open_session_if_needed();
+    case apply_status::too_many_pending:
+      return refused(id, *c, o.request, sent, o.leader);
+    case apply_status::stale_sequence:
+      return finish(id, error_code::timeout, "the session has moved past this write");
+    default:
+      return finish(id, error_code::internal_error, "the cluster could not decode the write");
+  }
+}
+
+void client::on_read_outcome(const read_outcome& o) {
+  std::uint64_t id = 0;
+  attempt sent;
+  call* c = find(o.request, id, sent);
+  if (!c || c->kind != purpose::read) return;
+  c->outstanding.erase(o.request);
+  if (o.code == code(error_code::unavailable)) return refused(id, *c, o.request, sent, o.leader);
+  if (o.leader != 0) leader_ = o.leader;
+  store_answer answer;
+  answer.code = o.code;
+  answer.found = o.found;
+  answer.value = o.value;
+  answer.index = o.index;
+  answer.info = o.info;
+  finish(id, std::move(answer));
+}
+
+void client::on_timer(const client_timer& t) {
+  const auto it = calls_.find(t.call);
+  if (it == calls_.end()) return;
+  call& c = it->second;
+  switch (static_cast<client_timer_kind>(t.kind)) {
+    case client_timer_kind::deadline:
+      // Unavailable only if no attempt can ever be applied; reads change nothing, so either is true of them.
+      if (c.in_doubt || !c.outstanding.empty())
+        return finish(t.call, error_code::timeout, "no answer in time; the operation may have been applied");
+      return finish(t.call, error_code::unavailable, "no leader could take the operation in time");
+    case client_timer_kind::attempt_overdue:
+      if (!c.outstanding.erase(t.request)) return;  // answered meanwhile
+      c.in_doubt = true;
+      if (const auto r = requests_.find(t.request); r != requests_.end() && r->second.node == leader_) leader_ = 0;
+      if (t.request == c.requests.back() && !waiting_for_session(c)) send_attempt(t.call, c);
+      return;
+    case client_timer_kind::backoff_over:
+      if (t.request == c.requests.back() && !waiting_for_session(c)) send_attempt(t.call, c);
+      return;
+  }
+}
+
+void client::finish(std::uint64_t id, error_code c, std::string message) { finish(id, failure(c, std::move(message))); }
+
+void client::finish(std::uint64_t id, store_answer answer) {
+  const auto it = calls_.find(id);
+  if (it == calls_.end()) return;
+  for (std::uint64_t request : it->second.requests) requests_.erase(request);
+  if (it->second.promise.pending()) it->second.promise.deliver(std::move(answer));
+  if (id == opening_) opening_ = 0;
+  calls_.erase(it);
+  waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), id), waiting_.end());
+}
+
+void client::arm(std::uint64_t local_ns, client_timer timer) {
+  delayed_send(this, std::chrono::nanoseconds(clock_->scheduler_delay_ns(local_ns)), timer);
+}
+
+}  // namespace dkv::actors

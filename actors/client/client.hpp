@@ -1,0 +1,119 @@
+#pragma once
+// The client actor: a caller's IStore operations (store_call, answered with
+// a store_answer) carried to a dstore cluster. It finds the leader (any node
+// answers with the leader it knows, and forwards), retries with backoff on
+// its own clock, and reports each outcome as SPEC.md's error table demands:
+//
+//   - success and the store's own refusals (InvalidOperation, Unsupported)
+//     as the state machine gave them;
+//   - Unavailable only when no attempt can ever be applied: every attempt
+//     sent was refused before it reached a log (no leader, busy, lost to
+//     another leader's entry), or none was sent;
+//   - Timeout when the call's time is up and some attempt may have been
+//     applied (it went unanswered), and when the write's session was
+//     evicted after an attempt that may have been applied.
+//
+// Writes are exactly-once through a session (SPEC.md, dstore): the client
+// opens one through the log, numbers its writes, and every attempt of a
+// write carries the same (session, sequence) and the lowest sequence still
+// unanswered. A write refused for an unknown session that cannot have been
+// applied is sent again in a new session.
+//
+// Many calls may be in flight at once; each has its own deadline.
+
+#include <caf/event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "actors/messages.hpp"
+#include "actors/seams.hpp"
+#include "store/limits.hpp"
+#include "store/rng.hpp"
+
+namespace dkv::actors {
+
+struct client_config {
+  std::vector<net_address> nodes;  // the cluster
+  net_address self = 0;            // where nodes answer
+  store_limits limits{.max_key_bytes = 64ull << 10, .max_value_bytes = 16ull << 20};  // dstore's
+  // All on the client's own clock.
+  std::uint64_t attempt_timeout_ns = 300'000'000;  // unanswered this long: try again, elsewhere
+  std::uint64_t min_backoff_ns = 5'000'000;        // after a refusal; doubles up to max
+  std::uint64_t max_backoff_ns = 500'000'000;
+  std::uint64_t call_timeout_ns = 10'000'000'000;  // then Timeout, or Unavailable
+};
+
+class client : public caf::event_based_actor {
+ public:
+  client(caf::actor_config& cfg, client_config config, std::shared_ptr<transport> network,
+         std::shared_ptr<local_clock> clock, std::uint64_t seed);
+
+  caf::behavior make_behavior() override;
+
+ private:
+  enum class purpose : std::uint8_t { read, write, open_session };
+
+  struct call {
+    purpose kind = purpose::read;
+    store_call op;
+    caf::typed_response_promise<store_answer> promise;
+    std::uint64_t session = 0;   // writes: the session of `sequence` (0: not numbered yet)
+    std::uint64_t sequence = 0;
+    std::set<std::uint64_t> outstanding;  // attempts (request ids) sent and not answered
+    std::vector<std::uint64_t> requests;  // every attempt's request id
+    bool in_doubt = false;                // an attempt went unanswered: it may have been applied
+    unsigned refusals = 0;                // in a row, for the backoff
+  };
+
+  struct attempt {
+    std::uint64_t call = 0;
+    net_address node = 0;  // where it was sent
+  };
+
+  void start(std::uint64_t id, call c);
+  void open_session_if_needed();
+  void send_attempt(std::uint64_t id, call& c);
+  // An attempt was refused: try again, at once if the refusal named another leader.
+  void refused(std::uint64_t id, call& c, std::uint64_t request, const attempt& sent, std::uint64_t leader);
+  void on_command_outcome(const command_outcome& o);
+  void on_read_outcome(const read_outcome& o);
+  void on_timer(const client_timer& t);
+  void on_session(std::uint64_t session);
+  void session_lost(std::uint64_t session);
+  void finish(std::uint64_t id, store_answer answer);
+  void finish(std::uint64_t id, error_code code, std::string message);
+  // The call a request id belongs to, if it is still running.
+  call* find(std::uint64_t request, std::uint64_t& id, attempt& sent);
+  std::uint64_t lowest_unanswered() const;
+  // A write put back to wait for a new session: nothing to send until it opens.
+  static bool waiting_for_session(const call& c) { return c.kind == purpose::write && c.sequence == 0; }
+  net_address target();
+  void arm(std::uint64_t local_ns, client_timer timer);
+
+  client_config config_;
+  std::shared_ptr<transport> network_;
+  std::shared_ptr<local_clock> clock_;
+  dkv::rng random_;
+
+  std::map<std::uint64_t, call> calls_;              // by call id
+  std::map<std::uint64_t, attempt> requests_;     // by request id
+  std::uint64_t next_call_ = 1;
+  std::uint64_t next_request_ = 1;
+
+  std::uint64_t session_ = 0;          // 0: none open
+  std::uint64_t opening_ = 0;          // the open_session call running, if any
+  std::uint64_t next_sequence_ = 1;
+  std::deque<std::uint64_t> waiting_;  // writes waiting for a session
+
+  net_address leader_ = 0;  // the leader as last heard of; 0: unknown
+  std::size_t rotation_ = 0;
+  std::string buffer_;
+};
+
+}  // namespace dkv::actors

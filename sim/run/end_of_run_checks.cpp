@@ -1,0 +1,152 @@
+#include "sim/run/end_of_run_checks.hpp"
+
+#include <map>
+#include <set>
+
+#include "sim/check/checker.hpp"
+#include "store/command.hpp"
+
+namespace dkv::sim {
+
+namespace {
+
+std::optional<write_kind> kind_of(const std::string& f) {
+  static const std::map<std::string, write_kind, std::less<>> kinds = {
+      {"set", write_kind::set},       {"setE", write_kind::set_e},     {"setEIfUnset", write_kind::set_e_if_unset},
+      {"expire", write_kind::expire}, {"delete", write_kind::remove}, {"deleteIfValue", write_kind::remove_if_value},
+  };
+  const auto it = kinds.find(f);
+  if (it == kinds.end()) return std::nullopt;
+  return it->second;
+}
+
+std::uint64_t fingerprint_of(const operation& op, write_kind kind) {
+  return fingerprint(write_command{kind, op.key, op.value, op.expire_in, op.delete_in});
+}
+
+std::string describe(const operation& op) {
+  return op.f + "(" + op.key + (op.value.empty() ? "" : ", " + op.value) + ") of process " +
+         std::to_string(op.process);
+}
+
+// Merges every node's (index, fingerprint) records into one map; the first
+// disagreement is an error.
+template <class Records>
+bool merge(const sim_cluster& cluster, Records records, std::map<std::uint64_t, std::uint64_t>& common,
+           const char* what, std::string& problem) {
+  for (node_id id : cluster.node_ids())
+    for (const auto& [index, print] : records(cluster.status(id))) {
+      const auto [it, fresh] = common.emplace(index, print);
+      if (!fresh && it->second != print) {
+        problem = "node " + std::to_string(id) + " applied another " + what + " at index " + std::to_string(index);
+        return false;
+      }
+    }
+  return true;
+}
+
+}  // namespace
+
+check_result check_linearizable(const history& h) {
+  check_options options;
+  options.model = model_kind::dkv;
+  options.threads = 1;  // the verdict does not depend on it; the simulation stays on one thread
+  const check_report report = check_history(h, options);
+  check_result r{"linearizability", report.result == verdict::linearizable, ""};
+  if (r.passed)
+    r.detail = std::to_string(h.operations.size()) + " operations, " + std::to_string(report.partitions) + " keys";
+  else
+    r.detail = (report.result == verdict::unknown ? "undecided: " : "") + report.explanation +
+               (report.part.empty() ? "" : " (key " + report.part + ")");
+  return r;
+}
+
+check_result check_agreement(const sim_cluster& cluster, const history& h) {
+  check_result r{"agreement", false, ""};
+  std::map<std::uint64_t, std::uint64_t> entries, writes;
+  if (!merge(cluster, [](const actors::raft_node_status& s) { return s.applied_log; }, entries, "entry", r.detail) ||
+      !merge(cluster, [](const actors::raft_node_status& s) { return s.applied_writes; }, writes, "store write",
+             r.detail))
+    return r;
+  std::uint64_t expected = 1;
+  for (const auto& [index, print] : writes) {
+    if (index != expected) {
+      r.detail = "no replica applied a store write at index " + std::to_string(expected);
+      return r;
+    }
+    ++expected;
+  }
+
+  // Writes whose fingerprint is unique in the history can be traced into the sequence.
+  std::map<std::uint64_t, std::size_t> in_history;
+  for (const operation& op : h.operations)
+    if (const auto kind = kind_of(op.f)) ++in_history[fingerprint_of(op, *kind)];
+  std::set<std::uint64_t> applied;
+  for (const auto& [index, print] : writes) applied.insert(print);
+
+  std::size_t acknowledged = 0;
+  for (const operation& op : h.operations) {
+    const auto kind = kind_of(op.f);
+    if (!kind) continue;
+    const std::uint64_t print = fingerprint_of(op, *kind);
+    if (op.result == outcome::ok && op.index) {
+      ++acknowledged;
+      const auto it = writes.find(*op.index);
+      if (it == writes.end() || it->second != print) {
+        r.detail = "acknowledged " + describe(op) + " is not the write applied at its index " +
+                   std::to_string(*op.index);
+        return r;
+      }
+    } else if (op.result == outcome::fail && in_history[print] == 1 && applied.count(print)) {
+      r.detail = describe(op) + " was reported failed (code " + std::to_string(op.code) + ") but was applied";
+      return r;
+    }
+  }
+  r.passed = true;
+  r.detail = std::to_string(entries.size()) + " log entries, " + std::to_string(writes.size()) + " store writes, " +
+             std::to_string(acknowledged) + " acknowledged writes in place";
+  return r;
+}
+
+bool quiesce(sim_cluster& cluster, std::uint64_t deadline_ns) {
+  const auto quiet = [&cluster] {
+    const auto leader = cluster.leader();
+    if (!leader) return false;
+    const auto commit = cluster.status(*leader).commit;
+    for (node_id id : cluster.node_ids())
+      if (cluster.up(id) && (cluster.status(id).stopped || cluster.status(id).applied != commit)) return false;
+    return true;
+  };
+  return cluster.sim().run_until(quiet, deadline_ns);
+}
+
+check_result check_convergence(const sim_cluster& cluster) {
+  check_result r{"convergence", false, ""};
+  std::optional<node_id> first;
+  std::size_t live = 0;
+  for (node_id id : cluster.node_ids()) {
+    const actors::raft_node_status& s = cluster.status(id);
+    if (!cluster.up(id) || s.stopped) {
+      r.detail = "node " + std::to_string(id) + " is down";
+      return r;
+    }
+    ++live;
+    if (!first) {
+      first = id;
+      continue;
+    }
+    const actors::raft_node_status& f = cluster.status(*first);
+    if (s.applied != f.applied || s.engine_digest != f.engine_digest) {
+      r.detail = "node " + std::to_string(id) + " (applied " + std::to_string(s.applied) + ", digest " +
+                 std::to_string(s.engine_digest) + ") differs from node " + std::to_string(*first) + " (applied " +
+                 std::to_string(f.applied) + ", digest " + std::to_string(f.engine_digest) + ")";
+      return r;
+    }
+  }
+  r.passed = true;
+  r.detail = std::to_string(live) + " replicas at log index " + std::to_string(cluster.status(*first).applied) +
+             " with equal digests";
+  return r;
+}
+
+}  // namespace dkv::sim

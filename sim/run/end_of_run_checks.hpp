@@ -1,0 +1,39 @@
+#pragma once
+// The checks that judge a simulated run (issue: "end-of-run checks"), for
+// every test and for dkv-sim:
+//
+//   linearizability — the history against SPEC.md's model, with the index
+//       witness (dkv_check.hpp);
+//   agreement — every replica, in every incarnation, applied the same entry
+//       at each log index and the same store write at each store index;
+//       together they form one sequence with no holes; every acknowledged
+//       write is in it at its reported index, and no write reported
+//       Unavailable is in it at all (an honest "never applied");
+//   convergence — once the cluster is quiet, every live replica has applied
+//       the same prefix and its engine has the same digest.
+// Liveness needs driving the cluster, so it lives with the run (random_run).
+// The cluster's nodes must run with observe_state.
+
+#include <string>
+#include <vector>
+
+#include "sim/cluster/sim_cluster.hpp"
+#include "sim/history/history.hpp"
+
+namespace dkv::sim {
+
+struct check_result {
+  std::string name;
+  bool passed = false;
+  std::string detail;  // what was checked, or the first thing that is wrong
+};
+
+check_result check_linearizable(const history& h);
+check_result check_agreement(const sim_cluster& cluster, const history& h);
+check_result check_convergence(const sim_cluster& cluster);
+
+// Runs the cluster until every live node has applied what the leader has
+// committed (or `deadline_ns`); true if it got there.
+bool quiesce(sim_cluster& cluster, std::uint64_t deadline_ns);
+
+}  // namespace dkv::sim

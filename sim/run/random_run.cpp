@@ -1,0 +1,201 @@
+#include "sim/run/random_run.hpp"
+
+#include <iomanip>
+
+#include "sim/faults/fault_schedule.hpp"
+
+namespace dkv::sim {
+
+namespace {
+
+// Streams of the master seed for the run's own parts.
+constexpr std::uint64_t fault_stream = 0x6661756c74;     // "fault"
+constexpr std::uint64_t workload_stream = 0x776f726b;    // "work"
+constexpr std::uint64_t second = 1'000'000'000;
+constexpr std::uint32_t first_probe_process = 1'000'000;  // liveness probes, apart from the workload's
+
+const char* outcome_name(outcome o) {
+  switch (o) {
+    case outcome::ok: return "ok";
+    case outcome::fail: return "fail";
+    case outcome::info: return "info";
+  }
+  return "?";
+}
+
+class random_run {
+ public:
+  explicit random_run(const run_options& o)
+      : options_(o), cluster_(o.seed, cluster_options(o)), recorder_(o.check ? o.history : nullptr) {
+    nodes_ = cluster_.node_ids();
+    recorder_.meta(0, o.seed, "random", o.nodes);
+  }
+
+  run_report run() {
+    simulator& sim = cluster_.sim();
+    sim.network().set_faults(options_.faults ? options_.network : calm(options_.network));
+    if (options_.faults) schedule_random_faults();
+    supervise();
+    workload_options w = options_.workload;
+    w.stop_ns = options_.time_ns;
+    workload load(cluster_, options_.check ? &recorder_ : nullptr, sim.derive(workload_stream), w);
+    load.start();
+    sim.run_until(options_.time_ns);
+
+    heal();
+    if (options_.check) report_.checks.push_back(liveness());
+    // Let the workload's last calls end (their deadlines bound it), so the history is complete.
+    sim.run_until([&load] { return load.answered() == load.issued(); },
+                  sim.now_ns() + 2 * w.client.call_timeout_ns + second);
+    if (options_.check) {
+      quiesce(cluster_, sim.now_ns() + 30 * second);
+      report_.checks.push_back(check_agreement(cluster_, recorder_.recorded()));
+      report_.checks.push_back(check_convergence(cluster_));
+      report_.checks.push_back(check_linearizable(recorder_.recorded()));
+      for (outcome o : {outcome::ok, outcome::fail, outcome::info}) report_.outcomes[outcome_name(o)] = recorder_.count(o);
+    }
+    report_.operations = load.answered();
+    report_.trace_hash = sim.trace().value();
+    report_.events = sim.trace().events();
+    report_.virtual_ns = sim.now_ns();
+    return report_;
+  }
+
+ private:
+  static sim_cluster_options cluster_options(const run_options& o) {
+    sim_cluster_options c;
+    c.nodes = o.nodes;
+    c.node.observe_state = o.check;
+    c.node.broken_skip_sync = o.broken_skip_sync;
+    if (o.faults) {
+      c.disk.sync_failure = o.sync_failure;
+      c.disk.read_corruption = o.read_corruption;
+    }
+    return c;
+  }
+
+  static link_faults calm(link_faults f) {
+    f.drop = f.duplicate = 0;
+    return f;
+  }
+
+  void note(const fault& f) {
+    recorder_.fault(cluster_.sim().now_ns(), f);
+    ++report_.faults[std::string(f.history_name())];
+  }
+
+  void schedule_random_faults() {
+    fault_options f;
+    f.start_ns = std::min(second, options_.time_ns);
+    f.stop_ns = options_.time_ns;
+    f.max_down = (options_.nodes - 1) / 2;
+    f.max_damaged = (options_.nodes - 1) / 2;
+    dkv::rng random = cluster_.sim().derive(fault_stream);
+    schedule_faults(cluster_.sim(), cluster_, nodes_, generate_faults(random, nodes_, f),
+                    [this](std::uint64_t, const fault& applied) { note(applied); });
+  }
+
+  // A node that stopped itself (a failed fsync) is restarted a second
+  // later, as a process supervisor would.
+  void supervise() {
+    for (std::uint64_t t = second; t < options_.time_ns; t += second)
+      cluster_.sim().at(t, "supervisor", [this] {
+        for (node_id id : nodes_)
+          if (cluster_.up(id) && cluster_.status(id).stopped) restart(id);
+      });
+  }
+
+  void restart(node_id id) {
+    fault f;
+    f.kind = fault_kind::restart;
+    f.node = id;
+    cluster_.restart(id);
+    note(f);
+  }
+
+  // Faults stop: the network is whole and reliable, disks behave, every node runs.
+  void heal() {
+    simulator& sim = cluster_.sim();
+    sim.network().set_faults(calm(options_.network));
+    if (!cluster_.cuts().whole()) {
+      cluster_.cuts().heal();
+      note(fault{});  // heal
+    }
+    for (node_id id : nodes_) {
+      cluster_.disk(id).set_faults({});
+      cluster_.resume(id);
+      if (!cluster_.up(id) || cluster_.status(id).stopped) restart(id);
+    }
+  }
+
+  // A leader, and a write acknowledged, within 10 maximum election timeouts.
+  check_result liveness() {
+    simulator& sim = cluster_.sim();
+    const actors::raft_node_config node;  // the run's nodes keep the defaults
+    const std::uint64_t bound = 10 * 2 * node.raft.election_ticks * node.tick_ns;
+    const std::uint64_t start = sim.now_ns();
+    sim_client probe(cluster_);
+    std::uint32_t process = first_probe_process;
+    for (std::uint64_t attempt = 0; sim.now_ns() < start + bound; ++attempt) {
+      operation op;
+      op.process = process;
+      op.f = "set";
+      op.key = "liveness";
+      op.value = "probe" + std::to_string(attempt);
+      const std::size_t id = recorder_.invoke(sim.now_ns(), op);
+      std::optional<actors::store_answer> answer;
+      actors::store_call call;
+      call.op = static_cast<std::uint8_t>(actors::store_op::set);
+      call.key = op.key;
+      call.value = op.value;
+      probe.submit(std::move(call), [&answer](const actors::store_answer& a) { answer = a; });
+      sim.run_until([&answer] { return answer.has_value(); }, sim.now_ns() + 2 * actors::client_config{}.call_timeout_ns);
+      op_result r;
+      r.result = answer ? outcome_of(answer->code) : outcome::info;
+      r.code = answer ? answer->code : static_cast<int>(error_code::timeout);
+      if (r.result == outcome::ok) r.index = answer->index;
+      recorder_.complete(id, sim.now_ns(), r);
+      if (r.result == outcome::ok && sim.now_ns() <= start + bound)
+        return {"liveness", true,
+                "leader " + std::to_string(cluster_.leader().value_or(0)) + ", a write acknowledged " +
+                    std::to_string((sim.now_ns() - start) / 1'000'000) + " ms after healing (bound " +
+                    std::to_string(bound / 1'000'000) + " ms)"};
+      if (r.result == outcome::info) ++process;
+    }
+    return {"liveness", false,
+            "no write acknowledged within " + std::to_string(bound / 1'000'000) + " ms after healing"};
+  }
+
+  run_options options_;
+  sim_cluster cluster_;
+  history_recorder recorder_;
+  std::vector<node_id> nodes_;
+  run_report report_;
+};
+
+}  // namespace
+
+bool run_report::passed() const {
+  for (const check_result& c : checks)
+    if (!c.passed) return false;
+  return true;
+}
+
+run_report run_random(const run_options& options) { return random_run(options).run(); }
+
+void print_report(const run_report& report, std::ostream& out) {
+  out << "trace hash: " << std::hex << std::setw(16) << std::setfill('0') << report.trace_hash << std::dec
+      << std::setfill(' ') << "\n";
+  out << "simulated " << report.virtual_ns / 1'000'000 << " ms, " << report.events << " trace events, "
+      << report.operations << " client operations\n";
+  out << "outcomes:";
+  for (const auto& [name, count] : report.outcomes) out << " " << name << " " << count;
+  out << "\nfaults:";
+  if (report.faults.empty()) out << " none";
+  for (const auto& [name, count] : report.faults) out << " " << name << " " << count;
+  out << "\n";
+  for (const check_result& c : report.checks)
+    out << "check " << c.name << ": " << (c.passed ? "PASS" : "FAIL") << " — " << c.detail << "\n";
+}
+
+}  // namespace dkv::sim

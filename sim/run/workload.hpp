@@ -1,0 +1,73 @@
+#pragma once
+// A random workload on a simulated cluster: a few clients, each one process
+// with at most one operation in flight (HISTORY.md), issuing every IStore
+// operation — SetE, Expire and lock acquire / release included — over a
+// small set of keys, so that operations collide. Values are unique per
+// operation, which lets the checks tell writes apart. Every call and its
+// outcome goes to the history recorder; after an indeterminate outcome the
+// client goes on under a fresh process id, as in Jepsen.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/cluster/sim_client.hpp"
+#include "sim/history/history_recorder.hpp"
+#include "store/rng.hpp"
+
+namespace dkv::sim {
+
+struct workload_options {
+  std::size_t clients = 4;
+  std::size_t keys = 5;
+  std::size_t locks = 2;
+  std::uint64_t max_think_ns = 50'000'000;  // a client's pause between operations (0: back to back)
+  std::uint64_t stop_ns = 60'000'000'000;   // no operation starts after this
+  std::uint64_t max_schedule = 12;          // SetE's expireIn / deleteIn and lock timeouts, in writes
+  actors::client_config client;
+};
+
+class workload {
+ public:
+  // `history` may be null (nothing recorded: a benchmark).
+  workload(sim_cluster& cluster, history_recorder* history, dkv::rng random, workload_options options);
+  ~workload();
+
+  void start();
+  std::uint64_t issued() const noexcept { return issued_; }
+  std::uint64_t answered() const noexcept { return answered_; }
+
+ private:
+  struct lock_state {
+    enum class step : std::uint8_t { free, check_acquired, held } now = step::free;
+    std::string key;
+    std::string owner;
+  };
+  struct client_process {
+    std::unique_ptr<sim_client> client;
+    std::uint32_t process = 0;
+    std::uint64_t operations = 0;
+    lock_state lock;
+  };
+
+  void next(std::size_t index);
+  void issue(std::size_t index);
+  // The next call of this client and the history operation that records it.
+  void choose(client_process& p, std::size_t index, actors::store_call& call, operation& op);
+  void answered(std::size_t index, std::size_t history_id, const operation& op, const actors::store_answer& answer);
+
+  sim_cluster& cluster_;
+  history_recorder* history_;
+  dkv::rng random_;
+  workload_options options_;
+  std::vector<client_process> processes_;
+  std::uint32_t next_process_ = 1;
+  std::uint64_t issued_ = 0;
+  std::uint64_t answered_ = 0;
+};
+
+// SPEC.md's error code as a history outcome: ok, fail (certainly not applied), info (unknown).
+outcome outcome_of(std::uint8_t code) noexcept;
+
+}  // namespace dkv::sim
