@@ -1,7 +1,7 @@
 // dkv-sim: runs dstore's actors in the deterministic simulator.
 //
-//   dkv-sim run [--seed N] [--time 60s] [--history FILE] [--nodes 3] [--clients 4] [--no-faults]
-//               [--broken-skip-sync]
+//   dkv-sim run [--seed N] [--time 60s] [--history FILE] [--nodes 3] [--clients 4]
+//               [--drop P] [--duplicate P] [--sync-failure P] [--no-faults] [--broken-skip-sync]
 //
 // One run: the cluster, a random workload and random faults for that much
 // virtual time, then the end-of-run checks. Prints the trace hash (the same
@@ -56,6 +56,12 @@ int main(int argc, char** argv) {
   run->add_option("--history", history_path, "Write the history (HISTORY.md's JSON lines) to FILE");
   run->add_option("--nodes", options.nodes, "Cluster size (default 3)")->check(CLI::Range(1, 9));
   run->add_option("--clients", options.workload.clients, "Concurrent clients (default 4)")->check(CLI::Range(1, 256));
+  run->add_option("--drop", options.network.drop, "Probability that the network drops a message (default 0.01)")
+      ->check(CLI::Range(0.0, 0.5));
+  run->add_option("--duplicate", options.network.duplicate, "Probability that it duplicates one (default 0.005)")
+      ->check(CLI::Range(0.0, 0.5));
+  run->add_option("--sync-failure", options.sync_failure, "Probability that an fsync fails (default 1e-5)")
+      ->check(CLI::Range(0.0, 0.01));
   run->add_flag("--no-faults", no_faults, "A calm run: no partitions, crashes, drops or disk faults");
   run->add_flag("--broken-skip-sync", options.broken_skip_sync,
                 "Run deliberately broken nodes that acknowledge log entries before they are durable");
