@@ -116,7 +116,7 @@ void client::send_attempt(std::uint64_t id, call& c) {
   if (config_.nodes.empty()) return;  // nobody to ask: the deadline answers Unavailable
   const std::uint64_t request = next_request_++;
   const net_address to = target();
-  requests_[request] = {id, to};
+  requests_[request] = {id, to, c.session};
   c.requests.push_back(request);
   c.outstanding.insert(request);
   if (c.kind == purpose::read) {
@@ -142,9 +142,9 @@ void client::send_attempt(std::uint64_t id, call& c) {
 }
 
 void client::refused(std::uint64_t id, call& c, std::uint64_t request, const attempt& sent, std::uint64_t leader) {
-  leader_ = leader;  // 0 when the node knows none
   // Only the latest attempt's refusal leads on: an older one's changes nothing.
   if (request != c.requests.back() || waiting_for_session(c)) return;
+  leader_ = leader;  // 0 when the node knows none
   if (leader != 0 && leader != sent.node) return send_attempt(id, c);
   ++c.refusals;
   const std::uint64_t ceiling =
@@ -153,26 +153,31 @@ void client::refused(std::uint64_t id, call& c, std::uint64_t request, const att
   arm(delay, {id, request, static_cast<std::uint8_t>(client_timer_kind::backoff_over)});
 }
 
-client::call* client::find(std::uint64_t request, std::uint64_t& id, attempt& sent) {
+client::call* client::find(std::uint64_t request, std::uint64_t& id, attempt& sent, bool& late) {
   const auto r = requests_.find(request);
   if (r == requests_.end()) return nullptr;
   sent = r->second;
   id = sent.call;
   const auto c = calls_.find(id);
-  return c == calls_.end() || !c->second.outstanding.count(request) ? nullptr : &c->second;
+  if (c == calls_.end()) return nullptr;
+  // An answer to an attempt already given up on (overdue) still tells the
+  // result; only a refusal of it has nothing to say any more.
+  late = c->second.outstanding.erase(request) == 0;
+  return &c->second;
 }
 
 void client::on_command_outcome(const command_outcome& o) {
   std::uint64_t id = 0;
   attempt sent;
-  call* c = find(o.request, id, sent);
-  if (!c || c->kind == purpose::read) return;  // late, duplicated or stray
-  c->outstanding.erase(o.request);
+  bool late = false;
+  call* c = find(o.request, id, sent, late);
+  if (!c || c->kind == purpose::read) return;  // a finished call's, or stray
 
   if (o.log_index == 0) {  // refused before it reached a log, or lost to another leader's entry
     if (o.code == code(error_code::invalid_operation))
       return finish(id, error_code::invalid_operation, "the write is too large for the log");
-    return refused(id, *c, o.request, sent, o.leader);
+    if (!late) refused(id, *c, o.request, sent, o.leader);
+    return;
   }
   if (o.leader != 0) leader_ = o.leader;
   if (c->kind == purpose::open_session) {
@@ -191,16 +196,24 @@ void client::on_command_outcome(const command_outcome& o) {
     }
     case apply_status::unknown_session:
       // Evicted: nothing in that session applies from now on, but an earlier attempt may have.
+      if (late || sent.session != c->session) return;  // an older session's news
       session_lost(c->session);
       if (c->in_doubt || !c->outstanding.empty())
         return finish(id, error_code::timeout, "the session was evicted; the write may have been applied");
-      c->session = c->sequence = 0;  // certainly not applied: again, in a new session
-      c->refusals = 0;
+      c->refusals = 0;  // certainly not applied: again, in the open session or a new one
+      c->session = c->sequence = 0;
+      if (session_ != 0) {
+        c->session = session_;
+        c->sequence = next_sequence_++;
+        return send_attempt(id, *c);
+      }
       waiting_.push_back(id);
       return open_session_if_needed();
     case apply_status::too_many_pending:
-      return refused(id, *c, o.request, sent, o.leader);
+      if (!late) refused(id, *c, o.request, sent, o.leader);
+      return;
     case apply_status::stale_sequence:
+      if (late) return;
       return finish(id, error_code::timeout, "the session has moved past this write");
     default:
       return finish(id, error_code::internal_error, "the cluster could not decode the write");
@@ -210,10 +223,13 @@ void client::on_command_outcome(const command_outcome& o) {
 void client::on_read_outcome(const read_outcome& o) {
   std::uint64_t id = 0;
   attempt sent;
-  call* c = find(o.request, id, sent);
+  bool late = false;
+  call* c = find(o.request, id, sent, late);
   if (!c || c->kind != purpose::read) return;
-  c->outstanding.erase(o.request);
-  if (o.code == code(error_code::unavailable)) return refused(id, *c, o.request, sent, o.leader);
+  if (o.code == code(error_code::unavailable)) {
+    if (!late) refused(id, *c, o.request, sent, o.leader);
+    return;
+  }
   if (o.leader != 0) leader_ = o.leader;
   store_answer answer;
   answer.code = o.code;
@@ -256,6 +272,8 @@ void client::finish(std::uint64_t id, store_answer answer) {
   if (id == opening_) opening_ = 0;
   calls_.erase(it);
   waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), id), waiting_.end());
+  // No write waits for the session any more: stop opening one.
+  if (opening_ != 0 && waiting_.empty()) finish(opening_, store_answer{});
 }
 
 void client::arm(std::uint64_t local_ns, client_timer timer) {

@@ -73,7 +73,8 @@ class client : public caf::event_based_actor {
 
   struct attempt {
     std::uint64_t call = 0;
-    net_address node = 0;  // where it was sent
+    net_address node = 0;      // where it was sent
+    std::uint64_t session = 0;  // writes: the session it was numbered in
   };
 
   void start(std::uint64_t id, call c);
@@ -88,8 +89,9 @@ class client : public caf::event_based_actor {
   void session_lost(std::uint64_t session);
   void finish(std::uint64_t id, store_answer answer);
   void finish(std::uint64_t id, error_code code, std::string message);
-  // The call a request id belongs to, if it is still running.
-  call* find(std::uint64_t request, std::uint64_t& id, attempt& sent);
+  // The call a request id belongs to, if it is still running; `late` when
+  // that attempt was already given up on.
+  call* find(std::uint64_t request, std::uint64_t& id, attempt& sent, bool& late);
   std::uint64_t lowest_unanswered() const;
   // A write put back to wait for a new session: nothing to send until it opens.
   static bool waiting_for_session(const call& c) { return c.kind == purpose::write && c.sequence == 0; }

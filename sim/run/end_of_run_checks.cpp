@@ -1,7 +1,6 @@
 #include "sim/run/end_of_run_checks.hpp"
 
 #include <map>
-#include <set>
 
 #include "sim/check/checker.hpp"
 #include "store/command.hpp"
@@ -77,12 +76,28 @@ check_result check_agreement(const sim_cluster& cluster, const history& h) {
     ++expected;
   }
 
-  // Writes whose fingerprint is unique in the history can be traced into the sequence.
-  std::map<std::uint64_t, std::size_t> in_history;
+  // Each write applies at most once, and one reported failed never: per
+  // fingerprint, applications <= invocations - failures.
+  struct tally {
+    std::size_t invoked = 0, failed = 0, applied = 0;
+    const operation* example = nullptr;
+  };
+  std::map<std::uint64_t, tally> tallies;
   for (const operation& op : h.operations)
-    if (const auto kind = kind_of(op.f)) ++in_history[fingerprint_of(op, *kind)];
-  std::set<std::uint64_t> applied;
-  for (const auto& [index, print] : writes) applied.insert(print);
+    if (const auto kind = kind_of(op.f)) {
+      tally& t = tallies[fingerprint_of(op, *kind)];
+      ++t.invoked;
+      if (op.result == outcome::fail) ++t.failed;
+      if (!t.example || op.result == outcome::fail) t.example = &op;
+    }
+  for (const auto& [index, print] : writes) {
+    tally& t = tallies[print];
+    if (++t.applied <= t.invoked - t.failed) continue;
+    r.detail = t.example ? describe(*t.example) + " was applied " + std::to_string(t.applied) + " times (invoked " +
+                               std::to_string(t.invoked) + ", reported failed " + std::to_string(t.failed) + ")"
+                         : "the write at store index " + std::to_string(index) + " was never invoked";
+    return r;
+  }
 
   std::size_t acknowledged = 0;
   for (const operation& op : h.operations) {
@@ -97,9 +112,6 @@ check_result check_agreement(const sim_cluster& cluster, const history& h) {
                    std::to_string(*op.index);
         return r;
       }
-    } else if (op.result == outcome::fail && in_history[print] == 1 && applied.count(print)) {
-      r.detail = describe(op) + " was reported failed (code " + std::to_string(op.code) + ") but was applied";
-      return r;
     }
   }
   r.passed = true;

@@ -4,10 +4,10 @@
 // (the network's drops, duplicates and delays, partitions, crashes, pauses,
 // clock jumps, disk damage, fsync failures), then the end-of-run checks:
 //
-//   1. faults and the workload stop at `time_ns`; everything is healed and
-//      any stopped node restarted;
+//   1. faults stop at `time_ns`: everything is healed and any stopped node
+//      restarted; the workload goes on for `settle_ns` more;
 //   2. liveness — a leader and a successful write within 10 × the maximum
-//      election timeout;
+//      election timeout, and from then on every workload operation succeeds;
 //   3. the cluster quiesces; agreement, convergence, linearizability.
 //
 // Everything random comes from the seed: the same seed, the same trace hash.
@@ -34,15 +34,19 @@ inline workload_options impatient_clients() {
 struct run_options {
   std::uint64_t seed = 1;
   std::uint64_t time_ns = 60'000'000'000;
+  std::uint64_t settle_ns = 5'000'000'000;
   std::size_t nodes = 3;
-  // Its stop_ns is set to time_ns; clients give up after 2 s, so that runs
-  // see Timeout and Unavailable outcomes too.
-  workload_options workload = impatient_clients();
+  // Clients give up after 2 s, so that runs see Timeout and Unavailable outcomes too.
+  workload_options workload = impatient_clients();  // its stop_ns is time_ns + settle_ns
   bool faults = true;         // the random fault schedule, the disk's faults and the network's drops
   link_faults network{.min_latency_ns = 100'000, .max_latency_ns = 5'000'000, .drop = 0.01, .duplicate = 0.005};
   // Every node's fsync fails with this probability (the node stops; a supervisor restarts it).
   double sync_failure = 1e-5;
   double read_corruption = 1e-4;
+  // Small values make the rare paths common: session eviction (and writes
+  // sent again in a new session), full queues answering Unavailable.
+  std::size_t max_sessions = 4096;
+  std::size_t max_pending = 1024;
   bool check = true;               // record the history and run the end-of-run checks
   std::ostream* history = nullptr;  // also write it here (HISTORY.md)
   // A deliberately broken node (tests prove the checks catch it): it

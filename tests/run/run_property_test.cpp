@@ -38,10 +38,13 @@ rc::Gen<scenario> scenarios() {
     o.network.drop = *rc::gen::element(0.0, 0.01, 0.05);
     o.network.duplicate = *rc::gen::element(0.0, 0.01, 0.05);
     o.sync_failure = *rc::gen::element(0.0, 1e-5, 1e-3);
+    o.max_sessions = *rc::gen::element<std::size_t>(4096, 4096, 3);  // 3: sessions evicted, writes sent again
+    o.max_pending = *rc::gen::element<std::size_t>(1024, 1024, 4);    // 4: full queues answer Unavailable
     std::ostringstream cmd;
     cmd << "dkv-sim run --seed " << o.seed << " --time " << seconds << "s --nodes " << o.nodes << " --clients "
         << o.workload.clients << " --drop " << o.network.drop << " --duplicate " << o.network.duplicate
-        << " --sync-failure " << o.sync_failure;
+        << " --sync-failure " << o.sync_failure << " --max-sessions " << o.max_sessions << " --max-pending "
+        << o.max_pending;
     s.replay = cmd.str();
     return s;
   });

@@ -1,7 +1,8 @@
 // dkv-sim: runs dstore's actors in the deterministic simulator.
 //
 //   dkv-sim run [--seed N] [--time 60s] [--history FILE] [--nodes 3] [--clients 4]
-//               [--drop P] [--duplicate P] [--sync-failure P] [--no-faults] [--broken-skip-sync]
+//               [--drop P] [--duplicate P] [--sync-failure P] [--max-sessions N] [--max-pending N]
+//               [--no-faults] [--broken-skip-sync]
 //
 // One run: the cluster, a random workload and random faults for that much
 // virtual time, then the end-of-run checks. Prints the trace hash (the same
@@ -62,6 +63,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 0.5));
   run->add_option("--sync-failure", options.sync_failure, "Probability that an fsync fails (default 1e-5)")
       ->check(CLI::Range(0.0, 0.01));
+  run->add_option("--max-sessions", options.max_sessions, "Client sessions a node keeps (default 4096)")
+      ->check(CLI::Range(1, 1 << 20));
+  run->add_option("--max-pending", options.max_pending, "Requests a node holds awaiting an answer (default 1024)")
+      ->check(CLI::Range(1, 1 << 20));
   run->add_flag("--no-faults", no_faults, "A calm run: no partitions, crashes, drops or disk faults");
   run->add_flag("--broken-skip-sync", options.broken_skip_sync,
                 "Run deliberately broken nodes that acknowledge log entries before they are durable");
