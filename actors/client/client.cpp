@@ -45,6 +45,8 @@ caf::behavior client::make_behavior() {
         if (error e = config_.limits.check(op.key, is_write(kind) ? std::string_view(op.value) : std::string_view());
             !e.ok())
           return failure(e.code(), e.message());
+        if (calls_.size() >= config_.max_calls)
+          return failure(error_code::unavailable, "too many calls in flight at this client");
         call c;
         c.kind = is_write(kind) ? purpose::write : purpose::read;
         c.op = std::move(op);

@@ -47,6 +47,7 @@ struct client_config {
   std::uint64_t min_backoff_ns = 5'000'000;        // after a refusal; doubles up to max
   std::uint64_t max_backoff_ns = 500'000'000;
   std::uint64_t call_timeout_ns = 10'000'000'000;  // then Timeout, or Unavailable
+  std::size_t max_calls = 4096;                     // in flight; beyond, Unavailable at once
 };
 
 class client : public caf::event_based_actor {

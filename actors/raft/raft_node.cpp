@@ -53,6 +53,7 @@ bool raft_node::start() {
     last_snapshot_ = recovered.latest_snapshot->meta.index;
   }
   replica_ = std::make_unique<raft::replica>(config_.raft, std::move(recovered), seed_);
+  if (config_.observe_state && status_) status_->engine_digest = machine_.engine().Digest();
   arm_tick();
   drive();
   return true;
@@ -114,14 +115,19 @@ void raft_node::arm_tick() {
 }
 
 void raft_node::drive() {
+  bool engine_changed = false;
   for (;;) {
     raft::ready work = replica_->take_ready();
     if (work.empty()) break;
+    engine_changed = engine_changed || work.snapshot.has_value() || !work.committed.empty();
     carry_out(work);
     if (status_ && status_->stopped) return;
   }
   maybe_snapshot();
   publish();
+  // The engine's digest orders every key: worth computing only when entries
+  // were applied or a snapshot loaded (start() takes the first one).
+  if (engine_changed && config_.observe_state && status_) status_->engine_digest = machine_.engine().Digest();
 }
 
 void raft_node::carry_out(raft::ready& work) {
@@ -139,6 +145,10 @@ void raft_node::carry_out(raft::ready& work) {
     if (error e = machine_.load(work.snapshot->data.view()); !e.ok())
       return stop("a snapshot from the leader does not load: " + e.message());
     last_snapshot_ = work.snapshot->meta.index;
+    // Proposals the snapshot covers will not be applied here one by one: we
+    // cannot tell whether they made it, so their clients hear nothing and
+    // stay in doubt (Timeout), and their slots are freed.
+    pending_.erase(pending_.begin(), pending_.upper_bound(last_snapshot_));
   }
   for (const raft::entry& e : work.committed) apply(e);
   for (const raft::read_state& r : work.reads)
@@ -260,7 +270,6 @@ void raft_node::publish() {
   status_->commit = replica_->commit_index();
   status_->applied = machine_.applied_index();
   status_->repairing = replica_->repairing();
-  if (config_.observe_state) status_->engine_digest = machine_.engine().Digest();
 }
 
 }  // namespace dkv::actors

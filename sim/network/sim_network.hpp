@@ -16,9 +16,10 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 #include <caf/message.hpp>
+#include <caf/rtti_pair.hpp>
+#include <caf/type_erased_value.hpp>
 
 #include <map>
-#include <queue>
 #include <vector>
 
 #include "sim/network/link_faults.hpp"
@@ -36,8 +37,8 @@ class sim_network {
   void route(node_id from, node_id to, const caf::message& payload);
 
   // The earliest arrival still in flight, if any.
-  bool has_arrivals() const noexcept { return !queue_.empty(); }
-  std::uint64_t next_arrival_ns() const noexcept { return queue_.top().arrival_ns; }
+  bool has_arrivals() const noexcept { return !arrivals_.empty(); }
+  std::uint64_t next_arrival_ns() const noexcept { return arrivals_.front().arrival_ns; }
   // Hands every message due by `now_ns` to its destination actor.
   void deliver_due(std::uint64_t now_ns);
 
@@ -52,22 +53,42 @@ class sim_network {
   void set_link_faults(node_id from, node_id to, const link_faults& faults) { link_overrides_[{from, to}] = faults; }
   void clear_link_faults() { link_overrides_.clear(); }
   const network_stats& stats() const noexcept { return stats_; }
-  std::size_t in_flight() const noexcept { return queue_.size(); }
+  std::size_t in_flight() const noexcept { return arrivals_.size(); }
 
  private:
   struct in_flight_message {
-    std::uint64_t arrival_ns;
-    std::uint64_t sequence;  // ties at one arrival time go in send order
     node_id from, to;
     std::uint64_t to_incarnation;  // of the destination when sent
-    caf::message payload;      // already round-tripped through the serializer
-    std::uint64_t bytes_hash;  // of its serialized form, for the trace
+    caf::message payload;          // already round-tripped through the serializer
+    std::uint64_t bytes_hash;      // of its serialized form, for the trace
+  };
+  // The heap orders small keys; the messages stay put in their slots.
+  struct arrival {
+    std::uint64_t arrival_ns;
+    std::uint64_t sequence;  // ties at one arrival time go in send order
+    std::size_t slot;        // in in_flight_
   };
   struct arrives_later {
-    bool operator()(const in_flight_message& a, const in_flight_message& b) const noexcept {
+    bool operator()(const arrival& a, const arrival& b) const noexcept {
       return a.arrival_ns != b.arrival_ns ? a.arrival_ns > b.arrival_ns : a.sequence > b.sequence;
     }
   };
+
+  // A one-element message type the network has carried: the header
+  // caf::message::save writes before the element (a zero type number and
+  // "@<>+" with the type's portable name), as CAF's serializer wrote it, and
+  // a default value to load a copy into. CAF 0.17 looks both up by name,
+  // under a lock, for every message. `fast` once the first message of the
+  // type gave the same bytes both ways; never for an unregistered type.
+  struct wire_type {
+    caf::rtti_pair rtti;
+    std::vector<char> header;
+    caf::type_erased_value_ptr prototype;
+    bool fast = false;
+  };
+  const wire_type* wire_type_of(const caf::message& payload);
+  // Serializes `payload` into buffer_ and reads it back into `received`; false if it does not come back whole.
+  bool round_trip(const caf::message& payload, caf::message& received);
 
   const link_faults& faults_of(node_id from, node_id to) const;
 
@@ -83,10 +104,13 @@ class sim_network {
   };
   std::map<node_id, endpoint> endpoints_;
   std::uint64_t next_incarnation_ = 1;
-  std::priority_queue<in_flight_message, std::vector<in_flight_message>, arrives_later> queue_;
+  std::vector<arrival> arrivals_;           // a heap: the earliest first
+  std::vector<in_flight_message> in_flight_;  // slots, reused
+  std::vector<std::size_t> free_slots_;
   std::uint64_t next_sequence_ = 0;
   network_stats stats_;
   std::vector<char> buffer_;  // reused serialization buffer
+  std::vector<wire_type> wire_types_;  // a handful: searched in order
 };
 
 }  // namespace dkv::sim

@@ -113,6 +113,7 @@ bool simulator::advance(std::uint64_t limit_ns) {
   }
   if (has_timer && timer_ns <= limit_ns) {
     scheduler_->trigger_timeout();
+    ++timers_fired_;
     return true;
   }
   return false;

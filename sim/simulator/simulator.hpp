@@ -40,6 +40,7 @@ class simulator {
   trace_hash& trace() noexcept { return trace_; }
   std::uint64_t now_ns() const;
   std::uint64_t steps() const noexcept { return steps_; }
+  std::uint64_t timers_fired() const noexcept { return timers_fired_; }
   std::size_t pending_timers() const;
 
   // An independent generator for one named part of the run (a node, the workload…).
@@ -92,6 +93,7 @@ class simulator {
   trace_hash trace_;
   std::multimap<std::uint64_t, scheduled_action> actions_;  // equal times run in insertion order
   std::uint64_t steps_ = 0;
+  std::uint64_t timers_fired_ = 0;
   caf::actor_system_config config_;
   std::unique_ptr<caf::actor_system> system_;
   caf::scheduler::test_coordinator* scheduler_ = nullptr;

@@ -56,13 +56,15 @@ struct harness {
     cfg.nodes = {1, 2, 3};
     cfg.self = 1001;
     client = sim.spawn<actors::client>(cfg, net, std::make_shared<plain_clock>(), 7);
-    auto a = answers;
-    auto c = client;
-    caller = sim.spawn([a, c](caf::event_based_actor* self) -> caf::behavior {
-      return {[=](int tag, store_call& call) {
-        self->request(c, caf::infinite, std::move(call)).then([=](store_answer& ans) { (*a)[tag] = ans; });
-      }};
-    });
+    // State goes in as spawn arguments, not captures: CAF 0.17 dereferences
+    // a null tuple for an actor spawned with none (UBSan reports it).
+    caller = sim.spawn(
+        [](caf::event_based_actor* self, caf::actor c, std::shared_ptr<std::map<int, store_answer>> a) -> caf::behavior {
+          return {[=](int tag, store_call& call) {
+            self->request(c, caf::infinite, std::move(call)).then([=](store_answer& ans) { (*a)[tag] = ans; });
+          }};
+        },
+        client, answers);
   }
   void submit(int tag, std::string key, std::string value) {
     store_call c;
@@ -179,9 +181,11 @@ TEST_CASE("proposals a snapshot overtakes free their slots: the node can lead ag
 
   // A raw client endpoint on the network.
   auto outcomes = std::make_shared<std::vector<command_outcome>>();
-  caf::actor raw = sim.spawn([outcomes](caf::event_based_actor*) -> caf::behavior {
-    return {[outcomes](const command_outcome& o) { outcomes->push_back(o); }, [](const actors::read_outcome&) {}};
-  });
+  caf::actor raw = sim.spawn(
+      [](caf::event_based_actor*, std::shared_ptr<std::vector<command_outcome>> out) -> caf::behavior {
+        return {[out](const command_outcome& o) { out->push_back(o); }, [](const actors::read_outcome&) {}};
+      },
+      outcomes);
   constexpr sim::node_id raw_address = 5000;
   sim.network().attach(raw_address, raw);
   std::string open;
