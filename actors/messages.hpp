@@ -7,7 +7,7 @@
 //   node <-> node      raft_packet
 //   client <-> node    propose_command / command_outcome, read_command / read_outcome
 //   caller <-> client  store_call / store_answer (a request with a response)
-// and the timers an actor sends itself (raft_tick, client_timer).
+// and the timers an actor sends itself (raft_tick, client_wakeup).
 
 #include <caf/actor_system_config.hpp>
 #include <caf/meta/type_name.hpp>
@@ -126,14 +126,9 @@ struct store_answer {
   db_info info;          // info
 };
 
-// A client's own timers for one call: the whole call is overdue, an attempt
-// went unanswered too long, or a backoff after a refusal is over.
-enum class client_timer_kind : std::uint8_t { deadline = 1, attempt_overdue = 2, backoff_over = 3 };
-
-struct client_timer {
-  std::uint64_t call = 0;
-  std::uint64_t request = 0;  // the attempt concerned (attempt_overdue, backoff_over)
-  std::uint8_t kind = 0;
+// A client's alarm clock rang: timers due by `due_ns` on its own clock are up.
+struct client_wakeup {
+  std::uint64_t due_ns = 0;
 };
 
 template <class Inspector>
@@ -170,8 +165,8 @@ typename Inspector::result_type inspect(Inspector& f, store_answer& x) {
   return f(caf::meta::type_name("store_answer"), x.code, x.message, x.found, x.value, x.index, x.info);
 }
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, client_timer& x) {
-  return f(caf::meta::type_name("client_timer"), x.call, x.request, x.kind);
+typename Inspector::result_type inspect(Inspector& f, client_wakeup& x) {
+  return f(caf::meta::type_name("client_wakeup"), x.due_ns);
 }
 
 }  // namespace dkv::actors
@@ -185,7 +180,7 @@ CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::read_command))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::read_outcome))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::store_call))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::store_answer))
-CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::client_timer))
+CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::client_wakeup))
 CAF_END_TYPE_ID_BLOCK(dkv_actors)
 
 namespace dkv::actors {

@@ -22,6 +22,8 @@ class transport {
 class local_clock {
  public:
   virtual ~local_clock() = default;
+  // The node's own reading, in nanoseconds from an arbitrary origin.
+  virtual std::uint64_t now_ns() const = 0;
   // How long the scheduler must wait while this node's clock advances
   // `local_ns` (a node whose clock runs fast fires its timers early).
   virtual std::uint64_t scheduler_delay_ns(std::uint64_t local_ns) const = 0;

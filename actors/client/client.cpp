@@ -53,13 +53,13 @@ caf::behavior client::make_behavior() {
         c.promise = make_response_promise<store_answer>();
         auto promise = c.promise;
         const std::uint64_t id = next_call_++;
-        arm(config_.call_timeout_ns, {id, 0, static_cast<std::uint8_t>(client_timer_kind::deadline)});
         start(id, std::move(c));
+        arm(config_.call_timeout_ns, {id, 0, client_timer_kind::deadline});
         return promise;
       },
       [this](const command_outcome& o) { on_command_outcome(o); },
       [this](const read_outcome& o) { on_read_outcome(o); },
-      [this](const client_timer& t) { on_timer(t); },
+      [this](const client_wakeup& w) { wake_up(w.due_ns); },
   };
 }
 
@@ -140,7 +140,7 @@ void client::send_attempt(std::uint64_t id, call& c) {
   }
   // Refusals in a row also stretch the wait for an answer: a slow cluster is not flooded.
   const std::uint64_t wait = config_.attempt_timeout_ns << std::min(c.refusals, 3u);
-  arm(wait, {id, request, static_cast<std::uint8_t>(client_timer_kind::attempt_overdue)});
+  arm(wait, {id, request, client_timer_kind::attempt_overdue});
 }
 
 void client::refused(std::uint64_t id, call& c, std::uint64_t request, const attempt& sent, std::uint64_t leader) {
@@ -152,7 +152,7 @@ void client::refused(std::uint64_t id, call& c, std::uint64_t request, const att
   const std::uint64_t ceiling =
       std::min(config_.max_backoff_ns, config_.min_backoff_ns << std::min(c.refusals - 1, 20u));
   const std::uint64_t delay = ceiling / 2 + random_.below(ceiling / 2 + 1);  // jitter: clients do not march in step
-  arm(delay, {id, request, static_cast<std::uint8_t>(client_timer_kind::backoff_over)});
+  arm(delay, {id, request, client_timer_kind::backoff_over});
 }
 
 client::call* client::find(std::uint64_t request, std::uint64_t& id, attempt& sent, bool& late) {
@@ -246,7 +246,7 @@ void client::on_timer(const client_timer& t) {
   const auto it = calls_.find(t.call);
   if (it == calls_.end()) return;
   call& c = it->second;
-  switch (static_cast<client_timer_kind>(t.kind)) {
+  switch (t.kind) {
     case client_timer_kind::deadline:
       // Unavailable only if no attempt can ever be applied; reads change nothing, so either is true of them.
       if (c.in_doubt || !c.outstanding.empty())
@@ -279,7 +279,35 @@ void client::finish(std::uint64_t id, store_answer answer) {
 }
 
 void client::arm(std::uint64_t local_ns, client_timer timer) {
-  delayed_send(this, std::chrono::nanoseconds(clock_->scheduler_delay_ns(local_ns)), timer);
+  timers_.push({clock_->now_ns() + local_ns, timers_set_++, timer});
+  set_alarm();
+}
+
+void client::wake_up(std::uint64_t due_ns) {
+  alarms_.erase(due_ns);
+  const std::uint64_t now = clock_->now_ns();
+  waking_ = true;  // the timers set meanwhile wait for the one alarm set below
+  while (!timers_.empty() && timers_.top().due_ns <= now) {
+    const client_timer t = timers_.top().timer;
+    timers_.pop();
+    on_timer(t);
+  }
+  waking_ = false;
+  set_alarm();
+}
+
+void client::set_alarm() {
+  if (waking_) return;
+  // Drop timers of finished calls from the top, so that they arm nothing.
+  while (!timers_.empty() && !calls_.count(timers_.top().timer.call)) timers_.pop();
+  if (timers_.empty()) return;
+  const std::uint64_t due = timers_.top().due_ns;
+  if (!alarms_.empty() && *alarms_.begin() <= due) return;  // an alarm rings by then
+  alarms_.insert(due);
+  const std::uint64_t now = clock_->now_ns();
+  const std::uint64_t wait = due > now ? due - now : 1;
+  delayed_send(this, std::chrono::nanoseconds(std::max<std::uint64_t>(1, clock_->scheduler_delay_ns(wait))),
+               client_wakeup{due});
 }
 
 }  // namespace dkv::actors

@@ -19,7 +19,10 @@
 // unanswered. A write refused for an unknown session that cannot have been
 // applied is sent again in a new session.
 //
-// Many calls may be in flight at once; each has its own deadline.
+// Many calls may be in flight at once; each has its own deadline. Its
+// timers (deadlines, overdue attempts, backoffs) are kept in the client, and
+// it arms one real timer at a time, for the earliest: a busy client does not
+// cost the scheduler two timers per call, and an idle one arms none.
 
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -27,6 +30,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <queue>
 #include <set>
 #include <string>
 #include <vector>
@@ -48,6 +52,15 @@ struct client_config {
   std::uint64_t max_backoff_ns = 500'000'000;
   std::uint64_t call_timeout_ns = 10'000'000'000;  // then Timeout, or Unavailable
   std::size_t max_calls = 4096;                     // in flight; beyond, Unavailable at once
+};
+
+// One of the client's own timers for a call.
+enum class client_timer_kind : std::uint8_t { deadline, attempt_overdue, backoff_over };
+
+struct client_timer {
+  std::uint64_t call = 0;
+  std::uint64_t request = 0;  // the attempt concerned (attempt_overdue, backoff_over)
+  client_timer_kind kind = client_timer_kind::deadline;
 };
 
 class client : public caf::event_based_actor {
@@ -97,7 +110,10 @@ class client : public caf::event_based_actor {
   // A write put back to wait for a new session: nothing to send until it opens.
   static bool waiting_for_session(const call& c) { return c.kind == purpose::write && c.sequence == 0; }
   net_address target();
+  // Sets `timer` to go off `local_ns` from now on the client's clock.
   void arm(std::uint64_t local_ns, client_timer timer);
+  void wake_up(std::uint64_t due_ns);
+  void set_alarm();
 
   client_config config_;
   std::shared_ptr<transport> network_;
@@ -113,6 +129,19 @@ class client : public caf::event_based_actor {
   std::uint64_t opening_ = 0;          // the open_session call running, if any
   std::uint64_t next_sequence_ = 1;
   std::deque<std::uint64_t> waiting_;  // writes waiting for a session
+
+  struct due_timer {
+    std::uint64_t due_ns;
+    std::uint64_t order;  // equal due times go in the order they were set
+    client_timer timer;
+    bool operator>(const due_timer& o) const noexcept {
+      return due_ns != o.due_ns ? due_ns > o.due_ns : order > o.order;
+    }
+  };
+  std::priority_queue<due_timer, std::vector<due_timer>, std::greater<>> timers_;
+  std::uint64_t timers_set_ = 0;
+  std::set<std::uint64_t> alarms_;  // due times of the real timers armed and not yet rung
+  bool waking_ = false;
 
   net_address leader_ = 0;  // the leader as last heard of; 0: unknown
   std::size_t rotation_ = 0;

@@ -36,7 +36,7 @@ sim_cluster::sim_cluster(std::uint64_t seed, sim_cluster_options options)
   for (node_id id = 1; id <= options_.nodes; ++id) {
     auto n = std::make_unique<node>();
     n->disk = std::make_unique<sim_disk>(sim_.derive(disk_stream * 1000 + id), options_.disk);
-    n->clock = std::make_shared<clock_seam>();
+    n->clock = std::make_shared<clock_seam>(sim_, id);
     nodes_.push_back(std::move(n));
   }
   for (node_id id = 1; id <= options_.nodes; ++id) start(id);
@@ -96,7 +96,7 @@ caf::actor sim_cluster::add_client(actors::client_config config) {
   config.self = address;
   config.nodes.clear();
   for (node_id id : node_ids()) config.nodes.push_back(id);
-  client_clocks_.push_back(std::make_shared<clock_seam>());
+  client_clocks_.push_back(std::make_shared<clock_seam>(sim_, address));
   const std::uint64_t seed = sim_.derive(client_stream * 100000 + address).next();
   caf::actor actor = sim_.spawn<actors::client>(config, std::make_shared<sim_transport>(sim_.network(), address),
                                                 client_clocks_.back(), seed);

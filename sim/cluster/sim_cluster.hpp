@@ -58,10 +58,19 @@ class sim_cluster final : public fault_target {
   void damage_disk(node_id id) override { disk(id).damage_random(); }
 
  private:
-  // The node's clock as its actors see it; drift and skew set here apply.
+  // The node's (or client's) clock as its actors see it; drift and skew set
+  // here apply. Every timer armed through it goes into the trace hash.
   struct clock_seam final : actors::local_clock {
+    clock_seam(simulator& s, node_id owner) : sim(&s), id(owner) {}
+    simulator* sim;
+    node_id id;
     node_clock clock;
-    std::uint64_t scheduler_delay_ns(std::uint64_t local_ns) const override { return clock.virtual_delay(local_ns); }
+    std::uint64_t now_ns() const override { return clock.local_now(sim->now_ns()); }
+    std::uint64_t scheduler_delay_ns(std::uint64_t local_ns) const override {
+      const std::uint64_t delay = clock.virtual_delay(local_ns);
+      sim->trace().timer(sim->now_ns(), id, delay, 0);
+      return delay;
+    }
   };
   struct node {
     std::unique_ptr<sim_disk> disk;

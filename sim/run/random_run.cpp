@@ -54,6 +54,10 @@ class random_run {
       const bool roomy = options_.max_sessions > w.clients + 1 && options_.max_pending > 2 * w.clients;
       if (report_.checks.back().passed && roomy)
         report_.checks.back() = healthy_after(options_.time_ns + election_bound());
+      if (load.answered() != load.issued()) {  // a client owes an answer by its call's deadline
+        report_.checks.back().passed = false;
+        report_.checks.back().detail = std::to_string(load.issued() - load.answered()) + " calls never answered";
+      }
       const bool quiet = quiesce(cluster_, sim.now_ns() + 30 * second);
       report_.checks.push_back(check_agreement(cluster_, recorder_.recorded()));
       report_.checks.push_back(quiet ? check_convergence(cluster_)

@@ -34,6 +34,9 @@ struct capture final : actors::transport {
   void send(actors::net_address to, const caf::message& m) override { sent.emplace_back(to, m); }
 };
 struct plain_clock final : actors::local_clock {
+  explicit plain_clock(const sim::simulator& s) : sim(s) {}
+  const sim::simulator& sim;
+  std::uint64_t now_ns() const override { return sim.now_ns(); }
   std::uint64_t scheduler_delay_ns(std::uint64_t n) const override { return n; }
 };
 
@@ -55,7 +58,7 @@ struct harness {
     actors::client_config cfg;
     cfg.nodes = {1, 2, 3};
     cfg.self = 1001;
-    client = sim.spawn<actors::client>(cfg, net, std::make_shared<plain_clock>(), 7);
+    client = sim.spawn<actors::client>(cfg, net, std::make_shared<plain_clock>(sim), 7);
     // State goes in as spawn arguments, not captures: CAF 0.17 dereferences
     // a null tuple for an actor spawned with none (UBSan reports it).
     caller = sim.spawn(
