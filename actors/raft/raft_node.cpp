@@ -53,7 +53,7 @@ bool raft_node::start() {
     last_snapshot_ = recovered.latest_snapshot->meta.index;
   }
   replica_ = std::make_unique<raft::replica>(config_.raft, std::move(recovered), seed_);
-  if (config_.observe_state && status_) status_->engine_digest = machine_.engine().Digest();
+  observe_digests();
   arm_tick();
   drive();
   return true;
@@ -127,7 +127,7 @@ void raft_node::drive() {
   publish();
   // The engine's digest orders every key: worth computing only when entries
   // were applied or a snapshot loaded (start() takes the first one).
-  if (engine_changed && config_.observe_state && status_) status_->engine_digest = machine_.engine().Digest();
+  if (engine_changed) observe_digests();
 }
 
 void raft_node::carry_out(raft::ready& work) {
@@ -238,6 +238,12 @@ void raft_node::observe_write(std::uint64_t store_index, const raft::entry& e) {
   replicated::log_command command;
   if (replicated::decode_log_command(e.data.view(), command).ok())
     status_->applied_writes.emplace_back(store_index, fingerprint(command.write.command));
+}
+
+void raft_node::observe_digests() {
+  if (!config_.observe_state || !status_) return;
+  status_->engine_digest = machine_.engine().Digest();
+  status_->sessions_digest = machine_.sessions_digest();
 }
 
 void raft_node::maybe_snapshot() {

@@ -60,7 +60,8 @@ struct raft_node_status {
   raft::index_t commit = 0;
   raft::index_t applied = 0;
   bool repairing = false;
-  std::uint64_t engine_digest = 0;  // with observe_state
+  std::uint64_t engine_digest = 0;    // with observe_state
+  std::uint64_t sessions_digest = 0;  // with observe_state: the session table
   // With observe_state: every entry applied, as (log index, fingerprint),
   // and every store write applied, as (store index, command fingerprint).
   std::vector<std::pair<raft::index_t, std::uint64_t>> applied_log;
@@ -95,6 +96,8 @@ class raft_node : public caf::event_based_actor {
   void carry_out(raft::ready& work);
   void apply(const raft::entry& e);
   void observe_write(std::uint64_t store_index, const raft::entry& e);
+  // The digests of engine and sessions, for observers (observe_state).
+  void observe_digests();
   void maybe_snapshot();
   void answer(net_address client, const command_outcome& outcome);
   void serve_reads();

@@ -148,16 +148,19 @@ check_result check_convergence(const sim_cluster& cluster) {
       continue;
     }
     const actors::raft_node_status& f = cluster.status(*first);
-    if (s.applied != f.applied || s.engine_digest != f.engine_digest) {
-      r.detail = "node " + std::to_string(id) + " (applied " + std::to_string(s.applied) + ", digest " +
-                 std::to_string(s.engine_digest) + ") differs from node " + std::to_string(*first) + " (applied " +
-                 std::to_string(f.applied) + ", digest " + std::to_string(f.engine_digest) + ")";
+    if (s.applied != f.applied || s.engine_digest != f.engine_digest || s.sessions_digest != f.sessions_digest) {
+      const auto show = [](const actors::raft_node_status& n) {
+        return "(applied " + std::to_string(n.applied) + ", engine " + std::to_string(n.engine_digest) +
+               ", sessions " + std::to_string(n.sessions_digest) + ")";
+      };
+      r.detail = "node " + std::to_string(id) + " " + show(s) + " differs from node " + std::to_string(*first) + " " +
+                 show(f);
       return r;
     }
   }
   r.passed = true;
   r.detail = std::to_string(live) + " replicas at log index " + std::to_string(cluster.status(*first).applied) +
-             " with equal digests";
+             " with equal engine and session digests";
   return r;
 }
 

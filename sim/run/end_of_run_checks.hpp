@@ -7,10 +7,11 @@
 //   agreement — every replica, in every incarnation, applied the same entry
 //       at each log index and the same store write at each store index;
 //       together they form one sequence with no holes; every acknowledged
-//       write is in it at its reported index, and no write reported
-//       Unavailable is in it at all (an honest "never applied");
+//       write is in it at its reported index; and no write is in it more
+//       often than it was invoked and not reported failed (nothing applied
+//       twice, no Unavailable that was a lie);
 //   convergence — once the cluster is quiet, every live replica has applied
-//       the same prefix and its engine has the same digest.
+//       the same prefix, and its engine and session table have the same digests.
 // Liveness needs driving the cluster, so it lives with the run (random_run).
 // The cluster's nodes must run with observe_state.
 

@@ -102,6 +102,12 @@ apply_result state_machine::apply_write(std::uint64_t log_index, const client_wr
   return result;
 }
 
+std::uint64_t state_machine::sessions_digest() const {
+  std::string bytes;
+  sessions_.save(bytes);
+  return XXH3_64bits(bytes.data(), bytes.size());
+}
+
 error state_machine::save(std::string& out) const {
   std::string engine_bytes;
   if (error e = engine_->Save(engine_bytes); !e.ok()) return e;

@@ -62,6 +62,8 @@ class state_machine {
   // Reads of the current state; the shell serves them once the read index is applied.
   const kvdb& engine() const noexcept { return *engine_; }
   const session_table& sessions() const noexcept { return sessions_; }
+  // A hash of the session table's canonical bytes: equal tables, equal digests.
+  std::uint64_t sessions_digest() const;
   const store_limits& limits() const noexcept { return options_.limits; }
 
   error save(std::string& out) const;
