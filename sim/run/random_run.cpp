@@ -43,21 +43,13 @@ class random_run {
     sim.run_until(options_.time_ns);
 
     heal();
-    if (options_.check) report_.checks.push_back(liveness());
+    check_result live = options_.check ? liveness() : check_result{};
     sim.run_until(std::max(sim.now_ns(), w.stop_ns));
     // Let the workload's last calls end (their deadlines bound it), so the history is complete.
     sim.run_until([&load] { return load.answered() == load.issued(); },
                   sim.now_ns() + 2 * w.client.call_timeout_ns + second);
     if (options_.check) {
-      // A cluster configured tighter than its workload (too few sessions or
-      // queue slots for its clients) may rightly refuse even when healthy.
-      const bool roomy = options_.max_sessions > w.clients + 1 && options_.max_pending > 2 * w.clients;
-      if (report_.checks.back().passed && roomy)
-        report_.checks.back() = healthy_after(options_.time_ns + election_bound());
-      if (load.answered() != load.issued()) {  // a client owes an answer by its call's deadline
-        report_.checks.back().passed = false;
-        report_.checks.back().detail = std::to_string(load.issued() - load.answered()) + " calls never answered";
-      }
+      report_.checks.push_back(after_healing(std::move(live), load, w));
       const bool quiet = quiesce(cluster_, sim.now_ns() + 30 * second);
       report_.checks.push_back(check_agreement(cluster_, recorder_.recorded()));
       report_.checks.push_back(quiet ? check_convergence(cluster_)
@@ -147,9 +139,17 @@ class random_run {
     return 10 * 2 * node.raft.election_ticks * node.tick_ns;
   }
 
-  // Once the cluster is live again, every workload operation succeeds.
-  check_result healthy_after(std::uint64_t from_ns) {
-    check_result r = report_.checks.back();
+  // Liveness goes on after the probe: every call is answered (by its
+  // deadline, as the client promises) and, from the bound on, every workload
+  // operation succeeds — unless the cluster is configured tighter than its
+  // workload (too few sessions or queue slots), when it may rightly refuse.
+  check_result after_healing(check_result r, const workload& load, const workload_options& w) {
+    if (!r.passed) return r;
+    if (load.answered() != load.issued())
+      return {r.name, false, std::to_string(load.issued() - load.answered()) + " calls were never answered"};
+    const bool roomy = options_.max_sessions > w.clients + 1 && options_.max_pending > 2 * w.clients;
+    if (!roomy) return r;
+    const std::uint64_t from_ns = options_.time_ns + election_bound();
     for (const operation& op : recorder_.recorded().operations)
       if (op.call_ns >= from_ns && op.result != outcome::ok) {
         r.passed = false;
