@@ -7,7 +7,7 @@
 //   node <-> node      raft_packet
 //   client <-> node    propose_command / command_outcome, read_command / read_outcome
 //   caller <-> client  store_call / store_answer (a request with a response)
-// and the timers an actor sends itself (raft_tick, client_wakeup).
+// and what an actor sends itself (raft_tick, disk_synced, client_wakeup).
 
 #include <caf/actor_system_config.hpp>
 #include <caf/meta/type_name.hpp>
@@ -126,6 +126,11 @@ struct store_answer {
   db_info info;          // info
 };
 
+// A node's disk finished a log sync (issued for ready `sequence`).
+struct disk_synced {
+  std::uint64_t sequence = 0;
+};
+
 // A client's alarm clock rang: timers due by `due_ns` on its own clock are up.
 struct client_wakeup {
   std::uint64_t due_ns = 0;
@@ -165,6 +170,10 @@ typename Inspector::result_type inspect(Inspector& f, store_answer& x) {
   return f(caf::meta::type_name("store_answer"), x.code, x.message, x.found, x.value, x.index, x.info);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, disk_synced& x) {
+  return f(caf::meta::type_name("disk_synced"), x.sequence);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_wakeup& x) {
   return f(caf::meta::type_name("client_wakeup"), x.due_ns);
 }
@@ -181,6 +190,7 @@ CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::read_outcome))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::store_call))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::store_answer))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::client_wakeup))
+CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::disk_synced))
 CAF_END_TYPE_ID_BLOCK(dkv_actors)
 
 namespace dkv::actors {

@@ -67,6 +67,12 @@ caf::behavior raft_node::make_behavior() {
         if (raft::decode_message(packet.bytes, m)) replica_->step(m);  // else: dropped, as garbage on a wire
         drive();
       },
+      [this](const disk_synced&) {
+        sync_pending_ = false;
+        if (error e = storage_->sync(); !e.ok()) return stop("a sync of its log failed: " + e.message());
+        replica_->persisted(written_);
+        drive();
+      },
       [this](const raft_tick&) {
         replica_->tick();
         arm_tick();
@@ -132,8 +138,19 @@ void raft_node::drive() {
 
 void raft_node::carry_out(raft::ready& work) {
   if (work.must_persist()) {
-    if (error e = storage_->persist(work); !e.ok()) return stop("a write to its storage failed: " + e.message());
-    replica_->persisted(work.sequence);
+    // The records now; the sync completes when the disk says so (at once on
+    // POSIX). Until then the replica holds back whatever relies on them.
+    if (error e = storage_->write(work); !e.ok()) return stop("a write to its storage failed: " + e.message());
+    written_ = work.sequence;
+    if (sync_pending_) {
+      // Group commit: the sync under way takes these records too.
+    } else if (const std::uint64_t latency = files_->sync_latency_ns(); latency > 0) {
+      sync_pending_ = true;
+      delayed_send(this, std::chrono::nanoseconds(latency), disk_synced{work.sequence});
+    } else {
+      if (error e = storage_->sync(); !e.ok()) return stop("a sync of its log failed: " + e.message());
+      replica_->persisted(work.sequence);
+    }
   }
   if (work.repaired)
     if (error e = storage_->clear_damage(); !e.ok()) return stop("cannot clear its repair marker: " + e.message());

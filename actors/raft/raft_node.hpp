@@ -5,8 +5,10 @@
 // simulator and for real; it reaches the world only through its seams.
 //
 // Every input — a Raft packet, its clock's tick, a client's command — goes
-// to the replica, then the node carries out the ready: persist and
-// acknowledge, send, install a snapshot, apply, answer. A failed write or
+// to the replica, then the node carries out the ready: write, send, install
+// a snapshot, apply, answer; and once its disk has synced the writes (at
+// once on POSIX, after a seeded latency on the simulated disk), acknowledge
+// them to the replica, which releases what waited for them. A failed write or
 // fsync stops the node (durability is unknown; no retry). Proposals and
 // reads waiting for their outcome are bounded: beyond that the answer is
 // Unavailable, before anything is appended.
@@ -125,6 +127,10 @@ class raft_node : public caf::event_based_actor {
   std::uint64_t next_read_id_ = 1;
   seen_requests seen_;
   raft::index_t last_snapshot_ = 0;
+  // The disk's sync: at most one under way; when it completes it covers
+  // every record written until then (group commit).
+  bool sync_pending_ = false;
+  std::uint64_t written_ = 0;  // the latest ready whose records are written
   std::uint64_t ticks_ = 0;
   std::string buffer_;
 };

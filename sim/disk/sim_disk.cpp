@@ -123,6 +123,8 @@ class sim_disk::sim_file_system final : public storage::file_system {
     return {};
   }
 
+  std::uint64_t sync_latency_ns() override { return disk_.latency(); }
+
  private:
   sim_disk& disk_;
 };
@@ -151,6 +153,7 @@ void sim_disk::crash() {
       // Truncated (and maybe rewritten) since the last sync: the cut either reached the disk or not.
       if (random_.chance(0.5)) data = durable;
     } else if (data.size() > durable.size()) {
+      ++stats_.unsynced_files;
       switch (random_.below(3)) {
         case 0: data.resize(durable.size()); break;
         case 1: break;

@@ -36,7 +36,8 @@ struct disk_stats {
   std::uint64_t failed_syncs = 0;
   std::uint64_t corrupted_reads = 0;
   std::uint64_t crashes = 0;
-  std::uint64_t torn_files = 0;  // files whose unsynced tail a crash cut at a random boundary
+  std::uint64_t unsynced_files = 0;  // files holding unsynced bytes when a crash came
+  std::uint64_t torn_files = 0;      // of those, the ones whose tail was cut at a random boundary
 };
 
 class sim_disk {

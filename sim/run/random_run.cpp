@@ -57,6 +57,15 @@ class random_run {
       report_.checks.push_back(check_linearizable(recorder_.recorded()));
       for (outcome o : {outcome::ok, outcome::fail, outcome::info}) report_.outcomes[outcome_name(o)] = recorder_.count(o);
     }
+    for (node_id id : nodes_) {
+      const disk_stats& d = cluster_.disk(id).stats();
+      report_.disks.syncs += d.syncs;
+      report_.disks.failed_syncs += d.failed_syncs;
+      report_.disks.corrupted_reads += d.corrupted_reads;
+      report_.disks.crashes += d.crashes;
+      report_.disks.unsynced_files += d.unsynced_files;
+      report_.disks.torn_files += d.torn_files;
+    }
     report_.operations = load.answered();
     report_.trace_hash = sim.trace().value();
     report_.events = sim.trace().events();
@@ -226,7 +235,10 @@ void print_report(const run_report& report, std::ostream& out) {
   out << "\nfaults:";
   if (report.faults.empty()) out << " none";
   for (const auto& [name, count] : report.faults) out << " " << name << " " << count;
-  out << "\n";
+  out << "\ndisks: " << report.disks.syncs << " syncs (" << report.disks.failed_syncs << " failed), "
+      << report.disks.crashes << " crashes found " << report.disks.unsynced_files << " files with unsynced bytes ("
+      << report.disks.torn_files << " torn), "
+      << report.disks.corrupted_reads << " corrupted reads\n";
   for (const check_result& c : report.checks)
     out << "check " << c.name << ": " << (c.passed ? "PASS" : "FAIL") << " — " << c.detail << "\n";
 }

@@ -61,6 +61,7 @@ struct run_report {
   std::uint64_t operations = 0;    // client operations answered
   std::map<std::string, std::size_t> outcomes;  // ok / fail / info
   std::map<std::string, std::size_t> faults;    // by HISTORY.md's name
+  disk_stats disks;                             // summed over the nodes' simulated disks
   std::vector<check_result> checks;
   bool passed() const;
 };

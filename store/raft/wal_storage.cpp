@@ -229,6 +229,13 @@ error wal_storage::append_entries_record(const std::vector<entry>& entries) {
 }
 
 error wal_storage::persist(const ready& work) {
+  if (error e = write(work); !e.ok()) return e;
+  return work.must_persist() ? sync() : error{};
+}
+
+error wal_storage::sync() { return skip_sync_ ? error{} : wal_->sync(); }
+
+error wal_storage::write(const ready& work) {
   if (!work.must_persist()) return {};
   if (work.state && (work.state->term != voted_.term || work.state->vote != voted_.vote))
     if (error e = write_vote(*work.state); !e.ok()) return e;
@@ -240,7 +247,7 @@ error wal_storage::persist(const ready& work) {
     if (error e = append_entries_record(work.entries); !e.ok()) return e;
   if (work.state)
     if (error e = append_state(*work.state); !e.ok()) return e;
-  return skip_sync_ ? error{} : wal_->sync();
+  return {};
 }
 
 error wal_storage::save_snapshot(const snapshot& taken) {

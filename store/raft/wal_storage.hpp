@@ -38,7 +38,11 @@ class wal_storage final : public storage {
   static error open(dkv::storage::file_system& fs, const dkv::storage::wal_options& options,
                     std::unique_ptr<wal_storage>& out);
 
-  error persist(const ready& work) override;
+  error persist(const ready& work) override;  // write(), then sync()
+  // persist() in two halves, for a shell whose disk completes a sync later:
+  // the records (term and vote files are synced at once), then the log sync.
+  error write(const ready& work);
+  error sync();
   error save_snapshot(const snapshot& taken) override;
   // What was on disk when opened (handed over once: later calls get nothing).
   durable_state recover() override;

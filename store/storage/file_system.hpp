@@ -48,6 +48,10 @@ class file_system {
   virtual error rename(const std::string& from, const std::string& to) = 0;
   virtual error remove(const std::string& name) = 0;
   virtual error sync_directory() = 0;
+  // How long the next log sync takes, for a shell that completes it later on
+  // a simulated clock (so that a crash can fall between its issue and its
+  // completion). 0: a sync is complete when the call returns (POSIX).
+  virtual std::uint64_t sync_latency_ns() { return 0; }
 };
 
 // Reads a whole file into `out`.
