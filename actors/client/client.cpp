@@ -69,10 +69,7 @@ void client::start(std::uint64_t id, call c) {
     waiting_.push_back(id);
     return open_session_if_needed();
   }
-  if (placed.kind == purpose::write) {
-    placed.session = session_;
-    placed.sequence = next_sequence_++;
-  }
+  if (placed.kind == purpose::write) number(placed);
   send_attempt(id, placed);
 }
 
@@ -92,10 +89,14 @@ void client::on_session(std::uint64_t session) {
   ready.swap(waiting_);
   for (std::uint64_t id : ready)
     if (auto it = calls_.find(id); it != calls_.end()) {
-      it->second.session = session_;
-      it->second.sequence = next_sequence_++;
+      number(it->second);
       send_attempt(id, it->second);
     }
+}
+
+void client::number(call& c) {
+  c.session = session_;
+  c.sequence = next_sequence_++;
 }
 
 void client::session_lost(std::uint64_t session) {
@@ -205,8 +206,7 @@ void client::on_command_outcome(const command_outcome& o) {
       c->refusals = 0;  // certainly not applied: again, in the open session or a new one
       c->session = c->sequence = 0;
       if (session_ != 0) {
-        c->session = session_;
-        c->sequence = next_sequence_++;
+        number(*c);
         return send_attempt(id, *c);
       }
       waiting_.push_back(id);

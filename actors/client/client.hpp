@@ -93,6 +93,8 @@ class client : public caf::event_based_actor {
 
   void start(std::uint64_t id, call c);
   void open_session_if_needed();
+  // Gives a write the next sequence number in the open session.
+  void number(call& c);
   void send_attempt(std::uint64_t id, call& c);
   // An attempt was refused: try again, at once if the refusal named another leader.
   void refused(std::uint64_t id, call& c, std::uint64_t request, const attempt& sent, std::uint64_t leader);

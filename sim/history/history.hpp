@@ -20,6 +20,16 @@ enum class outcome : std::uint8_t {
   info,  // unknown: took effect at some point after the call, or never
 };
 
+// HISTORY.md's name of an outcome (an event's "type").
+inline const char* outcome_name(outcome o) noexcept {
+  switch (o) {
+    case outcome::ok: return "ok";
+    case outcome::fail: return "fail";
+    case outcome::info: return "info";
+  }
+  return "info";
+}
+
 // One operation. Which fields matter depends on `f` (the model reads them):
 //   register: read / write a / cas a->b     (a, b: integers; a read's result in `result_number`)
 //   kv:       get key / put key value / append key value (a get's result in `result_value`)

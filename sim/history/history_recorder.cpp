@@ -98,15 +98,6 @@ bool known_f(std::string_view f) {
 bool takes_value(std::string_view f) { return f == "set" || f == "setE" || f == "setEIfUnset" || f == "deleteIfValue"; }
 bool takes_expiry(std::string_view f) { return f == "setE" || f == "setEIfUnset"; }
 
-const char* type_name(outcome o) {
-  switch (o) {
-    case outcome::ok: return "ok";
-    case outcome::fail: return "fail";
-    case outcome::info: return "info";
-  }
-  return "info";
-}
-
 // The start of every operation line: t, process, type, f, key.
 line_json op_line(std::uint64_t t_ns, const operation& op, const char* type) {
   line_json j;
@@ -175,7 +166,7 @@ void history_recorder::complete(std::size_t id, std::uint64_t t_ns, const op_res
     throw std::logic_error("history_recorder: operation " + std::to_string(id) + " is not in flight");
   in_flight_.erase(it);
   operation& op = history_.operations[id];
-  line_json j = op_line(t_ns, op, type_name(r.result));
+  line_json j = op_line(t_ns, op, outcome_name(r.result));
   op.result = r.result;
   if (r.result == outcome::ok) {
     op.return_ns = t_ns;

@@ -14,15 +14,6 @@ constexpr std::uint64_t workload_stream = 0x776f726b;    // "work"
 constexpr std::uint64_t second = 1'000'000'000;
 constexpr std::uint32_t first_probe_process = 1'000'000;  // liveness probes, apart from the workload's
 
-const char* outcome_name(outcome o) {
-  switch (o) {
-    case outcome::ok: return "ok";
-    case outcome::fail: return "fail";
-    case outcome::info: return "info";
-  }
-  return "?";
-}
-
 class random_run {
  public:
   explicit random_run(const run_options& o)

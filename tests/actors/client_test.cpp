@@ -90,6 +90,15 @@ struct harness {
     }
     return out;
   }
+  // The client asks for a session (its only proposal so far); the test opens it at `log_index`.
+  void grant_session(std::uint64_t log_index) {
+    run_for(1'000'000);
+    const std::vector<proposal> p = take();
+    REQUIRE(p.size() == 1);
+    REQUIRE(p[0].open);
+    answer(p[0].request, log_index, apply_status::session_opened);
+    run_for(1'000'000);
+  }
   void answer(std::uint64_t request, std::uint64_t log_index, apply_status status, std::uint64_t store_index = 0) {
     command_outcome o;
     o.request = request;
@@ -107,25 +116,15 @@ TEST_CASE("a write whose session was evicted after a new one opened goes out in 
   harness h;
   h.submit(1, "x", "vx");
   h.submit(2, "y", "vy");
-  h.run_for(1'000'000);
+  h.grant_session(5);
   auto p = h.take();
-  REQUIRE(p.size() == 1);
-  REQUIRE(p[0].open);
-  h.answer(p[0].request, 5, apply_status::session_opened);
-  h.run_for(1'000'000);
-  p = h.take();
   REQUIRE(p.size() == 2);
   const auto x = p[0], y = p[1];
   CHECK(x.write.session == 5);
   CHECK(y.write.session == 5);
   // The session is evicted. X hears it first, and the client opens a new session.
   h.answer(x.request, 7, apply_status::unknown_session);
-  h.run_for(1'000'000);
-  p = h.take();
-  REQUIRE(p.size() == 1);
-  REQUIRE(p[0].open);
-  h.answer(p[0].request, 9, apply_status::session_opened);
-  h.run_for(1'000'000);
+  h.grant_session(9);
   p = h.take();
   REQUIRE(p.size() == 1);
   CHECK(p[0].write.session == 9);
@@ -149,12 +148,8 @@ TEST_CASE("a write whose session was evicted after a new one opened goes out in 
 TEST_CASE("a success that arrives after its attempt was given up on is still the answer", "[client]") {
   harness h;
   h.submit(1, "x", "vx");
-  h.run_for(1'000'000);
+  h.grant_session(5);
   auto p = h.take();
-  REQUIRE(p.size() == 1);
-  h.answer(p[0].request, 5, apply_status::session_opened);
-  h.run_for(1'000'000);
-  p = h.take();
   REQUIRE(p.size() == 1);
   const auto first = p[0];
   h.run_for(310'000'000);  // overdue: a second attempt goes out

@@ -3,30 +3,18 @@
 
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
+#include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <regex>
+
+#include "tests/support/run_command.hpp"
 
 namespace {
 
-struct run_result {
-  int exit_code;
-  std::string output;
-};
-
-run_result run(const std::string& command) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen((command + " 2>&1").c_str(), "r"), ::pclose);
-  REQUIRE(pipe);
-  std::string output;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get())) output.append(buffer, n);
-  const int status = ::pclose(pipe.release());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using dkv::test::run_result;
+const auto run = dkv::test::run_command;
 
 const std::string tool = DKV_CHECK_TOOL;
 const std::string data = DKV_TESTDATA;

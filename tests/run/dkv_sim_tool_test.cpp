@@ -4,36 +4,22 @@
 
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <regex>
 #include <sstream>
 
 #include "sim/check/checker.hpp"
 #include "sim/history/parse.hpp"
+#include "tests/support/run_command.hpp"
 
 namespace {
 
-struct run_result {
-  int exit_code;
-  std::string output;
-};
+using dkv::test::run_result;
 
-run_result run(const std::string& arguments) {
-  const std::string command = std::string(DKV_SIM_TOOL) + " " + arguments + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-  REQUIRE(pipe);
-  std::string output;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get())) output.append(buffer, n);
-  const int status = ::pclose(pipe.release());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+run_result run(const std::string& arguments) { return dkv::test::run_command(std::string(DKV_SIM_TOOL) + " " + arguments); }
 
 std::string trace_hash(const std::string& output) {
   std::smatch m;
