@@ -176,17 +176,11 @@ class random_run {
       op.key = "liveness";
       op.value = "probe" + std::to_string(attempt);
       const std::size_t id = recorder_.invoke(sim.now_ns(), op);
-      std::optional<actors::store_answer> answer;
       actors::store_call call;
       call.op = static_cast<std::uint8_t>(actors::store_op::set);
       call.key = op.key;
       call.value = op.value;
-      probe.submit(std::move(call), [&answer](const actors::store_answer& a) { answer = a; });
-      sim.run_until([&answer] { return answer.has_value(); }, sim.now_ns() + 2 * actors::client_config{}.call_timeout_ns);
-      op_result r;
-      r.result = answer ? outcome_of(answer->code) : outcome::info;
-      r.code = answer ? answer->code : static_cast<int>(error_code::timeout);
-      if (r.result == outcome::ok) r.index = answer->index;
+      const op_result r = result_of(op, probe.call(std::move(call)));  // blocks: the simulation runs
       recorder_.complete(id, sim.now_ns(), r);
       if (r.result == outcome::ok && sim.now_ns() <= start + bound)
         return {"liveness", true,

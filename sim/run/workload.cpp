@@ -39,6 +39,18 @@ outcome outcome_of(std::uint8_t code) noexcept {
   }
 }
 
+op_result result_of(const operation& op, const actors::store_answer& answer) {
+  op_result r;
+  r.result = outcome_of(answer.code);
+  r.code = answer.code;
+  if (r.result == outcome::ok) {
+    r.found = answer.found;
+    r.index = answer.index;
+    if (op.f == "get" && answer.found) r.value = answer.value;
+  }
+  return r;
+}
+
 workload::workload(sim_cluster& cluster, history_recorder* history, dkv::rng random, workload_options options)
     : cluster_(cluster), history_(history), random_(random), options_(std::move(options)) {
   for (std::size_t i = 0; i < options_.clients; ++i) {
@@ -132,14 +144,7 @@ void workload::answered(std::size_t index, std::size_t history_id, const operati
                         const actors::store_answer& answer) {
   ++answered_;
   client_process& p = processes_[index];
-  op_result r;
-  r.result = outcome_of(answer.code);
-  r.code = answer.code;
-  if (r.result == outcome::ok) {
-    r.found = answer.found;
-    r.index = answer.index;
-    if (op.f == "get" && answer.found) r.value = answer.value;
-  }
+  const op_result r = result_of(op, answer);
   if (history_) history_->complete(history_id, cluster_.sim().now_ns(), r);
   if (r.result == outcome::info) p.process = next_process_++;  // it never issues again under that id
 

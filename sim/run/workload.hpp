@@ -69,5 +69,7 @@ class workload {
 
 // SPEC.md's error code as a history outcome: ok, fail (certainly not applied), info (unknown).
 outcome outcome_of(std::uint8_t code) noexcept;
+// How the client's answer to `op` goes into the history.
+op_result result_of(const operation& op, const actors::store_answer& answer);
 
 }  // namespace dkv::sim
