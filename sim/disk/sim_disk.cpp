@@ -1,7 +1,10 @@
 #include "sim/disk/sim_disk.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
+
+#include "sim/disk/chunked_bytes.hpp"
 
 namespace dkv::sim {
 
@@ -9,11 +12,13 @@ using storage::file;
 using storage::open_mode;
 
 struct sim_disk::inode {
-  std::string data;     // what reads see
-  std::string durable;  // what survives a crash, as of the last successful sync
-  // `durable` is a prefix of `data` (only appends since the last sync), so a
-  // sync copies just the new bytes rather than the whole file.
-  bool durable_is_prefix = true;
+  chunked_bytes data;       // what reads see
+  std::size_t synced = 0;   // data's first `synced` bytes are on the medium, as of the last successful sync
+  // Only after a truncate below `synced` and before the next sync does the
+  // medium hold other bytes than a prefix of `data`: then they are kept here.
+  std::optional<std::string> synced_before_cut;
+
+  std::size_t durable_size() const { return synced_before_cut ? synced_before_cut->size() : synced; }
 };
 
 namespace {
@@ -41,18 +46,15 @@ class sim_disk::sim_file final : public file {
       ++disk_.stats_.failed_syncs;
       return internal_error("simulated disk: fsync failed");
     }
-    if (node_->durable_is_prefix)
-      node_->durable.append(node_->data, node_->durable.size());
-    else
-      node_->durable = node_->data;
-    node_->durable_is_prefix = true;
+    node_->synced = node_->data.size();
+    node_->synced_before_cut.reset();
     return {};
   }
 
   error read(std::uint64_t offset, std::size_t length, std::string& out) override {
     if (stale()) return stale_handle();
     out.clear();
-    if (offset < node_->data.size()) out.assign(node_->data, offset, length);
+    node_->data.read(offset, length, out);
     if (!out.empty() && disk_.random_.chance(disk_.faults_.read_corruption)) {
       ++disk_.stats_.corrupted_reads;
       out[disk_.random_.below(out.size())] ^= static_cast<char>(1 + disk_.random_.below(255));
@@ -64,8 +66,9 @@ class sim_disk::sim_file final : public file {
 
   error truncate(std::uint64_t size) override {
     if (stale()) return stale_handle();
-    if (size < node_->data.size()) node_->data.resize(size);
-    if (size < node_->durable.size()) node_->durable_is_prefix = false;
+    if (size < node_->synced && !node_->synced_before_cut)
+      node_->synced_before_cut = node_->data.copy_prefix(node_->synced);
+    node_->data.truncate(size);
     return {};
   }
 
@@ -146,44 +149,42 @@ void sim_disk::crash() {
   for (auto& [name, node] : names_) {
     if (std::find(seen.begin(), seen.end(), node.get()) != seen.end()) continue;
     seen.push_back(node.get());
-    std::string& data = node->data;
-    const std::string& durable = node->durable;
-    const bool extends = data.size() >= durable.size() && data.compare(0, durable.size(), durable) == 0;
-    if (!extends) {
+    chunked_bytes& data = node->data;
+    if (node->synced_before_cut) {
       // Truncated (and maybe rewritten) since the last sync: the cut either reached the disk or not.
-      if (random_.chance(0.5)) data = durable;
-    } else if (data.size() > durable.size()) {
+      if (random_.chance(0.5)) data.assign(*node->synced_before_cut);
+      node->synced_before_cut.reset();
+    } else if (data.size() > node->synced) {
       ++stats_.unsynced_files;
       switch (random_.below(3)) {
-        case 0: data.resize(durable.size()); break;
+        case 0: data.truncate(node->synced); break;
         case 1: break;
         default:
-          data.resize(durable.size() + random_.below(data.size() - durable.size() + 1));
+          data.truncate(node->synced + random_.below(data.size() - node->synced + 1));
           ++stats_.torn_files;
       }
     }
-    node->durable = data;  // what is on the medium now
-    node->durable_is_prefix = true;
+    node->synced = data.size();  // what is on the medium now
   }
 }
 
 bool sim_disk::damage(const std::string& name, std::uint64_t offset) {
   auto it = durable_names_.find(name);
-  if (it == durable_names_.end() || offset >= it->second->durable.size()) return false;
+  if (it == durable_names_.end() || offset >= it->second->durable_size()) return false;
   inode& node = *it->second;
   const char flip = static_cast<char>(1 + random_.below(255));
-  node.durable[offset] ^= flip;
-  if (offset < node.data.size()) node.data[offset] ^= flip;
+  if (node.synced_before_cut) (*node.synced_before_cut)[offset] ^= flip;
+  if (offset < node.data.size()) node.data.flip(offset, flip);
   return true;
 }
 
 bool sim_disk::damage_random() {
   std::vector<const std::string*> candidates;
   for (const auto& [name, node] : durable_names_)
-    if (!node->durable.empty()) candidates.push_back(&name);
+    if (!node->durable_size() == 0) candidates.push_back(&name);
   if (candidates.empty()) return false;
   const std::string& name = *candidates[random_.below(candidates.size())];
-  return damage(name, random_.below(durable_names_.at(name)->durable.size()));
+  return damage(name, random_.below(durable_names_.at(name)->durable_size()));
 }
 
 std::uint64_t sim_disk::latency() { return random_.between(faults_.min_latency_ns, faults_.max_latency_ns); }

@@ -121,6 +121,66 @@ TEST_CASE("simulated disk: crashes tear unsynced tails at every boundary over se
   REQUIRE(lengths.size() == 7);  // every boundary from 4 to 10 happened
 }
 
+TEST_CASE("simulated disk: a cut below the synced length is kept or undone by a crash", "[storage][sim]") {
+  bool kept = false, undone = false;
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    sim::sim_disk disk{rng(seed)};
+    std::unique_ptr<storage::file> f;
+    REQUIRE(disk.files().open("f", open_mode::create, f).ok());
+    REQUIRE(disk.files().sync_directory().ok());
+    REQUIRE(f->append("abcdef").ok());
+    REQUIRE(f->sync().ok());
+    REQUIRE(f->truncate(2).ok());
+    REQUIRE(f->append("Z").ok());
+    REQUIRE(disk.damage("f", 4));  // the medium still holds "abcdef"
+    disk.crash();
+    std::string out;
+    REQUIRE(storage::read_file(disk.files(), "f", out).ok());
+    if (out == "abZ") {
+      kept = true;
+    } else {
+      // The synced bytes, with the damage done to them.
+      REQUIRE(out.size() == 6);
+      REQUIRE(out.starts_with("abcd"));
+      REQUIRE(out[4] != 'e');
+      REQUIRE(out[5] == 'f');
+      undone = true;
+    }
+  }
+  REQUIRE(kept);
+  REQUIRE(undone);
+}
+
+TEST_CASE("simulated disk: large files read back across chunk boundaries", "[storage][sim]") {
+  sim::sim_disk disk{rng(5)};
+  std::unique_ptr<storage::file> f;
+  REQUIRE(disk.files().open("big", open_mode::create, f).ok());
+  REQUIRE(disk.files().sync_directory().ok());
+  std::string expected;
+  for (std::size_t i = 0; expected.size() < 300'000; ++i) {
+    const std::string piece(1 + i * 7919 % 20'000, static_cast<char>('a' + i % 26));
+    REQUIRE(f->append(piece).ok());
+    expected += piece;
+  }
+  REQUIRE(f->size() == expected.size());
+  std::string out;
+  for (std::uint64_t offset : {0UL, 65'535UL, 65'536UL, 100'000UL, 131'071UL}) {
+    REQUIRE(f->read(offset, 70'000, out).ok());
+    REQUIRE(out == expected.substr(offset, 70'000));
+  }
+  REQUIRE(f->sync().ok());
+  REQUIRE(f->truncate(131'072).ok());
+  REQUIRE(f->append("tail").ok());
+  REQUIRE(storage::read_file(disk.files(), "big", out).ok());
+  REQUIRE(out == expected.substr(0, 131'072) + "tail");
+  REQUIRE(f->sync().ok());
+  REQUIRE(f->append(std::string(70'000, '!')).ok());
+  disk.crash();
+  REQUIRE(storage::read_file(disk.files(), "big", out).ok());
+  REQUIRE(out.starts_with(expected.substr(0, 131'072) + "tail"));
+  REQUIRE(out.size() <= 131'076 + 70'000);
+}
+
 TEST_CASE("simulated disk: faults are injected and counted", "[storage][sim]") {
   sim::sim_disk disk{rng(3), {.sync_failure = 1.0, .read_corruption = 1.0}};
   std::unique_ptr<storage::file> f;
