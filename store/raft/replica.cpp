@@ -239,6 +239,7 @@ void replica::tick() {
   }
   if (++heartbeat_elapsed_ >= opts_.heartbeat_ticks) {
     heartbeat_elapsed_ = 0;
+    for (progress& p : peers_) p.match_at_beat = p.match;
     broadcast_heartbeat(read_round_);
     read_round_sent_ = read_round_;
   }
@@ -422,6 +423,22 @@ void replica::open_read(std::uint64_t request_id) {
   release_confirmed_reads();
 }
 
+void replica::ask_read_round() {
+  // A round needs a quorum, not everybody: ask just enough voters, those
+  // heard from most recently. The periodic heartbeat asks everybody, so a
+  // read whose chosen followers are slow or cut off waits one interval more.
+  read_round_sent_ = read_round_;
+  std::vector<const progress*> voters;
+  for (const progress& p : peers_)
+    if (counts(p)) voters.push_back(&p);
+  const std::size_t needed = config_.quorum() - (promotable() ? 1 : 0);
+  if (needed >= voters.size()) return broadcast_heartbeat(read_round_);
+  const auto asked = voters.begin() + static_cast<std::ptrdiff_t>(needed);
+  std::partial_sort(voters.begin(), asked, voters.end(),
+                    [](const progress* a, const progress* b) { return a->last_heard > b->last_heard; });
+  std::for_each(voters.begin(), asked, [&](const progress* p) { send_heartbeat(*p, read_round_); });
+}
+
 void replica::start_waiting_reads() {
   for (std::uint64_t id : reads_before_commit_) open_read(id);
   reads_before_commit_.clear();
@@ -474,6 +491,14 @@ void replica::send_when_durable(message m) {
     held_.push_back({needs, std::move(m)});
 }
 
+bool replica::supersedes(const message& later, const message& earlier) noexcept {
+  // One disk sync often releases several acknowledgements to the leader: the
+  // last one covers the others (the leader keeps only the highest match).
+  const auto ack = [](const message& m) { return m.type == message_type::append_reply && !m.reject; };
+  return ack(later) && ack(earlier) && later.to == earlier.to && later.term == earlier.term &&
+         later.repair_epoch == earlier.repair_epoch && later.log_index >= earlier.log_index;
+}
+
 void replica::deliver(message m) {
   if (m.to == opts_.id)
     step(m);
@@ -483,10 +508,7 @@ void replica::deliver(message m) {
 
 ready replica::take_ready() {
   if (role_ == role::leader) {
-    if (read_round_ > read_round_sent_) {
-      broadcast_heartbeat(read_round_);
-      read_round_sent_ = read_round_;
-    }
+    if (read_round_ > read_round_sent_) ask_read_round();
     for (progress& p : peers_) send_appends(p);
   }
   ready r;
@@ -535,7 +557,11 @@ void replica::persisted(std::uint64_t sequence) {
                                           [&](const held_message& h) { return h.needs_sequence > sequence; });
   std::move(still_held, held_.end(), std::back_inserter(ready_to_go));
   held_.erase(still_held, held_.end());
-  for (held_message& h : ready_to_go) deliver(std::move(h.m));
+  for (std::size_t i = 0; i < ready_to_go.size(); ++i) {
+    const auto later_says_more = [&](const held_message& later) { return supersedes(later.m, ready_to_go[i].m); };
+    if (std::none_of(ready_to_go.begin() + static_cast<std::ptrdiff_t>(i) + 1, ready_to_go.end(), later_says_more))
+      deliver(std::move(ready_to_go[i].m));
+  }
   if (role_ == role::leader) maybe_commit();
   check_repaired();
 }

@@ -130,7 +130,9 @@ class replica {
   void send_appends(progress& p);
   bool send_append(progress& p, bool allow_empty);
   void send_snapshot_chunk(progress& p);
+  void send_heartbeat(const progress& p, std::uint64_t context);
   void broadcast_heartbeat(std::uint64_t context);
+  progress* heard_from(node_id id);  // find_peer(), noting that it answered
   void maybe_commit();
 
   // log and membership
@@ -147,6 +149,7 @@ class replica {
 
   // reads
   void open_read(std::uint64_t request_id);
+  void ask_read_round();
   void start_waiting_reads();
   void release_confirmed_reads();
   void fail_reads();
@@ -202,7 +205,8 @@ class replica {
   std::vector<std::uint64_t> reads_before_commit_;
   std::vector<pending_read> reads_;
   std::uint64_t read_round_ = 0;       // the latest round opened
-  std::uint64_t read_round_sent_ = 0;  // the latest round broadcast
+  std::uint64_t read_round_sent_ = 0;  // the latest round asked
+  std::uint64_t replies_heard_ = 0;    // replies from followers so far (progress::last_heard)
 
   // snapshots
   std::optional<snapshot> latest_snapshot_;
@@ -216,6 +220,7 @@ class replica {
     index_t last_index;
     term_t last_term;
   };
+  static bool supersedes(const message& later, const message& earlier) noexcept;
   struct held_message {
     std::uint64_t needs_sequence;
     message m;

@@ -71,7 +71,11 @@ void replica::note_repair_target(const message& m) {
 void replica::handle_heartbeat(const message& m) {
   note_repair_target(m);
   // The leader sends min(our match, its commit): entries we hold and agree on.
-  commit_ = std::max(commit_, std::min(m.commit, log_.last_index()));
+  // Not after damage, until the leader names this repair: its match may
+  // count entries we lost, and our log may hold older ones in their place
+  // (recovery can stop before the records that overwrote them).
+  if (!repairing_ || m.repair_epoch == repair_epoch_)
+    commit_ = std::max(commit_, std::min(m.commit, log_.last_index()));
   message reply = make(message_type::heartbeat_reply, m.from);
   reply.context = m.context;
   reply.repair_epoch = repair_epoch_;
@@ -128,10 +132,18 @@ void replica::install_snapshot(snapshot_meta meta, std::string&& data) {
 
 // ---- leader side ----------------------------------------------------------
 
+progress* replica::heard_from(node_id id) {
+  progress* p = find_peer(id);
+  if (p) {
+    p->recent_active = true;
+    p->last_heard = ++replies_heard_;
+  }
+  return p;
+}
+
 void replica::handle_append_reply(const message& m) {
-  progress* p = find_peer(m.from);
+  progress* p = heard_from(m.from);
   if (!p) return;
-  p->recent_active = true;
   const bool now_counts = p->repair_epoch != 0 && m.repair_epoch == 0;
   note_repair_epoch(*p, m);
   if (m.reject) {
@@ -163,27 +175,28 @@ void replica::handle_append_reply(const message& m) {
 }
 
 void replica::handle_heartbeat_reply(const message& m) {
-  progress* p = find_peer(m.from);
+  progress* p = heard_from(m.from);
   if (!p) return;
-  p->recent_active = true;
   note_repair_epoch(*p, m);
   p->read_round = std::max(p->read_round, m.context);
   release_confirmed_reads();
-  // The follower is alive: whatever we were waiting for may have been lost.
-  // In replicate mode an append at our optimistic `next` either carries on
-  // or draws a rejection that sends us back to probing.
+  // The follower is alive. If it acknowledged nothing since the last
+  // periodic heartbeat, what we were waiting for may have been lost: in
+  // replicate mode an append at our optimistic `next` either carries on or
+  // draws a rejection that sends us back to probing.
   if (p->state == progress::mode::replicate) {
-    p->free_oldest();
-    if (p->match < log_.last_index()) send_append(*p, true);
+    if (p->match < log_.last_index() && p->match == p->match_at_beat) {
+      p->free_oldest();
+      send_append(*p, true);
+    }
   } else {
     p->paused = false;
   }
 }
 
 void replica::handle_snapshot_reply(const message& m) {
-  progress* p = find_peer(m.from);
+  progress* p = heard_from(m.from);
   if (!p) return;
-  p->recent_active = true;
   if (p->state != progress::mode::snapshot || m.log_index != p->snapshot_index) return;
   p->snapshot_offset = m.offset;
   p->paused = false;
@@ -207,22 +220,13 @@ void replica::note_repair_epoch(progress& p, const message& m) {
 }
 
 void replica::send_appends(progress& p) {
-  if (p.state == progress::mode::replicate) {
-    bool sent = false;
-    while (send_append(p, false)) sent = true;
-    if (!sent && p.commit_sent < commit_ && p.match >= log_.first_index() - 1 && p.match > 0) {
-      // Commit news only: an empty append after the entries the follower has
-      // acknowledged, which it can accept whatever is still in flight.
-      message m = to_follower(message_type::append, p);
-      m.log_index = p.match;
-      m.log_term = *log_.term_at(p.match);
-      m.commit = commit_;
-      p.commit_sent = commit_;
-      send(std::move(m));
+  // New entries only. A commit index reaches a follower with the next append
+  // or heartbeat: an append of its own would cost two messages per write.
+  if (p.state == progress::mode::replicate)
+    while (send_append(p, false)) {
     }
-  } else {
+  else
     send_append(p, true);
-  }
 }
 
 bool replica::send_append(progress& p, bool allow_empty) {
@@ -249,7 +253,6 @@ bool replica::send_append(progress& p, bool allow_empty) {
   m.log_index = prev;
   m.log_term = *prev_term;
   m.commit = commit_;
-  p.commit_sent = commit_;
   if (p.state == progress::mode::probe)
     p.paused = true;  // one at a time
   else if (!entries.empty())
@@ -277,13 +280,15 @@ void replica::send_snapshot_chunk(progress& p) {
   send(std::move(m));
 }
 
+void replica::send_heartbeat(const progress& p, std::uint64_t context) {
+  message m = to_follower(message_type::heartbeat, p);
+  m.commit = std::min(p.match, commit_);
+  m.context = context;
+  send(std::move(m));
+}
+
 void replica::broadcast_heartbeat(std::uint64_t context) {
-  for (const progress& p : peers_) {
-    message m = to_follower(message_type::heartbeat, p);
-    m.commit = std::min(p.match, commit_);
-    m.context = context;
-    send(std::move(m));
-  }
+  for (const progress& p : peers_) send_heartbeat(p, context);
 }
 
 void replica::maybe_commit() {

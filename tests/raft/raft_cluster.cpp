@@ -140,6 +140,20 @@ bool raft_cluster::persist_one(node_id id) {
   return true;
 }
 
+bool raft_cluster::persist_all(node_id id) {
+  node& n = at(id);
+  if (!n.up() || n.unpersisted.empty()) return false;
+  for (const ready& r : n.unpersisted) {
+    (void)n.disk.persist(r);
+    if (r.repaired) n.disk.repaired();
+  }
+  const std::uint64_t sequence = n.unpersisted.back().sequence;
+  n.unpersisted.clear();
+  n.raft->persisted(sequence);
+  process(id);
+  return true;
+}
+
 void raft_cluster::apply(node& n, const ready& r) {
   const std::string who = "node " + std::to_string(n.id) + ": ";
   if (r.snapshot) {

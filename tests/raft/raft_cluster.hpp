@@ -63,6 +63,8 @@ class raft_cluster {
   void process(node_id id);
   // Completes the oldest queued write of a node.
   bool persist_one(node_id id);
+  // Completes all of a node's queued writes with one sync (group commit).
+  bool persist_all(node_id id);
 
   // The message pool.
   const std::vector<message>& pool() const noexcept { return pool_; }

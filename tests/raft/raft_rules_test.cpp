@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "tests/raft/raft_cluster.hpp"
 
 using namespace dkv::raft;
@@ -270,6 +272,37 @@ TEST_CASE("a follower acknowledges an append only once it is durable") {
   CHECK(count_type(c, message_type::append_reply) == 1);
 }
 
+TEST_CASE("one sync acknowledges several appends with one reply") {
+  raft_cluster c(3, 28);
+  c.elect(1);
+  c.auto_persist = false;
+  for (const char* v : {"a", "b", "c"}) {
+    c.raft(1).propose(bytes(v));
+    c.process(1);
+  }
+  // Three appends reach node 2 before its disk syncs any of them.
+  while (count_type(c, message_type::append) > 0) c.deliver(0);
+  REQUIRE(c.persist_all(2));
+  CHECK(count_type(c, message_type::append_reply) == 1);
+  c.auto_persist = true;
+  c.persist_all(1);
+  c.deliver_all();
+  CHECK(c.raft(1).commit_index() == c.raft(1).log().last_index());
+}
+
+TEST_CASE("a commit index reaches the followers with the next append or heartbeat, not alone") {
+  raft_cluster c(3, 29);
+  c.elect(1);
+  const index_t index = commit_one(c, 1);
+  CHECK(c.raft(1).commit_index() >= index);
+  CHECK(c.raft(2).commit_index() < index);
+  CHECK(c.pool().empty());
+  c.tick(1);
+  c.deliver_all();
+  CHECK(c.raft(2).commit_index() >= index);
+  CHECK(c.raft(3).commit_index() >= index);
+}
+
 TEST_CASE("snapshot install: a follower behind the compacted log receives it in chunks") {
   options opts;
   opts.snapshot_chunk_bytes = 3;  // the 16-byte digest snapshot takes 6 chunks
@@ -355,6 +388,41 @@ TEST_CASE("read index: a deposed leader cannot confirm and fails the read") {
   CHECK_FALSE(c.raft(1).is_leader());
   REQUIRE(c.at(1).reads_failed.size() == 1);
   CHECK(c.at(1).reads_failed[0] == 7);
+}
+
+TEST_CASE("read index: a round asks just a quorum, the followers heard from last") {
+  raft_cluster c(5, 30);
+  c.elect(1);
+  commit_one(c, 1);
+  c.cut(1, 2);  // the leader heard from 2 first, then it went silent
+  c.cut(2, 1);
+  commit_one(c, 1);
+  REQUIRE(c.raft(1).read(9).ok());
+  c.process(1);
+  std::set<node_id> asked;
+  for (const message& m : c.pool())
+    if (m.type == message_type::heartbeat) asked.insert(m.to);
+  CHECK(asked.size() == 2);  // with the leader, three of five
+  CHECK_FALSE(asked.count(2));
+  c.deliver_all();
+  REQUIRE(c.at(1).reads_served.size() == 1);
+}
+
+TEST_CASE("read index: when the followers asked do not answer, the next heartbeat asks everybody") {
+  raft_cluster c(3, 31);
+  c.elect(1);
+  commit_one(c, 1);
+  REQUIRE(c.raft(1).read(5).ok());
+  c.process(1);
+  REQUIRE(count_type(c, message_type::heartbeat) == 1);
+  c.drop_if([](const message& m) { return m.type == message_type::heartbeat; });
+  c.deliver_all();
+  CHECK(c.at(1).reads_served.empty());
+  c.tick(1);
+  CHECK(count_type(c, message_type::heartbeat) == 2);
+  c.deliver_all();
+  REQUIRE(c.at(1).reads_served.size() == 1);
+  CHECK(c.at(1).reads_served[0].id == 5);
 }
 
 TEST_CASE("read index: a read on a follower is refused with the leader's id") {
@@ -532,6 +600,8 @@ TEST_CASE("a restarted cluster recovers its log, term and vote from the disks") 
   }
   const auto leader = c.elect_someone(200);
   REQUIRE(leader);
+  c.tick(*leader);  // the followers learn the commit index with the next heartbeat
+  c.deliver_all();
   for (node_id id : {1, 2, 3}) CHECK(c.at(id).machine.applied >= last);
   CHECK(c.failure() == "");
 }
@@ -599,6 +669,38 @@ TEST_CASE("damaged storage: the node neither votes nor stands until it has caugh
   CHECK_FALSE(c.at(3).disk.state().needs_repair);
   CHECK(c.raft(3).vote() != no_node);  // this term's vote is spoken for
   CHECK(c.raft(3).log().last_index() == c.raft(*c.leader()).log().last_index());
+  CHECK(c.failure() == "");
+}
+
+TEST_CASE("damaged storage: a repairing follower takes a commit index only from a leader that knows") {
+  raft_cluster c(3, 32);
+  c.elect(1);
+  for (int i = 0; i < 3; ++i) commit_one(c, 1);
+  const index_t last = c.raft(3).log().last_index();
+  c.crash(3);
+  c.at(3).disk.damage(last);
+  c.restart(3);
+  REQUIRE(c.raft(3).repairing());
+  const index_t known = c.raft(3).commit_index();
+  REQUIRE(known < last);
+  // A heartbeat sent on what node 3 acknowledged before the damage: in a
+  // WAL, the entries at those indexes may now be older ones it overwrote.
+  message beat;
+  beat.type = message_type::heartbeat;
+  beat.from = 1;
+  beat.to = 3;
+  beat.term = c.raft(1).term();
+  beat.commit = last;
+  c.raft(3).step(beat);
+  CHECK(c.raft(3).commit_index() == known);
+  // Its reply names the repair; the leader starts over and repairs it.
+  c.process(3);
+  for (int i = 0; i < 5; ++i) {
+    c.tick(1);
+    c.deliver_all();
+  }
+  CHECK_FALSE(c.raft(3).repairing());
+  CHECK(c.raft(3).commit_index() >= last);
   CHECK(c.failure() == "");
 }
 
