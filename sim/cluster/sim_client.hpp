@@ -27,20 +27,21 @@ class sim_client {
   // Returns the call's tag, for forget().
   std::uint64_t submit(actors::store_call call, callback done);
   // Drops a call's callback (its answer, if it ever comes, is ignored).
-  void forget(std::uint64_t tag) { waiting_->erase(tag); }
+  void forget(std::uint64_t tag);
   // Runs the simulation until the answer (the client's own deadline bounds it).
   actors::store_answer call(actors::store_call call);
   // An IStore over this client (SPEC.md's dstore), blocking as call() does.
   std::unique_ptr<actors::dstore> store();
 
-  const caf::actor& actor() const noexcept { return client_; }
+  const caf::actor& actor() const noexcept;
+
+  struct caller_state;
 
  private:
   sim_cluster& cluster_;
   actors::client_config config_;
-  caf::actor client_;
+  std::shared_ptr<caller_state> state_;
   caf::actor caller_;
-  std::shared_ptr<std::map<std::uint64_t, callback>> waiting_;
   std::uint64_t next_tag_ = 1;
 };
 
