@@ -54,7 +54,8 @@ bool raft_node::start() {
   }
   replica_ = std::make_unique<raft::replica>(config_.raft, std::move(recovered), seed_);
   observe_digests();
-  arm_tick();
+  tick_period_ = measure_tick_period();
+  next_tick_at_ = clock().now() + tick_period_;
   drive();
   return true;
 }
@@ -63,22 +64,25 @@ caf::behavior raft_node::make_behavior() {
   if (!start()) return {};
   return {
       [this](const raft_packet& packet) {
+        catch_up_ticks();
         raft::message m;
         if (raft::decode_message(packet.bytes, m)) replica_->step(m);  // else: dropped, as garbage on a wire
         drive();
       },
       [this](const disk_synced&) {
+        catch_up_ticks();
         sync_pending_ = false;
         if (error e = storage_->sync(); !e.ok()) return stop("a sync of its log failed: " + e.message());
         replica_->persisted(written_);
         drive();
       },
-      [this](const raft_tick&) {
-        replica_->tick();
+      [this](const raft_tick& timer) {
+        if (timer.count == ticks_) tick_armed_ = false;  // else an earlier timer took its place
+        catch_up_ticks();
         arm_tick();
-        drive();
       },
       [this](const propose_command& command) {
+        catch_up_ticks();
         if (!seen_.first_time(command.client, command.request)) return;
         command_outcome outcome;
         outcome.request = command.request;
@@ -95,6 +99,7 @@ caf::behavior raft_node::make_behavior() {
         drive();
       },
       [this](const read_command& read) {
+        catch_up_ticks();
         if (read.key.size() > machine_.limits().max_key_bytes) return refuse_read(read, error_code::invalid_operation);
         if (replica_->current_role() != raft::role::leader && forward(read)) return;
         if (busy()) return refuse_read(read, error_code::unavailable);
@@ -115,9 +120,31 @@ bool raft_node::forward(Request request) {
   return true;
 }
 
+caf::timespan raft_node::measure_tick_period() const {
+  return caf::timespan{std::max<std::uint64_t>(1, clock_->scheduler_delay_ns(config_.tick_ns))};
+}
+
+void raft_node::catch_up_ticks() {
+  const caf::actor_clock::time_point now = clock().now();
+  if (now < next_tick_at_) return;
+  const auto passed = static_cast<std::uint64_t>((now - next_tick_at_) / tick_period_) + 1;
+  next_tick_at_ += tick_period_ * static_cast<caf::timespan::rep>(passed);
+  replica_->tick(static_cast<std::uint32_t>(std::min<std::uint64_t>(passed, UINT32_MAX)));
+  drive();
+}
+
 void raft_node::arm_tick() {
-  const auto delay = std::chrono::nanoseconds(clock_->scheduler_delay_ns(config_.tick_ns));
-  delayed_send(this, delay, raft_tick{++ticks_});
+  const std::optional<std::uint32_t> due = replica_->ticks_until_due();
+  if (!due) return;
+  const auto ticks_after_next = static_cast<caf::timespan::rep>(*due - 1);
+  if (tick_armed_ && tick_at_ <= next_tick_at_ + tick_period_ * ticks_after_next) return;
+  // The clock's drift may have changed since the last timer: ticks from the
+  // next one on run at today's rate.
+  tick_period_ = measure_tick_period();
+  const caf::actor_clock::time_point at = next_tick_at_ + tick_period_ * ticks_after_next;
+  tick_armed_ = true;
+  tick_at_ = at;
+  delayed_send(this, at - clock().now(), raft_tick{++ticks_});
 }
 
 void raft_node::drive() {
@@ -130,6 +157,7 @@ void raft_node::drive() {
     if (status_ && status_->stopped) return;
   }
   maybe_snapshot();
+  arm_tick();
   publish();
   // The engine's digest orders every key: worth computing only when entries
   // were applied or a snapshot loaded (start() takes the first one).

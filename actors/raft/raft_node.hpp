@@ -108,7 +108,14 @@ class raft_node : public caf::event_based_actor {
   // or the request was forwarded already.
   template <class Request>
   bool forward(Request request);
-  void arm_tick();
+  // The node's clock ticks every tick_ns, but the replica hears of it only
+  // when something is due (ticks_until_due) or another input arrives: it
+  // catches up on the ticks passed first, so it counts exactly as if it had
+  // heard every one. An idle follower's timer fires once per election
+  // timeout, not once per tick.
+  caf::timespan measure_tick_period() const;  // one tick of the node's clock on the scheduler's
+  void catch_up_ticks();
+  void arm_tick();  // for the next tick due, unless an earlier timer is armed
   void stop(std::string why);
   void publish();
 
@@ -131,7 +138,11 @@ class raft_node : public caf::event_based_actor {
   // every record written until then (group commit).
   bool sync_pending_ = false;
   std::uint64_t written_ = 0;  // the latest ready whose records are written
-  std::uint64_t ticks_ = 0;
+  caf::timespan tick_period_{};
+  caf::actor_clock::time_point next_tick_at_{};  // the next tick not yet passed to the replica
+  bool tick_armed_ = false;
+  caf::actor_clock::time_point tick_at_{};  // when the latest timer armed fires
+  std::uint64_t ticks_ = 0;                 // timers armed: the latest one's number
   std::string buffer_;
 };
 

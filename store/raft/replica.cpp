@@ -232,19 +232,33 @@ void replica::tally_votes() {
 
 // ---- inputs ---------------------------------------------------------------
 
-void replica::tick() {
+namespace {
+
+// Counters that cannot wrap: a follower that may not campaign counts on.
+std::uint32_t advanced(std::uint32_t elapsed, std::uint32_t ticks) {
+  return elapsed > UINT32_MAX - ticks ? UINT32_MAX : elapsed + ticks;
+}
+
+}  // namespace
+
+void replica::tick(std::uint32_t ticks) {
+  if (ticks == 0) return;
   if (role_ != role::leader) {
-    if (++election_elapsed_ >= election_timeout_ && may_campaign()) campaign();
+    election_elapsed_ = advanced(election_elapsed_, ticks);
+    if (election_elapsed_ >= election_timeout_ && may_campaign()) campaign();
     return;
   }
-  if (++heartbeat_elapsed_ >= opts_.heartbeat_ticks) {
+  heartbeat_elapsed_ = advanced(heartbeat_elapsed_, ticks);
+  if (heartbeat_elapsed_ >= opts_.heartbeat_ticks) {
     heartbeat_elapsed_ = 0;
     for (progress& p : peers_) p.match_at_beat = p.match;
     broadcast_heartbeat(read_round_);
     read_round_sent_ = read_round_;
   }
-  if (transfer_target_ != no_node && ++transfer_elapsed_ >= opts_.election_ticks) transfer_target_ = no_node;
-  if (++election_elapsed_ >= opts_.election_ticks) {
+  if (transfer_target_ != no_node && (transfer_elapsed_ = advanced(transfer_elapsed_, ticks)) >= opts_.election_ticks)
+    transfer_target_ = no_node;
+  election_elapsed_ = advanced(election_elapsed_, ticks);
+  if (election_elapsed_ >= opts_.election_ticks) {
     election_elapsed_ = 0;
     if (opts_.check_quorum) {
       std::size_t active = promotable() ? 1 : 0;
@@ -255,6 +269,17 @@ void replica::tick() {
       if (active < config_.quorum()) become_follower(term_, no_node);
     }
   }
+}
+
+std::optional<std::uint32_t> replica::ticks_until_due() const {
+  const auto until = [](std::uint32_t elapsed, std::uint32_t limit) { return elapsed < limit ? limit - elapsed : 1; };
+  if (role_ != role::leader) {
+    if (!may_campaign()) return std::nullopt;
+    return until(election_elapsed_, election_timeout_);
+  }
+  std::uint32_t due = std::min(until(heartbeat_elapsed_, opts_.heartbeat_ticks), until(election_elapsed_, opts_.election_ticks));
+  if (transfer_target_ != no_node) due = std::min(due, until(transfer_elapsed_, opts_.election_ticks));
+  return due;
 }
 
 namespace {

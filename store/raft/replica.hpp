@@ -60,7 +60,12 @@ class replica {
   replica(options opts, durable_state recovered, std::uint64_t seed);
 
   // Inputs.
-  void tick();
+  // `ticks` (at least 1) of the shell's clock have passed. The replica acts
+  // at most once per call — campaigns, beats, checks its quorum — so a shell
+  // that skipped ticks (see ticks_until_due) or could not run for a while (a
+  // stalled process) catches up in one step, as a node whose deadlines all
+  // fired at once.
+  void tick(std::uint32_t ticks = 1);
   void step(const message& m);
   proposal propose(payload data);
   proposal propose_batch(std::span<const payload> batch);
@@ -72,6 +77,12 @@ class replica {
   void campaign();
 
   // Outputs.
+  // In how many ticks a tick would make the replica act, given no other
+  // input; nullopt when no tick can (a follower that may not campaign). The
+  // ticks before it change nothing but counters, so a shell may skip them
+  // and pass them to tick() later: a follower hearing its leader arms a
+  // timer once per election timeout, not once per tick.
+  std::optional<std::uint32_t> ticks_until_due() const;
   ready take_ready();
   // Everything in the readies up to `sequence` is durable.
   void persisted(std::uint64_t sequence);

@@ -149,3 +149,19 @@ TEST_CASE("writes through a session and linearizable reads through the read inde
   CHECK(refused.code == static_cast<std::uint8_t>(error_code::unavailable));
   CHECK(refused.leader == leader);
 }
+
+TEST_CASE("an idle cluster arms only the leader's heartbeat and each follower's election timer", "[actors][sim]") {
+  harness h(13);
+  const sim::node_id leader = h.await_leader();
+  const std::uint64_t timers_before = h.cluster.sim().timers_fired();
+  const std::uint64_t term = h.cluster.status(leader).term;
+  h.cluster.sim().run_until(h.cluster.sim().now_ns() + 10 * second);
+  const std::uint64_t timers = h.cluster.sim().timers_fired() - timers_before;
+  // 10 ms ticks: the leader beats on each (1000 in 10 s). A follower hears
+  // it and wakes once per election timeout (100-200 ms) to look: at most
+  // 100 each. Ticking every node on every tick would be 3000.
+  CHECK(timers >= 1000);
+  CHECK(timers <= 1000 + 2 * 100 + 10);
+  CHECK(h.cluster.leader() == leader);
+  CHECK(h.cluster.status(leader).term == term);
+}

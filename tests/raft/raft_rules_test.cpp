@@ -65,6 +65,54 @@ TEST_CASE("a follower elects itself after its randomized election timeout") {
   CHECK(c.raft(*leader).term() == 2);
 }
 
+TEST_CASE("skipped ticks: a follower is due at its election timeout, and ticks passed at once count the same") {
+  raft_cluster c(3, 3);
+  c.elect(1);
+  replica& follower = c.raft(2);
+  const std::optional<std::uint32_t> due = follower.ticks_until_due();
+  REQUIRE(due);
+  CHECK(*due >= 10);  // election_ticks: the minimum timeout
+  CHECK(*due < 20);
+  follower.tick(*due - 1);
+  c.process(2);
+  CHECK(c.pool().empty());
+  CHECK(follower.ticks_until_due() == 1);
+  follower.tick(1);
+  c.process(2);
+  CHECK(count_type(c, message_type::pre_vote) == 2);
+}
+
+TEST_CASE("skipped ticks: a leader that missed many beats once, and checks its quorum once") {
+  raft_cluster c(3, 4);
+  c.elect(1);
+  CHECK(c.raft(1).ticks_until_due() == 1);  // heartbeat_ticks
+  c.raft(1).tick(100);                        // a stalled process
+  c.process(1);
+  CHECK(count_type(c, message_type::heartbeat) == 2);
+  // One quorum check, on what it heard before the stall; the next finds no
+  // answer since and steps down.
+  CHECK(c.raft(1).is_leader());
+  c.raft(1).tick(10);
+  CHECK_FALSE(c.raft(1).is_leader());
+}
+
+TEST_CASE("skipped ticks: a follower that may not campaign is never due") {
+  options opts;
+  opts.election_ticks = 10;
+  raft_cluster c(3, 5, opts);
+  c.elect(1);
+  commit_one(c, 1);
+  c.crash(2);
+  c.at(2).disk.damage(1);  // as in the damaged storage cases below
+  c.restart(2);
+  c.deliver_all();
+  REQUIRE(c.raft(2).repairing());
+  CHECK_FALSE(c.raft(2).ticks_until_due());
+  c.raft(2).tick(1000);
+  c.process(2);
+  CHECK(count_type(c, message_type::pre_vote) + count_type(c, message_type::vote) == 0);
+}
+
 TEST_CASE("election restriction: a candidate with a shorter log of the same term loses") {
   raft_cluster c(3, 2);
   c.elect(1);
