@@ -217,9 +217,9 @@ std::size_t raft_cluster::deliver_all(std::size_t limit) {
   return delivered;
 }
 
-void raft_cluster::tick(node_id id) {
+void raft_cluster::tick(node_id id, std::uint32_t ticks) {
   if (!at(id).up()) return;
-  raft(id).tick();
+  raft(id).tick(ticks);
   process(id);
 }
 

@@ -79,7 +79,7 @@ class raft_cluster {
     std::erase_if(pool_, pred);
   }
 
-  void tick(node_id id);
+  void tick(node_id id, std::uint32_t ticks = 1);
   void tick_all();
 
   // Links: a message from a to b is lost when the link is cut.

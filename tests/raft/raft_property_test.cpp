@@ -1,7 +1,8 @@
 // Raft's safety properties under random schedules, and liveness once the
 // faults stop. A schedule is a list of actions — deliver, drop, duplicate or
 // hold back a message, tick, persist, crash (between write and ack too),
-// restart, cut links, propose, read, transfer, change membership, compact —
+// restart, cut links, propose, read, transfer, change membership, compact,
+// stall (many ticks passed at once) —
 // and the cluster's checker looks after every one of them. RapidCheck prints
 // the seed and the shrunk schedule of a failure, and the failing case is also
 // written to raft_schedule_failure.txt (in the working directory). Replay it
@@ -28,13 +29,13 @@ namespace {
 
 enum class act : std::uint8_t {
   deliver, burst, drop, duplicate, tick, tick_all, persist, crash, crash_leader, damage, restart, isolate, cut, heal,
-  propose, read, transfer, change, compact,
+  propose, read, transfer, change, compact, stall,
 };
 
 const char* act_name(act a) {
   static const char* names[] = {"deliver", "burst", "drop",  "duplicate", "tick",    "tick_all", "persist",
                                 "crash", "crash_leader", "damage",   "restart", "isolate", "cut",     "heal",     "propose",
-                                "read",    "transfer", "change", "compact"};
+                                "read",    "transfer", "change", "compact", "stall"};
   return names[static_cast<int>(a)];
 }
 
@@ -63,6 +64,7 @@ rc::Gen<action> gen_action(std::size_t nodes, const fault_mix& mix) {
       {20, act::tick_all}, {20, act::persist}, {mix.crash, act::crash}, {mix.crash + 1, act::restart},
       {mix.crash, act::crash_leader}, {mix.crash, act::damage}, {mix.network, act::isolate}, {mix.network, act::cut}, {2, act::heal},
       {8, act::propose}, {2, act::read}, {mix.churn, act::transfer}, {mix.churn, act::change}, {2, act::compact},
+      {2, act::stall},
   });
   const auto id = rc::gen::inRange<node_id>(1, nodes + 1);
   return rc::gen::construct<action>(what, id, id, rc::gen::inRange<std::uint32_t>(0, 1000));
@@ -123,6 +125,7 @@ void run(raft_cluster& c, const action& a, std::size_t voters, std::uint64_t& co
       if (!c.pool().empty()) c.duplicate(pool_pick());
       break;
     case act::tick: c.tick(a.node); break;
+    case act::stall: c.tick(a.node, 2 + a.pick % 30); break;  // ticks skipped, then passed at once
     case act::tick_all: c.tick_all(); break;
     case act::persist:
       for (std::uint32_t i = 0; i <= a.pick % 8; ++i) c.persist_one(a.node);
@@ -231,7 +234,7 @@ bool read_case(std::istream& in, scenario& s, std::vector<action>& schedule) {
   int what = 0;
   action a;
   while (in >> what >> a.node >> a.other >> a.pick) {
-    if (what < 0 || what > static_cast<int>(act::compact)) return false;
+    if (what < 0 || what > static_cast<int>(act::stall)) return false;
     a.what = static_cast<act>(what);
     schedule.push_back(a);
   }
