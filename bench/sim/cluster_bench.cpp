@@ -28,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "actors/messages.hpp"
 #include "sim/cluster/sim_client.hpp"
 #include "sim/cluster/sim_cluster.hpp"
@@ -93,7 +95,7 @@ class driver {
     while (roll >= mix[chosen].weight) roll -= mix[chosen++].weight;
     actors::store_call call;
     call.op = static_cast<std::uint8_t>(mix[chosen].op);
-    call.key = "k" + std::to_string(random_.below(keys));
+    call.key = fmt::format("k{}", random_.below(keys));
     switch (mix[chosen].op) {
       case actors::store_op::set_e:
       case actors::store_op::set_e_if_unset:
@@ -101,11 +103,10 @@ class driver {
         call.delete_in = random_.below(13);
         [[fallthrough]];
       case actors::store_op::set:
-        call.value = "v" + std::to_string(index) + "." + std::to_string(counts_.issued);
+        call.value = fmt::format("v{}.{}", index, counts_.issued);
         break;
       case actors::store_op::remove_if_value:
-        call.value = "v" + std::to_string(random_.below(clients_.size())) + "." +
-                     std::to_string(random_.below(counts_.issued + 1));
+        call.value = fmt::format("v{}.{}", random_.below(clients_.size()), random_.below(counts_.issued + 1));
         break;
       default: break;
     }

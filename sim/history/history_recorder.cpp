@@ -235,7 +235,9 @@ void history_recorder::fault(std::uint64_t t_ns, const dkv::sim::fault& f) {
   // (compact JSON, sorted keys); do exactly what it does so both agree.
   nlohmann::json details = nlohmann::json::parse(line);
   for (const char* field : {"t", "type", "fault"}) details.erase(field);
-  history_.faults.push_back({t_ns, kind, kind + (details.empty() ? "" : " " + details.dump())});
+  std::string description = kind;
+  if (!details.empty()) description.append(" ").append(details.dump());
+  history_.faults.push_back({t_ns, kind, std::move(description)});
 }
 
 }  // namespace dkv::sim

@@ -1,5 +1,7 @@
 #include "sim/run/workload.hpp"
 
+#include <fmt/format.h>
+
 namespace dkv::sim {
 
 namespace {
@@ -80,7 +82,7 @@ void workload::choose(client_process& p, std::size_t index, actors::store_call& 
     call.op = static_cast<std::uint8_t>(o);
     op.f = f;
   };
-  const auto fresh_value = [&] { return "v" + std::to_string(index) + "." + std::to_string(p.operations); };
+  const auto fresh_value = [&] { return fmt::format("v{}.{}", index, p.operations); };
   lock_state& lock = p.lock;
   if (lock.now == lock_state::step::check_acquired) {  // acquire's second half: is the lock ours?
     pick(store_op::get, "get");
@@ -105,7 +107,7 @@ void workload::choose(client_process& p, std::size_t index, actors::store_call& 
     std::size_t chosen = 0;
     while (roll >= mix[chosen].weight) roll -= mix[chosen++].weight;
     pick(mix[chosen].kind.op, mix[chosen].kind.f);
-    call.key = "k" + std::to_string(random_.below(options_.keys));
+    call.key = fmt::format("k{}", random_.below(options_.keys));
     switch (mix[chosen].kind.op) {
       case store_op::set_e:
       case store_op::set_e_if_unset:
@@ -114,8 +116,7 @@ void workload::choose(client_process& p, std::size_t index, actors::store_call& 
         [[fallthrough]];
       case store_op::set: call.value = fresh_value(); break;
       case store_op::remove_if_value:  // a value some client wrote, or one nobody did
-        call.value = "v" + std::to_string(random_.below(options_.clients)) + "." +
-                     std::to_string(random_.below(p.operations + 1));
+        call.value = fmt::format("v{}.{}", random_.below(options_.clients), random_.below(p.operations + 1));
         break;
       default: break;
     }
