@@ -139,7 +139,7 @@ void raft_node::arm_tick() {
   const auto ticks_after_next = static_cast<caf::timespan::rep>(*due - 1);
   if (tick_armed_ && tick_at_ <= next_tick_at_ + tick_period_ * ticks_after_next) return;
   // The clock's drift may have changed since the last timer: ticks from the
-  // next one on run at today's rate.
+  // next one on run at the current rate.
   tick_period_ = measure_tick_period();
   const caf::actor_clock::time_point at = next_tick_at_ + tick_period_ * ticks_after_next;
   tick_armed_ = true;
