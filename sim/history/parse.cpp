@@ -2,8 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <map>
+#include <tuple>
 
 namespace dkv::sim {
 
@@ -65,8 +67,11 @@ class event_pairer {
       h.operations.push_back(std::move(op));
     }
     pending_.clear();
-    std::stable_sort(h.operations.begin(), h.operations.end(),
-                     [](const operation& a, const operation& b) { return a.call_ns < b.call_ns; });
+    // By call time, and invocations at one time in the file's order (the
+    // recorder's ids): not in the order they happened to complete.
+    std::sort(h.operations.begin(), h.operations.end(), [](const operation& a, const operation& b) {
+      return std::tie(a.call_ns, a.line) < std::tie(b.call_ns, b.line);
+    });
   }
 
  private:

@@ -235,6 +235,23 @@ TEST_CASE("recorder: a whole run reads back as the history kept in memory", "[ch
   CHECK(r.count(outcome::info) == 1);  // the two in flight are not counted
 }
 
+TEST_CASE("recorder: invocations at one time read back in the recorder's order, whatever completes first",
+          "[check][recorder]") {
+  std::ostringstream out;
+  history_recorder r(&out);
+  const auto first = r.invoke(5, op(1, "set", "k", "a"));
+  const auto second = r.invoke(5, op(2, "set", "k", "b"));
+  const auto third = r.invoke(5, op(3, "get", "k"));
+  r.complete(third, 6, ok(2, true, "b"));
+  r.complete(second, 7, ok(1));
+  r.complete(first, 8, ok(2));
+  const history parsed = parse(out.str());
+  require_same(r.recorded(), parsed);
+  REQUIRE(parsed.operations.size() == 3);
+  CHECK(parsed.operations[0].process == 1);
+  CHECK(parsed.operations[2].process == 3);
+}
+
 TEST_CASE("recorder: counts, empty history, misuse", "[check][recorder]") {
   history_recorder r;
   CHECK(r.recorded().format == history_format::empty);
