@@ -64,25 +64,25 @@ caf::behavior raft_node::make_behavior() {
   if (!start()) return {};
   return {
       [this](const raft_packet& packet) {
-        catch_up_ticks();
+        count_ticks_gone_by();
         raft::message m;
         if (raft::decode_message(packet.bytes, m)) replica_->step(m);  // else: dropped, as garbage on a wire
         drive();
       },
       [this](const disk_synced&) {
-        catch_up_ticks();
+        count_ticks_gone_by();
         sync_pending_ = false;
         if (error e = storage_->sync(); !e.ok()) return stop("a sync of its log failed: " + e.message());
         replica_->persisted(written_);
         drive();
       },
       [this](const raft_tick& timer) {
-        if (timer.count == ticks_) tick_armed_ = false;  // else an earlier timer took its place
-        catch_up_ticks();
-        arm_tick();
+        if (timer.count != ticks_) return count_ticks_gone_by();  // an earlier timer took its place
+        tick_armed_ = false;
+        ring_tick();
       },
       [this](const propose_command& command) {
-        catch_up_ticks();
+        count_ticks_gone_by();
         if (!seen_.first_time(command.client, command.request)) return;
         command_outcome outcome;
         outcome.request = command.request;
@@ -99,7 +99,7 @@ caf::behavior raft_node::make_behavior() {
         drive();
       },
       [this](const read_command& read) {
-        catch_up_ticks();
+        count_ticks_gone_by();
         if (read.key.size() > machine_.limits().max_key_bytes) return refuse_read(read, error_code::invalid_operation);
         if (replica_->current_role() != raft::role::leader && forward(read)) return;
         if (busy()) return refuse_read(read, error_code::unavailable);
@@ -124,12 +124,27 @@ caf::timespan raft_node::measure_tick_period() const {
   return caf::timespan{std::max<std::uint64_t>(1, clock_->scheduler_delay_ns(config_.tick_ns))};
 }
 
-void raft_node::catch_up_ticks() {
-  const caf::actor_clock::time_point now = clock().now();
-  if (now < next_tick_at_) return;
-  const auto passed = static_cast<std::uint64_t>((now - next_tick_at_) / tick_period_) + 1;
-  next_tick_at_ += tick_period_ * static_cast<caf::timespan::rep>(passed);
-  replica_->tick(static_cast<std::uint32_t>(std::min<std::uint64_t>(passed, UINT32_MAX)));
+std::uint64_t raft_node::ticks_until(caf::actor_clock::time_point t) const {
+  return t < next_tick_at_ ? 0 : static_cast<std::uint64_t>((t - next_tick_at_) / tick_period_) + 1;
+}
+
+void raft_node::pass_ticks(std::uint64_t ticks) {
+  if (ticks == 0) return;
+  next_tick_at_ += tick_period_ * static_cast<caf::timespan::rep>(ticks);
+  replica_->tick(static_cast<std::uint32_t>(std::min<std::uint64_t>(ticks, UINT32_MAX)));
+}
+
+void raft_node::count_ticks_gone_by() {
+  std::uint64_t ticks = ticks_until(clock().now());
+  if (const std::optional<std::uint32_t> due = replica_->ticks_until_due()) ticks = std::min<std::uint64_t>(ticks, *due - 1);
+  pass_ticks(ticks);  // short of the one due: the replica only counts
+}
+
+void raft_node::ring_tick() {
+  pass_ticks(ticks_until(tick_at_));
+  // A timer that rang late — the process was stalled — counts as one tick:
+  // the ticks missed meanwhile are gone, as with a ticker that drops them.
+  if (const caf::actor_clock::time_point now = clock().now(); next_tick_at_ <= now) next_tick_at_ = now + tick_period_;
   drive();
 }
 

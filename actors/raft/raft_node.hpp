@@ -108,13 +108,17 @@ class raft_node : public caf::event_based_actor {
   // or the request was forwarded already.
   template <class Request>
   bool forward(Request request);
-  // The node's clock ticks every tick_ns, but the replica hears of it only
-  // when something is due (ticks_until_due) or another input arrives: it
-  // catches up on the ticks passed first, so it counts exactly as if it had
-  // heard every one. An idle follower's timer fires once per election
-  // timeout, not once per tick.
+  // The node's clock ticks every tick_ns, but a timer is armed only for the
+  // tick at which the replica will act (ticks_until_due): an idle follower's
+  // fires once per election timeout, not once per tick. Before any other
+  // input the replica counts the ticks gone by, short of that one, which
+  // acts when its timer rings — at the timer's place in the mailbox, after
+  // the messages that came before it, as if every tick had been a timer.
   caf::timespan measure_tick_period() const;  // one tick of the node's clock on the scheduler's
-  void catch_up_ticks();
+  std::uint64_t ticks_until(caf::actor_clock::time_point t) const;  // from next_tick_at_, t's own included
+  void pass_ticks(std::uint64_t ticks);
+  void count_ticks_gone_by();
+  void ring_tick();
   void arm_tick();  // for the next tick due, unless an earlier timer is armed
   void stop(std::string why);
   void publish();

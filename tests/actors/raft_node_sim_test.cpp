@@ -165,3 +165,24 @@ TEST_CASE("an idle cluster arms only the leader's heartbeat and each follower's 
   CHECK(h.cluster.leader() == leader);
   CHECK(h.cluster.status(leader).term == term);
 }
+
+TEST_CASE("a follower stalled past its election timeout reads the heartbeats that waited for it before it acts",
+          "[actors][sim]") {
+  sim::sim_cluster_options options;
+  options.node.raft.pre_vote = false;  // so a campaign would raise the term at once
+  sim::sim_cluster cluster(14, options);
+  cluster.sim().network().set_faults({.min_latency_ns = 100'000, .max_latency_ns = 2'000'000});
+  REQUIRE(cluster.sim().run_until([&] { return cluster.leader().has_value(); }, cluster.sim().now_ns() + 10 * second));
+  const sim::node_id leader = *cluster.leader();
+  const std::uint64_t term = cluster.status(leader).term;
+  const sim::node_id follower = leader % 3 + 1;
+  cluster.pause(follower);
+  cluster.sim().run_until(cluster.sim().now_ns() + 2 * second);  // ten election timeouts and more
+  cluster.resume(follower);
+  cluster.sim().run_until(cluster.sim().now_ns() + 2 * second);
+  // Its timer rang late, behind the leader's heartbeats: it counted one tick,
+  // not the two hundred it slept through, and stood for nothing.
+  CHECK(cluster.leader() == leader);
+  CHECK(cluster.status(follower).term == term);
+  CHECK(cluster.status(leader).term == term);
+}
