@@ -78,7 +78,6 @@ caf::behavior raft_node::make_behavior() {
       },
       [this](const raft_tick& timer) {
         if (timer.count != ticks_) return count_ticks_gone_by();  // an earlier timer took its place
-        tick_armed_ = false;
         ring_tick();
       },
       [this](const propose_command& command) {
@@ -136,12 +135,14 @@ void raft_node::pass_ticks(std::uint64_t ticks) {
 
 void raft_node::count_ticks_gone_by() {
   std::uint64_t ticks = ticks_until(clock().now());
+  if (ticks == 0) return;  // the common case: an input within the current tick
   if (const std::optional<std::uint32_t> due = replica_->ticks_until_due()) ticks = std::min<std::uint64_t>(ticks, *due - 1);
   pass_ticks(ticks);  // short of the one due: the replica only counts
 }
 
 void raft_node::ring_tick() {
-  pass_ticks(ticks_until(tick_at_));
+  pass_ticks(ticks_until(*tick_at_));
+  tick_at_.reset();
   // A timer that rang late — the process was stalled — counts as one tick:
   // the ticks missed meanwhile are gone, as with a ticker that drops them.
   if (const caf::actor_clock::time_point now = clock().now(); next_tick_at_ <= now) next_tick_at_ = now + tick_period_;
@@ -152,14 +153,12 @@ void raft_node::arm_tick() {
   const std::optional<std::uint32_t> due = replica_->ticks_until_due();
   if (!due) return;
   const auto ticks_after_next = static_cast<caf::timespan::rep>(*due - 1);
-  if (tick_armed_ && tick_at_ <= next_tick_at_ + tick_period_ * ticks_after_next) return;
+  if (tick_at_ && *tick_at_ <= next_tick_at_ + tick_period_ * ticks_after_next) return;
   // The clock's drift may have changed since the last timer: ticks from the
   // next one on run at the current rate.
   tick_period_ = measure_tick_period();
-  const caf::actor_clock::time_point at = next_tick_at_ + tick_period_ * ticks_after_next;
-  tick_armed_ = true;
-  tick_at_ = at;
-  delayed_send(this, at - clock().now(), raft_tick{++ticks_});
+  tick_at_ = next_tick_at_ + tick_period_ * ticks_after_next;
+  delayed_send(this, *tick_at_ - clock().now(), raft_tick{++ticks_});
 }
 
 void raft_node::drive() {

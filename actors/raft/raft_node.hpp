@@ -23,6 +23,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -144,9 +145,8 @@ class raft_node : public caf::event_based_actor {
   std::uint64_t written_ = 0;  // the latest ready whose records are written
   caf::timespan tick_period_{};
   caf::actor_clock::time_point next_tick_at_{};  // the next tick not yet passed to the replica
-  bool tick_armed_ = false;
-  caf::actor_clock::time_point tick_at_{};  // when the latest timer armed fires
-  std::uint64_t ticks_ = 0;                 // timers armed: the latest one's number
+  std::optional<caf::actor_clock::time_point> tick_at_;  // when the armed timer rings, if one is
+  std::uint64_t ticks_ = 0;                              // timers armed: the latest one's number
   std::string buffer_;
 };
 

@@ -27,7 +27,7 @@ struct harness {
   sim::sim_cluster cluster;
   std::vector<command_outcome> outcomes;
 
-  explicit harness(std::uint64_t seed) : cluster(seed) {
+  explicit harness(std::uint64_t seed, sim::sim_cluster_options options = {}) : cluster(seed, std::move(options)) {
     cluster.sim().network().set_faults({.min_latency_ns = 100'000, .max_latency_ns = 2'000'000});
     cluster.sim().network().attach(client_address, cluster.sim().spawn(outcome_recorder, &outcomes));
   }
@@ -170,10 +170,9 @@ TEST_CASE("a follower stalled past its election timeout reads the heartbeats tha
           "[actors][sim]") {
   sim::sim_cluster_options options;
   options.node.raft.pre_vote = false;  // so a campaign would raise the term at once
-  sim::sim_cluster cluster(14, options);
-  cluster.sim().network().set_faults({.min_latency_ns = 100'000, .max_latency_ns = 2'000'000});
-  REQUIRE(cluster.sim().run_until([&] { return cluster.leader().has_value(); }, cluster.sim().now_ns() + 10 * second));
-  const sim::node_id leader = *cluster.leader();
+  harness h(14, options);
+  sim::sim_cluster& cluster = h.cluster;
+  const sim::node_id leader = h.await_leader();
   const std::uint64_t term = cluster.status(leader).term;
   const sim::node_id follower = leader % 3 + 1;
   cluster.pause(follower);
