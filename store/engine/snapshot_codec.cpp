@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 
+#include "store/bugs.hpp"
 #include "store/engine/key_hash.hpp"
 
 namespace dkv::engine {
@@ -40,6 +41,8 @@ char* put_entry_header(char* p, const entry* e, std::uint64_t value_size) noexce
   p = put<std::uint32_t>(p, e->key_size);
   p = put<std::uint64_t>(p, value_size);
   p = put<std::uint64_t>(p, e->index);
+  // injected bug snapshot_drops_ttl: the deadlines are not written, so a restored entry never expires (dKV's way).
+  if (bugs::on(bugs::bug::snapshot_drops_ttl)) return put<std::uint64_t>(put<std::uint64_t>(p, 0), 0);
   p = put<std::uint64_t>(p, e->expire_at);
   return put<std::uint64_t>(p, e->delete_at);
 }

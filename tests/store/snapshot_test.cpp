@@ -9,6 +9,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "store/bugs.hpp"
 #include "store/engine/flat_kvdb.hpp"
 
 using dkv::flat_kvdb;
@@ -157,4 +158,28 @@ TEST_CASE("Load rejects well-sealed but impossible snapshots", "[snapshot]") {
     CHECK_THAT(small.Load(good).message(), Catch::Contains("exceeds the limit"));
   }
   CHECK(target.WriteIdx() == 0);
+}
+
+TEST_CASE("injected bug snapshot-drops-ttl: a restored entry keeps neither its expiry nor its deletion",
+          "[snapshot][bugs]") {
+  namespace bugs = dkv::bugs;
+  const bool bug = GENERATE(false, true);
+  flat_kvdb original, restored;
+  REQUIRE(original.SetE("ttl", "t", 5, 10, 1).ok());  // expires at 6, deleted at 11
+  REQUIRE(original.Set("plain", "p", 2).ok());
+  {
+    bugs::scoped_bugs guard(bug ? bugs::bit(bugs::bug::snapshot_drops_ttl) : 0);
+    std::string bytes;
+    REQUIRE(original.Save(bytes).ok());
+    REQUIRE(restored.Load(bytes).ok());
+    // The digest hashes the stream Save writes: while the bug is on it cannot see the loss either.
+    CHECK(restored.Digest() == original.Digest());
+  }
+  CHECK((restored.Digest() == original.Digest()) == !bug);
+  std::string out;
+  restored.SetWriteIdx(6);
+  CHECK(restored.Get("ttl", out).found == bug);  // expired at 6, unless the schedule was lost
+  restored.SetWriteIdx(1000);
+  CHECK(restored.Has("ttl").found == bug);  // deleted at 11, unless the schedule was lost
+  CHECK(restored.Get("plain", out).found);
 }
