@@ -1,5 +1,6 @@
 #include "store/replicated/state_machine.hpp"
 
+#include "store/bugs.hpp"
 #include "store/byte_io.hpp"
 #include "store/command.hpp"
 #include "store/replicated/log_command.hpp"
@@ -77,7 +78,9 @@ apply_result state_machine::apply_write(std::uint64_t log_index, const client_wr
     result.err = {error_code::unavailable, "sequence " + std::to_string(write.sequence) + " was already answered"};
     return result;
   }
-  if (const auto it = s->results.find(write.sequence); it != s->results.end()) {
+  // injected bug no_session_dedup: a retry is not answered from the session, so it is applied again.
+  if (const auto it = s->results.find(write.sequence);
+      it != s->results.end() && !bugs::on(bugs::bug::no_session_dedup)) {
     result.status = apply_status::duplicate;
     result.err = it->second.err;
     result.deleted = it->second.deleted;
@@ -93,7 +96,9 @@ apply_result state_machine::apply_write(std::uint64_t log_index, const client_wr
   result.status = apply_status::applied;
   result.err = validate(write.command, *engine_, options_.limits);
   if (result.err.ok()) {
-    const std::uint64_t index = engine_->WriteIdx() + 1;
+    std::uint64_t index = engine_->WriteIdx() + 1;
+    // injected bug raw_index_clock: the store clock jumps to the Raft log index (dKV's way), counting non-writes.
+    if (bugs::on(bugs::bug::raw_index_clock)) index = log_index;
     result.err = dkv::apply(write.command, *engine_, index, result.deleted);
     if (result.err.ok()) result.index = index;
     if (index % reclaim_every == 0) engine_->GarbageCollect(reclaim_budget);

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "store/bugs.hpp"
 #include "store/replicated/log_command.hpp"
 #include "store/replicated/state_machine.hpp"
 
@@ -176,4 +177,44 @@ TEST_CASE("a snapshot carries the engine, the sessions and the applied index", "
       REQUIRE_FALSE(target.load(std::string_view(snapshot).substr(0, cut)).ok());
     }
   }
+}
+
+TEST_CASE("injected bug no-session-dedup: a retried write is applied a second time", "[replicated][bugs]") {
+  const bool bug = GENERATE(false, true);
+  bugs::scoped_bugs guard(bug ? bugs::bit(bugs::bug::no_session_dedup) : 0);
+  log_feeder log;
+  const std::uint64_t s = log.open_session();
+  REQUIRE(log.set(s, 1, "k", "v1").index == 1);
+  REQUIRE(log.set(s, 2, "k", "v2").index == 2);
+  // A late copy of the first write (the client retried it while its first attempt was in the log).
+  const apply_result retry = log.set(s, 1, "k", "v1");
+  if (bug) {
+    CHECK(retry.status == apply_status::applied);
+    CHECK(retry.index == 3);
+    CHECK(log.get("k") == "v1");  // the retry undid the later write
+    CHECK(log.machine.engine().WriteIdx() == 3);
+  } else {
+    CHECK(retry.status == apply_status::duplicate);
+    CHECK(retry.index == 1);
+    CHECK(log.get("k") == "v2");
+    CHECK(log.machine.engine().WriteIdx() == 2);
+  }
+}
+
+TEST_CASE("injected bug raw-index-clock: the store clock follows the Raft log index", "[replicated][bugs]") {
+  const bool bug = GENERATE(false, true);
+  bugs::scoped_bugs guard(bug ? bugs::bit(bugs::bug::raw_index_clock) : 0);
+  log_feeder log;
+  const std::uint64_t s = log.open_session();  // log index 1
+  log.machine.skip(log.next_index++);          // 2: a leader's no-op
+  const apply_result first = log.write(s, 1, 0, {write_kind::set_e, "k", "v", 2, 0});  // log index 3
+  REQUIRE(first.err.ok());
+  CHECK(first.index == (bug ? 3 : 1));
+  log.machine.skip(log.next_index++);  // 4, 5: no-ops of two more elections
+  log.machine.skip(log.next_index++);
+  const apply_result second = log.set(s, 2, "other", "o");  // log index 6
+  CHECK(second.index == (bug ? 6 : 2));
+  // Expiry counts store writes: after one more write "k" (set at the first, expire-in 2) is
+  // still live; with the raw index, the elections in between have already expired it.
+  CHECK((log.get("k") == "v") == !bug);
 }
