@@ -2,7 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <optional>
+
 #include "sim/disk/sim_disk.hpp"
+#include "store/bugs.hpp"
 #include "store/storage/wal.hpp"
 #include "tests/storage/file_systems.hpp"
 
@@ -190,4 +193,67 @@ TEST_CASE("wal: an oversize record is refused and nothing is written", "[storage
   REQUIRE(log->sync().ok());
   log = open_log(disk.files(), recovered, options);
   REQUIRE(recovered.records.size() == 1);
+}
+
+TEST_CASE("injected bug wal-accepts-torn: recovery keeps a torn or failing tail record", "[storage][wal][bugs]") {
+  const bool bug = GENERATE(false, true);
+  sim::sim_disk disk{rng(7)};
+  wal_recovery recovered;
+  auto log = open_log(disk.files(), recovered);
+  append_records(*log, 0, 11);
+  REQUIRE(log->sync().ok());
+  log.reset();
+  std::unique_ptr<storage::file> segment;
+  REQUIRE(disk.files().open(wal::segment_name(1), storage::open_mode::existing, segment).ok());
+  const std::uint64_t size = segment->size();
+  const std::uint64_t last_start = size - wal::header_size - payload_of(10).size();
+
+  std::optional<bugs::scoped_bugs> guard;
+  if (bug) guard.emplace(bugs::bit(bugs::bug::wal_accepts_torn));
+  SECTION("a payload cut short") {
+    REQUIRE(segment->truncate(size - 5).ok());
+    REQUIRE(segment->sync().ok());
+    segment.reset();
+    log = open_log(disk.files(), recovered);
+    CHECK_FALSE(recovered.damaged);
+    if (bug) {
+      REQUIRE(recovered.records.size() == 11);
+      CHECK(recovered.records.back().payload == payload_of(10).substr(0, payload_of(10).size() - 5));
+      CHECK(recovered.torn_bytes == 0);
+    } else {
+      require_records(recovered, 10);
+      CHECK(recovered.torn_bytes == size - 5 - last_start);
+    }
+  }
+  SECTION("a payload failing its checksum") {
+    segment.reset();
+    REQUIRE(disk.damage(wal::segment_name(1), size - 2));
+    log = open_log(disk.files(), recovered);
+    CHECK(recovered.damaged == !bug);
+    if (bug) {
+      REQUIRE(recovered.records.size() == 11);
+      CHECK(recovered.records.back().payload.size() == payload_of(10).size());
+      CHECK(recovered.records.back().payload != payload_of(10));
+    } else {
+      require_records(recovered, 10);
+    }
+  }
+  SECTION("a header cut short") {
+    REQUIRE(segment->truncate(last_start + 10).ok());
+    REQUIRE(segment->sync().ok());
+    segment.reset();
+    log = open_log(disk.files(), recovered);
+    CHECK_FALSE(recovered.damaged);
+    require_records(recovered, 10);
+    CHECK(recovered.torn_bytes == (bug ? 0 : 10));  // the bug leaves the torn bytes in place
+  }
+  if (recovered.damaged) return;
+  // What the bug left in the file turns the next appends into damage for the next recovery.
+  append_records(*log, 20, 22);
+  REQUIRE(log->sync().ok());
+  log.reset();
+  guard.reset();
+  log = open_log(disk.files(), recovered);
+  CHECK(recovered.damaged == bug);
+  if (!bug) CHECK(recovered.records.size() == 12);
 }
