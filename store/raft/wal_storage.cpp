@@ -102,10 +102,15 @@ error wal_storage::replay(const dkv::storage::wal_recovery& recovered) {
   for (const auto& record : recovered.records) {
     byte_reader r(record.payload);
     switch (record.type) {
-      case hard_state_record:
-        if (!r.u64(state.state.term) || !r.u64(state.state.vote) || !r.u64(state.state.commit))
+      case hard_state_record: {
+        // All or nothing: half a record must not pair a new term with an old vote.
+        hard_state decoded;
+        if (!r.u64(decoded.term) || !r.u64(decoded.vote) || !r.u64(decoded.commit) || !r.done())
           mark_damaged("a hard state record does not decode");
+        else
+          state.state = decoded;
         break;
+      }
       case entries_record:
         if (!decode_entries(record.payload, batch)) {
           mark_damaged("an entries record does not decode");
