@@ -7,6 +7,8 @@
 #include <iterator>
 #include <utility>
 
+#include "store/bugs.hpp"
+
 namespace dkv::raft {
 
 std::string_view role_name(role r) noexcept {
@@ -52,6 +54,8 @@ std::string_view type_name(message_type type) noexcept {
 
 replica::replica(options opts, durable_state recovered, std::uint64_t seed)
     : opts_(std::move(opts)), rng_(seed) {
+  // injected bug no_prevote_checkquorum: pre-vote and check-quorum (so the lease too) are off, whatever was asked.
+  if (bugs::on(bugs::bug::no_prevote_checkquorum)) opts_.pre_vote = opts_.check_quorum = false;
   opts_.election_ticks = std::max<std::uint32_t>(opts_.election_ticks, 2);
   opts_.heartbeat_ticks = std::clamp<std::uint32_t>(opts_.heartbeat_ticks, 1, opts_.election_ticks - 1);
   if (recovered.latest_snapshot) {
@@ -201,6 +205,8 @@ void replica::handle_vote_request(const message& m) {
   } else {
     vote_ = m.from;
     election_elapsed_ = 0;
+    // injected bug vote_before_durable: the vote leaves before the term and vote that promise it are on disk.
+    if (bugs::on(bugs::bug::vote_before_durable)) return send(std::move(reply));
     send_when_durable(std::move(reply));
   }
 }
@@ -434,6 +440,11 @@ proposal replica::transfer_leadership(node_id target) {
 proposal replica::read(std::uint64_t request_id) {
   if (role_ != role::leader) return refuse(refusal::not_leader);
   if (transfer_target_ != no_node) return refuse(refusal::transferring);
+  if (bugs::on(bugs::bug::leader_unconfirmed_reads)) {
+    // injected bug leader_unconfirmed_reads: served at once at our commit index, no quorum asked if we still lead.
+    reads_ready_.push_back({request_id, commit_});
+    return {refusal::none, opts_.id, 0, term_};
+  }
   if (!committed_in_term_)
     reads_before_commit_.push_back(request_id);  // the commit index may still be behind
   else

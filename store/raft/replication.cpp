@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "store/bugs.hpp"
 #include "store/raft/replica.hpp"
 
 namespace dkv::raft {
@@ -303,8 +304,13 @@ void replica::maybe_commit() {
   std::nth_element(match_scratch_.begin(), match_scratch_.begin() + static_cast<std::ptrdiff_t>(quorum - 1),
                    match_scratch_.end(), std::greater<>());
   const index_t candidate = match_scratch_[quorum - 1];
+  if (candidate <= commit_) return;
   // Figure 8: entries of earlier terms commit only under one of ours.
-  if (candidate <= commit_ || !log_.matches(candidate, term_)) return;
+  if (!log_.matches(candidate, term_)) {
+    // injected bug figure8_commit: an earlier term's entry commits as soon as a majority holds it.
+    if (bugs::on(bugs::bug::figure8_commit)) commit_ = candidate;  // (this term has committed nothing of its own)
+    return;
+  }
   commit_ = candidate;
   committed_in_term_ = true;
   start_waiting_reads();

@@ -4,10 +4,12 @@
 
 #include <set>
 
+#include "store/bugs.hpp"
 #include "tests/raft/raft_cluster.hpp"
 
 using namespace dkv::raft;
 using dkv::raft::testing::raft_cluster;
+namespace bugs = dkv::bugs;
 
 namespace {
 
@@ -838,4 +840,167 @@ TEST_CASE("membership: a learner that never answered is not promoted") {
   }
   CHECK(c.raft(1).config().is_learner(4));
   CHECK_FALSE(c.raft(1).config().is_voter(4));
+}
+
+// ---- injected bugs: each one breaks the rule it names --------------------
+
+namespace {
+
+// Campaigns (again, at a higher term, if refused) until `id` leads, and stops
+// delivering the moment it does: its first appends stay in the pool.
+void win_quietly(raft_cluster& c, node_id id) {
+  for (int round = 0; round < 5 && !c.raft(id).is_leader(); ++round) {
+    c.raft(id).campaign();
+    c.process();
+    while (!c.raft(id).is_leader() && !c.pool().empty()) c.deliver(0);
+  }
+  REQUIRE(c.raft(id).is_leader());
+}
+
+std::size_t find_message(const raft_cluster& c, node_id from, node_id to, message_type type) {
+  for (std::size_t k = 0; k < c.pool().size(); ++k)
+    if (c.pool()[k].from == from && c.pool()[k].to == to && c.pool()[k].type == type) return k;
+  FAIL("no such message in the pool");
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("injected bug figure8-commit: an entry of an earlier term is committed, then overwritten", "[bugs]") {
+  const bool bug = GENERATE(false, true);
+  bugs::scoped_bugs guard(bug ? bugs::bit(bugs::bug::figure8_commit) : 0);
+  options opts;
+  opts.pre_vote = false;
+  opts.check_quorum = false;
+  raft_cluster c(3, 41, opts);
+  c.elect(1);  // term 2, its no-op at 2 committed everywhere
+  REQUIRE(c.raft(1).commit_index() == 2);
+  // Node 1 appends X at 3 in term 2, keeps it to itself, and crashes.
+  c.isolate(1);
+  REQUIRE(c.raft(1).propose(bytes("X")).index == 3);
+  c.deliver_all();
+  c.crash(1);
+  c.heal();
+  // Node 2 wins term 3 with node 3's vote; its no-op at 3 reaches nobody.
+  win_quietly(c, 2);
+  c.crash(2);
+  c.drop_if([](const message& m) { return m.from == 2; });
+  // Node 1 is back and wins term 4; X reaches node 3, the term-4 no-op after it does not.
+  c.restart(1);
+  win_quietly(c, 1);
+  REQUIRE(c.raft(1).term() == 4);
+  c.drop_if([](const message& m) { return m.from == 1; });
+  message append;
+  append.type = message_type::append;
+  append.from = 1;
+  append.to = 3;
+  append.term = 4;
+  append.log_index = 2;
+  append.log_term = 2;
+  append.commit = c.raft(1).commit_index();
+  append.entries = {c.raft(1).log().at(3)};
+  c.raft(3).step(append);
+  c.process(3);
+  c.deliver(find_message(c, 3, 1, message_type::append_reply));
+  // A majority holds X, of term 2: only the bug counts that as committed (and applies it).
+  CHECK(c.raft(1).commit_index() == (bug ? 3 : 2));
+  c.crash(1);
+  c.drop_if([](const message& m) { return m.from == 1; });
+  // Node 2's log ends in term 3, later than X's term: it wins and overwrites X.
+  c.restart(2);
+  win_quietly(c, 2);
+  c.deliver_all();
+  c.tick(2);  // the commit index travels with the next heartbeat
+  c.deliver_all();
+  CHECK(c.raft(3).commit_index() >= 3);
+  CHECK(c.raft(3).log().at(3).term == 3);
+  INFO(c.failure());
+  CHECK(c.failure().empty() == !bug);  // with the bug: a committed (and applied) entry lost
+}
+
+TEST_CASE("injected bug vote-before-durable: a vote lost in a crash is given twice, and a term has two leaders",
+          "[bugs]") {
+  const bool bug = GENERATE(false, true);
+  bugs::scoped_bugs guard(bug ? bugs::bit(bugs::bug::vote_before_durable) : 0);
+  options opts;
+  opts.pre_vote = false;
+  opts.check_quorum = false;
+  raft_cluster c(3, 42, opts);
+  c.auto_persist = false;
+  c.raft(1).campaign();
+  c.process();
+  c.drop_if([](const message& m) { return m.to == 3; });
+  c.deliver(find_message(c, 1, 2, message_type::vote));
+  REQUIRE(c.raft(2).vote() == 1);
+  // The vote waits for node 2's disk, unless the bug lets it out at once.
+  CHECK(count_type(c, message_type::vote_reply) == (bug ? 1 : 0));
+  c.crash(2, 0);  // the vote never reached the disk
+  c.restart(2);
+  CHECK(c.raft(2).vote() == no_node);
+  c.auto_persist = true;
+  REQUIRE(c.persist_all(1));  // node 1 counts its own vote
+  if (bug) c.deliver(find_message(c, 2, 1, message_type::vote_reply));
+  CHECK(c.raft(1).is_leader() == bug);
+  c.isolate(1);
+  c.drop_if([](const message& m) { return m.from == 1; });
+  // Node 3 stands in the same term, and node 2 has no vote on record: it grants it.
+  c.raft(3).campaign();
+  c.deliver_all();
+  CHECK(c.raft(3).is_leader());
+  CHECK(c.raft(3).term() == 2);
+  INFO(c.failure());
+  CHECK(c.failure().empty() == !bug);  // with the bug: election safety, two leaders of term 2
+}
+
+TEST_CASE("injected bug leader-unconfirmed-reads: a deposed leader serves a stale read at once", "[bugs]") {
+  const bool bug = GENERATE(false, true);
+  bugs::scoped_bugs guard(bug ? bugs::bit(bugs::bug::leader_unconfirmed_reads) : 0);
+  raft_cluster c(3, 14);
+  c.elect(1);
+  const index_t old_commit = c.raft(1).commit_index();
+  c.isolate(1);
+  const index_t newer = commit_one(c, elect_among(c, {2, 3}), "newer");
+  REQUIRE(c.raft(1).is_leader());  // it does not know yet
+  REQUIRE(c.raft(1).read(7).ok());
+  c.deliver_all();
+  if (bug) {
+    // Served at its own commit index, which lacks the write the new leader committed.
+    REQUIRE(c.at(1).reads_served.size() == 1);
+    CHECK(c.at(1).reads_served[0].id == 7);
+    CHECK(c.at(1).reads_served[0].index == old_commit);
+    CHECK(c.at(1).reads_served[0].index < newer);
+  } else {
+    CHECK(c.at(1).reads_served.empty());  // it cannot confirm without a quorum
+  }
+}
+
+TEST_CASE("injected bug no-prevote-checkquorum: a rejoining node deposes the leader; a cut-off leader stays",
+          "[bugs]") {
+  const bool bug = GENERATE(false, true);
+  bugs::scoped_bugs guard(bug ? bugs::bit(bugs::bug::no_prevote_checkquorum) : 0);
+  raft_cluster c(3, 17);  // pre-vote and check-quorum asked for (the defaults)
+  c.elect(1);
+  const term_t term = c.raft(1).term();
+  SECTION("pre-vote") {
+    c.isolate(3);
+    for (int i = 0; i < 100; ++i) {
+      c.tick(3);
+      c.deliver_all();
+    }
+    CHECK((c.raft(3).term() > term) == bug);  // without pre-vote, every timeout raises its term
+    c.heal();
+    for (int i = 0; i < 30; ++i) {
+      c.tick_all();
+      c.deliver_all();
+    }
+    CHECK((c.raft(1).term() > term) == bug);  // and its return deposes the healthy leader
+  }
+  SECTION("check-quorum") {
+    c.isolate(1);
+    for (int i = 0; i < 25; ++i) {
+      c.tick(1);
+      c.deliver_all();
+    }
+    CHECK(c.raft(1).is_leader() == bug);  // cut off from the majority, yet still leading
+  }
 }
