@@ -2,6 +2,7 @@
 
 #include <caf/send.hpp>
 
+#include "actors/embed.hpp"
 #include "actors/messages.hpp"
 
 namespace dkv::sim {
@@ -30,9 +31,17 @@ class sim_transport final : public actors::transport {
 node_clock& sim_cluster::clock(node_id id) { return nodes_.at(id - 1)->clock->clock; }
 
 sim_cluster::sim_cluster(std::uint64_t seed, sim_cluster_options options)
-    : options_(std::move(options)), sim_(seed, actors::register_message_types) {
+    : options_(std::move(options)), sim_(seed, [this](caf::actor_system_config& cfg) {
+        actors::register_message_types(cfg);
+        if (options_.configure) options_.configure(cfg);
+      }) {
   options_.node.raft.initial_voters.clear();
   for (node_id id = 1; id <= options_.nodes; ++id) options_.node.raft.initial_voters.push_back(id);
+  actors::raft_node_config first = options_.node;
+  first.raft.id = 1;
+  if (options_.nodes == 0) throw actors::embed_error("dkv: sim_cluster_options: nodes (0) must be at least 1");
+  if (error e = actors::validate(first); !e.ok())
+    throw actors::embed_error("dkv: sim_cluster_options: node." + e.message());
   for (node_id id = 1; id <= options_.nodes; ++id) {
     auto n = std::make_unique<node>();
     n->disk = std::make_unique<sim_disk>(sim_.derive(disk_stream * 1000 + id), options_.disk);
@@ -40,6 +49,16 @@ sim_cluster::sim_cluster(std::uint64_t seed, sim_cluster_options options)
     nodes_.push_back(std::move(n));
   }
   for (node_id id = 1; id <= options_.nodes; ++id) start(id);
+}
+
+sim_cluster::~sim_cluster() {
+  for (node_id id = 1; id <= nodes_.size(); ++id) {
+    node& n = *nodes_[id - 1];
+    if (!n.up) continue;
+    sim_.resume(n.actor);
+    caf::anon_send_exit(n.actor, caf::exit_reason::kill);
+  }
+  sim_.run_until(sim_.now_ns());  // the nodes take their exits; time does not move
 }
 
 void sim_cluster::start(node_id id) {
@@ -96,6 +115,7 @@ caf::actor sim_cluster::add_client(actors::client_config config) {
   config.self = address;
   config.nodes.clear();
   for (node_id id : node_ids()) config.nodes.push_back(id);
+  if (error e = actors::validate(config); !e.ok()) throw actors::embed_error("dkv: client_config: " + e.message());
   client_clocks_.push_back(std::make_shared<clock_seam>(sim_, address));
   const std::uint64_t seed = sim_.derive(client_stream * 100000 + address).next();
   caf::actor actor = sim_.spawn<actors::client>(config, std::make_shared<sim_transport>(sim_.network(), address),

@@ -7,6 +7,7 @@
 // A node's status accumulates what it applied across its restarts (the
 // agreement check compares every incarnation); the rest is its latest.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -24,11 +25,18 @@ struct sim_cluster_options {
   std::size_t nodes = 3;
   actors::raft_node_config node;
   disk_faults disk;
+  // Runs on the actor system's config after dkv's message types are added:
+  // where an application that puts its own actors on the cluster's network
+  // adds its own type-ID block (docs/embedding.md).
+  std::function<void(caf::actor_system_config&)> configure;
 };
 
 class sim_cluster final : public fault_target {
  public:
   sim_cluster(std::uint64_t seed, sim_cluster_options options = {});
+  // Stops the nodes while their disks still exist (a node that never ran
+  // would otherwise open its storage during the simulator's shutdown).
+  ~sim_cluster() override;
 
   simulator& sim() noexcept { return sim_; }
   std::size_t size() const noexcept { return nodes_.size(); }
