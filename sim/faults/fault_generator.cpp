@@ -39,7 +39,7 @@ class generator {
           std::min(options_.stop_ns, t + random_.between(options_.min_duration_ns, options_.max_duration_ns));
       std::vector<std::pair<pick, unsigned>> choices;
       const auto& w = options_.weights;
-      if (t >= partitioned_until_ && nodes_.size() > 1) choices.emplace_back(pick::partition, w.partition);
+      if (t >= partitioned_until_ && nodes_.size() > 1 && any_shape()) choices.emplace_back(pick::partition, w.partition);
       if (down_at(t) < options_.max_down && !up_at(t).empty()) {
         choices.emplace_back(pick::crash, w.crash);
         choices.emplace_back(pick::pause, w.pause);
@@ -54,7 +54,8 @@ class generator {
   }
 
  private:
-  std::optional<pick> choose(const std::vector<std::pair<pick, unsigned>>& choices) {
+  template <class T>
+  std::optional<T> choose(const std::vector<std::pair<T, unsigned>>& choices) {
     unsigned total = 0;
     for (const auto& [what, weight] : choices) total += weight;
     if (total == 0) return std::nullopt;
@@ -64,6 +65,11 @@ class generator {
       roll -= weight;
     }
     return std::nullopt;
+  }
+
+  bool any_shape() const {
+    const partition_shapes& s = options_.shapes;
+    return s.split + s.one_way + s.isolate + (nodes_.size() >= 3 ? s.bridge : 0) > 0;
   }
 
   std::size_t down_at(std::uint64_t t) const {
@@ -110,8 +116,10 @@ class generator {
       }
       case pick::clock: {
         fault f = on(fault_kind::clock, any_of(nodes_));
-        f.clock.skew_ns = static_cast<std::int64_t>(random_.below(200'000'001)) - 100'000'000;  // ±100 ms
-        f.clock.drift_ppm = static_cast<std::int32_t>(random_.below(4001)) - 2000;             // ±2000 ppm
+        const auto skew = static_cast<std::uint64_t>(options_.max_skew_ns);
+        const auto drift = static_cast<std::uint64_t>(options_.max_drift_ppm);
+        f.clock.skew_ns = static_cast<std::int64_t>(random_.below(2 * skew + 1)) - options_.max_skew_ns;
+        f.clock.drift_ppm = static_cast<std::int32_t>(random_.below(2 * drift + 1)) - options_.max_drift_ppm;
         emit(t, f);
         break;
       }
@@ -121,14 +129,18 @@ class generator {
   fault random_partition() {
     std::vector<node_id> shuffled = nodes_;
     for (std::size_t i = shuffled.size(); i > 1; --i) std::swap(shuffled[i - 1], shuffled[random_.below(i)]);
-    switch (random_.below(nodes_.size() >= 3 ? 4 : 3)) {
-      case 0: {
+    const partition_shapes& w = options_.shapes;
+    std::vector<std::pair<fault_kind, unsigned>> shapes{
+        {fault_kind::split, w.split}, {fault_kind::one_way, w.one_way}, {fault_kind::isolate, w.isolate}};
+    if (nodes_.size() >= 3) shapes.emplace_back(fault_kind::bridge, w.bridge);
+    switch (choose(shapes).value_or(fault_kind::split)) {
+      case fault_kind::split: {
         const std::size_t cut = 1 + random_.below(shuffled.size() - 1);
         const auto middle = shuffled.begin() + static_cast<std::ptrdiff_t>(cut);
         return with_groups(on(fault_kind::split), {{shuffled.begin(), middle}, {middle, shuffled.end()}});
       }
-      case 1: return on(fault_kind::one_way, shuffled[0], shuffled[1]);
-      case 2: return on(fault_kind::isolate, shuffled[0]);
+      case fault_kind::one_way: return on(fault_kind::one_way, shuffled[0], shuffled[1]);
+      case fault_kind::isolate: return on(fault_kind::isolate, shuffled[0]);
       default: {
         const std::size_t cut = 1 + random_.below(shuffled.size() - 2);  // both sides non-empty
         const auto middle = shuffled.begin() + 1 + static_cast<std::ptrdiff_t>(cut);

@@ -23,6 +23,14 @@ struct fault_weights {
   unsigned damage = 1;
 };
 
+// Which shape a random partition takes, by weight (a bridge needs 3 nodes).
+struct partition_shapes {
+  unsigned split = 1;
+  unsigned one_way = 1;
+  unsigned isolate = 1;
+  unsigned bridge = 1;
+};
+
 struct fault_options {
   std::uint64_t start_ns = 1'000'000'000;
   std::uint64_t stop_ns = 60'000'000'000;
@@ -32,6 +40,9 @@ struct fault_options {
   std::size_t max_down = 1;
   std::size_t max_damaged = 1;
   fault_weights weights;
+  partition_shapes shapes;
+  std::int64_t max_skew_ns = 100'000'000;  // a clock jump's skew is drawn from ±this
+  std::int32_t max_drift_ppm = 2000;       // and its drift from ±this
 };
 
 // A schedule in time order (stable: simultaneous faults keep their order).

@@ -24,30 +24,38 @@ class random_run {
 
   run_report run() {
     simulator& sim = cluster_.sim();
+    sim.trace().keep_events(options_.keep_trace);
     sim.network().set_faults(options_.faults ? options_.network : calm(options_.network));
-    if (options_.faults) schedule_random_faults();
+    if (options_.faults) {
+      if (options_.random_faults) schedule_random_faults();
+      for (const planned_fault& f : options_.schedule) schedule(f);
+    }
     supervise();
     workload_options w = options_.workload;
     w.stop_ns = options_.time_ns + options_.settle_ns;
+    w.record_script = options_.record_script;
     workload load(cluster_, options_.check ? &recorder_ : nullptr, sim.derive(workload_stream), w);
     load.start();
-    sim.run_until(options_.time_ns);
+    run_until(options_.time_ns, w.stop_ns);
 
     heal();
-    check_result live = options_.check ? liveness() : check_result{};
-    sim.run_until(std::max(sim.now_ns(), w.stop_ns));
+    const check_selection& c = options_.checks;
+    check_result live = options_.check && c.liveness ? liveness() : check_result{};
+    run_until(std::max(sim.now_ns(), w.stop_ns), w.stop_ns);
     // Let the workload's last calls end (their deadlines bound it), so the history is complete.
     sim.run_until([&load] { return load.answered() == load.issued(); },
                   sim.now_ns() + 2 * w.client.call_timeout_ns + second);
     if (options_.check) {
-      report_.checks.push_back(after_healing(std::move(live), load, w));
+      if (c.liveness) report_.checks.push_back(after_healing(std::move(live), load, w));
       const bool quiet = quiesce(cluster_, sim.now_ns() + 30 * second);
-      report_.checks.push_back(check_agreement(cluster_, recorder_.recorded()));
-      report_.checks.push_back(quiet ? check_convergence(cluster_)
-                                     : check_result{"convergence", false, "the cluster did not quiesce within 30 s"});
-      report_.checks.push_back(check_linearizable(recorder_.recorded()));
+      if (c.agreement) report_.checks.push_back(check_agreement(cluster_, recorder_.recorded()));
+      if (c.convergence)
+        report_.checks.push_back(quiet ? check_convergence(cluster_)
+                                       : check_result{"convergence", false, "the cluster did not quiesce within 30 s"});
+      if (c.linearizability) report_.checks.push_back(check_linearizable(recorder_.recorded()));
       for (outcome o : {outcome::ok, outcome::fail, outcome::info}) report_.outcomes[outcome_name(o)] = recorder_.count(o);
     }
+    if (options_.record_script) report_.script = load.script();
     for (node_id id : nodes_) {
       const disk_stats& d = cluster_.disk(id).stats();
       report_.disks.syncs += d.syncs;
@@ -59,6 +67,7 @@ class random_run {
     }
     report_.operations = load.answered();
     report_.trace_hash = sim.trace().value();
+    if (options_.keep_trace) report_.trace = sim.trace().kept();
     report_.events = sim.trace().events();
     report_.virtual_ns = sim.now_ns();
     return report_;
@@ -68,15 +77,24 @@ class random_run {
   static sim_cluster_options cluster_options(const run_options& o) {
     sim_cluster_options c;
     c.nodes = o.nodes;
+    c.node = o.node;
     c.node.observe_state = o.check;
     c.node.broken_skip_sync = o.broken_skip_sync;
-    c.node.max_pending = o.max_pending;
-    c.node.machine.sessions.max_sessions = o.max_sessions;
-    if (o.faults) {
-      c.disk.sync_failure = o.sync_failure;
-      c.disk.read_corruption = o.read_corruption;
-    }
+    c.disk = o.disk;
+    if (!o.faults) c.disk.sync_failure = c.disk.read_corruption = 0;
     return c;
+  }
+
+  // In steps of a simulated second when someone watches: running to a time
+  // in steps does what one run to it does.
+  void run_until(std::uint64_t t_ns, std::uint64_t end_ns) {
+    simulator& sim = cluster_.sim();
+    if (options_.progress)
+      for (std::uint64_t step = sim.now_ns() + second; step < t_ns; step += second) {
+        sim.run_until(step);
+        options_.progress(step, end_ns);
+      }
+    sim.run_until(t_ns);
   }
 
   static link_faults calm(link_faults f) {
@@ -89,15 +107,52 @@ class random_run {
     ++report_.faults[std::string(f.history_name())];
   }
 
+  // The generator's faults, within the run and at most f of 2f+1 nodes down or damaged.
   void schedule_random_faults() {
-    fault_options f;
+    fault_options f = options_.random_plan;
     f.start_ns = std::min(second, options_.time_ns);
     f.stop_ns = options_.time_ns;
-    f.max_down = (options_.nodes - 1) / 2;
-    f.max_damaged = (options_.nodes - 1) / 2;
+    f.max_down = std::min(f.max_down, (options_.nodes - 1) / 2);
+    f.max_damaged = std::min(f.max_damaged, (options_.nodes - 1) / 2);
     dkv::rng random = cluster_.sim().derive(fault_stream);
-    schedule_faults(cluster_.sim(), cluster_, nodes_, generate_faults(random, nodes_, f),
+    const std::vector<timed_fault> faults = generate_faults(random, nodes_, f);
+    schedule_faults(cluster_.sim(), cluster_, nodes_, faults,
                     [this](std::uint64_t, const fault& applied) { note(applied); });
+    if (options_.record_script)
+      for (const timed_fault& t : faults) report_.schedule.push_back({t.time_ns, t.what});
+  }
+
+  // A planned fault; one named by role finds its node when it applies.
+  void schedule(const planned_fault& planned) {
+    if (options_.record_script) report_.schedule.push_back(planned);
+    cluster_.sim().at(planned.time_ns, describe(planned), [this, planned] {
+      const fault f = resolve(planned);
+      apply(f, cluster_, nodes_);
+      note(f);
+    });
+  }
+
+  fault resolve(const planned_fault& planned) const {
+    fault f = planned.what;
+    if (planned.role == node_role::given) return f;
+    const std::optional<node_id> leader = cluster_.leader();
+    if (planned.role == node_role::leader) {
+      f.node = leader.value_or(nodes_.front());
+    } else {
+      f.node = nodes_.back();
+      for (node_id n : nodes_)
+        if (n != leader && cluster_.up(n)) {
+          f.node = n;
+          break;
+        }
+    }
+    if (f.kind == fault_kind::split && planned.side > 0) {
+      f.groups.assign(2, {});
+      f.groups[0].push_back(f.node);
+      for (node_id n : nodes_)
+        if (n != f.node) f.groups[f.groups[0].size() < planned.side ? 0 : 1].push_back(n);
+    }
+    return f;
   }
 
   // A node that stopped itself (a failed fsync) is restarted a second
@@ -126,17 +181,18 @@ class random_run {
       cluster_.cuts().heal();
       note(fault{});  // heal
     }
+    disk_faults reliable = options_.disk;
+    reliable.sync_failure = reliable.read_corruption = 0;
     for (node_id id : nodes_) {
-      cluster_.disk(id).set_faults({});
+      cluster_.disk(id).set_faults(reliable);
       cluster_.resume(id);
       if (!cluster_.up(id) || cluster_.status(id).stopped) restart(id);
     }
   }
 
   // 10 maximum election timeouts.
-  static std::uint64_t election_bound() {
-    const actors::raft_node_config node;  // the run's nodes keep the defaults
-    return 10 * 2 * node.raft.election_ticks * node.tick_ns;
+  std::uint64_t election_bound() const {
+    return 10 * 2 * std::uint64_t{options_.node.raft.election_ticks} * options_.node.tick_ns;
   }
 
   // Liveness goes on after the probe: every call is answered (by its
@@ -147,7 +203,8 @@ class random_run {
     if (!r.passed) return r;
     if (load.answered() != load.issued())
       return {r.name, false, std::to_string(load.issued() - load.answered()) + " calls were never answered"};
-    const bool roomy = options_.max_sessions > w.clients + 1 && options_.max_pending > 2 * w.clients;
+    const bool roomy =
+        options_.node.machine.sessions.max_sessions > w.clients + 1 && options_.node.max_pending > 2 * w.clients;
     if (!roomy) return r;
     const std::uint64_t from_ns = options_.time_ns + election_bound();
     for (const operation& op : recorder_.recorded().operations)
@@ -202,13 +259,34 @@ class random_run {
 
 }  // namespace
 
-bool run_report::passed() const {
+bool run_report::passed() const { return first_failure() == nullptr; }
+
+const check_result* run_report::first_failure() const {
   for (const check_result& c : checks)
-    if (!c.passed) return false;
-  return true;
+    if (!c.passed) return &c;
+  return nullptr;
 }
 
-run_report run_random(const run_options& options) { return random_run(options).run(); }
+run_report run_random(const run_options& options) {
+  const dkv::bugs::scoped_bugs bugs(options.bugs);
+  return random_run(options).run();
+}
+
+run_options fixed_run(run_options options, const run_report& report) {
+  options.random_faults = false;
+  options.schedule = report.schedule;
+  options.workload.script = report.script;
+  options.record_script = false;
+  return options;
+}
+
+std::string describe(const planned_fault& f) {
+  if (f.role == node_role::given) return f.what.describe();
+  fault shown = f.what;
+  shown.node = 0;
+  return std::string(f.role == node_role::leader ? "the leader: " : "a follower: ") + shown.describe() +
+         (f.side > 0 ? " (side of " + std::to_string(f.side) + ")" : "");
+}
 
 void print_report(const run_report& report, std::ostream& out) {
   out << "trace hash: " << std::hex << std::setw(16) << std::setfill('0') << report.trace_hash << std::dec

@@ -13,6 +13,7 @@
 // Everything random comes from the seed: the same seed, the same trace hash.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <ostream>
 #include <string>
@@ -22,6 +23,7 @@
 #include "sim/history/history_recorder.hpp"
 #include "sim/run/end_of_run_checks.hpp"
 #include "sim/run/workload.hpp"
+#include "store/bugs.hpp"
 
 namespace dkv::sim {
 
@@ -31,22 +33,53 @@ inline workload_options impatient_clients() {
   return w;
 }
 
+// Which node a planned fault acts on: the one it names, or the node that
+// has a role when the fault applies.
+enum class node_role : std::uint8_t { given, leader, follower };
+
+// A fault of a fixed schedule (a scenario's `[[faults.at]]`).
+struct planned_fault {
+  std::uint64_t time_ns = 0;
+  fault what;
+  node_role role = node_role::given;  // resolves `what.node`
+  // A split by role: the role's node and `side - 1` others (lowest ids
+  // first) against the rest.
+  std::size_t side = 0;
+};
+
+struct check_selection {
+  bool liveness = true;
+  bool agreement = true;
+  bool convergence = true;
+  bool linearizability = true;
+};
+
 struct run_options {
   std::uint64_t seed = 1;
   std::uint64_t time_ns = 60'000'000'000;
   std::uint64_t settle_ns = 5'000'000'000;
   std::size_t nodes = 3;
+  // Raft timings, snapshots, and the limits whose small values make the
+  // rare paths common: session eviction (writes sent again in a new
+  // session), full queues answering Unavailable.
+  actors::raft_node_config node;
   // Clients give up after 2 s, so that runs see Timeout and Unavailable outcomes too.
   workload_options workload = impatient_clients();  // its stop_ns is time_ns + settle_ns
-  bool faults = true;         // the random fault schedule, the disk's faults and the network's drops
+  bool faults = true;         // faults at all: the schedules, the disk's faults and the network's drops
+  bool random_faults = true;  // the generator's schedule, drawn from `random_plan`
+  fault_options random_plan;  // its start, stop and bounds come from the run
+  std::vector<planned_fault> schedule;  // and / or these, at their times
   link_faults network{.min_latency_ns = 100'000, .max_latency_ns = 5'000'000, .drop = 0.01, .duplicate = 0.005};
-  // Every node's fsync fails with this probability (the node stops; a supervisor restarts it).
-  double sync_failure = 1e-5;
-  double read_corruption = 1e-4;
-  // Small values make the rare paths common: session eviction (and writes
-  // sent again in a new session), full queues answering Unavailable.
-  std::size_t max_sessions = 4096;
-  std::size_t max_pending = 1024;
+  // The disks' latencies and faults (with `faults`): a failed fsync stops the
+  // node (a supervisor restarts it a second later); a read may come back corrupted.
+  disk_faults disk{.sync_failure = 1e-5, .read_corruption = 1e-4};
+  check_selection checks;
+  dkv::bugs::bug_set bugs = 0;     // injected bugs switched on for the run
+  bool record_script = false;      // report what was issued and injected (shrinking starts there)
+  bool keep_trace = false;         // report every trace event (a determinism check compares them)
+  // Called about every simulated second with the virtual time and the run's
+  // planned end (a progress bar). It does not change the run.
+  std::function<void(std::uint64_t now_ns, std::uint64_t end_ns)> progress;
   bool check = true;               // record the history and run the end-of-run checks
   std::ostream* history = nullptr;  // also write it here (HISTORY.md)
   // A deliberately broken node (tests prove the checks catch it): it
@@ -63,10 +96,23 @@ struct run_report {
   std::map<std::string, std::size_t> faults;    // by HISTORY.md's name
   disk_stats disks;                             // summed over the nodes' simulated disks
   std::vector<check_result> checks;
+  // With record_script: the calls issued and the faults scheduled, as a
+  // fixed run (no random faults, this script) that does the same as this one.
+  std::vector<scripted_call> script;
+  std::vector<planned_fault> schedule;
+  std::vector<trace_event> trace;  // with keep_trace
   bool passed() const;
+  const check_result* first_failure() const;
 };
 
 run_report run_random(const run_options& options);
+
+// The run that `report` (made with record_script) recorded, as fixed
+// options: its script, its schedule, no random faults. It runs the same.
+run_options fixed_run(run_options options, const run_report& report);
+
+// How a planned fault goes into the trace hash and the logs.
+std::string describe(const planned_fault& f);
 
 // The report as dkv-sim prints it.
 void print_report(const run_report& report, std::ostream& out);

@@ -2,34 +2,38 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace dkv::sim {
 
 namespace {
 
 using actors::store_op;
 
-struct op_kind {
-  store_op op;
-  const char* f;  // HISTORY.md's name
-};
-
-// The mix of plain operations, by weight (locks come on top).
-constexpr struct {
-  op_kind kind;
-  unsigned weight;
-} mix[] = {
-    {{store_op::get, "get"}, 25},
-    {{store_op::has, "has"}, 6},
-    {{store_op::set, "set"}, 16},
-    {{store_op::set_e, "setE"}, 10},
-    {{store_op::set_e_if_unset, "setEIfUnset"}, 6},
-    {{store_op::expire, "expire"}, 5},
-    {{store_op::remove, "delete"}, 5},
-    {{store_op::remove_if_value, "deleteIfValue"}, 7},
-};
-constexpr unsigned lock_weight = 12;
+// The plain operations of a mix with their weights, in a fixed order.
+std::vector<std::pair<store_op, unsigned>> weighted(const operation_mix& m) {
+  return {{store_op::get, m.get},       {store_op::has, m.has},
+          {store_op::set, m.set},       {store_op::set_e, m.set_e},
+          {store_op::set_e_if_unset, m.set_e_if_unset}, {store_op::expire, m.expire},
+          {store_op::remove, m.remove}, {store_op::remove_if_value, m.remove_if_value}};
+}
 
 }  // namespace
+
+const char* history_name(store_op op) noexcept {
+  switch (op) {
+    case store_op::set: return "set";
+    case store_op::set_e: return "setE";
+    case store_op::set_e_if_unset: return "setEIfUnset";
+    case store_op::expire: return "expire";
+    case store_op::remove: return "delete";
+    case store_op::remove_if_value: return "deleteIfValue";
+    case store_op::get: return "get";
+    case store_op::has: return "has";
+    case store_op::info: return "info";
+  }
+  return "unknown";
+}
 
 outcome outcome_of(std::uint8_t code) noexcept {
   switch (static_cast<error_code>(code)) {
@@ -61,6 +65,8 @@ workload::workload(sim_cluster& cluster, history_recorder* history, dkv::rng ran
     p.process = next_process_++;
     processes_.push_back(std::move(p));
   }
+  for (const scripted_call& c : options_.script)
+    if (c.client < processes_.size()) processes_[c.client].scripted.push_back(&c);
 }
 
 workload::~workload() = default;
@@ -71,61 +77,97 @@ void workload::start() {
 
 void workload::next(std::size_t index) {
   simulator& sim = cluster_.sim();
-  const std::uint64_t think = options_.max_think_ns == 0 ? 0 : random_.below(options_.max_think_ns + 1);
+  std::uint64_t think = 0;
+  if (!options_.script.empty()) {
+    const client_process& p = processes_[index];
+    if (p.next_scripted == p.scripted.size()) return;
+    const std::uint64_t at = p.scripted[p.next_scripted]->at_ns;
+    think = at > sim.now_ns() ? at - sim.now_ns() : 0;
+  } else if (options_.max_think_ns != 0) {
+    think = random_.below(options_.max_think_ns + 1);
+  }
   if (sim.now_ns() + think >= options_.stop_ns) return;
   if (think == 0) return issue(index);
   sim.at(sim.now_ns() + think, "workload: client " + std::to_string(index), [this, index] { issue(index); });
 }
 
+std::size_t workload::draw_key() {
+  if (options_.key_skew <= 0) return random_.below(options_.keys);
+  // u^(1 + 9 skew) for u uniform in [0, 1): the first keys the more likely the larger the skew.
+  const double u = static_cast<double>(random_.below(1u << 30)) / static_cast<double>(1u << 30);
+  const auto k = static_cast<std::size_t>(static_cast<double>(options_.keys) * std::pow(u, 1 + 9 * options_.key_skew));
+  return std::min(k, options_.keys - 1);
+}
+
+// The tag padded to a size in [min, max] that the tag alone decides (FNV-1a),
+// so that a deleteIfValue naming a tag names the value that was written.
+std::string workload::padded(std::string tag) const {
+  if (options_.max_value_bytes == 0) return tag;
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const char c : tag) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  const std::size_t span = options_.max_value_bytes - std::min(options_.min_value_bytes, options_.max_value_bytes) + 1;
+  const std::size_t size = std::min(options_.min_value_bytes, options_.max_value_bytes) + h % span;
+  if (tag.size() < size) tag.append(size - tag.size(), '.');
+  return tag;
+}
+
 void workload::choose(client_process& p, std::size_t index, actors::store_call& call, operation& op) {
-  const auto pick = [&](store_op o, const char* f) {
-    call.op = static_cast<std::uint8_t>(o);
-    op.f = f;
-  };
+  if (!options_.script.empty()) {
+    call = p.scripted[p.next_scripted++]->call;
+  } else {
+    draw(p, index, call);
+  }
+  op.f = history_name(static_cast<store_op>(call.op));
+  op.process = p.process;
+  op.key = call.key;
+  op.value = call.value;
+  op.expire_in = call.expire_in;
+  op.delete_in = call.delete_in;
+}
+
+void workload::draw(client_process& p, std::size_t index, actors::store_call& call) {
+  const auto pick = [&](store_op o) { call.op = static_cast<std::uint8_t>(o); };
   const auto fresh_value = [&] { return fmt::format("v{}.{}", index, p.operations); };
   lock_state& lock = p.lock;
   if (lock.now == lock_state::step::check_acquired) {  // acquire's second half: is the lock ours?
-    pick(store_op::get, "get");
+    pick(store_op::get);
     call.key = lock.key;
-  } else if (options_.locks > 0 && random_.below(100) < lock_weight) {
+  } else if (options_.locks > 0 && random_.below(100) < options_.mix.lock) {
     if (lock.now == lock_state::step::free) {  // acquire: SetEIfUnset(key, owner, 0, timeout), then Get
-      pick(store_op::set_e_if_unset, "setEIfUnset");
+      pick(store_op::set_e_if_unset);
       lock.key = "lock" + std::to_string(random_.below(options_.locks));
       lock.owner = "owner" + fresh_value();
       call.key = lock.key;
       call.value = lock.owner;
       call.delete_in = 1 + random_.below(options_.max_schedule);
     } else {  // release: DeleteIfValue(key, owner)
-      pick(store_op::remove_if_value, "deleteIfValue");
+      pick(store_op::remove_if_value);
       call.key = lock.key;
       call.value = lock.owner;
     }
   } else {
+    const auto mix = weighted(options_.mix);
     unsigned total = 0;
-    for (const auto& m : mix) total += m.weight;
-    auto roll = static_cast<unsigned>(random_.below(total));
+    for (const auto& [o, weight] : mix) total += weight;
+    auto roll = static_cast<unsigned>(random_.below(std::max(total, 1u)));
     std::size_t chosen = 0;
-    while (roll >= mix[chosen].weight) roll -= mix[chosen++].weight;
-    pick(mix[chosen].kind.op, mix[chosen].kind.f);
-    call.key = fmt::format("k{}", random_.below(options_.keys));
-    switch (mix[chosen].kind.op) {
+    while (chosen + 1 < mix.size() && roll >= mix[chosen].second) roll -= mix[chosen++].second;
+    const store_op o = total == 0 ? store_op::get : mix[chosen].first;
+    pick(o);
+    call.key = fmt::format("k{}", draw_key());
+    switch (o) {
       case store_op::set_e:
       case store_op::set_e_if_unset:
         call.expire_in = random_.below(options_.max_schedule + 1);
         call.delete_in = random_.below(options_.max_schedule + 1);
         [[fallthrough]];
-      case store_op::set: call.value = fresh_value(); break;
+      case store_op::set: call.value = padded(fresh_value()); break;
       case store_op::remove_if_value:  // a value some client wrote, or one nobody did
-        call.value = fmt::format("v{}.{}", random_.below(options_.clients), random_.below(p.operations + 1));
+        call.value = padded(fmt::format("v{}.{}", random_.below(options_.clients), random_.below(p.operations + 1)));
         break;
       default: break;
     }
   }
-  op.process = p.process;
-  op.key = call.key;
-  op.value = call.value;
-  op.expire_in = call.expire_in;
-  op.delete_in = call.delete_in;
 }
 
 void workload::issue(std::size_t index) {
@@ -135,6 +177,7 @@ void workload::issue(std::size_t index) {
   choose(p, index, call, op);
   ++p.operations;
   ++issued_;
+  if (options_.record_script) issued_calls_.push_back({static_cast<std::uint32_t>(index), cluster_.sim().now_ns(), call});
   const std::size_t id = history_ ? history_->invoke(cluster_.sim().now_ns(), op) : 0;
   p.client->submit(std::move(call), [this, index, id, op](const actors::store_answer& answer) {
     answered(index, id, op, answer);

@@ -6,6 +6,12 @@
 // operation, which lets the checks tell writes apart. Every call and its
 // outcome goes to the history recorder; after an indeterminate outcome the
 // client goes on under a fresh process id, as in Jepsen.
+//
+// A workload can also be a script: every client issues its listed calls in
+// order, each at its time or when the one before is answered, whichever is
+// later. A random workload records what it issued as such a script; replayed
+// in the same run it issues the same calls at the same times (the shrinker
+// starts from there and drops calls).
 
 #include <cstdint>
 #include <memory>
@@ -18,13 +24,40 @@
 
 namespace dkv::sim {
 
+// The operations a random client draws, by weight; `lock` is a lock
+// acquire (SetEIfUnset, then Get) or, while one is held, its release.
+struct operation_mix {
+  unsigned get = 25;
+  unsigned has = 6;
+  unsigned set = 16;
+  unsigned set_e = 10;
+  unsigned set_e_if_unset = 6;
+  unsigned expire = 5;
+  unsigned remove = 5;
+  unsigned remove_if_value = 7;
+  unsigned lock = 12;  // out of 100: drawn before the others
+};
+
+// One call of a scripted workload.
+struct scripted_call {
+  std::uint32_t client = 0;  // 0-based
+  std::uint64_t at_ns = 0;
+  actors::store_call call;
+};
+
 struct workload_options {
   std::size_t clients = 4;
   std::size_t keys = 5;
+  double key_skew = 0;   // 0: keys equally likely; towards 1: ever more on the first keys
   std::size_t locks = 2;
   std::uint64_t max_think_ns = 50'000'000;  // a client's pause between operations (0: back to back)
   std::uint64_t stop_ns = 60'000'000'000;   // no operation starts after this
   std::uint64_t max_schedule = 12;          // SetE's expireIn / deleteIn and lock timeouts, in writes
+  std::size_t min_value_bytes = 0;          // values are padded to a size drawn from [min, max]
+  std::size_t max_value_bytes = 0;          // (0: the bare unique tag, a few bytes)
+  operation_mix mix;
+  std::vector<scripted_call> script;  // not empty: the clients play it instead of drawing
+  bool record_script = false;         // keep what was issued (script())
   actors::client_config client;
 };
 
@@ -37,6 +70,8 @@ class workload {
   void start();
   std::uint64_t issued() const noexcept { return issued_; }
   std::uint64_t answered() const noexcept { return answered_; }
+  // With record_script: every call issued, in issue order.
+  const std::vector<scripted_call>& script() const noexcept { return issued_calls_; }
 
  private:
   struct lock_state {
@@ -49,6 +84,8 @@ class workload {
     std::uint32_t process = 0;
     std::uint64_t operations = 0;
     lock_state lock;
+    std::size_t next_scripted = 0;  // script mode: index into `scripted`
+    std::vector<const scripted_call*> scripted;
   };
 
   void next(std::size_t index);
@@ -56,6 +93,9 @@ class workload {
   // The next call of this client and the history operation that records it.
   void choose(client_process& p, std::size_t index, actors::store_call& call, operation& op);
   void answered(std::size_t index, std::size_t history_id, const operation& op, const actors::store_answer& answer);
+  void draw(client_process& p, std::size_t index, actors::store_call& call);
+  std::size_t draw_key();
+  std::string padded(std::string tag) const;
 
   sim_cluster& cluster_;
   history_recorder* history_;
@@ -65,7 +105,11 @@ class workload {
   std::uint32_t next_process_ = 1;
   std::uint64_t issued_ = 0;
   std::uint64_t answered_ = 0;
+  std::vector<scripted_call> issued_calls_;
 };
+
+// HISTORY.md's name of an operation ("get", "setE", …).
+const char* history_name(actors::store_op op) noexcept;
 
 // SPEC.md's error code as a history outcome: ok, fail (certainly not applied), info (unknown).
 outcome outcome_of(std::uint8_t code) noexcept;

@@ -7,13 +7,28 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include <xxhash.h>
 
 namespace dkv::sim {
 
+// One event as the hash took it (kept on request: replay --check-determinism
+// compares two runs event by event).
+struct trace_event {
+  char kind;  // 'D' delivery, 'T' timer, 'F' fault or scheduled action
+  std::uint64_t time_ns;
+  std::uint32_t a, b;    // delivery: from, to; timer: node
+  std::uint64_t payload;  // delivery: the bytes' hash; timer: delay and tag; fault: the description's hash
+  std::uint64_t hash;     // the chain after it
+  bool operator==(const trace_event&) const = default;
+};
+
 class trace_hash {
  public:
+  void keep_events(bool keep) { keep_ = keep; }
+  const std::vector<trace_event>& kept() const noexcept { return kept_; }
+
   void delivery(std::uint64_t time_ns, std::uint32_t from, std::uint32_t to, std::uint64_t bytes_hash) {
     record('D', time_ns, from, to, bytes_hash);
   }
@@ -37,10 +52,13 @@ class trace_hash {
     bytes[24] = kind;
     value_ = XXH3_64bits_withSeed(bytes, sizeof bytes, value_);  // a chain: order matters
     ++events_;
+    if (keep_) kept_.push_back({kind, time, a, b, payload, value_});
   }
 
   std::uint64_t value_ = 0;
   std::uint64_t events_ = 0;
+  bool keep_ = false;
+  std::vector<trace_event> kept_;
 };
 
 }  // namespace dkv::sim

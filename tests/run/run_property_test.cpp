@@ -37,14 +37,14 @@ rc::Gen<scenario> scenarios() {
     // Swarm testing: each run stresses its own mix.
     o.network.drop = *rc::gen::element(0.0, 0.01, 0.05);
     o.network.duplicate = *rc::gen::element(0.0, 0.01, 0.05);
-    o.sync_failure = *rc::gen::element(0.0, 1e-5, 1e-3);
-    o.max_sessions = *rc::gen::element<std::size_t>(4096, 4096, 3);  // 3: sessions evicted, writes sent again
-    o.max_pending = *rc::gen::element<std::size_t>(1024, 1024, 4);    // 4: full queues answer Unavailable
+    o.disk.sync_failure = *rc::gen::element(0.0, 1e-5, 1e-3);
+    o.node.machine.sessions.max_sessions = *rc::gen::element<std::size_t>(4096, 4096, 3);  // 3: sessions evicted, writes sent again
+    o.node.max_pending = *rc::gen::element<std::size_t>(1024, 1024, 4);    // 4: full queues answer Unavailable
     std::ostringstream cmd;
     cmd << "dkv-sim run --seed " << o.seed << " --time " << seconds << "s --nodes " << o.nodes << " --clients "
         << o.workload.clients << " --drop " << o.network.drop << " --duplicate " << o.network.duplicate
-        << " --sync-failure " << o.sync_failure << " --max-sessions " << o.max_sessions << " --max-pending "
-        << o.max_pending;
+        << " --sync-failure " << o.disk.sync_failure << " --max-sessions " << o.node.machine.sessions.max_sessions << " --max-pending "
+        << o.node.max_pending;
     s.replay = cmd.str();
     return s;
   });

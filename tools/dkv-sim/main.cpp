@@ -61,11 +61,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 0.5));
   run->add_option("--duplicate", options.network.duplicate, "Probability that it duplicates one (default 0.005)")
       ->check(CLI::Range(0.0, 0.5));
-  run->add_option("--sync-failure", options.sync_failure, "Probability that an fsync fails (default 1e-5)")
+  run->add_option("--sync-failure", options.disk.sync_failure, "Probability that an fsync fails (default 1e-5)")
       ->check(CLI::Range(0.0, 0.01));
-  run->add_option("--max-sessions", options.max_sessions, "Client sessions a node keeps (default 4096)")
+  run->add_option("--max-sessions", options.node.machine.sessions.max_sessions, "Client sessions a node keeps (default 4096)")
       ->check(CLI::Range(1, 1 << 20));
-  run->add_option("--max-pending", options.max_pending, "Requests a node holds awaiting an answer (default 1024)")
+  run->add_option("--max-pending", options.node.max_pending, "Requests a node holds awaiting an answer (default 1024)")
       ->check(CLI::Range(1, 1 << 20));
   run->add_flag("--no-faults", no_faults, "A calm run: no partitions, crashes, drops or disk faults");
   run->add_flag("--broken-skip-sync", options.broken_skip_sync,

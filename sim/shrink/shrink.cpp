@@ -1,0 +1,181 @@
+#include "sim/shrink/shrink.hpp"
+
+#include <algorithm>
+
+#include "sim/scenario/duration.hpp"
+
+namespace dkv::sim {
+
+namespace {
+
+class shrinker {
+ public:
+  shrinker(const shrink_options& options, shrink_result& result) : options_(options), result_(result) {}
+
+  void run(const run_options& failing) {
+    run_options recording = failing;
+    recording.record_script = true;
+    recording.history = nullptr;
+    recording.progress = nullptr;
+    const run_report first = simulate(recording);
+    const check_result* failed = first.first_failure();
+    if (!failed) return;
+    result_.failed = true;
+    result_.check = failed->name;
+    result_.original_calls = first.script.size();
+    result_.original_faults = first.schedule.size();
+    best_ = fixed_run(recording, first);
+    const run_report fixed = simulate(best_);
+    result_.reproduced = fixed.trace_hash == first.trace_hash;
+    if (!still_fails(fixed)) {
+      // The recorded run does not fail as the original did: report the original as it is.
+      result_.reduced = best_;
+      return;
+    }
+    say("recorded " + std::to_string(result_.original_calls) + " calls and " +
+        std::to_string(result_.original_faults) + " faults; " + result_.check + " fails");
+
+    calm_the_rest();
+    cut_short();
+    for (bool shrank = true; shrank && !stopped();) {
+      const std::size_t before = best_.schedule.size() + best_.workload.script.size();
+      shrink_list(faults_of, "faults");
+      shrink_list(calls_of, "calls");
+      shrank = best_.schedule.size() + best_.workload.script.size() < before;
+    }
+    shorten();
+    result_.complete = !stopped();
+    result_.reduced = best_;
+  }
+
+ private:
+  run_report simulate(const run_options& o) {
+    ++result_.runs;
+    return run_random(o);
+  }
+
+  bool still_fails(const run_report& r) const {
+    const check_result* failed = r.first_failure();
+    return failed && failed->name == result_.check;
+  }
+
+  bool stopped() const { return options_.out_of_time(); }
+
+  bool try_candidate(const run_options& candidate) {
+    if (stopped()) return false;
+    if (!still_fails(simulate(candidate))) return false;
+    best_ = candidate;
+    return true;
+  }
+
+  void say(const std::string& line) const {
+    if (options_.log) options_.log(line);
+  }
+
+  void calm_the_rest() {
+    const auto attempt = [&](const char* what, auto change) {
+      run_options c = best_;
+      change(c);
+      if (try_candidate(c)) say(std::string("kept: ") + what);
+    };
+    if (best_.network.drop > 0) attempt("no drops", [](run_options& c) { c.network.drop = 0; });
+    if (best_.network.duplicate > 0) attempt("no duplicates", [](run_options& c) { c.network.duplicate = 0; });
+    if (best_.disk.sync_failure > 0) attempt("no fsync failures", [](run_options& c) { c.disk.sync_failure = 0; });
+    if (best_.disk.read_corruption > 0)
+      attempt("no corrupted reads", [](run_options& c) { c.disk.read_corruption = 0; });
+  }
+
+  // Everything from `t` on dropped; the faults stop there.
+  static run_options cut_at(run_options o, std::uint64_t t) {
+    std::erase_if(o.schedule, [t](const planned_fault& f) { return f.time_ns >= t; });
+    std::erase_if(o.workload.script, [t](const scripted_call& c) { return c.at_ns >= t; });
+    o.time_ns = std::max<std::uint64_t>(t, 1'000'000);
+    return o;
+  }
+
+  // Bisection for the earliest cut that still fails (to a simulated 100 ms).
+  void cut_short() {
+    std::uint64_t low = 0, high = best_.time_ns;
+    const run_options whole = best_;
+    while (high - low > 100'000'000 && !stopped()) {
+      const std::uint64_t middle = low + (high - low) / 2;
+      if (try_candidate(cut_at(whole, middle)))
+        high = middle;
+      else
+        low = middle;
+    }
+    if (best_.time_ns < whole.time_ns) say("kept: cut at " + format_duration(best_.time_ns));
+  }
+
+  static std::vector<planned_fault>& faults_of(run_options& o) { return o.schedule; }
+  static std::vector<scripted_call>& calls_of(run_options& o) { return o.workload.script; }
+
+  // ddmin by complements: drop one of n chunks at a time; on success keep
+  // going at the same granularity, else split finer.
+  template <class T>
+  void shrink_list(std::vector<T>& (*member)(run_options&), const char* what) {
+    const std::vector<T>& list = member(best_);
+    if (list.empty() || stopped()) return;
+    {
+      run_options c = best_;
+      member(c).clear();
+      if (try_candidate(c)) {
+        say(std::string("kept: no ") + what);
+        return;
+      }
+    }
+    std::size_t n = 2;
+    while (list.size() >= 2 && !stopped()) {
+      const std::size_t size = list.size();
+      n = std::min(n, size);
+      bool removed = false;
+      for (std::size_t chunk = 0; chunk < n && !removed; ++chunk) {
+        const std::size_t begin = size * chunk / n, end = size * (chunk + 1) / n;
+        run_options c = best_;
+        std::vector<T>& items = member(c);
+        items.erase(items.begin() + static_cast<std::ptrdiff_t>(begin), items.begin() + static_cast<std::ptrdiff_t>(end));
+        removed = try_candidate(c);
+      }
+      if (removed) {
+        say(std::string("kept: ") + std::to_string(list.size()) + " " + what);
+        n = std::max<std::size_t>(n - 1, 2);
+      } else if (n >= size) {
+        break;
+      } else {
+        n = std::min(2 * n, size);
+      }
+    }
+    if (list.size() == 1 && !stopped()) {
+      run_options c = best_;
+      member(c).clear();
+      if (try_candidate(c)) say(std::string("kept: no ") + what);
+    }
+  }
+
+  // Faults end just after the last one (at least a second of run).
+  void shorten() {
+    std::uint64_t last = 0;
+    for (const planned_fault& f : best_.schedule) last = std::max(last, f.time_ns);
+    for (const scripted_call& c : best_.workload.script) last = std::max(last, c.at_ns);
+    const std::uint64_t t = std::max<std::uint64_t>(last + 100'000'000, 1'000'000'000);
+    if (t < best_.time_ns && !stopped()) {
+      run_options c = best_;
+      c.time_ns = t;
+      if (try_candidate(c)) say("kept: duration " + format_duration(t));
+    }
+  }
+
+  const shrink_options& options_;
+  shrink_result& result_;
+  run_options best_;
+};
+
+}  // namespace
+
+shrink_result shrink(const run_options& failing, const shrink_options& options) {
+  shrink_result result;
+  shrinker(options, result).run(failing);
+  return result;
+}
+
+}  // namespace dkv::sim

@@ -1,0 +1,45 @@
+#pragma once
+// Shrinking a failing run to a small case that fails the same way.
+//
+// The failing run is replayed once recording what it did — every client
+// call and every fault, as a fixed run (fixed_run) that does exactly the
+// same. Then, each candidate checked by simulating it again, and kept only if
+// the same check still fails:
+//
+//   1. the network's and disks' random faults off, one at a time;
+//   2. the run cut short: everything after a time found by bisection dropped;
+//   3. delta debugging (Zeller's ddmin, by complements) over the faults, then
+//      over the calls, again until neither shrinks;
+//   4. the run's duration brought down to just after its last fault.
+//
+// No clock is read here: the caller's `out_of_time` decides when to stop,
+// and then the smallest failing case found so far is the answer.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "sim/run/random_run.hpp"
+
+namespace dkv::sim {
+
+struct shrink_options {
+  std::function<bool()> out_of_time = [] { return false; };
+  std::function<void(const std::string&)> log;  // a line per kept step (may be empty)
+};
+
+struct shrink_result {
+  bool failed = false;         // the run failed at all (else nothing to shrink)
+  std::string check;           // the check that fails, in the original and the reduced run
+  bool reproduced = false;     // the recorded fixed run had the original's trace hash
+  bool complete = false;       // a fixpoint was reached before out_of_time
+  std::size_t runs = 0;        // simulations done
+  std::size_t original_calls = 0, original_faults = 0;
+  run_options reduced;         // a fixed run that fails `check`
+  std::size_t calls() const noexcept { return reduced.workload.script.size(); }
+  std::size_t faults() const noexcept { return reduced.schedule.size(); }
+};
+
+shrink_result shrink(const run_options& failing, const shrink_options& options = {});
+
+}  // namespace dkv::sim
