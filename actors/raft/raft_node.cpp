@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "actors/messages.hpp"
+#include "store/bugs.hpp"
 #include "store/raft/message_codec.hpp"
 #include "store/replicated/log_command.hpp"
 
@@ -43,7 +44,8 @@ bool raft_node::start() {
     stop("cannot open its storage: " + e.message());
     return false;
   }
-  if (config_.broken_skip_sync) storage_->break_durability_for_testing();
+  // injected bug ack_before_durable: the log is never synced, yet its entries are acknowledged as durable.
+  if (config_.broken_skip_sync || bugs::on(bugs::bug::ack_before_durable)) storage_->break_durability_for_testing();
   raft::durable_state recovered = storage_->recover();
   if (recovered.latest_snapshot) {
     if (error e = machine_.load(recovered.latest_snapshot->data.view()); !e.ok()) {
@@ -100,6 +102,10 @@ caf::behavior raft_node::make_behavior() {
       [this](const read_command& read) {
         count_ticks_gone_by();
         if (read.key.size() > machine_.limits().max_key_bytes) return refuse_read(read, error_code::invalid_operation);
+        // injected bug follower_local_reads: a follower answers Get/Has from its own, possibly stale, state.
+        if (bugs::on(bugs::bug::follower_local_reads) && replica_->current_role() != raft::role::leader &&
+            static_cast<read_kind>(read.kind) != read_kind::info)
+          return serve_read(read);
         if (replica_->current_role() != raft::role::leader && forward(read)) return;
         if (busy()) return refuse_read(read, error_code::unavailable);
         const std::uint64_t id = next_read_id_++;
@@ -229,30 +235,34 @@ void raft_node::serve_reads() {
       ++it;
       continue;
     }
-    read_outcome outcome;
-    outcome.request = r.read.request;
-    outcome.leader = replica_->leader();
-    const kvdb& engine = machine_.engine();
-    switch (static_cast<read_kind>(r.read.kind)) {
-      case read_kind::info:
-        outcome.info = engine.GetInfo();
-        outcome.index = engine.WriteIdx();
-        break;
-      case read_kind::has: {
-        const read_status status = engine.Has(r.read.key);
-        outcome.found = status.found;
-        outcome.index = status.index;
-        break;
-      }
-      default: {
-        const read_status status = engine.Get(r.read.key, outcome.value);
-        outcome.found = status.found;
-        outcome.index = status.index;
-      }
-    }
-    network_->send(r.read.client, caf::make_message(std::move(outcome)));
+    serve_read(r.read);
     it = reads_.erase(it);
   }
+}
+
+void raft_node::serve_read(const read_command& read) {
+  read_outcome outcome;
+  outcome.request = read.request;
+  outcome.leader = replica_->leader();
+  const kvdb& engine = machine_.engine();
+  switch (static_cast<read_kind>(read.kind)) {
+    case read_kind::info:
+      outcome.info = engine.GetInfo();
+      outcome.index = engine.WriteIdx();
+      break;
+    case read_kind::has: {
+      const read_status status = engine.Has(read.key);
+      outcome.found = status.found;
+      outcome.index = status.index;
+      break;
+    }
+    default: {
+      const read_status status = engine.Get(read.key, outcome.value);
+      outcome.found = status.found;
+      outcome.index = status.index;
+    }
+  }
+  network_->send(read.client, caf::make_message(std::move(outcome)));
 }
 
 void raft_node::refuse_read(const read_command& read, error_code code) {

@@ -104,6 +104,7 @@ class raft_node : public caf::event_based_actor {
   void maybe_snapshot();
   void answer(net_address client, const command_outcome& outcome);
   void serve_reads();
+  void serve_read(const read_command& read);  // from the state machine as it is now
   void refuse_read(const read_command& read, error_code code);
   // Sends a request it cannot take to the leader; false if it knows none
   // or the request was forwarded already.

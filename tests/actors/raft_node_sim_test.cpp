@@ -8,6 +8,7 @@
 
 #include "actors/messages.hpp"
 #include "sim/cluster/sim_cluster.hpp"
+#include "store/bugs.hpp"
 #include "store/replicated/log_command.hpp"
 
 using namespace dkv;
@@ -184,4 +185,71 @@ TEST_CASE("a follower stalled past its election timeout reads the heartbeats tha
   CHECK(cluster.leader() == leader);
   CHECK(cluster.status(follower).term == term);
   CHECK(cluster.status(leader).term == term);
+}
+
+TEST_CASE("injected bug follower-local-reads: a cut-off follower answers a read from its stale state",
+          "[actors][sim][bugs]") {
+  const bool bug = GENERATE(false, true);
+  bugs::scoped_bugs guard(bug ? bugs::bit(bugs::bug::follower_local_reads) : 0);
+  harness h(15);
+  sim::sim_cluster& cluster = h.cluster;
+  std::vector<actors::read_outcome> reads;
+  constexpr sim::node_id reader = 1002;
+  cluster.sim().network().attach(reader, cluster.sim().spawn(read_recorder, &reads));
+  const std::uint64_t session = h.open_session(1);
+  REQUIRE(session > 0);
+  const sim::node_id leader = h.await_leader();
+  const auto set = [&](std::uint64_t sequence, std::string value) {
+    replicated::client_write write;
+    write.session = session;
+    write.sequence = sequence;
+    write.lowest_unanswered = sequence;
+    write.command = {.kind = write_kind::set, .key = "k", .value = value};
+    std::string bytes;
+    replicated::encode_client_write(write, bytes);
+    const std::size_t before = h.outcomes.size();
+    cluster.sim().network().route(client_address, leader,
+                                  caf::make_message(propose_command{client_address, 10 + sequence, bytes}));
+    REQUIRE(cluster.sim().run_until([&] { return h.outcomes.size() > before; }, cluster.sim().now_ns() + 5 * second));
+    REQUIRE(h.outcomes.back().code == 0);
+    return h.outcomes.back().log_index;
+  };
+  const std::uint64_t first = set(1, "v1");
+  REQUIRE(cluster.sim().run_until([&] { return h.all_applied(first); }, cluster.sim().now_ns() + 5 * second));
+  const sim::node_id follower = leader % 3 + 1;
+  cluster.cuts().isolate(follower, {1, 2, 3});
+  set(2, "v2");  // committed by the leader and the other follower
+  // Marked as forwarded already, so that a sound follower refuses it rather than forwarding it into the cut.
+  cluster.sim().network().route(reader, follower,
+                                caf::make_message(actors::read_command{reader, 9, "k",
+                                                                       static_cast<std::uint8_t>(actors::read_kind::get),
+                                                                       true}));
+  REQUIRE(cluster.sim().run_until([&] { return !reads.empty(); }, cluster.sim().now_ns() + 5 * second));
+  const actors::read_outcome& got = reads.back();
+  if (bug) {
+    CHECK(got.code == 0);
+    CHECK(got.found);
+    CHECK(got.value == "v1");  // stale: "v2" was acknowledged before the read began
+    CHECK(got.index == 1);
+  } else {
+    CHECK(got.code == static_cast<std::uint8_t>(error_code::unavailable));
+    CHECK(got.leader == leader);
+  }
+}
+
+TEST_CASE("injected bug ack-before-durable: acknowledged entries are still unsynced when the nodes crash",
+          "[actors][sim][bugs]") {
+  const bool bug = GENERATE(false, true);
+  bugs::scoped_bugs guard(bug ? bugs::bit(bugs::bug::ack_before_durable) : 0);
+  harness h(16);
+  for (std::uint64_t request = 1; request <= 5; ++request) REQUIRE(h.open_session(request) > 0);
+  h.cluster.sim().run_until(h.cluster.sim().now_ns() + second / 2);  // quiet: every sync under way completes
+  std::uint64_t unsynced = 0;
+  for (sim::node_id id = 1; id <= 3; ++id) {
+    const std::uint64_t before = h.cluster.disk(id).stats().unsynced_files;
+    h.cluster.crash(id);
+    unsynced += h.cluster.disk(id).stats().unsynced_files - before;
+  }
+  // Every node's log holds acknowledged entries its disk never synced.
+  CHECK(unsynced == (bug ? 3 : 0));
 }
