@@ -45,7 +45,7 @@ bool raft_node::start() {
     return false;
   }
   // injected bug ack_before_durable: the log is never synced, yet its entries are acknowledged as durable.
-  if (config_.broken_skip_sync || bugs::on(bugs::bug::ack_before_durable)) storage_->break_durability_for_testing();
+  if (bugs::on(bugs::bug::ack_before_durable)) storage_->break_durability_for_testing();
   raft::durable_state recovered = storage_->recover();
   if (recovered.latest_snapshot) {
     if (error e = machine_.load(recovered.latest_snapshot->data.view()); !e.ok()) {

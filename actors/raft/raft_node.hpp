@@ -46,9 +46,6 @@ struct raft_node_config {
   // For the simulator's end-of-run checks: keep every applied entry's
   // fingerprint and the engine's digest in the status (costly: tests only).
   bool observe_state = false;
-  // A deliberately broken node, for tests that prove their checks bite: it
-  // acknowledges log entries before they are durable (the log is not synced).
-  bool broken_skip_sync = false;
   dkv::storage::wal_options wal;
   replicated::state_machine_options machine;
 };

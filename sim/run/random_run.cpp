@@ -79,7 +79,6 @@ class random_run {
     c.nodes = o.nodes;
     c.node = o.node;
     c.node.observe_state = o.check;
-    c.node.broken_skip_sync = o.broken_skip_sync;
     c.disk = o.disk;
     if (!o.faults) c.disk.sync_failure = c.disk.read_corruption = 0;
     return c;
@@ -275,6 +274,7 @@ run_report run_random(const run_options& options) {
 run_options fixed_run(run_options options, const run_report& report) {
   options.random_faults = false;
   options.schedule = report.schedule;
+  options.workload.scripted = true;
   options.workload.script = report.script;
   options.record_script = false;
   return options;

@@ -82,9 +82,6 @@ struct run_options {
   std::function<void(std::uint64_t now_ns, std::uint64_t end_ns)> progress;
   bool check = true;               // record the history and run the end-of-run checks
   std::ostream* history = nullptr;  // also write it here (HISTORY.md)
-  // A deliberately broken node (tests prove the checks catch it): it
-  // acknowledges log entries it has not synced.
-  bool broken_skip_sync = false;
 };
 
 struct run_report {

@@ -78,7 +78,7 @@ void workload::start() {
 void workload::next(std::size_t index) {
   simulator& sim = cluster_.sim();
   std::uint64_t think = 0;
-  if (!options_.script.empty()) {
+  if (options_.scripted) {
     const client_process& p = processes_[index];
     if (p.next_scripted == p.scripted.size()) return;
     const std::uint64_t at = p.scripted[p.next_scripted]->at_ns;
@@ -112,7 +112,7 @@ std::string workload::padded(std::string tag) const {
 }
 
 void workload::choose(client_process& p, std::size_t index, actors::store_call& call, operation& op) {
-  if (!options_.script.empty()) {
+  if (options_.scripted) {
     call = p.scripted[p.next_scripted++]->call;
   } else {
     draw(p, index, call);

@@ -56,7 +56,8 @@ struct workload_options {
   std::size_t min_value_bytes = 0;          // values are padded to a size drawn from [min, max]
   std::size_t max_value_bytes = 0;          // (0: the bare unique tag, a few bytes)
   operation_mix mix;
-  std::vector<scripted_call> script;  // not empty: the clients play it instead of drawing
+  bool scripted = false;              // the clients play `script` instead of drawing
+  std::vector<scripted_call> script;
   bool record_script = false;         // keep what was issued (script())
   actors::client_config client;
 };

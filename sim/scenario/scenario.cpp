@@ -58,6 +58,7 @@ const field fields[] = {
     DKV_FIELD("workload.max_ttl", integer, 0, 1000, workload.max_schedule),
     DKV_FIELD("workload.min_value_bytes", integer, 0, 1 << 20, workload.min_value_bytes),
     DKV_FIELD("workload.max_value_bytes", integer, 0, 1 << 20, workload.max_value_bytes),
+    DKV_FIELD("workload.scripted", flag, 0, 1, workload.scripted),
     DKV_FIELD("workload.call_timeout", duration, 1 * ms, 10 * minute, workload.client.call_timeout_ns),
     DKV_FIELD("workload.mix.get", integer, 0, 1000, workload.mix.get),
     DKV_FIELD("workload.mix.has", integer, 0, 1000, workload.mix.has),
@@ -500,6 +501,7 @@ run_options instantiate(const scenario& sc, std::uint64_t seed) {
   order(o.random_plan.min_duration_ns, o.random_plan.max_duration_ns);
   o.schedule = sc.schedule;
   o.workload.script = sc.script;
+  if (!sc.script.empty()) o.workload.scripted = true;
   o.bugs = sc.bugs;
   return o;
 }

@@ -111,7 +111,7 @@ TEST_CASE("the checks catch a node that acknowledges entries before they are dur
     sim::run_options o;
     o.seed = seed;
     o.time_ns = 60 * second;
-    o.broken_skip_sync = true;
+    o.bugs = dkv::bugs::bit(dkv::bugs::bug::ack_before_durable);
     const sim::run_report report = sim::run_random(o);
     if (!report.passed()) {
       ++caught;

@@ -1,108 +1,102 @@
 // dkv-sim: runs dstore's actors in the deterministic simulator.
 //
-//   dkv-sim run [--seed N] [--time 60s] [--history FILE] [--nodes 3] [--clients 4]
-//               [--drop P] [--duplicate P] [--sync-failure P] [--max-sessions N] [--max-pending N]
-//               [--no-faults] [--broken-skip-sync]
+//   dkv-sim run [SCENARIO] [--seed N] [--bug NAME]… [--history FILE] [--report FILE] [--out DIR] [flags]
+//   dkv-sim replay [SCENARIO] --seed N [--bug NAME]… [--check-determinism] [flags]
+//   dkv-sim swarm [SCENARIO…] [--seeds N] [--first-seed S] [--jobs J] [--fail-fast] [--bug NAME]…
+//   dkv-sim shrink [SCENARIO] --seed N [--bug NAME]… [--budget 60s] [--output FILE]
+//   dkv-sim bugs [--budget 60s] [--jobs J] [--bug NAME]… [--scenario FILE]… [--list]
 //
-// One run: the cluster, a random workload and random faults for that much
-// virtual time, then the end-of-run checks. Prints the trace hash (the same
-// seed gives the same hash in any process), the operations by outcome, the
-// faults by kind and each check's verdict. Exit code: 0 when every check
-// passes, 1 when one fails, 2 on bad usage.
+// A run is a scenario file (scenarios/README.md) at a seed, or without one
+// the random run of the flags (--time, --nodes, --clients, --drop, …), which
+// also override a scenario's settings. Exit code: 0 when every check passes,
+// 1 when one fails, 2 on bad usage or a bad scenario file (nothing runs).
 
 #include <CLI/CLI.hpp>
 
-#include <charconv>
-#include <chrono>
-#include <fstream>
 #include <iostream>
 
-#include "sim/run/random_run.hpp"
+#include "sim/scenario/duration.hpp"
+#include "tools/dkv-sim/commands.hpp"
 
 namespace {
 
-// "60s", "500ms", "2m", "1500000ns" or plain seconds, as virtual nanoseconds.
-bool parse_duration(const std::string& text, std::uint64_t& ns) {
-  std::uint64_t amount = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), amount);
-  if (ec != std::errc() || end == text.data()) return false;
-  const std::string unit(end, text.data() + text.size());
-  const std::uint64_t scale = unit == "ns"  ? 1
-                              : unit == "us" ? 1'000
-                              : unit == "ms" ? 1'000'000
-                              : unit == "s" || unit.empty() ? 1'000'000'000
-                              : unit == "m"  ? 60'000'000'000
-                                             : 0;
-  if (scale == 0 || amount > UINT64_MAX / scale) return false;
-  ns = amount * scale;
-  return ns > 0;
+using namespace dkv::sim::tool;
+
+// "60s" and friends, as seconds.
+CLI::Validator duration_check() {
+  return CLI::Validator(
+      [](const std::string& t) { return dkv::sim::parse_duration(t) ? std::string() : "not a duration: " + t; },
+      "DURATION");
 }
+
+double seconds_of(const std::string& text) { return static_cast<double>(*dkv::sim::parse_duration(text)) / 1e9; }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"dkv-sim: dstore's actors in the deterministic simulator"};
   app.require_subcommand(1);
-  CLI::App* run = app.add_subcommand("run", "One simulated run with a random workload and random faults, then checks");
-  dkv::sim::run_options options;
-  std::string time_text = "60s";
-  std::string history_path;
-  bool no_faults = false;
-  run->add_option("--seed", options.seed, "The master seed (default 1)");
-  run->add_option("--time", time_text, "Virtual time of workload and faults: 60s, 500ms, 2m (default 60s)")
-      ->check([](const std::string& t) {
-        std::uint64_t ns;
-        return parse_duration(t, ns) ? std::string() : "not a duration: " + t;
-      });
-  run->add_option("--history", history_path, "Write the history (HISTORY.md's JSON lines) to FILE");
-  run->add_option("--nodes", options.nodes, "Cluster size (default 3)")->check(CLI::Range(1, 9));
-  run->add_option("--clients", options.workload.clients, "Concurrent clients (default 4)")->check(CLI::Range(1, 256));
-  run->add_option("--drop", options.network.drop, "Probability that the network drops a message (default 0.01)")
-      ->check(CLI::Range(0.0, 0.5));
-  run->add_option("--duplicate", options.network.duplicate, "Probability that it duplicates one (default 0.005)")
-      ->check(CLI::Range(0.0, 0.5));
-  run->add_option("--sync-failure", options.disk.sync_failure, "Probability that an fsync fails (default 1e-5)")
-      ->check(CLI::Range(0.0, 0.01));
-  run->add_option("--max-sessions", options.node.machine.sessions.max_sessions, "Client sessions a node keeps (default 4096)")
-      ->check(CLI::Range(1, 1 << 20));
-  run->add_option("--max-pending", options.node.max_pending, "Requests a node holds awaiting an answer (default 1024)")
-      ->check(CLI::Range(1, 1 << 20));
-  run->add_flag("--no-faults", no_faults, "A calm run: no partitions, crashes, drops or disk faults");
-  run->add_flag("--broken-skip-sync", options.broken_skip_sync,
-                "Run deliberately broken nodes that acknowledge log entries before they are durable");
+
+  run_spec run;
+  CLI::App* run_cmd = app.add_subcommand("run", "One simulated run of a scenario (or of the flags), then the checks");
+  add_spec_options(*run_cmd, run, false);
+
+  run_spec replay;
+  bool check_determinism = false;
+  CLI::App* replay_cmd = app.add_subcommand("replay", "Run a failure again exactly, from its scenario, seed and bugs");
+  add_spec_options(*replay_cmd, replay, false);
+  replay_cmd->add_flag("--check-determinism", check_determinism,
+                       "Run it twice and compare the traces event by event, naming the first divergent event");
+
+  swarm_spec swarm;
+  CLI::App* swarm_cmd = app.add_subcommand("swarm", "Many seeds of some scenarios in parallel processes");
+  swarm_cmd->add_option("scenarios", swarm.scenarios, "Scenario files (default: every file in ./scenarios)");
+  swarm_cmd->add_option("--seeds", swarm.seeds, "Seeds per scenario (default 100)")->check(CLI::Range(1, 100'000'000));
+  swarm_cmd->add_option("--first-seed", swarm.first_seed, "The first seed (default 1)");
+  swarm_cmd->add_option("--jobs", swarm.jobs, "Processes (default: one per core)")->check(CLI::Range(1, 256));
+  swarm_cmd->add_flag("--fail-fast", swarm.fail_fast, "Stop at the first failure");
+  swarm_cmd->add_option("--out", swarm.out_dir, "Where failing runs write their history and report");
+  add_bug_option(*swarm_cmd, swarm.bugs);
+
+  run_spec shrink;
+  std::string shrink_budget = "60s", shrink_output;
+  CLI::App* shrink_cmd = app.add_subcommand("shrink", "Reduce a failing run to the fewest calls and faults that still fail");
+  add_spec_options(*shrink_cmd, shrink, false);
+  shrink_cmd->add_option("--budget", shrink_budget, "Wall time to spend (default 60s)")->check(duration_check());
+  shrink_cmd->add_option("--output", shrink_output, "Write the reduced scenario to FILE (default: print it)");
+
+  bugs_spec bugs;
+  std::string bugs_budget = "60s", bugs_shrink_budget = "30s";
+  CLI::App* bugs_cmd = app.add_subcommand("bugs", "The default swarm against each injected bug: caught or not");
+  bugs_cmd->add_option("--budget", bugs_budget, "Wall time per bug to the first failure (default 60s)")
+      ->check(duration_check());
+  bugs_cmd->add_option("--shrink-budget", bugs_shrink_budget, "Wall time to shrink each caught bug (default 30s)")
+      ->check(duration_check());
+  bugs_cmd->add_option("--jobs", bugs.jobs, "Processes (default: one per core)")->check(CLI::Range(1, 256));
+  bugs_cmd->add_option("--first-seed", bugs.first_seed, "The first seed (default 1)");
+  bugs_cmd->add_option("--scenario", bugs.scenarios, "The swarm's scenario files (default scenarios/swarm.toml)");
+  add_bug_option(*bugs_cmd, bugs.only);
+  bugs_cmd->add_flag("--list", bugs.list, "List the catalogue: each bug's name, what it does and where it lives");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  parse_duration(time_text, options.time_ns);
-  options.faults = !no_faults;
-
-  std::ofstream history;
-  if (!history_path.empty()) {
-    history.open(history_path, std::ios::binary | std::ios::trunc);
-    if (!history) {
-      std::cerr << "dkv-sim: cannot write " << history_path << "\n";
-      return 2;
-    }
-    options.history = &history;
+  try {
+    if (run_cmd->parsed()) return run_command(run, false);
+    if (replay_cmd->parsed()) return run_command(replay, check_determinism);
+    if (swarm_cmd->parsed()) return swarm_command(swarm);
+    if (shrink_cmd->parsed()) return shrink_command(shrink, seconds_of(shrink_budget), shrink_output);
+    bugs.budget_s = seconds_of(bugs_budget);
+    bugs.shrink_budget_s = seconds_of(bugs_shrink_budget);
+    bug_set_of(bugs.only);  // unknown names are a usage error
+    return bugs_command(bugs);
+  } catch (const usage_error& e) {
+    std::cerr << "dkv-sim: " << e.what() << "\n";
+  } catch (const dkv::sim::scenario_error& e) {
+    std::cerr << "dkv-sim: " << e.what() << "\n";
   }
-  std::cout << "dkv-sim run: seed " << options.seed << ", " << time_text << " of virtual time, " << options.nodes
-            << " nodes, " << options.workload.clients << " clients, " << (options.faults ? "random faults" : "no faults")
-            << "\n";
-  const auto started = std::chrono::steady_clock::now();  // wall time only for the summary; the run never sees it
-  const dkv::sim::run_report report = dkv::sim::run_random(options);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  dkv::sim::print_report(report, std::cout);
-  std::cout << "wall time " << wall << " s (" << static_cast<double>(report.virtual_ns) / 1e9 / wall
-            << "x real time)\n";
-  if (history.is_open()) {
-    history.flush();
-    if (!history) {
-      std::cerr << "dkv-sim: writing " << history_path << " failed\n";
-      return 2;
-    }
-  }
-  return report.passed() ? 0 : 1;
+  return 2;
 }

@@ -1,0 +1,41 @@
+#pragma once
+// dkv-sim's commands; each returns the process's exit code: 0 when every
+// check passed, 1 when one failed, 2 on bad usage (nothing ran).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tools/dkv-sim/run_spec.hpp"
+
+namespace dkv::sim::tool {
+
+// run, and replay (the same run; with check_determinism twice, compared event by event).
+int run_command(const run_spec& spec, bool check_determinism);
+
+struct swarm_spec {
+  std::vector<std::string> scenarios;  // empty: every file in scenarios/
+  std::uint64_t seeds = 100;           // per scenario
+  std::uint64_t first_seed = 1;
+  unsigned jobs = 0;                   // 0: one per core
+  bool fail_fast = false;
+  std::vector<std::string> bugs;
+  std::string out_dir = "dkv-sim-out";
+  double budget_s = 0;  // > 0: stop after this much wall time
+};
+int swarm_command(const swarm_spec& spec);
+
+int shrink_command(const run_spec& spec, double budget_s, const std::string& out_path);
+
+struct bugs_spec {
+  double budget_s = 60;         // per bug, to the first failure
+  double shrink_budget_s = 30;  // per caught bug
+  unsigned jobs = 0;
+  std::uint64_t first_seed = 1;
+  std::vector<std::string> scenarios;  // empty: scenarios/swarm.toml
+  std::vector<std::string> only;       // --bug: just these
+  bool list = false;
+};
+int bugs_command(const bugs_spec& spec);
+
+}  // namespace dkv::sim::tool
