@@ -123,9 +123,13 @@ int main() {
 
   std::printf("2. raw messages from the application's own actor\n");
   std::optional<app::stock_report> audited;
-  const caf::actor auditor = sim.spawn([&audited](caf::event_based_actor*) -> caf::behavior {
-    return {[&audited](const app::stock_report& r) { audited = r; }};
-  });
+  // A function actor takes at least one argument here: CAF 0.17.6 binds a
+  // null reference for an empty argument tuple (UBSan reports it).
+  const caf::actor auditor = sim.spawn(
+      [](caf::event_based_actor*, std::optional<app::stock_report>* out) -> caf::behavior {
+        return {[out](const app::stock_report& r) { *out = r; }};
+      },
+      &audited);
   const auto auditor_port = sim::attach(cluster, sim::first_application_address, auditor);
   const caf::actor raw_client = cluster.add_client();
   const auto keeper_port = std::make_shared<sim::network_port>(sim.system(), sim.network(),
