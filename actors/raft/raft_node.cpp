@@ -339,12 +339,19 @@ void raft_node::stop(std::string why) {
 
 void raft_node::publish() {
   if (!status_ || !replica_) return;
+  const bool repairing = replica_->repairing();
+  if (config_.observe_state) {
+    if (replica_->current_role() == raft::role::leader &&
+        (status_->led_terms.empty() || status_->led_terms.back() != replica_->term()))
+      status_->led_terms.push_back(replica_->term());
+    if (repairing && !status_->repairing) ++status_->repairs;
+  }
   status_->role = replica_->current_role();
   status_->term = replica_->term();
   status_->leader = replica_->leader();
   status_->commit = replica_->commit_index();
   status_->applied = machine_.applied_index();
-  status_->repairing = replica_->repairing();
+  status_->repairing = repairing;
 }
 
 }  // namespace dkv::actors

@@ -66,6 +66,10 @@ struct raft_node_status {
   // and every store write applied, as (store index, command fingerprint).
   std::vector<std::pair<raft::index_t, std::uint64_t>> applied_log;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> applied_writes;
+  // With observe_state: every term in which the node was leader, and how
+  // often it found its storage damaged (and began a repair from its peers).
+  std::vector<raft::term_t> led_terms;
+  std::uint64_t repairs = 0;
   bool stopped = false;
   std::string stop_reason;
 };

@@ -69,11 +69,12 @@ void sim_cluster::start(node_id id) {
   node& n = *nodes_.at(id - 1);
   actors::raft_node_config config = options_.node;
   config.raft.id = id;
-  auto applied_log = std::move(n.status.applied_log);
-  auto applied_writes = std::move(n.status.applied_writes);
+  actors::raft_node_status before = std::move(n.status);
   n.status = {};
-  n.status.applied_log = std::move(applied_log);
-  n.status.applied_writes = std::move(applied_writes);
+  n.status.applied_log = std::move(before.applied_log);
+  n.status.applied_writes = std::move(before.applied_writes);
+  n.status.led_terms = std::move(before.led_terms);
+  n.status.repairs = before.repairs;
   const std::uint64_t seed = sim_.derive(raft_stream * 1000 + id * 100 + n.incarnation).next();
   n.actor = sim_.spawn<actors::raft_node>(config, &n.disk->files(),
                                           std::make_shared<sim_transport>(sim_.network(), id), n.clock, seed,

@@ -4,8 +4,9 @@
 // seed, and the client actors that talk to them through the same network.
 // Nodes are 1..n on the network; clients take addresses from 1001.
 //
-// A node's status accumulates what it applied across its restarts (the
-// agreement check compares every incarnation); the rest is its latest.
+// A node's status accumulates across its restarts what it applied, the
+// terms it led and its repairs (the checks judge every incarnation); the
+// rest is its latest.
 
 #include <functional>
 #include <memory>

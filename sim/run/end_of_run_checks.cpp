@@ -164,4 +164,32 @@ check_result check_convergence(const sim_cluster& cluster) {
   return r;
 }
 
+check_result check_elections(const sim_cluster& cluster) {
+  std::map<raft::term_t, node_id> leaders;
+  for (node_id id : cluster.node_ids())
+    for (raft::term_t term : cluster.status(id).led_terms) {
+      const auto [it, fresh] = leaders.emplace(term, id);
+      if (!fresh && it->second != id)
+        return {"elections", false,
+                "nodes " + std::to_string(it->second) + " and " + std::to_string(id) + " both led term " +
+                    std::to_string(term)};
+    }
+  return {"elections", true, std::to_string(leaders.size()) + " terms with a leader, one leader each"};
+}
+
+check_result check_storage(const sim_cluster& cluster, const std::set<node_id>& damaged) {
+  std::uint64_t repairs = 0;
+  for (node_id id : cluster.node_ids()) {
+    const std::uint64_t n = cluster.status(id).repairs;
+    repairs += n;
+    if (n > 0 && !damaged.count(id))
+      return {"storage", false,
+              "node " + std::to_string(id) +
+                  " found its storage damaged though no fault damaged its disk: recovery must cut what a crash tore, "
+                  "silently"};
+  }
+  return {"storage", true,
+          std::to_string(repairs) + " repairs, all on the " + std::to_string(damaged.size()) + " damaged disks"};
+}
+
 }  // namespace dkv::sim

@@ -11,10 +11,14 @@
 //       often than it was invoked and not reported failed (nothing applied
 //       twice, no Unavailable that was a lie);
 //   convergence — once the cluster is quiet, every live replica has applied
-//       the same prefix, and its engine and session table have the same digests.
+//       the same prefix, and its engine and session table have the same digests;
+//   elections — at most one leader in any term, over every incarnation;
+//   storage — no node found its storage damaged unless a fault damaged its
+//       disk: what a crash tears must be cut at recovery, silently.
 // Liveness needs driving the cluster, so it lives with the run (random_run).
 // The cluster's nodes must run with observe_state.
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +36,8 @@ struct check_result {
 check_result check_linearizable(const history& h);
 check_result check_agreement(const sim_cluster& cluster, const history& h);
 check_result check_convergence(const sim_cluster& cluster);
+check_result check_elections(const sim_cluster& cluster);
+check_result check_storage(const sim_cluster& cluster, const std::set<node_id>& damaged);
 
 // Runs the cluster until every live node has applied what the leader has
 // committed (or `deadline_ns`); true if it got there.

@@ -53,6 +53,8 @@ class random_run {
         report_.checks.push_back(quiet ? check_convergence(cluster_)
                                        : check_result{"convergence", false, "the cluster did not quiesce within 30 s"});
       if (c.linearizability) report_.checks.push_back(check_linearizable(recorder_.recorded()));
+      if (c.elections) report_.checks.push_back(check_elections(cluster_));
+      if (c.storage) report_.checks.push_back(check_storage(cluster_, damaged_));
       for (outcome o : {outcome::ok, outcome::fail, outcome::info}) report_.outcomes[outcome_name(o)] = recorder_.count(o);
     }
     if (options_.record_script) report_.script = load.script();
@@ -102,6 +104,7 @@ class random_run {
   }
 
   void note(const fault& f) {
+    if (f.kind == fault_kind::damage_disk) damaged_.insert(f.node);
     recorder_.fault(cluster_.sim().now_ns(), f);
     ++report_.faults[std::string(f.history_name())];
   }
@@ -189,9 +192,11 @@ class random_run {
     }
   }
 
-  // 10 maximum election timeouts.
+  // 10 rounds of what a write after healing may wait for: a whole election
+  // timeout, a disk sync, a network round trip (each at its maximum).
   std::uint64_t election_bound() const {
-    return 10 * 2 * std::uint64_t{options_.node.raft.election_ticks} * options_.node.tick_ns;
+    const std::uint64_t election = 2 * std::uint64_t{options_.node.raft.election_ticks} * options_.node.tick_ns;
+    return 10 * (election + options_.disk.max_latency_ns + 2 * options_.network.max_latency_ns);
   }
 
   // Liveness goes on after the probe: every call is answered (by its
@@ -253,6 +258,7 @@ class random_run {
   sim_cluster cluster_;
   history_recorder recorder_;
   std::vector<node_id> nodes_;
+  std::set<node_id> damaged_;  // disks a fault damaged
   run_report report_;
 };
 

@@ -52,6 +52,8 @@ struct check_selection {
   bool agreement = true;
   bool convergence = true;
   bool linearizability = true;
+  bool elections = true;
+  bool storage = true;
 };
 
 struct run_options {

@@ -99,6 +99,8 @@ const field fields[] = {
     DKV_FIELD("checks.agreement", flag, 0, 1, checks.agreement),
     DKV_FIELD("checks.convergence", flag, 0, 1, checks.convergence),
     DKV_FIELD("checks.linearizability", flag, 0, 1, checks.linearizability),
+    DKV_FIELD("checks.elections", flag, 0, 1, checks.elections),
+    DKV_FIELD("checks.storage", flag, 0, 1, checks.storage),
 };
 
 #undef DKV_FIELD
@@ -486,10 +488,14 @@ run_options instantiate(const scenario& sc, std::uint64_t seed) {
     const field& f = fields[st.field];
     double v = st.low;
     if (st.high > st.low) {
-      if (f.type == kind::real)
+      if (f.type == kind::real) {  // to three significant digits: a value one can read and write back
         v = st.low + (st.high - st.low) * static_cast<double>(draw.next() >> 11) * 0x1.0p-53;
-      else
-        v = st.low + static_cast<double>(draw.below(static_cast<std::uint64_t>(st.high - st.low) + 1));
+        v = std::clamp(std::stod(fmt::format("{:.3g}", v)), st.low, st.high);
+      } else {  // durations to the millisecond when the range spans more than 10 ms
+        const double unit = f.type == kind::duration && st.high - st.low > 10 * ms ? ms : 1;
+        const auto steps = static_cast<std::uint64_t>((st.high - st.low) / unit);
+        v = st.low + unit * static_cast<double>(draw.below(steps + 1));
+      }
     }
     f.set(o, v);
   }

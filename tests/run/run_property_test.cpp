@@ -60,13 +60,13 @@ std::string failures(const sim::run_report& report) {
 }  // namespace
 
 TEST_CASE("random workloads under random faults pass every end-of-run check", "[run][property]") {
-  rc::prop("liveness, agreement, convergence and linearizability hold", [] {
+  rc::prop("liveness, agreement, convergence, linearizability, elections and storage hold", [] {
     const scenario s = *scenarios();
     const sim::run_report report = sim::run_random(s.options);
     RC_CLASSIFY(report.faults.count("crash") > 0, "crashes");
     RC_CLASSIFY(report.outcomes.at("info") > 0, "indeterminate outcomes");
     if (!report.passed()) RC_FAIL("replay with: " + s.replay + "\n" + failures(report));
-    RC_ASSERT(report.checks.size() == 4u);
+    RC_ASSERT(report.checks.size() == 6u);
     RC_ASSERT(report.outcomes.at("ok") > 0u);
   });
 }
