@@ -86,6 +86,11 @@ error wal_storage::open(dkv::storage::file_system& fs, const dkv::storage::wal_o
   if (recovered.damaged || opened->wal_->damaged())  // damage found now, or a repair never finished
     opened->mark_damaged(recovered.problem.empty() ? "a repair did not finish" : recovered.problem);
   if (error e = opened->replay(recovered); !e.ok()) return e;
+  if (opened->unmarked_snapshot_) {
+    if (error e = opened->append_mark(*opened->unmarked_snapshot_); !e.ok()) return e;
+    if (error e = opened->wal_->sync(); !e.ok()) return e;
+    opened->unmarked_snapshot_.reset();
+  }
   out = std::move(opened);
   return {};
 }
@@ -149,7 +154,11 @@ error wal_storage::replay(const dkv::storage::wal_recovery& recovered) {
     } else if (last_mark && s.meta.index == last_mark->index) {
       state.latest_snapshot = std::move(s);  // its mark already trimmed the log
     } else {
-      install_snapshot(state, s);  // written just before a crash, its mark never was
+      // Written just before a crash, its mark never was: the mark goes into
+      // the log now (open() syncs it), ahead of the entries that follow the
+      // snapshot, or the next replay would find them past a gap.
+      unmarked_snapshot_ = s.meta;
+      install_snapshot(state, s);
     }
   } else if (last_mark) {
     mark_damaged("the log refers to a snapshot file that is missing");

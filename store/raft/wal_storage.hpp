@@ -15,12 +15,14 @@
 // record replaces what it overlaps, a snapshot mark drops what it covers, or
 // everything when the log disagrees with it at its index), then applies the
 // snapshot file if it is newer than the last mark (a crash between writing
-// the file and its mark). After the shell's own snapshot, the log moves to a
-// new segment that starts with the hard state and the mark, and segments
-// holding nothing past the snapshot are removed.
+// the file and its mark) and appends and syncs that missing mark, so that the
+// entries written after it replay without a gap. After the shell's own
+// snapshot, the log moves to a new segment that starts with the hard state
+// and the mark, and segments holding nothing past the snapshot are removed.
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "store/raft/storage.hpp"
@@ -75,6 +77,7 @@ class wal_storage final : public storage {
   hard_state voted_;                               // the latest term and vote in the vote files
   bool vote_files_named_ = false;                  // their names are durable
   std::map<std::uint64_t, index_t> segment_last_;  // segment -> highest entry index in it
+  std::optional<snapshot_meta> unmarked_snapshot_;  // replay adopted a snapshot file the log has no mark for
   bool damaged_ = false;
   bool skip_sync_ = false;
   std::string problem_;

@@ -236,6 +236,50 @@ TEST_CASE("wal_storage: a snapshot at the last entry of a full segment keeps the
   check_recovers(disk, model);
 }
 
+TEST_CASE("wal_storage: a snapshot file whose mark a crash lost, then the entries after it, is no damage") {
+  // A leader's snapshot at 10 past a log ending at 6: the file is synced,
+  // then the crash comes before (or while) its mark reaches the log.
+  // Recovery adopts the file; the entries the leader sends next (from 11 on)
+  // must still replay after another restart.
+  std::size_t adopted = 0;
+  for (std::uint64_t budget = 0; budget < 12; ++budget) {
+    INFO("crash after " << budget << " writes");
+    sim::sim_disk disk{rng(budget)};
+    {
+      std::unique_ptr<wal_storage> storage;
+      REQUIRE(wal_storage::open(disk.files(), small_segments, storage).ok());
+      REQUIRE(apply(*storage, persist(run_of(1, 6, 1), hard_state{1, 1, 6})).ok());
+    }
+    {
+      test::crashing_file_system crashing(disk, budget);
+      std::unique_ptr<wal_storage> storage;
+      REQUIRE(wal_storage::open(crashing, small_segments, storage).ok());
+      ready work = persist({}, {}, snapshot_at(10, 1)).work;
+      if (storage->write(work).ok()) (void)crashing.sync_directory();  // spends the budget if the write did not
+      if (!crashing.crashed()) disk.crash();  // the mark was written, never synced
+    }
+    std::unique_ptr<wal_storage> storage;
+    REQUIRE(wal_storage::open(disk.files(), small_segments, storage).ok());
+    CHECK_FALSE(storage->damaged());
+    const durable_state first = storage->recover();
+    const bool has_snapshot = first.latest_snapshot.has_value();
+    adopted += has_snapshot;
+    // What a leader sends next: the entries after the snapshot, or after the log.
+    const index_t next = has_snapshot ? 11 : 7;
+    REQUIRE(apply(*storage, persist(run_of(next, next + 2, 1), hard_state{1, 1, next})).ok());
+    storage.reset();
+    bool damaged = true;
+    const durable_state recovered = reopen(disk.files(), damaged);
+    INFO("recovered " << show(recovered));
+    CHECK_FALSE(damaged);
+    CHECK(recovered.latest_snapshot.has_value() == has_snapshot);
+    REQUIRE_FALSE(recovered.entries.empty());
+    CHECK(recovered.entries.back().index == next + 2);
+    CHECK(recovered.entries.front().index == (has_snapshot ? 11 : 1));
+  }
+  CHECK(adopted > 0);
+}
+
 TEST_CASE("wal_storage: damage to the log does not roll back the term and vote") {
   sim::sim_disk disk{rng(4)};
   {
