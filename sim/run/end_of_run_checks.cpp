@@ -57,6 +57,7 @@ check_result check_linearizable(const history& h) {
   else
     r.detail = (report.result == verdict::unknown ? "undecided: " : "") + report.explanation +
                (report.part.empty() ? "" : " (key " + report.part + ")");
+  if (!r.passed) r.key = report.part;
   return r;
 }
 
@@ -190,6 +191,19 @@ check_result check_storage(const sim_cluster& cluster, const std::set<node_id>& 
   }
   return {"storage", true,
           std::to_string(repairs) + " repairs, all on the " + std::to_string(damaged.size()) + " damaged disks"};
+}
+
+check_result check_stable_leader(const sim_cluster& cluster) {
+  std::set<std::pair<raft::term_t, node_id>> led;
+  for (node_id id : cluster.node_ids())
+    for (raft::term_t term : cluster.status(id).led_terms) led.emplace(term, id);
+  if (led.size() <= 1)
+    return {"stable-leader", true, led.empty() ? "no leader at all" : "node " + std::to_string(led.begin()->second) +
+                                                                         " led the whole run, in term " +
+                                                                         std::to_string(led.begin()->first)};
+  std::string terms;
+  for (const auto& [term, id] : led) terms += (terms.empty() ? "" : ", ") + std::to_string(id) + " in term " + std::to_string(term);
+  return {"stable-leader", false, "the leadership changed though no fault should depose a leader: " + terms};
 }
 
 }  // namespace dkv::sim

@@ -31,6 +31,7 @@ struct check_result {
   std::string name;
   bool passed = false;
   std::string detail;  // what was checked, or the first thing that is wrong
+  std::string key = {};  // linearizability: the key whose operations cannot be ordered
 };
 
 check_result check_linearizable(const history& h);
@@ -38,6 +39,8 @@ check_result check_agreement(const sim_cluster& cluster, const history& h);
 check_result check_convergence(const sim_cluster& cluster);
 check_result check_elections(const sim_cluster& cluster);
 check_result check_storage(const sim_cluster& cluster, const std::set<node_id>& damaged);
+// Only for runs whose faults must not depose a leader: one term led in all.
+check_result check_stable_leader(const sim_cluster& cluster);
 
 // Runs the cluster until every live node has applied what the leader has
 // committed (or `deadline_ns`); true if it got there.

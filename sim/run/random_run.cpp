@@ -55,6 +55,7 @@ class random_run {
       if (c.linearizability) report_.checks.push_back(check_linearizable(recorder_.recorded()));
       if (c.elections) report_.checks.push_back(check_elections(cluster_));
       if (c.storage) report_.checks.push_back(check_storage(cluster_, damaged_));
+      if (c.stable_leader) report_.checks.push_back(check_stable_leader(cluster_));
       for (outcome o : {outcome::ok, outcome::fail, outcome::info}) report_.outcomes[outcome_name(o)] = recorder_.count(o);
     }
     if (options_.record_script) report_.script = load.script();
@@ -136,11 +137,10 @@ class random_run {
 
   fault resolve(const planned_fault& planned) const {
     fault f = planned.what;
-    if (planned.role == node_role::given) return f;
     const std::optional<node_id> leader = cluster_.leader();
     if (planned.role == node_role::leader) {
       f.node = leader.value_or(nodes_.front());
-    } else {
+    } else if (planned.role == node_role::follower) {
       f.node = nodes_.back();
       for (node_id n : nodes_)
         if (n != leader && cluster_.up(n)) {

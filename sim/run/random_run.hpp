@@ -54,6 +54,9 @@ struct check_selection {
   bool linearizability = true;
   bool elections = true;
   bool storage = true;
+  // For scenarios whose faults must not depose a leader (a follower cut off
+  // and back): one leader, elected once, for the whole run.
+  bool stable_leader = false;
 };
 
 struct run_options {

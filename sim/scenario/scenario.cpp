@@ -101,6 +101,7 @@ const field fields[] = {
     DKV_FIELD("checks.linearizability", flag, 0, 1, checks.linearizability),
     DKV_FIELD("checks.elections", flag, 0, 1, checks.elections),
     DKV_FIELD("checks.storage", flag, 0, 1, checks.storage),
+    DKV_FIELD("checks.stable_leader", flag, 0, 1, checks.stable_leader),
 };
 
 #undef DKV_FIELD
@@ -401,6 +402,8 @@ class reader {
       for (const auto& g : p.what.groups)
         for (node_id n : g) fits = fits && n <= nodes;
       if (!fits) fail(nowhere, "faults.at", fmt::format("the fault '{}' names a node beyond cluster.nodes ({})", describe(p), nodes));
+      if (p.side > 0 && static_cast<double>(p.side) >= nodes)
+        fail(nowhere, "faults.at", fmt::format("the fault '{}' leaves the other side empty: side must be below cluster.nodes ({})", describe(p), nodes));
     }
     const double clients = low("workload.clients", static_cast<double>(defaults.workload.clients));
     for (const scripted_call& c : out.script)
@@ -510,6 +513,19 @@ run_options instantiate(const scenario& sc, std::uint64_t seed) {
   if (!sc.script.empty()) o.workload.scripted = true;
   o.bugs = sc.bugs;
   return o;
+}
+
+std::string misfit(const run_options& o) {
+  for (const planned_fault& p : o.schedule) {
+    bool fits = p.what.node <= o.nodes && p.what.other <= o.nodes && (p.side == 0 || p.side < o.nodes);
+    for (const auto& g : p.what.groups)
+      for (node_id n : g) fits = fits && n <= o.nodes;
+    if (!fits) return fmt::format("the fault '{}' does not fit a cluster of {} nodes", describe(p), o.nodes);
+  }
+  for (const scripted_call& c : o.workload.script)
+    if (c.client >= o.workload.clients)
+      return fmt::format("a scripted call of client {} does not fit {} clients", c.client, o.workload.clients);
+  return {};
 }
 
 std::vector<std::string> drawn_settings(const scenario& sc, const run_options& options) {

@@ -39,7 +39,7 @@ struct scenario {
   std::string name;    // the file's stem
   std::string intent;  // the comment paragraph at the top of the file
   std::optional<std::uint64_t> seed;   // `seed = N`: the run's seed when none is given
-  std::vector<setting> settings;       // in the file's order
+  std::vector<setting> settings;       // in the field table's order (the order of drawing)
   std::vector<planned_fault> schedule;  // [[faults.at]]
   std::vector<scripted_call> script;    // [[workload.call]]: a scripted workload
   dkv::bugs::bug_set bugs = 0;          // bugs = ["…"]
@@ -53,6 +53,11 @@ scenario parse_scenario(std::string_view text, const std::string& path);
 // setting, a ranged one drawn from a stream of the seed (so a seed always
 // draws the same values).
 run_options instantiate(const scenario& s, std::uint64_t seed);
+
+// What a run's options name that does not exist: a fault's node beyond the
+// cluster, a split's side as large as the cluster, a scripted call's client
+// beyond the clients (after flags changed the sizes). Empty when all fits.
+std::string misfit(const run_options& options);
 
 // "key = value" for each setting `instantiate` drew for these options.
 std::vector<std::string> drawn_settings(const scenario& s, const run_options& options);

@@ -22,6 +22,7 @@ class shrinker {
     if (!failed) return;
     result_.failed = true;
     result_.check = failed->name;
+    key_ = failed->key;
     result_.original_calls = first.script.size();
     result_.original_faults = first.schedule.size();
     best_ = fixed_run(recording, first);
@@ -37,6 +38,8 @@ class shrinker {
 
     calm_the_rest();
     cut_short();
+    keep_the_key();
+    drop_clients();
     for (bool shrank = true; shrank && !stopped();) {
       const std::size_t before = best_.schedule.size() + best_.workload.script.size();
       shrink_list(faults_of, "faults");
@@ -83,6 +86,7 @@ class shrinker {
     if (best_.disk.sync_failure > 0) attempt("no fsync failures", [](run_options& c) { c.disk.sync_failure = 0; });
     if (best_.disk.read_corruption > 0)
       attempt("no corrupted reads", [](run_options& c) { c.disk.read_corruption = 0; });
+    if (best_.settle_ns > second) attempt("a 1 s settle", [](run_options& c) { c.settle_ns = second; });
   }
 
   // Everything from `t` on dropped; the faults stop there.
@@ -91,6 +95,24 @@ class shrinker {
     std::erase_if(o.workload.script, [t](const scripted_call& c) { return c.at_ns >= t; });
     o.time_ns = std::max<std::uint64_t>(t, 1'000'000);
     return o;
+  }
+
+  // The calls on the key whose history cannot be ordered, alone.
+  void keep_the_key() {
+    if (key_.empty() || stopped()) return;
+    run_options c = best_;
+    std::erase_if(c.workload.script, [&](const scripted_call& call) { return call.call.key != key_; });
+    if (c.workload.script.size() < best_.workload.script.size() && try_candidate(c))
+      say("kept: only the calls on " + key_ + ", " + std::to_string(best_.workload.script.size()));
+  }
+
+  void drop_clients() {
+    for (std::uint32_t client = 0; client < best_.workload.clients && !stopped(); ++client) {
+      run_options c = best_;
+      std::erase_if(c.workload.script, [&](const scripted_call& call) { return call.client == client; });
+      if (c.workload.script.size() < best_.workload.script.size() && try_candidate(c))
+        say("kept: no calls of client " + std::to_string(client) + ", " + std::to_string(best_.workload.script.size()));
+    }
   }
 
   // Bisection for the earliest cut that still fails (to a simulated 100 ms).
@@ -168,6 +190,8 @@ class shrinker {
   const shrink_options& options_;
   shrink_result& result_;
   run_options best_;
+  std::string key_;  // the failing key, for a linearizability failure
+  static constexpr std::uint64_t second = 1'000'000'000;
 };
 
 }  // namespace

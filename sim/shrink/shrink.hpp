@@ -8,6 +8,8 @@
 //
 //   1. the network's and disks' random faults off, one at a time;
 //   2. the run cut short: everything after a time found by bisection dropped;
+//      then only the calls on the key a linearizability failure names, and
+//      each client's calls dropped as a whole;
 //   3. delta debugging (Zeller's ddmin, by complements) over the faults, then
 //      over the calls, again until neither shrinks;
 //   4. the run's duration brought down to just after its last fault.

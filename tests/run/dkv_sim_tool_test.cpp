@@ -13,6 +13,7 @@
 
 #include "sim/check/checker.hpp"
 #include "sim/history/parse.hpp"
+#include "store/bugs.hpp"
 #include "tests/support/run_command.hpp"
 
 namespace {
@@ -81,4 +82,113 @@ TEST_CASE("dkv-sim --history writes the run's history, and it checks as lineariz
   options.model = dkv::sim::model_kind::dkv;
   CHECK(dkv::sim::check_history(h, options).result == dkv::sim::verdict::linearizable);
   CHECK(text.str().rfind("{\"t\": 0, \"type\": \"meta\", \"seed\": 5", 0) == 0);
+}
+
+namespace {
+
+// A scratch folder for one test, removed at its end.
+struct scratch {
+  std::filesystem::path path = std::filesystem::temp_directory_path() / ("dkv-sim-test-" + std::to_string(::getpid()));
+  scratch() { std::filesystem::create_directories(path); }
+  ~scratch() { std::filesystem::remove_all(path); }
+  std::string file(const std::string& name, const std::string& text = "") const {
+    const auto p = path / name;
+    if (!text.empty()) std::ofstream(p) << text;
+    return p.string();
+  }
+};
+
+const std::string scenarios = DKV_SCENARIOS_DIR;
+
+}  // namespace
+
+TEST_CASE("dkv-sim run SCENARIO prints its intent, what the seed drew and the verdict", "[run][tool][scenario]") {
+  const run_result r = run("run " + scenarios + "/swarm.toml --seed 2 --time 5s");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("dkv-sim: scenario swarm (") != std::string::npos);
+  CHECK(r.output.find("The default swarm:") != std::string::npos);
+  CHECK(std::regex_search(r.output, std::regex("drawn for this seed: duration = \"[^\"]+\"; cluster.nodes = [345];")));
+  CHECK(r.output.find("verdict: PASS (6 checks)") != std::string::npos);
+}
+
+TEST_CASE("bad scenario files, unknown bugs and misfit flags: a clear error, exit 2, nothing runs", "[run][tool][scenario]") {
+  const scratch dir;
+  const std::string bad = dir.file("bad.toml", "duration = \"5s\"\n[workload]\nclientz = 3\n");
+  run_result r = run("run " + bad);
+  CHECK(r.exit_code == 2);
+  CHECK(r.output == "dkv-sim: " + bad + ":3:1: workload.clientz: unknown key (scenarios/README.md lists the keys)\n");
+  r = run("run --bug no-such-bug");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("unknown bug 'no-such-bug' (known: follower-local-reads, ") != std::string::npos);
+  r = run("run " + dir.file("missing.toml"));
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("missing.toml: cannot read the file") != std::string::npos);
+  r = run("run " + scenarios + "/total-crash.toml --nodes 3");  // its faults name nodes 4 and 5
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("does not fit a cluster of 3 nodes") != std::string::npos);
+  CHECK(run("swarm --seeds 0").exit_code == 2);
+  CHECK(run("bugs --bug nope").exit_code == 2);
+}
+
+TEST_CASE("a failing run writes its history and report, and replays exactly", "[run][tool][scenario]") {
+  const scratch dir;
+  const run_result r = run("run --seed 5 --time 60s --bug ack-before-durable --out " + dir.path.string());
+  INFO(r.output);
+  REQUIRE(r.exit_code == 1);
+  CHECK(r.output.find("verdict: FAIL (agreement)") != std::string::npos);
+  CHECK(std::filesystem::file_size(dir.path / "random-seed5.jsonl") > 1000);
+  CHECK(std::filesystem::file_size(dir.path / "random-seed5.html") > 1000);
+  CHECK(r.output.find("replay:  dkv-sim replay --seed 5 --bug ack-before-durable --time 60s\n") != std::string::npos);
+  CHECK(r.output.find("shrink:  dkv-sim shrink --seed 5 --bug ack-before-durable --time 60s\n") != std::string::npos);
+
+  const run_result again = run("replay --seed 5 --time 60s --bug ack-before-durable --check-determinism --out " +
+                               dir.path.string());
+  INFO(again.output);
+  CHECK(again.exit_code == 1);
+  CHECK(trace_hash(again.output) == trace_hash(r.output));
+  CHECK(std::regex_search(again.output, std::regex("determinism: PASS — \\d+ events, the same in both runs")));
+}
+
+TEST_CASE("dkv-sim shrink prints a small scenario that run accepts and that still fails", "[run][tool][scenario]") {
+  const scratch dir;
+  const std::string out = dir.file("shrunk.toml");
+  const run_result r = run("shrink --seed 5 --time 60s --bug ack-before-durable --output " + out);
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  std::smatch m;
+  REQUIRE(std::regex_search(r.output, m, std::regex("became (\\d+) calls and (\\d+) faults")));
+  CHECK(std::stoi(m[1]) <= 20);
+  CHECK(std::stoi(m[2]) <= 5);
+  const run_result replayed = run("run " + out + " --out " + dir.path.string());
+  INFO(replayed.output);
+  CHECK(replayed.exit_code == 1);
+  CHECK(replayed.output.find("bugs: ack-before-durable") != std::string::npos);
+  CHECK(replayed.output.find("verdict: FAIL (agreement)") != std::string::npos);
+}
+
+TEST_CASE("dkv-sim swarm runs seeds in parallel processes and tabulates them", "[run][tool][scenario]") {
+  const scratch dir;
+  const run_result r = run("swarm " + scenarios + "/calm.toml " + scenarios + "/leader-isolated.toml --seeds 3 --jobs 2 --out " +
+                           dir.path.string());
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(std::regex_search(r.output, std::regex("calm +3 +0 +\\d+\n")));
+  CHECK(std::regex_search(r.output, std::regex("leader-isolated +3 +0 +\\d+\n")));
+  CHECK(r.output.find("6 passed, 0 failed\n") != std::string::npos);
+
+  const run_result failing = run("swarm " + scenarios + "/follower-isolated.toml --seeds 4 --jobs 2 --fail-fast --bug no-prevote-checkquorum --out " +
+                                 dir.path.string());
+  INFO(failing.output);
+  CHECK(failing.exit_code == 1);
+  CHECK(failing.output.find(": stable-leader — dkv-sim replay ") != std::string::npos);
+}
+
+TEST_CASE("dkv-sim bugs --list names every bug and where it lives", "[run][tool]") {
+  const run_result r = run("bugs --list");
+  CHECK(r.exit_code == 0);
+  for (const auto& b : dkv::bugs::catalogue()) {
+    CHECK(r.output.find(std::string(b.name)) != std::string::npos);
+    CHECK(r.output.find(std::string(b.site)) != std::string::npos);
+  }
 }

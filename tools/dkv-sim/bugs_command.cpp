@@ -12,13 +12,15 @@
 
 namespace dkv::sim::tool {
 
+std::vector<std::string> default_swarm() { return {"scenarios/swarm.toml", "scenarios/follower-isolated.toml"}; }
+
 int bugs_command(const bugs_spec& spec) {
   if (spec.list) {
     for (const auto& b : dkv::bugs::catalogue())
       std::cout << fmt::format("{:<26} {}\n{:<26} at {}\n", b.name, b.summary, "", b.site);
     return 0;
   }
-  const std::vector<std::string> files = spec.scenarios.empty() ? std::vector<std::string>{"scenarios/swarm.toml"} : spec.scenarios;
+  const std::vector<std::string> files = spec.scenarios.empty() ? default_swarm() : spec.scenarios;
   std::vector<scenario> scenarios;
   for (const std::string& f : files) scenarios.push_back(load_scenario(f));
   std::vector<dkv::bugs::bug> chosen;

@@ -32,10 +32,15 @@ struct bugs_spec {
   double shrink_budget_s = 30;  // per caught bug
   unsigned jobs = 0;
   std::uint64_t first_seed = 1;
-  std::vector<std::string> scenarios;  // empty: scenarios/swarm.toml
+  std::vector<std::string> scenarios;  // empty: default_swarm()
   std::vector<std::string> only;       // --bug: just these
   bool list = false;
 };
 int bugs_command(const bugs_spec& spec);
+
+// What `dkv-sim bugs` runs unless told otherwise: scenarios/swarm.toml (every
+// fault, everything drawn) and scenarios/follower-isolated.toml (a leader
+// that no fault may depose).
+std::vector<std::string> default_swarm();
 
 }  // namespace dkv::sim::tool

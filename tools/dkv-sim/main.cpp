@@ -2,7 +2,7 @@
 //
 //   dkv-sim run [SCENARIO] [--seed N] [--bug NAME]… [--history FILE] [--report FILE] [--out DIR] [flags]
 //   dkv-sim replay [SCENARIO] --seed N [--bug NAME]… [--check-determinism] [flags]
-//   dkv-sim swarm [SCENARIO…] [--seeds N] [--first-seed S] [--jobs J] [--fail-fast] [--bug NAME]…
+//   dkv-sim swarm [SCENARIO…] [--seeds N] [--first-seed S] [--jobs J] [--fail-fast] [--budget 10m] [--bug NAME]…
 //   dkv-sim shrink [SCENARIO] --seed N [--bug NAME]… [--budget 60s] [--output FILE]
 //   dkv-sim bugs [--budget 60s] [--jobs J] [--bug NAME]… [--scenario FILE]… [--list]
 //
@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
   swarm_cmd->add_option("--first-seed", swarm.first_seed, "The first seed (default 1)");
   swarm_cmd->add_option("--jobs", swarm.jobs, "Processes (default: one per core)")->check(CLI::Range(1, 256));
   swarm_cmd->add_flag("--fail-fast", swarm.fail_fast, "Stop at the first failure");
+  std::string swarm_budget;
+  swarm_cmd->add_option("--budget", swarm_budget, "Stop after this much wall time (default: when every seed ran)")
+      ->check(duration_check());
   swarm_cmd->add_option("--out", swarm.out_dir, "Where failing runs write their history and report");
   add_bug_option(*swarm_cmd, swarm.bugs);
 
@@ -74,7 +77,7 @@ int main(int argc, char** argv) {
       ->check(duration_check());
   bugs_cmd->add_option("--jobs", bugs.jobs, "Processes (default: one per core)")->check(CLI::Range(1, 256));
   bugs_cmd->add_option("--first-seed", bugs.first_seed, "The first seed (default 1)");
-  bugs_cmd->add_option("--scenario", bugs.scenarios, "The swarm's scenario files (default scenarios/swarm.toml)");
+  bugs_cmd->add_option("--scenario", bugs.scenarios, "The swarm's scenario files (default scenarios/swarm.toml and scenarios/follower-isolated.toml)");
   add_bug_option(*bugs_cmd, bugs.only);
   bugs_cmd->add_flag("--list", bugs.list, "List the catalogue: each bug's name, what it does and where it lives");
 
@@ -87,7 +90,10 @@ int main(int argc, char** argv) {
   try {
     if (run_cmd->parsed()) return run_command(run, false);
     if (replay_cmd->parsed()) return run_command(replay, check_determinism);
-    if (swarm_cmd->parsed()) return swarm_command(swarm);
+    if (swarm_cmd->parsed()) {
+      if (!swarm_budget.empty()) swarm.budget_s = seconds_of(swarm_budget);
+      return swarm_command(swarm);
+    }
     if (shrink_cmd->parsed()) return shrink_command(shrink, seconds_of(shrink_budget), shrink_output);
     bugs.budget_s = seconds_of(bugs_budget);
     bugs.shrink_budget_s = seconds_of(bugs_shrink_budget);

@@ -71,6 +71,7 @@ run_options options_for(const run_spec& spec, const std::optional<scenario>& fil
   if (f.max_sessions) o.node.machine.sessions.max_sessions = *f.max_sessions;
   if (f.max_pending) o.node.max_pending = *f.max_pending;
   if (f.no_faults) o.faults = false;
+  if (const std::string wrong = misfit(o); !wrong.empty()) throw usage_error(wrong);
   return o;
 }
 
