@@ -6,8 +6,10 @@
 //
 //   1. faults stop at `time_ns`: everything is healed and any stopped node
 //      restarted; the workload goes on for `settle_ns` more;
-//   2. liveness — a leader and a successful write within 10 × the maximum
-//      election timeout, and from then on every workload operation succeeds;
+//   2. liveness — a leader and a successful write within 10 rounds of what
+//      a write after healing may wait for (an election timeout, a disk sync
+//      and a network round trip, each at its maximum), and from then on
+//      every workload operation succeeds;
 //   3. the cluster quiesces; agreement, convergence, linearizability.
 //
 // Everything random comes from the seed: the same seed, the same trace hash.
