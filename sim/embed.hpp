@@ -48,6 +48,7 @@
 #include "sim/history/history.hpp"
 #include "sim/history/history_recorder.hpp"
 #include "sim/network/sim_network.hpp"
+#include "sim/run/workload.hpp"
 #include "sim/simulator/simulator.hpp"
 
 namespace dkv::sim {
@@ -178,8 +179,9 @@ class store_call_recorder {
 
   // Records the call's invocation by `process`; returns the id to complete.
   std::size_t invoke(std::uint32_t process, const actors::store_call& call) {
-    const char* f = history_name(static_cast<actors::store_op>(call.op));
-    if (!f) return not_recorded;
+    const auto kind = static_cast<actors::store_op>(call.op);
+    if (kind == actors::store_op::info) return not_recorded;  // not an IStore operation
+    const char* f = history_name(kind);
     operation op;
     op.process = process;
     op.f = f;
@@ -195,45 +197,12 @@ class store_call_recorder {
   // Records the answer; returns the outcome (after info: new_process()).
   outcome complete(std::size_t id, const actors::store_answer& answer) {
     if (id == not_recorded) return outcome_of(answer.code);
-    op_result r;
-    r.result = outcome_of(answer.code);
-    r.code = answer.code;
-    if (r.result == outcome::ok) {
-      r.found = answer.found;
-      r.index = answer.index;
-      if (answer.found && fs_[id] == std::string_view("get")) r.value = answer.value;
-    }
+    operation asked;
+    asked.f = fs_[id];
+    const op_result r = result_of(asked, answer);
     fs_.erase(id);
     history_->complete(id, sim_->now_ns(), r);
     return r.result;
-  }
-
-  // SPEC.md's code as a history outcome: ok; fail when certainly not applied
-  // (Unavailable, InvalidOperation, Unsupported); info otherwise.
-  static outcome outcome_of(std::uint8_t code) noexcept {
-    switch (static_cast<error_code>(code)) {
-      case error_code::success: return outcome::ok;
-      case error_code::unsupported_operation:
-      case error_code::invalid_operation:
-      case error_code::unavailable: return outcome::fail;
-      default: return outcome::info;
-    }
-  }
-
-  // HISTORY.md's name of an operation ("setEIfUnset"), or null for info.
-  static const char* history_name(actors::store_op op) noexcept {
-    switch (op) {
-      case actors::store_op::set: return "set";
-      case actors::store_op::set_e: return "setE";
-      case actors::store_op::set_e_if_unset: return "setEIfUnset";
-      case actors::store_op::expire: return "expire";
-      case actors::store_op::remove: return "delete";
-      case actors::store_op::remove_if_value: return "deleteIfValue";
-      case actors::store_op::get: return "get";
-      case actors::store_op::has: return "has";
-      case actors::store_op::info: return nullptr;
-    }
-    return nullptr;
   }
 
  private:

@@ -10,7 +10,8 @@
 //      a write after healing may wait for (an election timeout, a disk sync
 //      and a network round trip, each at its maximum), and from then on
 //      every workload operation succeeds;
-//   3. the cluster quiesces; agreement, convergence, linearizability.
+//   3. the cluster quiesces; agreement, convergence, linearizability,
+//      elections and storage (and, when asked, a stable leader).
 //
 // Everything random comes from the seed: the same seed, the same trace hash.
 

@@ -6,7 +6,8 @@
 // same. Then, each candidate checked by simulating it again, and kept only if
 // the same check still fails:
 //
-//   1. the network's and disks' random faults off, one at a time;
+//   1. the network's and disks' random faults off, one at a time; a short
+//      settle; frequent snapshots;
 //   2. the run cut short: everything after a time found by bisection dropped;
 //      then only the calls on the key a linearizability failure names, and
 //      each client's calls dropped as a whole;
