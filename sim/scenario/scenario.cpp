@@ -494,8 +494,9 @@ run_options instantiate(const scenario& sc, std::uint64_t seed) {
       if (f.type == kind::real) {  // to three significant digits: a value one can read and write back
         v = st.low + (st.high - st.low) * static_cast<double>(draw.next() >> 11) * 0x1.0p-53;
         v = std::clamp(std::stod(fmt::format("{:.3g}", v)), st.low, st.high);
-      } else {  // durations to the millisecond when the range spans more than 10 ms
-        const double unit = f.type == kind::duration && st.high - st.low > 10 * ms ? ms : 1;
+      } else {  // durations to the millisecond (microsecond) when the range spans 10 of them
+        const double span = st.high - st.low;
+        const double unit = f.type != kind::duration ? 1 : span >= 10 * ms ? ms : span >= 10e3 ? 1e3 : 1;
         const auto steps = static_cast<std::uint64_t>((st.high - st.low) / unit);
         v = st.low + unit * static_cast<double>(draw.below(steps + 1));
       }
