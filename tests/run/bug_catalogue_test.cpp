@@ -4,9 +4,10 @@
 // within a fixed number of runs, and each run that caught it must pass with
 // the bug off — so it is the bug that fails, not the run.
 //
-// The escapes are bugs the swarm does not catch yet (the Raft rule tests in
-// tests/raft catch them: "[bugs]"). When the swarm learns to catch one, this
-// test fails until it is taken off the list.
+// The escapes are bugs the simulated swarm does not catch yet: the Raft
+// core's random schedules do (tests/raft/raft_property_test.cpp, "[bugs]"),
+// and so do its rule tests. When the swarm learns to catch one, this test
+// fails until it is taken off the list.
 
 #include <catch2/catch.hpp>
 
