@@ -38,6 +38,7 @@ class shrinker {
 
     calm_the_rest();
     cut_short();
+    keep_the_end();
     keep_the_key();
     drop_clients();
     for (bool shrank = true; shrank && !stopped();) {
@@ -98,6 +99,20 @@ class shrinker {
     std::erase_if(o.workload.script, [t](const scripted_call& c) { return c.at_ns >= t; });
     o.time_ns = std::max<std::uint64_t>(t, 1'000'000);
     return o;
+  }
+
+  // Only the calls of the last moments before the cut, in windows that double.
+  void keep_the_end() {
+    for (std::uint64_t window = 50'000'000; window < best_.time_ns && !stopped(); window *= 2) {
+      run_options c = best_;
+      const std::uint64_t from = best_.time_ns - window;
+      std::erase_if(c.workload.script, [from](const scripted_call& call) { return call.at_ns < from; });
+      if (c.workload.script.size() == best_.workload.script.size()) return;
+      if (try_candidate(c)) {
+        say("kept: the calls of the last " + format_duration(window) + ", " + std::to_string(best_.workload.script.size()));
+        return;
+      }
+    }
   }
 
   // The calls on the key whose history cannot be ordered, alone.
