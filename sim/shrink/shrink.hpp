@@ -9,8 +9,9 @@
 //   1. the network's and disks' random faults off, one at a time; a short
 //      settle; frequent snapshots;
 //   2. the run cut short: everything after a time found by bisection dropped;
-//      then only the calls on the key a linearizability failure names, and
-//      each client's calls dropped as a whole;
+//      then only the calls of the last moments before the cut (a window
+//      doubling from 50 ms), only the calls on the key a linearizability
+//      failure names, and each client's calls dropped as a whole;
 //   3. delta debugging (Zeller's ddmin, by complements) over the faults, then
 //      over the calls, again until neither shrinks;
 //   4. the run's duration brought down to just after its last fault.
