@@ -82,8 +82,7 @@ class random_run {
     c.nodes = o.nodes;
     c.node = o.node;
     c.node.observe_state = o.check;
-    c.disk = o.disk;
-    if (!o.faults) c.disk.sync_failure = c.disk.read_corruption = 0;
+    c.disk = o.faults ? o.disk : reliable(o.disk);
     return c;
   }
 
@@ -102,6 +101,11 @@ class random_run {
   static link_faults calm(link_faults f) {
     f.drop = f.duplicate = 0;
     return f;
+  }
+
+  static disk_faults reliable(disk_faults d) {
+    d.sync_failure = d.read_corruption = 0;
+    return d;
   }
 
   void note(const fault& f) {
@@ -183,10 +187,8 @@ class random_run {
       cluster_.cuts().heal();
       note(fault{});  // heal
     }
-    disk_faults reliable = options_.disk;
-    reliable.sync_failure = reliable.read_corruption = 0;
     for (node_id id : nodes_) {
-      cluster_.disk(id).set_faults(reliable);
+      cluster_.disk(id).set_faults(reliable(options_.disk));
       cluster_.resume(id);
       if (!cluster_.up(id) || cluster_.status(id).stopped) restart(id);
     }

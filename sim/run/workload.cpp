@@ -105,8 +105,8 @@ std::string workload::padded(std::string tag) const {
   if (options_.max_value_bytes == 0) return tag;
   std::uint64_t h = 0xcbf29ce484222325ULL;
   for (const char c : tag) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
-  const std::size_t span = options_.max_value_bytes - std::min(options_.min_value_bytes, options_.max_value_bytes) + 1;
-  const std::size_t size = std::min(options_.min_value_bytes, options_.max_value_bytes) + h % span;
+  const std::size_t low = std::min(options_.min_value_bytes, options_.max_value_bytes);
+  const std::size_t size = low + h % (options_.max_value_bytes - low + 1);
   if (tag.size() < size) tag.append(size - tag.size(), '.');
   return tag;
 }

@@ -32,9 +32,10 @@ int bugs_command(const bugs_spec& spec) {
   for (const std::string& f : files) std::cout << " " << f;
   std::cout << " against each bug, " << fmt_seconds(spec.budget_s) << " each, " << default_jobs(spec.jobs)
             << " processes\n";
-  std::cout << fmt::format("{:<26} {:>6} {:>9} {:>6} {:<30} {:<16} {:>6} {:>6}\n", "bug", "caught", "wall", "runs",
-                           "first failure", "check", "calls", "faults")
-            << std::flush;
+  const auto row = [](auto&&... cells) {
+    std::cout << fmt::format("{:<26} {:>6} {:>9} {:>6} {:<30} {:<16} {:>6} {:>6}\n", cells...) << std::flush;
+  };
+  row("bug", "caught", "wall", "runs", "first failure", "check", "calls", "faults");
   std::size_t caught_count = 0;
   for (const dkv::bugs::bug b : chosen) {
     const auto& info = dkv::bugs::info(b);
@@ -55,24 +56,18 @@ int bugs_command(const bugs_spec& spec) {
         break;
       }
     if (!caught) {
-      std::cout << fmt::format("{:<26} {:>6} {:>9} {:>6} {:<30} {:<16} {:>6} {:>6}\n", info.name, "no",
-                               fmt_seconds(wall), totals.results.size(), "-", "-", "-", "-")
-                << std::flush;
+      row(info.name, "no", fmt_seconds(wall), totals.results.size(), "-", "-", "-", "-");
       continue;
     }
     ++caught_count;
-    run_options failing = instantiate(scenarios[caught->scenario], caught->seed);
-    failing.bugs |= plan.bugs;
+    const run_options failing = options_of(plan, caught->scenario, caught->seed);
     const auto shrink_started = wall_clock::now();
     shrink_options so;
     so.out_of_time = [&] { return seconds_since(shrink_started) > spec.shrink_budget_s; };
     const shrink_result shrunk = shrink(failing, so);
     const std::string where = fmt::format("{} seed {}", scenarios[caught->scenario].name, caught->seed);
-    std::cout << fmt::format("{:<26} {:>6} {:>9} {:>6} {:<30} {:<16} {:>6} {:>6}\n", info.name, "yes",
-                             fmt_seconds(wall), totals.results.size(), where, caught->check,
-                             shrunk.failed ? std::to_string(shrunk.calls()) : "?",
-                             shrunk.failed ? std::to_string(shrunk.faults()) : "?")
-              << std::flush;
+    row(info.name, "yes", fmt_seconds(wall), totals.results.size(), where, caught->check,
+        shrunk.failed ? std::to_string(shrunk.calls()) : "?", shrunk.failed ? std::to_string(shrunk.faults()) : "?");
   }
   std::cout << caught_count << " of " << chosen.size() << " bugs caught\n";
   return caught_count == chosen.size() ? 0 : 1;

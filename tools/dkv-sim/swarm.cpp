@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 #include "tools/dkv-sim/run_spec.hpp"
 
@@ -35,16 +37,19 @@ void write_all(int fd, const std::string& text) {
   }
 }
 
+// Pair k of the plan: seeds interleaved across the scenarios.
+std::pair<std::size_t, std::uint64_t> pair_at(const swarm_plan& plan, std::uint64_t k) {
+  return {k % plan.scenarios.size(), plan.first_seed + k / plan.scenarios.size()};
+}
+
 // A worker's life: its share of the pairs, one line each, then exit.
 [[noreturn]] void work(const swarm_plan& plan, unsigned index, int to) {
   const std::uint64_t total = plan.seeds * plan.scenarios.size();
   run_spec spec;
   spec.out_dir = plan.out_dir;
   for (std::uint64_t k = index; k < total; k += plan.jobs) {
-    const std::size_t which = k % plan.scenarios.size();
-    const std::uint64_t seed = plan.first_seed + k / plan.scenarios.size();
-    run_options o = instantiate(plan.scenarios[which], seed);
-    o.bugs |= plan.bugs;
+    const auto [which, seed] = pair_at(plan, k);
+    run_options o = options_of(plan, which, seed);
     std::ostringstream history;
     o.history = plan.out_dir.empty() ? nullptr : &history;
     const run_report r = run_random(o);
@@ -69,10 +74,8 @@ void report_crash(const swarm_plan& plan, worker& w, swarm_totals& totals) {
   }
   w.pid = -1;
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
-  const std::uint64_t k = w.index + w.done * plan.jobs;
   swarm_task_result r;
-  r.scenario = k % plan.scenarios.size();
-  r.seed = plan.first_seed + k / plan.scenarios.size();
+  std::tie(r.scenario, r.seed) = pair_at(plan, w.index + w.done * plan.jobs);
   r.passed = false;
   r.check = WIFSIGNALED(status) ? "crash(signal " + std::to_string(WTERMSIG(status)) + ")" : "crash(exit)";
   totals.results.push_back(r);
@@ -91,6 +94,12 @@ std::optional<swarm_task_result> parse_line(const std::string& line) {
 }
 
 }  // namespace
+
+run_options options_of(const swarm_plan& plan, std::size_t scenario, std::uint64_t seed) {
+  run_options o = instantiate(plan.scenarios.at(scenario), seed);
+  o.bugs |= plan.bugs;
+  return o;
+}
 
 std::vector<std::string> scenario_files(const std::string& folder) {
   std::vector<std::string> files;

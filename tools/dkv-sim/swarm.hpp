@@ -40,6 +40,9 @@ struct swarm_totals {
 
 swarm_totals run_swarm(const swarm_plan& plan);
 
+// The options of one pair of the plan: the scenario drawn at the seed, the plan's bugs on.
+run_options options_of(const swarm_plan& plan, std::size_t scenario, std::uint64_t seed);
+
 // The scenario files of a folder, by name.
 std::vector<std::string> scenario_files(const std::string& folder);
 
