@@ -26,6 +26,7 @@ enum class message_type : std::uint8_t {
   lock_release = 11,
   custom = 12,
   db_info = 13,  // ext
+  delete_if_value = 14,  // ext: key, value; ok = deleted
 };
 
 // The flag of each field, in the order the fields follow the flags byte.
@@ -61,8 +62,12 @@ void encode(const message& m, std::string& out);
 std::size_t encoded_size(const message& m) noexcept;
 
 // Decodes one message from `payload` (trailing bytes are ignored, as dKV
-// does). On failure returns false and says why in `why` (a truncated field,
-// an unknown type); `out` is then unspecified.
+// does). On failure returns false and says why in `why` (an empty payload, a
+// truncated field, a type above db_info); `out` is then unspecified. The ok
+// byte reads as true when non-zero (dKV writes 1 and reads it so). A length
+// is checked against the bytes left before anything is allocated. A field
+// sent empty (dKV sends a value of length 0 for an empty []byte) reads as
+// absent. encode() may throw std::length_error for a field over 4 GiB.
 bool decode(std::string_view payload, message& out, std::string& why);
 
 // meta's ext form: the write index as 8 bytes big-endian, and back (0 when
