@@ -39,10 +39,15 @@ class frame_reader {
     need_more, // no whole frame buffered yet
     oversize,  // the next frame's length exceeds the limit: `header` says whose; the stream cannot go on
   };
-  // `payload` stays valid until the next call of feed() or next().
+  // `payload` stays valid until the next call of feed() or next(). After
+  // oversize, next() keeps saying so and feed() discards what it is given.
   status next(frame_header& header, std::string_view& payload);
 
   std::size_t buffered() const noexcept { return buffer_.size() - consumed_; }
+  // What the buffer holds: buffered() plus consumed bytes not yet dropped.
+  // feed() drops them once they are half of it, so this stays within about
+  // twice buffered() plus the last chunk fed.
+  std::size_t held() const noexcept { return buffer_.size(); }
 
  private:
   std::size_t max_payload_;
