@@ -63,11 +63,12 @@ std::size_t encoded_size(const message& m) noexcept;
 
 // Decodes one message from `payload` (trailing bytes are ignored, as dKV
 // does). On failure returns false and says why in `why` (an empty payload, a
-// truncated field, a type above db_info); `out` is then unspecified. The ok
-// byte reads as true when non-zero (dKV writes 1 and reads it so). A length
-// is checked against the bytes left before anything is allocated. A field
-// sent empty (dKV sends a value of length 0 for an empty []byte) reads as
-// absent. encode() may throw std::length_error for a field over 4 GiB.
+// truncated field, a type past the last enumerated); `out` is then
+// unspecified. The ok byte reads as true when non-zero (dKV writes 1 and
+// reads it so). A length is checked against the bytes left before anything
+// is allocated. A field sent empty (dKV sends a value of length 0 for an
+// empty []byte) reads as absent. encode() may throw std::length_error for a
+// field over 4 GiB.
 bool decode(std::string_view payload, message& out, std::string& why);
 
 // meta's ext form: the write index as 8 bytes big-endian, and back (0 when
