@@ -1,0 +1,180 @@
+#include "net/server/dstore_shard.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <random>
+#include <unordered_map>
+
+#include "actors/client/dstore.hpp"
+#include "net/server/lock_requests.hpp"
+#include "net/server/store_requests.hpp"
+#include "store/lock_manager.hpp"
+
+namespace dkv::net {
+
+namespace {
+
+message error_response(error_code code, std::string text) {
+  message m;
+  m.type = message_type::error;
+  m.err = error(code, std::move(text)).to_string();
+  m.code = static_cast<std::uint8_t>(code);
+  return m;
+}
+
+// The answer when the client actor itself is gone (the server is stopping):
+// the call was never handed over, so it cannot have been applied.
+actors::store_answer unavailable_answer() {
+  actors::store_answer a;
+  a.code = static_cast<std::uint8_t>(error_code::unavailable);
+  a.message = "the server is shutting down";
+  return a;
+}
+
+bool is_lock_operation(message_type t) {
+  return t == message_type::lock_acquire || t == message_type::lock_release;
+}
+
+}  // namespace
+
+// Replies waiting for the client actor's answer, under the token the
+// gateway's request carries.
+struct dstore_shard::parked_replies {
+  struct parked {
+    message_type type;
+    std::function<void(message)> reply;
+  };
+  std::mutex mutex;
+  std::uint64_t next_token = 1;
+  std::unordered_map<std::uint64_t, parked> by_token;
+
+  std::uint64_t park(message_type type, std::function<void(message)> reply) {
+    std::lock_guard<std::mutex> guard(mutex);
+    const std::uint64_t token = next_token++;
+    by_token.emplace(token, parked{type, std::move(reply)});
+    return token;
+  }
+  void answer(std::uint64_t token, const actors::store_answer& answer) {
+    parked p;
+    {
+      std::lock_guard<std::mutex> guard(mutex);
+      const auto it = by_token.find(token);
+      if (it == by_token.end()) return;
+      p = std::move(it->second);
+      by_token.erase(it);
+    }
+    p.reply(to_response(p.type, answer));
+  }
+  void answer_all(const actors::store_answer& answer) {
+    std::unordered_map<std::uint64_t, parked> left;
+    {
+      std::lock_guard<std::mutex> guard(mutex);
+      left.swap(by_token);
+    }
+    for (auto& [token, p] : left) p.reply(to_response(p.type, answer));
+  }
+};
+
+dstore_shard::dstore_shard(caf::actor_system& system, options o)
+    : system_(system), options_(std::move(o)), parked_(std::make_shared<parked_replies>()) {
+  // The gateway asks the client actor for each parked call and answers it
+  // when the client does; a db info (a token alone) it asks of the replica.
+  gateway_ = system_.spawn([o = options_, parked = parked_](caf::event_based_actor* self) -> caf::behavior {
+    const auto name = [o](std::uint64_t member) {
+      return member >= 1 && member <= o.member_names.size() ? o.member_names[member - 1] : std::string("none");
+    };
+    return {
+        [self, o, parked](std::uint64_t token, actors::store_call& call) {
+          self->request(o.client, caf::infinite, std::move(call))
+              .then([parked, token](actors::store_answer& answer) { parked->answer(token, answer); },
+                    [parked, token](caf::error&) { parked->answer(token, unavailable_answer()); });
+        },
+        [self, o](std::uint64_t token) {
+          actors::read_command read;
+          read.client = o.gateway_address;
+          read.request = token;
+          read.kind = static_cast<std::uint8_t>(actors::read_kind::info);
+          o.network->send(o.replica, caf::make_message(std::move(read)));
+          self->delayed_send(self, o.timeout, token, true);
+        },
+        [parked](std::uint64_t token, bool) {  // the replica did not answer in time: maybe never asked
+          actors::store_answer late;
+          late.code = static_cast<std::uint8_t>(error_code::timeout);
+          late.message = "no answer from the replica in time";
+          parked->answer(token, late);
+        },
+        [o, parked, name](actors::read_outcome& read) {
+          actors::store_answer answer;
+          answer.code = read.code;
+          if (read.code != 0) answer.message = "no leader to read from";
+          answer.index = read.index;
+          answer.info = std::move(read.info);
+          answer.info.metadata["raft_leader"] = name(read.leader);
+          answer.info.metadata["raft_member"] = name(o.replica);
+          parked->answer(read.request, answer);
+        },
+    };
+  });
+  for (unsigned i = 0; i < options_.lock_threads; ++i) lock_threads_.emplace_back([this] { run_locks(); });
+}
+
+dstore_shard::~dstore_shard() {
+  {
+    std::lock_guard<std::mutex> guard(lock_mutex_);
+    stopping_ = true;
+  }
+  lock_ready_.notify_all();
+  for (std::thread& t : lock_threads_) t.join();
+  caf::anon_send_exit(gateway_, caf::exit_reason::user_shutdown);
+  parked_->answer_all(unavailable_answer());
+}
+
+void dstore_shard::handle(message request, std::function<void(message)> reply) {
+  if (is_lock_operation(request.type)) {
+    if (lock_threads_.empty())
+      return reply(error_response(error_code::invalid_operation, "this shard does not serve lock operations"));
+    std::lock_guard<std::mutex> guard(lock_mutex_);
+    lock_jobs_.emplace_back([this, request = std::move(request), reply = std::move(reply)]() mutable {
+      // One blocking round trip after another through a scoped actor of this thread.
+      caf::scoped_actor self{system_};
+      actors::dstore store(
+          [&](actors::store_call call) {
+            actors::store_answer out = unavailable_answer();
+            self->request(options_.client, caf::infinite, std::move(call))
+                .receive([&](actors::store_answer& answer) { out = std::move(answer); }, [](caf::error&) {});
+            return out;
+          },
+          options_.limits);
+      thread_local std::mt19937_64 random{std::random_device{}()};
+      lock_manager locks(store, [] { return random(); });
+      reply(serve_lock_request(locks, request));
+    });
+    lock_ready_.notify_one();
+    return;
+  }
+  actors::store_call call;
+  std::string why;
+  if (!to_store_call(request, call, why)) return reply(error_response(error_code::invalid_operation, why));
+  const std::uint64_t token = parked_->park(request.type, std::move(reply));
+  if (call.op == static_cast<std::uint8_t>(actors::store_op::info) && options_.network)
+    caf::anon_send(gateway_, token);
+  else
+    caf::anon_send(gateway_, token, std::move(call));
+}
+
+void dstore_shard::run_locks() {
+  while (true) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(lock_mutex_);
+      lock_ready_.wait(lock, [this] { return stopping_ || !lock_jobs_.empty(); });
+      if (lock_jobs_.empty()) return;  // stopping, nothing left
+      job = std::move(lock_jobs_.front());
+      lock_jobs_.pop_front();
+    }
+    job();
+  }
+}
+
+}  // namespace dkv::net

@@ -1,0 +1,233 @@
+#include "net/server/server.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "actors/embed.hpp"
+#include "net/peer/peer_network.hpp"
+#include "net/server/dstore_shard.hpp"
+#include "net/server/lstore_shard.hpp"
+#include "store/lstore.hpp"
+
+namespace dkv::net {
+
+namespace {
+
+error bad(std::string what) { return invalid_operation(std::move(what)); }
+
+// Where a member's dstore_shard gateway hears its replica's read outcomes
+// (the peer network places an address by its low 32 bits).
+constexpr actors::net_address gateway_address(std::uint64_t member) { return (std::uint64_t{2} << 32) + member; }
+
+std::string system_error_text(int code) { return std::strerror(code); }
+
+// The server's hold on its data directory: an exclusive flock(2) on LOCK,
+// released by the kernel even when the process is killed.
+class directory_lock {
+ public:
+  error acquire(const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return internal_error("data directory '" + dir + "': " + ec.message());
+    const std::string path = dir + "/LOCK";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) return internal_error("data directory '" + dir + "': cannot open LOCK: " + system_error_text(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
+      return internal_error("data directory '" + dir + "' is in use by another dkv server (LOCK is held)");
+    return {};
+  }
+  ~directory_lock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
+error validate(const server_options& o) {
+  if (o.shards.empty()) return bad("no shards (--shards)");
+  bool replicated = false;
+  for (const shard_spec& s : o.shards) replicated |= s.kind == shard_kind::dstore;
+  if (replicated) {
+    if (o.members.empty()) return bad("dstore shards need --cluster-members");
+    if (o.self == 0 || o.self > o.members.size()) return bad("--replica-id must name one of --cluster-members");
+    if (o.data_dir.empty()) return bad("dstore shards need --data-dir");
+  }
+  if (o.rtt_ms == 0) return bad("--rtt-millisecond must be at least 1");
+  if (o.heartbeat_rtt_factor == 0) return bad("--heartbeat-rtt-factor must be at least 1");
+  if (o.election_rtt_factor <= o.heartbeat_rtt_factor)
+    return bad("--election-rtt-factor (" + std::to_string(o.election_rtt_factor) +
+               ") must be greater than --heartbeat-rtt-factor (" + std::to_string(o.heartbeat_rtt_factor) + ")");
+  if (o.snapshot_entries == 0) return bad("--snapshot-entries must be at least 1");
+  if (o.timeout.count() <= 0) return bad("--timeout must be positive");
+  return {};
+}
+
+// Everything a started server holds, in the order it must be torn down
+// (reverse of declaration): the protocol server first, the actor system last
+// but after what its actors point to.
+struct server::running {
+  directory_lock lock;
+  std::deque<std::unique_ptr<actors::posix_file_system>> files;  // the replicas keep plain pointers
+  std::deque<actors::raft_node_status> statuses;                 // read only after a replica is down
+  std::atomic<bool> stopping{false};
+  caf::actor_system_config config;
+  std::unique_ptr<caf::actor_system> system;
+  std::unique_ptr<peer_network> peers;
+  std::vector<caf::actor> actors;  // replicas, clients, the watchdog
+  std::map<std::uint64_t, std::shared_ptr<shard>> shards;
+  std::unique_ptr<protocol_server> clients;
+
+  void shut_down() {
+    stopping = true;
+    if (clients) clients->stop();
+    clients.reset();
+    shards.clear();
+    for (const caf::actor& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    actors.clear();
+    if (peers) peers->stop();
+    peers.reset();
+    system.reset();  // waits for the actors to finish
+  }
+  ~running() { shut_down(); }
+};
+
+server::server(server_options options) : options_(std::move(options)) {}
+
+server::~server() { stop(); }
+
+void server::on_fatal(std::function<void(std::string)> callback) { on_fatal_ = std::move(callback); }
+
+std::uint16_t server::client_port() const {
+  return running_ && running_->clients ? running_->clients->bound_port() : 0;
+}
+
+error server::start() {
+  if (running_) return bad("the server is running already");
+  if (error e = validate(options_); !e.ok()) return e;
+  auto r = std::make_unique<running>();
+  const bool replicated = std::any_of(options_.shards.begin(), options_.shards.end(),
+                                      [](const shard_spec& s) { return s.kind == shard_kind::dstore; });
+  if (replicated)
+    if (error e = r->lock.acquire(options_.data_dir); !e.ok()) return e;
+
+  actors::add_message_types(r->config);
+  r->config.set("scheduler.max-threads", static_cast<std::size_t>(std::max(1u, options_.actor_threads)));
+  r->system = std::make_unique<caf::actor_system>(r->config);
+  caf::actor_system& system = *r->system;
+  std::random_device entropy;  // election timeouts need not repeat between runs of a real server
+
+  if (replicated) {
+    peer_network_options peer;
+    peer.self = options_.self;
+    for (std::size_t i = 0; i < options_.members.size(); ++i)
+      peer.members[i + 1] = {options_.members[i].host, options_.members[i].port};
+    r->peers = std::make_unique<peer_network>(system, peer);
+    if (error e = r->peers->start(); !e.ok())
+      return internal_error("cannot listen for peers on " + options_.members[options_.self - 1].host + ":" +
+                            std::to_string(options_.members[options_.self - 1].port) + ": " + e.message());
+  }
+
+  // A replica that stops while the server runs stops the server: it could
+  // not open, read or sync its storage, and a node that cannot keep its
+  // promises must not answer.
+  auto stopping = [raw = r.get()] { return raw->stopping.load(); };
+  auto fatal = on_fatal_;
+  std::vector<caf::actor> replicas;
+  std::vector<actors::raft_node_status*> replica_statuses;
+  std::vector<std::uint64_t> replica_shards;
+
+  for (const shard_spec& spec : options_.shards) {
+    if (spec.kind == shard_kind::lstore) {
+      r->shards[spec.id] = std::make_shared<lstore_shard>(std::make_shared<lstore>());
+      continue;
+    }
+    actors::raft_node_config node;
+    node.raft.id = options_.self;
+    for (std::uint64_t m = 1; m <= options_.members.size(); ++m) node.raft.initial_voters.push_back(m);
+    node.raft.election_ticks = options_.election_rtt_factor;
+    node.raft.heartbeat_ticks = options_.heartbeat_rtt_factor;
+    node.tick_ns = options_.rtt_ms * 1'000'000;
+    node.snapshot_every = options_.snapshot_entries;
+    const std::string dir = options_.data_dir + "/shard-" + std::to_string(spec.id);
+    try {
+      r->files.push_back(actors::open_data_directory(dir));
+    } catch (const actors::embed_error& e) {
+      return internal_error(std::string(e.what()).substr(5));  // without "dkv: "
+    }
+    auto clock = std::make_shared<actors::actor_system_clock>(system);
+    std::shared_ptr<actors::transport> network = r->peers->transport(spec.id);
+    r->statuses.emplace_back();
+    const caf::actor replica = actors::spawn_raft_node(system, node, {r->files.back().get(), network, clock},
+                                                       (std::uint64_t{entropy()} << 32) | entropy(),
+                                                       &r->statuses.back());
+    r->peers->attach(spec.id, options_.self, replica);
+
+    actors::client_config client;
+    for (std::uint64_t m = 1; m <= options_.members.size(); ++m) client.nodes.push_back(m);
+    client.self = client_address(options_.self);
+    client.call_timeout_ns = static_cast<std::uint64_t>(options_.timeout.count()) * 1'000'000;
+    client.attempt_timeout_ns = std::min<std::uint64_t>(client.attempt_timeout_ns, client.call_timeout_ns);
+    const caf::actor client_actor =
+        actors::spawn_client(system, client, network, clock, (std::uint64_t{entropy()} << 32) | entropy());
+    r->peers->attach(spec.id, client.self, client_actor);
+
+    r->actors.push_back(replica);
+    r->actors.push_back(client_actor);
+    replicas.push_back(replica);
+    replica_statuses.push_back(&r->statuses.back());
+    replica_shards.push_back(spec.id);
+    dstore_shard::options shard;
+    shard.client = client_actor;
+    shard.limits = client.limits;
+    shard.lock_threads = spec.lock_manager ? options_.lock_threads : 0;
+    shard.network = network;
+    shard.replica = options_.self;
+    shard.gateway_address = gateway_address(options_.self);
+    for (const member_spec& m : options_.members) shard.member_names.push_back(m.name);
+    shard.timeout = options_.timeout;
+    auto served = std::make_shared<dstore_shard>(system, shard);
+    r->peers->attach(spec.id, shard.gateway_address, served->gateway());
+    r->shards[spec.id] = served;
+  }
+
+  if (!replicas.empty()) {
+    r->actors.push_back(system.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+      for (const caf::actor& replica : replicas) self->monitor(replica);
+      self->set_down_handler([=](caf::down_msg& down) {
+        if (stopping()) return;
+        for (std::size_t i = 0; i < replicas.size(); ++i)
+          if (replicas[i].address() == down.source && fatal)
+            fatal("the replica of shard " + std::to_string(replica_shards[i]) + " stopped: " +
+                  (replica_statuses[i]->stop_reason.empty() ? caf::to_string(down.reason)
+                                                            : replica_statuses[i]->stop_reason));
+      });
+      return {[](std::uint64_t) {}};  // nothing to do but watch
+    }));
+  }
+
+  r->clients = std::make_unique<protocol_server>(options_.clients, r->shards);
+  if (error e = r->clients->start(); !e.ok()) return e;
+  running_ = std::move(r);
+  return {};
+}
+
+void server::stop() { running_.reset(); }
+
+}  // namespace dkv::net

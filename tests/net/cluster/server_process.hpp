@@ -1,0 +1,43 @@
+#pragma once
+// A `dkv serve` child process for the multi-process tests: started with its
+// output going to a log file, stopped with a signal and reaped within a
+// bound, and killed (SIGKILL) by the destructor if it still runs — a test
+// never leaves a server behind.
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dkv::test {
+
+class server_process {
+ public:
+  server_process() = default;
+  server_process(const server_process&) = delete;
+  server_process& operator=(const server_process&) = delete;
+  ~server_process() { kill_now(); }
+
+  // Starts `binary` with `args`; stdout and stderr are appended to `log_path`.
+  void start(const std::string& binary, const std::vector<std::string>& args, const std::string& log_path);
+  bool running() const noexcept { return pid_ > 0; }
+
+  // Sends `signal` and waits up to `bound` for the exit; the exit status
+  // (as exit code, or 128 + signal) or nothing if it did not end in time (it
+  // is then killed).
+  std::optional<int> stop(int signal, std::chrono::milliseconds bound);
+  // Waits up to `bound` for the process to end by itself.
+  std::optional<int> wait(std::chrono::milliseconds bound);
+  void kill_now();
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// The tail of a log file, for failure messages.
+std::string tail_of(const std::string& path, std::size_t bytes = 2000);
+
+}  // namespace dkv::test

@@ -1,0 +1,170 @@
+#include "tools/dkv/serve_command.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "net/server/server.hpp"
+#include "tools/dkv/log.hpp"
+
+namespace dkv::tools {
+
+namespace {
+
+struct serve_flags {
+  std::string shards = "100=lstore,200=lockmgr(lstore)";
+  std::string replica_id;
+  std::string cluster_members;
+  std::string data_dir = "data";
+  std::uint64_t snapshot_entries = 100'000;
+  std::uint64_t compaction_overhead = 5'000;
+  std::uint64_t rtt_ms = 100;
+  std::uint32_t election_rtt_factor = 10;
+  std::uint32_t heartbeat_rtt_factor = 2;
+  std::int64_t timeout_s = 5;
+  std::string log_level = "info";
+  std::string transport = "tcp";
+  std::string serializer = "binary";
+  std::string endpoint = "0.0.0.0:8080";
+  unsigned workers = 10;
+  std::uint64_t write_buffer_kb = 512;
+  std::uint64_t read_buffer_kb = 512;
+  bool tcp_nodelay = true;
+  std::int64_t tcp_keepalive_s = 60;
+  std::int64_t tcp_linger_s = 10;
+  std::int64_t idle_timeout_s = 300;
+  unsigned actor_threads = 2;
+};
+
+// Turns the flags into server options, or says which flag is wrong.
+error to_options(const serve_flags& f, net::server_options& o) {
+  if (f.serializer != "binary")
+    return invalid_operation("--serializer " + f.serializer + ": dkv speaks the binary encoding only");
+  if (f.transport != "tcp" && f.transport != "unix")
+    return invalid_operation("--transport " + f.transport + ": tcp or unix (dkv has no http transport)");
+  if (error e = net::parse_shards(f.shards, o.shards); !e.ok()) return invalid_operation("--shards: " + e.message());
+  const bool replicated = std::any_of(o.shards.begin(), o.shards.end(),
+                                      [](const net::shard_spec& s) { return s.kind == net::shard_kind::dstore; });
+  if (replicated) {
+    if (f.replica_id.empty()) return invalid_operation("--replica-id is required for dstore shards");
+    if (error e = net::parse_members(f.cluster_members, o.members); !e.ok())
+      return invalid_operation("--cluster-members: " + e.message());
+    if (error e = net::member_number(o.members, f.replica_id, o.self); !e.ok()) return e;
+  }
+  o.data_dir = f.data_dir;
+  o.snapshot_entries = f.snapshot_entries;
+  o.rtt_ms = f.rtt_ms;
+  o.election_rtt_factor = f.election_rtt_factor;
+  o.heartbeat_rtt_factor = f.heartbeat_rtt_factor;
+  o.timeout = std::chrono::seconds(f.timeout_s);
+  o.actor_threads = f.actor_threads;
+  o.clients.transport = f.transport;
+  o.clients.endpoint = f.endpoint;
+  o.clients.workers = f.workers;
+  o.clients.idle_timeout = std::chrono::seconds(f.idle_timeout_s);
+  return net::validate(o);
+}
+
+// Waits for SIGTERM or SIGINT, or for a fatal failure of the server (which
+// raises SIGTERM itself). The signals are blocked in every thread, so that
+// only this sigwait() sees them.
+int serve(const serve_flags& flags) {
+  net::server_options options;
+  if (error e = to_options(flags, options); !e.ok()) {
+    log::error("dkv serve: " + e.message());
+    return 2;
+  }
+  if (!log::set_level(flags.log_level)) {
+    log::error("dkv serve: --log-level " + flags.log_level + ": debug, info, warn or error");
+    return 2;
+  }
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::mutex fatal_mutex;
+  std::string fatal;
+  net::server server(options);
+  server.on_fatal([&](std::string why) {
+    {
+      std::lock_guard<std::mutex> guard(fatal_mutex);
+      if (!fatal.empty()) return;
+      fatal = std::move(why);
+    }
+    kill(getpid(), SIGTERM);
+  });
+  log::info("dkv serve: shards " + flags.shards + (options.self ? ", replica " + flags.replica_id : ""));
+  if (error e = server.start(); !e.ok()) {
+    log::error("dkv serve: " + e.message());
+    return 1;
+  }
+  log::info("dkv serve: listening for clients on " + flags.transport + " " + flags.endpoint +
+            (flags.transport == "tcp" ? " (port " + std::to_string(server.client_port()) + ")" : ""));
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  {
+    std::lock_guard<std::mutex> guard(fatal_mutex);
+    if (!fatal.empty()) {
+      log::error("dkv serve: " + fatal + "; stopping");
+      server.stop();
+      return 1;
+    }
+  }
+  log::info(std::string("dkv serve: ") + (received == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+  server.stop();
+  log::info("dkv serve: stopped");
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<serve_flags>();
+  CLI::App* cmd = app.add_subcommand("serve", "Run a dkv server until SIGTERM or SIGINT");
+  const auto flag = [cmd](const std::string& name, auto& value, const std::string& help) {
+    std::string env = "DKV_" + name;
+    for (char& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return cmd->add_option("--" + name, value, help)->envname(env)->capture_default_str();
+  };
+  flag("shards", flags->shards, "Shards as ID=KIND,…; KIND: lstore, dstore, lockmgr(lstore), lockmgr(dstore)");
+  flag("replica-id", flags->replica_id, "This server's name among --cluster-members");
+  flag("cluster-members", flags->cluster_members, "Every member as NAME=HOST:PORT,… (the Raft peer addresses)");
+  flag("data-dir", flags->data_dir, "Where the replicas of dstore shards keep their logs and snapshots");
+  flag("snapshot-entries", flags->snapshot_entries, "Applied entries between a replica's snapshots")
+      ->check(CLI::Range(1ull, 1ull << 40));
+  flag("compaction-overhead", flags->compaction_overhead,
+       "Accepted for dKV compatibility; dkv compacts the log at each snapshot");
+  flag("rtt-millisecond", flags->rtt_ms, "One Raft tick, in ms")->check(CLI::Range(1ull, 60'000ull));
+  flag("election-rtt-factor", flags->election_rtt_factor, "Election timeout, in ticks")->check(CLI::Range(2u, 10'000u));
+  flag("heartbeat-rtt-factor", flags->heartbeat_rtt_factor, "Heartbeat interval, in ticks")
+      ->check(CLI::Range(1u, 10'000u));
+  flag("timeout", flags->timeout_s, "A request's deadline inside the cluster, in seconds")
+      ->check(CLI::Range(1ll, 3600ll));
+  flag("log-level", flags->log_level, "debug, info, warn or error");
+  flag("transport", flags->transport, "tcp or unix");
+  flag("serializer", flags->serializer, "binary (the only encoding dkv speaks)");
+  flag("transport-endpoint", flags->endpoint, "Where clients connect: HOST:PORT, or a socket path for unix");
+  flag("transport-workers", flags->workers, "Requests in flight per connection")->check(CLI::Range(1u, 100'000u));
+  flag("transport-write-buffer", flags->write_buffer_kb, "Socket send buffer, KB");
+  flag("transport-read-buffer", flags->read_buffer_kb, "Socket receive buffer, KB");
+  flag("transport-tcp-nodelay", flags->tcp_nodelay, "TCP_NODELAY on client connections");
+  flag("transport-tcp-keepalive", flags->tcp_keepalive_s, "TCP keepalive period in seconds (0: off)");
+  flag("transport-tcp-linger", flags->tcp_linger_s, "SO_LINGER in seconds (negative: off)");
+  flag("transport-idle-timeout", flags->idle_timeout_s, "Close a client connection idle this long, in seconds")
+      ->check(CLI::Range(1ll, 86'400ll));
+  flag("actor-threads", flags->actor_threads, "Threads of the actor scheduler")->check(CLI::Range(1u, 256u));
+  cmd->callback([flags, &exit_code] { exit_code = serve(*flags); });
+}
+
+}  // namespace dkv::tools
