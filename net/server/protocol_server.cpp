@@ -93,7 +93,7 @@ void on_accept(protocol_server::state& s, detail::connection_strand strand, cons
       boost::system::error_code ignored;
       socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
     }
-    auto connection = std::make_shared<server_connection>(std::move(socket), std::move(strand), s.context, s.gate);
+    auto connection = std::make_shared<server_connection>(std::move(socket), strand, s.context, s.gate);
     {
       const std::lock_guard lock(s.gate->registry_mutex);
       s.gate->registry.emplace(connection.get(), connection);
