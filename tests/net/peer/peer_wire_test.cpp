@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -55,9 +56,9 @@ std::vector<char> hello(std::uint64_t member) {
 }
 
 std::vector<char> frame(std::uint64_t group, std::uint64_t to, const std::string& body) {
-  std::vector<char> bytes(wire::frame_header_bytes);
+  std::vector<char> bytes(wire::frame_header_bytes + body.size());
   wire::put_frame_header(bytes.data(), {group, to, static_cast<std::uint32_t>(body.size())});
-  bytes.insert(bytes.end(), body.begin(), body.end());
+  std::copy(body.begin(), body.end(), bytes.begin() + wire::frame_header_bytes);
   return bytes;
 }
 
