@@ -4,9 +4,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 
 #include <chrono>
+#include <future>
+#include <thread>
 #include <memory>
 #include <string>
 
@@ -173,4 +178,34 @@ TEST_CASE("messages flow again once a peer that went away is back", "[net][peer]
   CHECK(got->bytes == "after");
   const auto s = m.at(1).stats();
   CHECK(s.connects >= 2);
+}
+
+// Not run by default (`net_peer_tests [bench]`): raft packets of 100 bytes
+// from two threads of member 1 to an actor of member 2, over loopback.
+TEST_CASE("throughput over loopback", "[.][bench][net][peer]") {
+  constexpr int per_thread = 200'000;
+  constexpr int total = 2 * per_thread;
+  std::promise<void> all_arrived;  // before the system: the counter refers to it
+  two_members m;
+  const caf::actor counter = m.sys.system->spawn([&all_arrived](caf::event_based_actor*) -> caf::behavior {
+    return {[&all_arrived, n = 0](const raft_packet&) mutable {
+      if (++n == total) all_arrived.set_value();
+    }};
+  });
+  m.at(2).attach(group, 2, counter);
+  auto transport = m.at(1).transport(group);
+  const caf::message packet = caf::make_message(raft_packet{std::string(100, 'x')});
+  const auto start = std::chrono::steady_clock::now();
+  std::thread second{[&] {
+    for (int i = 0; i < per_thread; ++i) transport->send(2, packet);
+  }};
+  for (int i = 0; i < per_thread; ++i) transport->send(2, packet);
+  second.join();
+  const bool arrived = all_arrived.get_future().wait_for(30s) == std::future_status::ready;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto s = m.at(1).stats();
+  WARN("sent " << s.sent << ", dropped " << s.dropped << ", received " << m.at(2).stats().received << " in "
+               << seconds << " s: " << static_cast<double>(m.at(2).stats().received) / seconds << " messages/s");
+  CHECK(arrived);
+  caf::anon_send_exit(counter, caf::exit_reason::user_shutdown);
 }
