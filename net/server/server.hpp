@@ -36,6 +36,9 @@ struct server_options {
   protocol_server_options clients;
   unsigned actor_threads = 2;  // CAF's scheduler
   unsigned lock_threads = 4;   // per lockmgr(dstore) shard
+  // How long a replica defers a log sync so that concurrent writes share it
+  // (posix_file_system::set_sync_delay_ns).
+  std::uint64_t group_commit_ns = 1;
 };
 
 // Checks what can be checked before anything starts: a dstore shard needs

@@ -82,6 +82,7 @@ error print_write(const write_result& r, const char* done) {
 void add_kv_command(CLI::App& app, int& exit_code) {
   CLI::App* kv = app.add_subcommand("kv", "Key-value operations against a dkv server");
   kv->require_subcommand(1);
+  kv->fallthrough();  // the client flags may follow the subcommand, as with dKV
   static client_flags flags;
   static kv_args args;
   add_client_flags(*kv, flags, 100);
@@ -133,6 +134,7 @@ void add_kv_command(CLI::App& app, int& exit_code) {
 void add_lock_command(CLI::App& app, int& exit_code) {
   CLI::App* lock = app.add_subcommand("lock", "Lock operations against a dkv server");
   lock->require_subcommand(1);
+  lock->fallthrough();
   static client_flags flags;
   static std::string key, owner_hex;
   static std::uint64_t lock_timeout = 30;
