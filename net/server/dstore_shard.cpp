@@ -23,13 +23,25 @@ message error_response(error_code code, std::string text) {
   return m;
 }
 
-// The answer when the client actor itself is gone (the server is stopping):
-// the call was never handed over, so it cannot have been applied.
-actors::store_answer unavailable_answer() {
+// The answer when a call's outcome is lost with the client actor (the
+// server is stopping): a write handed over may have been applied (Timeout);
+// a read changes nothing (Unavailable).
+actors::store_answer lost_answer(bool write) {
   actors::store_answer a;
-  a.code = static_cast<std::uint8_t>(error_code::unavailable);
-  a.message = "the server is shutting down";
+  a.code = static_cast<std::uint8_t>(write ? error_code::timeout : error_code::unavailable);
+  a.message = "the server stopped before the outcome was known";
   return a;
+}
+
+bool is_write_request(message_type t) {
+  switch (t) {
+    case message_type::get:
+    case message_type::has:
+    case message_type::db_info:
+      return false;
+    default:
+      return true;
+  }
 }
 
 bool is_lock_operation(message_type t) {
@@ -66,13 +78,23 @@ struct dstore_shard::parked_replies {
     }
     p.reply(to_response(p.type, answer));
   }
-  void answer_all(const actors::store_answer& answer) {
+  void answer_lost(std::uint64_t token) {
+    message_type type;
+    {
+      std::lock_guard<std::mutex> guard(mutex);
+      const auto it = by_token.find(token);
+      if (it == by_token.end()) return;
+      type = it->second.type;
+    }
+    answer(token, lost_answer(is_write_request(type)));
+  }
+  void answer_all_lost() {
     std::unordered_map<std::uint64_t, parked> left;
     {
       std::lock_guard<std::mutex> guard(mutex);
       left.swap(by_token);
     }
-    for (auto& [token, p] : left) p.reply(to_response(p.type, answer));
+    for (auto& [token, p] : left) p.reply(to_response(p.type, lost_answer(is_write_request(p.type))));
   }
 };
 
@@ -88,7 +110,7 @@ dstore_shard::dstore_shard(caf::actor_system& system, options o)
         [self, o, parked](std::uint64_t token, actors::store_call& call) {
           self->request(o.client, caf::infinite, std::move(call))
               .then([parked, token](actors::store_answer& answer) { parked->answer(token, answer); },
-                    [parked, token](caf::error&) { parked->answer(token, unavailable_answer()); });
+                    [parked, token](caf::error&) { parked->answer_lost(token); });
         },
         [self, o](std::uint64_t token) {
           actors::read_command read;
@@ -127,7 +149,7 @@ dstore_shard::~dstore_shard() {
   lock_ready_.notify_all();
   for (std::thread& t : lock_threads_) t.join();
   caf::anon_send_exit(gateway_, caf::exit_reason::user_shutdown);
-  parked_->answer_all(unavailable_answer());
+  parked_->answer_all_lost();
 }
 
 void dstore_shard::handle(message request, std::function<void(message)> reply) {
@@ -140,7 +162,7 @@ void dstore_shard::handle(message request, std::function<void(message)> reply) {
       caf::scoped_actor self{system_};
       actors::dstore store(
           [&](actors::store_call call) {
-            actors::store_answer out = unavailable_answer();
+            actors::store_answer out = lost_answer(actors::is_write(static_cast<actors::store_op>(call.op)));
             self->request(options_.client, caf::infinite, std::move(call))
                 .receive([&](actors::store_answer& answer) { out = std::move(answer); }, [](caf::error&) {});
             return out;
