@@ -15,14 +15,6 @@ namespace dkv::net {
 
 namespace {
 
-message error_response(error_code code, std::string text) {
-  message m;
-  m.type = message_type::error;
-  m.err = error(code, std::move(text)).to_string();
-  m.code = static_cast<std::uint8_t>(code);
-  return m;
-}
-
 // The answer when a call's outcome is lost with the client actor (the
 // server is stopping): a write handed over may have been applied (Timeout);
 // a read changes nothing (Unavailable).
@@ -155,7 +147,7 @@ dstore_shard::~dstore_shard() {
 void dstore_shard::handle(message request, std::function<void(message)> reply) {
   if (is_lock_operation(request.type)) {
     if (lock_threads_.empty())
-      return reply(error_response(error_code::invalid_operation, "this shard does not serve lock operations"));
+      return reply(invalid_request_response("shard serves no lock operations (it is not a lockmgr shard)"));
     std::lock_guard<std::mutex> guard(lock_mutex_);
     lock_jobs_.emplace_back([this, request = std::move(request), reply = std::move(reply)]() mutable {
       // One blocking round trip after another through a scoped actor of this thread.
@@ -177,7 +169,7 @@ void dstore_shard::handle(message request, std::function<void(message)> reply) {
   }
   actors::store_call call;
   std::string why;
-  if (!to_store_call(request, call, why)) return reply(error_response(error_code::invalid_operation, why));
+  if (!to_store_call(request, call, why)) return reply(invalid_request_response(std::move(why)));
   const std::uint64_t token = parked_->park(request.type, std::move(reply));
   if (call.op == static_cast<std::uint8_t>(actors::store_op::info) && options_.network)
     caf::anon_send(gateway_, token);

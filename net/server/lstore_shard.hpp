@@ -1,7 +1,8 @@
 #pragma once
 // A shard over a local store (an lstore: thread-safe, so every I/O thread
-// may call it at once). It answers inline on the calling thread. Lock
-// acquire and release are served by a dkv::lock_manager over the same store.
+// may call it at once). It answers inline on the calling thread. A lockmgr
+// shard also serves lock acquire and release, by a dkv::lock_manager over the
+// same store.
 
 #include <memory>
 #include <mutex>
@@ -15,7 +16,8 @@ namespace dkv::net {
 
 class lstore_shard final : public shard {
  public:
-  explicit lstore_shard(std::shared_ptr<istore> store);
+  // `serves_locks`: a lockmgr(lstore) shard; any other refuses lock operations.
+  lstore_shard(std::shared_ptr<istore> store, bool serves_locks);
 
   void handle(message request, std::function<void(message)> reply) override;
 
@@ -23,11 +25,10 @@ class lstore_shard final : public shard {
 
  private:
   message answer(message&& request);
-  message acquire(const message& request);
-  message release(const message& request);
   std::uint64_t random64();
 
   std::shared_ptr<istore> store_;
+  bool serves_locks_;
   // Owner ids need randomness, not determinism: this is the real world.
   std::mutex rng_mutex_;
   std::mt19937_64 rng_;

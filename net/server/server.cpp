@@ -160,7 +160,7 @@ error server::start() {
 
   for (const shard_spec& spec : options_.shards) {
     if (spec.kind == shard_kind::lstore) {
-      r->shards[spec.id] = std::make_shared<lstore_shard>(std::make_shared<lstore>());
+      r->shards[spec.id] = std::make_shared<lstore_shard>(std::make_shared<lstore>(), spec.lock_manager);
       continue;
     }
     actors::raft_node_config node;

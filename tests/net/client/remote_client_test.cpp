@@ -119,7 +119,7 @@ struct served {
     REQUIRE(e.ok());
   }
   static std::shared_ptr<shard> lstore_backed() {
-    return std::make_shared<lstore_shard>(std::make_shared<lstore>());
+    return std::make_shared<lstore_shard>(std::make_shared<lstore>(), true);
   }
   std::string endpoint() const { return endpoint_of(server->bound_port()); }
   std::unique_ptr<protocol_server> server;

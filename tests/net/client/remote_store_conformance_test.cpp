@@ -24,7 +24,7 @@ class served_store final : public istore {
     options.endpoint = "127.0.0.1:0";
     server_ = std::make_unique<protocol_server>(
         options, std::map<std::uint64_t, std::shared_ptr<shard>>{
-                     {shard_id, std::make_shared<lstore_shard>(std::make_shared<lstore>())}});
+                     {shard_id, std::make_shared<lstore_shard>(std::make_shared<lstore>(), true)}});
     const error started = server_->start();
     REQUIRE(started.ok());
     remote_client_options client_options;

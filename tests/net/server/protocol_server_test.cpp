@@ -66,7 +66,7 @@ struct served {
     slow = std::make_shared<slow_shard>();
     server = std::make_unique<protocol_server>(
         options, std::map<std::uint64_t, std::shared_ptr<shard>>{
-                     {lstore_id, std::make_shared<lstore_shard>(std::make_shared<lstore>())}, {slow_id, slow}});
+                     {lstore_id, std::make_shared<lstore_shard>(std::make_shared<lstore>(), true)}, {slow_id, slow}});
     const error e = server->start();
     REQUIRE(e.ok());
   }
@@ -288,7 +288,7 @@ TEST_CASE("the unix transport serves the same protocol") {
   protocol_server_options options;
   options.transport = "unix";
   options.endpoint = path;
-  protocol_server server(options, {{lstore_id, std::make_shared<lstore_shard>(std::make_shared<lstore>())}});
+  protocol_server server(options, {{lstore_id, std::make_shared<lstore_shard>(std::make_shared<lstore>(), true)}});
   REQUIRE(server.start().ok());
   CHECK(server.bound_port() == 0);
   boost::asio::io_context io;
