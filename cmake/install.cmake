@@ -7,7 +7,7 @@
 #   target_link_libraries(app PRIVATE dkv::sim_cluster)
 #
 # The imported targets keep the names the build uses (dkv::store,
-# dkv::actors, dkv::sim, dkv::check, …); their dependencies are found again
+# dkv::actors, dkv::sim, dkv::check, dkv::net_peer, …); their dependencies are found again
 # by the package config (find_dependency), with the find modules for CAF and
 # xxHash installed next to it (Debian ships no CMake config for them). The
 # package holds no absolute path of this build: the prefix can move.
@@ -18,7 +18,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 # The libraries of the package, as `dkv_<name>` targets exported as `dkv::<name>`.
-set(dkv_package_libraries store actors sim sim_disk check history_recorder report sim_cluster sim_run)
+set(dkv_package_libraries store actors sim sim_disk check history_recorder report sim_cluster sim_run net_peer)
 set(dkv_install_includedir "${CMAKE_INSTALL_INCLUDEDIR}/dkv")
 set(dkv_install_cmakedir "${CMAKE_INSTALL_LIBDIR}/cmake/dkv")
 
@@ -68,6 +68,12 @@ foreach(layer store actors sim)
     PATTERN "sim/shrink" EXCLUDE)
 endforeach()
 
+# Of net/, only the peer network is in the package (dkv::net_peer, the TCP
+# transport between a cluster's processes); the protocol, the server and the
+# network client stay out until their libraries are installed too.
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/net/peer" DESTINATION "${dkv_install_includedir}/net"
+  FILES_MATCHING PATTERN "*.hpp")
+
 install(EXPORT dkvTargets NAMESPACE dkv:: DESTINATION ${dkv_install_cmakedir})
 
 # The config: the dependencies through find_dependency (with dkv's own find
@@ -75,8 +81,10 @@ install(EXPORT dkvTargets NAMESPACE dkv:: DESTINATION ${dkv_install_cmakedir})
 file(WRITE "${PROJECT_BINARY_DIR}/package/dkvConfig.cmake" [=[
 # dkv's CMake package (written by dkv's cmake/install.cmake).
 # Imported targets: dkv::store, dkv::actors, dkv::sim, dkv::sim_disk,
-# dkv::check, dkv::history_recorder, dkv::report, dkv::sim_cluster, dkv::sim_run.
-# Public entry points: actors/embed.hpp, sim/embed.hpp, sim/check/embed.hpp.
+# dkv::check, dkv::history_recorder, dkv::report, dkv::sim_cluster, dkv::sim_run,
+# dkv::net_peer.
+# Public entry points: actors/embed.hpp, sim/embed.hpp, sim/check/embed.hpp,
+# net/peer/peer_network.hpp.
 include(CMakeFindDependencyMacro)
 set(_dkv_module_path "${CMAKE_MODULE_PATH}")
 list(PREPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}")
@@ -85,6 +93,8 @@ find_dependency(xxHash)
 find_dependency(CAF)
 find_dependency(nlohmann_json 3)
 find_dependency(fmt)
+# dkv::net_peer's Boost.Asio (headers only); Boost 1.70 and later ship BoostConfig.cmake.
+find_dependency(Boost 1.74)
 set(CMAKE_MODULE_PATH "${_dkv_module_path}")
 unset(_dkv_module_path)
 include("${CMAKE_CURRENT_LIST_DIR}/dkvTargets.cmake")
