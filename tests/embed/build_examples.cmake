@@ -3,7 +3,8 @@
 # build), then configures, builds and runs each example as an outside project
 # that finds dkv with find_package(dkv CONFIG REQUIRED). Fails on the first
 # step that fails; an example passes when it exits 0 and its last line starts
-# with "PASS" (a program) or "All tests passed" (a Catch2 test).
+# with "PASS" (a program, or the runner script of a multi-process one) or
+# "All tests passed" (a Catch2 test).
 #
 # -DDKV_BUILD_DIR -DDKV_SOURCE_DIR -DWORK_DIR -DEXAMPLES=a,b [-DBUILD_TYPE]
 # [-DCXX_COMPILER] [-DRC_PARAMS]
@@ -73,7 +74,16 @@ foreach(example IN LISTS EXAMPLES)
   step("${example}: build")
   run(${CMAKE_COMMAND} --build "${build}" -j 2)
   step("${example}: run")
-  execute_process(COMMAND "${build}/${example}" WORKING_DIRECTORY "${build}" RESULT_VARIABLE rc
+  # An example that is more than one process (three_processes: one cluster
+  # member each) is run by a script next to this one, run_<example>.sh, given
+  # the program and a scratch directory; it ends with a PASS or FAIL line too.
+  set(runner "${CMAKE_CURRENT_LIST_DIR}/run_${example}.sh")
+  if(EXISTS "${runner}")
+    set(command bash "${runner}" "${build}/${example}" "${build}/run")
+  else()
+    set(command "${build}/${example}")
+  endif()
+  execute_process(COMMAND ${command} WORKING_DIRECTORY "${build}" RESULT_VARIABLE rc
                   OUTPUT_VARIABLE out ERROR_VARIABLE out TIMEOUT 300)
   message("${out}")
   string(STRIP "${out}" stripped)
