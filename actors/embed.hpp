@@ -13,8 +13,9 @@
 // What differs between a simulated and a real node is only its seams
 // (actors/seams.hpp): where its messages go (transport), its files
 // (storage::file_system: a POSIX directory or sim/disk's simulated disk) and
-// its clock (local_clock). There is no TCP transport yet (issue 15): outside
-// the simulator, a transport is the application's own.
+// its clock (local_clock). Outside the simulator the transport is dkv's TCP
+// peer network, one per process (net/peer/peer_network.hpp, dkv::net_peer):
+// peer_network::transport(group); examples/three_processes shows a member.
 //
 // Misuse fails at spawn time with an embed_error whose message says what is
 // wrong, instead of a node that drops every message (a system without dkv's

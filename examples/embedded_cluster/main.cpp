@@ -1,11 +1,11 @@
 // embedded_cluster: a CAF application with a 3-node dkv cluster inside it.
 //
-// dkv has no TCP transport yet (issue 15), so "in-process" here means in
-// dkv's simulator: the three raft_node actors, the client actors and this
-// application's own actors share one actor system under CAF's test
-// coordinator, talk through the simulated network and keep their logs on
-// simulated disks, in virtual time, all from one seed. The same seed prints
-// the same trace hash on every run.
+// "In-process" here means in dkv's simulator (for nodes in separate
+// processes over TCP, see examples/three_processes): the three raft_node
+// actors, the client actors and this application's own actors share one
+// actor system under CAF's test coordinator, talk through the simulated
+// network and keep their logs on simulated disks, in virtual time, all from
+// one seed. The same seed prints the same trace hash on every run.
 //
 // The application talks to dkv in the two ways an application can:
 //   1. through the IStore facade (dstore) — blocking calls, as a library;
