@@ -91,7 +91,7 @@ int main() {
   options.configure = [](caf::actor_system_config& cfg) { cfg.add_message_types<caf::id_block::inventory_app>(); };
   sim::sim_cluster cluster{seed, options};
   sim::simulator& sim = cluster.sim();
-  std::printf("embedded_cluster: 3 dkv nodes in dkv's simulator (seed %llu; no real network yet)\n",
+  std::printf("embedded_cluster: 3 dkv nodes in dkv's simulator (seed %llu)\n",
               static_cast<unsigned long long>(seed));
 
   const std::optional<sim::node_id> leader = sim::wait_for_leader(cluster, 5'000'000'000);
