@@ -94,7 +94,10 @@ dstore_shard::dstore_shard(caf::actor_system& system, options o)
     : system_(system), options_(std::move(o)), parked_(std::make_shared<parked_replies>()) {
   // The gateway asks the client actor for each parked call and answers it
   // when the client does; a db info (a token alone) it asks of the replica.
-  gateway_ = system_.spawn([o = options_, parked = parked_](caf::event_based_actor* self) -> caf::behavior {
+  // (Its state travels as spawn arguments: CAF 0.17 binds a reference to a
+  // null tuple for a function actor spawned without any, which UBSan stops.)
+  gateway_ = system_.spawn([](caf::event_based_actor* self, options o,
+                              std::shared_ptr<parked_replies> parked) -> caf::behavior {
     const auto name = [o](std::uint64_t member) {
       return member >= 1 && member <= o.member_names.size() ? o.member_names[member - 1] : std::string("none");
     };
@@ -129,7 +132,7 @@ dstore_shard::dstore_shard(caf::actor_system& system, options o)
           parked->answer(read.request, answer);
         },
     };
-  });
+  }, options_, parked_);
   for (unsigned i = 0; i < options_.lock_threads; ++i) lock_threads_.emplace_back([this] { run_locks(); });
 }
 

@@ -214,7 +214,8 @@ error server::start() {
   }
 
   if (!replicas.empty()) {
-    r->actors.push_back(system.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    // The replicas travel as a spawn argument: see dstore_shard's gateway.
+    r->actors.push_back(system.spawn([=](caf::event_based_actor* self, std::vector<caf::actor> replicas) -> caf::behavior {
       for (const caf::actor& replica : replicas) self->monitor(replica);
       self->set_down_handler([=](caf::down_msg& down) {
         if (stopping()) return;
@@ -225,7 +226,7 @@ error server::start() {
                                                             : replica_statuses[i]->stop_reason));
       });
       return {[](std::uint64_t) {}};  // nothing to do but watch
-    }));
+    }, replicas));
   }
 
   r->clients = std::make_unique<protocol_server>(options_.clients, r->shards);
