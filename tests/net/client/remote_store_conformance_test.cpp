@@ -10,6 +10,7 @@
 #include "net/server/protocol_server.hpp"
 #include "store/lstore.hpp"
 #include "tests/support/conformance.hpp"
+#include "tests/support/forwarding_store.hpp"
 
 namespace dkv::net {
 namespace {
@@ -17,7 +18,7 @@ namespace {
 constexpr std::uint64_t shard_id = 100;
 
 // A remote_store that owns the server it talks to.
-class served_store final : public istore {
+class served_store final : public test::forwarding_store {
  public:
   served_store() {
     protocol_server_options options;
@@ -33,26 +34,13 @@ class served_store final : public istore {
     store_ = std::make_unique<remote_store>(client_, shard_id);
   }
 
-  write_result Set(std::string_view k, std::string_view v) override { return store_->Set(k, v); }
-  write_result SetE(std::string_view k, std::string_view v, std::uint64_t e, std::uint64_t d) override {
-    return store_->SetE(k, v, e, d);
-  }
-  write_result SetEIfUnset(std::string_view k, std::string_view v, std::uint64_t e, std::uint64_t d) override {
-    return store_->SetEIfUnset(k, v, e, d);
-  }
-  write_result Expire(std::string_view k) override { return store_->Expire(k); }
-  write_result Delete(std::string_view k) override { return store_->Delete(k); }
-  delete_if_value_result DeleteIfValue(std::string_view k, std::string_view v) override {
-    return store_->DeleteIfValue(k, v);
-  }
-  get_result Get(std::string_view k) override { return store_->Get(k); }
-  has_result Has(std::string_view k) override { return store_->Has(k); }
-  db_info_result GetDBInfo() override { return store_->GetDBInfo(); }
   const store_limits& limits() const override { return store_->limits(); }
 
   std::shared_ptr<remote_client> client() const { return client_; }
 
  private:
+  istore& target() override { return *store_; }
+
   std::unique_ptr<protocol_server> server_;
   std::shared_ptr<remote_client> client_;
   std::unique_ptr<remote_store> store_;

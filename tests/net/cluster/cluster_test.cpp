@@ -18,6 +18,7 @@
 
 #include "net/client/remote_store.hpp"
 #include "server_process.hpp"
+#include "tests/net/loopback_ports.hpp"
 
 namespace {
 
@@ -25,17 +26,6 @@ using namespace std::chrono_literals;
 using dkv::test::server_process;
 
 constexpr std::uint64_t shard = 200;
-
-std::vector<std::uint16_t> free_ports(std::size_t n) {
-  boost::asio::io_context io;
-  std::vector<boost::asio::ip::tcp::acceptor> held;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < n; ++i) {
-    held.emplace_back(io, boost::asio::ip::tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), 0});
-    ports.push_back(held.back().local_endpoint().port());
-  }
-  return ports;
-}
 
 struct cluster {
   std::filesystem::path dir;
@@ -45,7 +35,7 @@ struct cluster {
   explicit cluster(std::size_t n) {
     char pattern[] = "/tmp/dkv-cluster-XXXXXX";
     dir = ::mkdtemp(pattern);
-    const std::vector<std::uint16_t> ports = free_ports(2 * n);
+    const std::vector<std::uint16_t> ports = dkv::net::testing::free_ports(2 * n);
     peer_ports.assign(ports.begin(), ports.begin() + n);
     client_ports.assign(ports.begin() + n, ports.end());
     for (std::size_t i = 0; i < n; ++i) servers.push_back(std::make_unique<server_process>());

@@ -2,7 +2,6 @@
 // What the peer_network tests share: a threaded actor system with dkv's
 // types, free loopback ports, cluster options, and waiting with a deadline.
 
-#include <boost/asio/ip/tcp.hpp>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -16,6 +15,7 @@
 
 #include "actors/messages.hpp"
 #include "net/peer/peer_network.hpp"
+#include "tests/net/loopback_ports.hpp"
 
 namespace dkv::net::testing {
 
@@ -30,19 +30,6 @@ struct threaded_system {
   caf::actor_system_config cfg;
   std::optional<caf::actor_system> system;
 };
-
-// `n` distinct ports free on 127.0.0.1 just now: bound together at port 0,
-// then released (the networks bind them again with SO_REUSEADDR).
-inline std::vector<std::uint16_t> free_ports(std::size_t n) {
-  boost::asio::io_context io;
-  std::vector<boost::asio::ip::tcp::acceptor> holders;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < n; ++i) {
-    holders.emplace_back(io, boost::asio::ip::tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), 0});
-    ports.push_back(holders.back().local_endpoint().port());
-  }
-  return ports;
-}
 
 // Members 1..ports.size() on 127.0.0.1, as seen from `self`.
 inline peer_network_options options_for(std::uint64_t self, const std::vector<std::uint16_t>& ports) {

@@ -9,7 +9,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -23,7 +22,9 @@
 
 #include "net/client/remote_store.hpp"
 #include "net/server/server.hpp"
+#include "tests/net/loopback_ports.hpp"
 #include "tests/support/conformance.hpp"
+#include "tests/support/forwarding_store.hpp"
 
 namespace dkv::net {
 namespace {
@@ -34,19 +35,6 @@ constexpr std::uint64_t shard_id = 200;
 // dstore's limits (actors/client/client.hpp), which the suite's limit cases
 // and its "100 MiB value (or the limit)" case use.
 constexpr store_limits dstore_limits{.max_key_bytes = 64 << 10, .max_value_bytes = 16 << 20};
-
-// `n` distinct ports free on 127.0.0.1 now: held together so that they
-// differ, then released for the servers' peer links to bind (SO_REUSEADDR).
-std::vector<std::uint16_t> free_ports(std::size_t n) {
-  boost::asio::io_context io;
-  std::vector<boost::asio::ip::tcp::acceptor> held;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < n; ++i) {
-    held.emplace_back(io, boost::asio::ip::tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), 0});
-    ports.push_back(held.back().local_endpoint().port());
-  }
-  return ports;
-}
 
 struct variant {
   std::size_t members = 1;
@@ -61,7 +49,7 @@ class cluster {
     const char* made = ::mkdtemp(pattern);
     REQUIRE(made != nullptr);
     dir_ = made;
-    peer_ports_ = free_ports(v.members);
+    peer_ports_ = testing::free_ports(v.members);
     std::string text;
     for (std::size_t m = 0; m < v.members; ++m)
       text += (m ? "," : "") + ("node-" + std::to_string(m + 1)) + "=127.0.0.1:" + std::to_string(peer_ports_[m]);
@@ -149,7 +137,7 @@ void wait_for_service(istore& store, const cluster& c) {
 }
 
 // A remote_store that shares ownership of the cluster it talks to.
-class served_store final : public istore {
+class served_store final : public test::forwarding_store {
  public:
   explicit served_store(std::shared_ptr<cluster> c)
       : cluster_(std::move(c)),
@@ -175,25 +163,12 @@ class served_store final : public istore {
     return std::make_unique<served_store>(std::move(c));
   }
 
-  write_result Set(std::string_view k, std::string_view v) override { return store_->Set(k, v); }
-  write_result SetE(std::string_view k, std::string_view v, std::uint64_t e, std::uint64_t d) override {
-    return store_->SetE(k, v, e, d);
-  }
-  write_result SetEIfUnset(std::string_view k, std::string_view v, std::uint64_t e, std::uint64_t d) override {
-    return store_->SetEIfUnset(k, v, e, d);
-  }
-  write_result Expire(std::string_view k) override { return store_->Expire(k); }
-  write_result Delete(std::string_view k) override { return store_->Delete(k); }
-  delete_if_value_result DeleteIfValue(std::string_view k, std::string_view v) override {
-    return store_->DeleteIfValue(k, v);
-  }
-  get_result Get(std::string_view k) override { return store_->Get(k); }
-  has_result Has(std::string_view k) override { return store_->Has(k); }
-  db_info_result GetDBInfo() override { return store_->GetDBInfo(); }
   // Also valid on a store whose cluster moved on to its reopened successor.
   const store_limits& limits() const override { return dstore_limits; }
 
  private:
+  istore& target() override { return *store_; }
+
   std::shared_ptr<cluster> cluster_;
   std::shared_ptr<remote_client> client_;
   std::unique_ptr<remote_store> store_;
