@@ -7,7 +7,7 @@
 # "All tests passed" (a Catch2 test).
 #
 # -DDKV_BUILD_DIR -DDKV_SOURCE_DIR -DWORK_DIR -DEXAMPLES=a,b [-DBUILD_TYPE]
-# [-DCXX_COMPILER] [-DRC_PARAMS]
+# [-DBUILD_TYPE_FLAGS] [-DCXX_COMPILER] [-DRC_PARAMS]
 
 foreach(var DKV_BUILD_DIR DKV_SOURCE_DIR WORK_DIR EXAMPLES)
   if(NOT DEFINED ${var})
@@ -17,6 +17,11 @@ endforeach()
 string(REPLACE "," ";" EXAMPLES "${EXAMPLES}")
 if(NOT BUILD_TYPE)
   set(BUILD_TYPE RelWithDebInfo)
+endif()
+# The build type's flags as dkv's build has them (-g1, not CMake's -g: faster).
+if(BUILD_TYPE_FLAGS)
+  string(TOUPPER "${BUILD_TYPE}" config)
+  set(flags_arg "-DCMAKE_CXX_FLAGS_${config}=${BUILD_TYPE_FLAGS}")
 endif()
 
 function(step what)
@@ -70,7 +75,7 @@ foreach(example IN LISTS EXAMPLES)
   set(build "${WORK_DIR}/${example}")
   step("${example}: configure")
   run(${CMAKE_COMMAND} -S "${source}" -B "${build}" "-DCMAKE_PREFIX_PATH=${prefix}" "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}"
-      ${compiler_arg})
+      ${compiler_arg} ${flags_arg})
   step("${example}: build")
   run(${CMAKE_COMMAND} --build "${build}" -j 2)
   step("${example}: run")

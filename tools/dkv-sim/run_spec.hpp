@@ -5,16 +5,22 @@
 // it: build the run's options, say what it runs, and after a failure write
 // the history and HTML report and print how to replay and shrink it.
 
-#include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "sim/run/random_run.hpp"
 #include "sim/scenario/scenario.hpp"
+
+// Declared only: CLI11 is header-only and costs every file that includes it
+// about 12 s to compile (five times that under the sanitizers), so only the
+// files that define options include it.
+namespace CLI {
+class App;
+}
 
 namespace dkv::sim::tool {
 
