@@ -7,7 +7,7 @@
 //   node <-> node      raft_packet
 //   client <-> node    propose_command / command_outcome, read_command / read_outcome
 //   caller <-> client  store_call / store_answer (a request with a response)
-// and what an actor sends itself (raft_tick, disk_synced, client_wakeup).
+// and what an actor sends itself (raft_tick, disk_synced, client_wakeup, drive_later).
 
 #include <caf/actor_system_config.hpp>
 #include <caf/meta/type_name.hpp>
@@ -131,6 +131,10 @@ struct disk_synced {
   std::uint64_t sequence = 0;
 };
 
+// A node took in an input while more waited in its mailbox and put off
+// carrying out the replica's output until after them (see raft_node::drive_soon).
+struct drive_later {};
+
 // A client's alarm clock rang: timers due by `due_ns` on its own clock are up.
 struct client_wakeup {
   std::uint64_t due_ns = 0;
@@ -174,6 +178,10 @@ typename Inspector::result_type inspect(Inspector& f, disk_synced& x) {
   return f(caf::meta::type_name("disk_synced"), x.sequence);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, drive_later&) {
+  return f(caf::meta::type_name("drive_later"));
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_wakeup& x) {
   return f(caf::meta::type_name("client_wakeup"), x.due_ns);
 }
@@ -191,6 +199,7 @@ CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::store_call))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::store_answer))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::client_wakeup))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::disk_synced))
+CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::drive_later))
 CAF_END_TYPE_ID_BLOCK(dkv_actors)
 
 namespace dkv::actors {

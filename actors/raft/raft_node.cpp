@@ -69,14 +69,14 @@ caf::behavior raft_node::make_behavior() {
         count_ticks_gone_by();
         raft::message m;
         if (raft::decode_message(packet.bytes, m)) replica_->step(m);  // else: dropped, as garbage on a wire
-        drive();
+        drive_soon();
       },
       [this](const disk_synced&) {
         count_ticks_gone_by();
         sync_pending_ = false;
         if (error e = storage_->sync(); !e.ok()) return stop("a sync of its log failed: " + e.message());
         replica_->persisted(written_);
-        drive();
+        drive_soon();
       },
       [this](const raft_tick& timer) {
         if (timer.count != ticks_) return count_ticks_gone_by();  // an earlier timer took its place
@@ -97,6 +97,10 @@ caf::behavior raft_node::make_behavior() {
           return answer(command.client, outcome);
         }
         pending_[p.index] = {command.client, command.request, p.term};
+        drive_soon();
+      },
+      [this](drive_later) {
+        drive_later_sent_ = false;
         drive();
       },
       [this](const read_command& read) {
@@ -111,7 +115,7 @@ caf::behavior raft_node::make_behavior() {
         const std::uint64_t id = next_read_id_++;
         if (!replica_->read(id).ok()) return refuse_read(read, error_code::unavailable);
         reads_[id] = {read, 0};
-        drive();
+        drive_soon();
       },
   };
 }
@@ -167,6 +171,19 @@ void raft_node::arm_tick() {
   delayed_send(this, *tick_at_ - clock().now(), raft_tick{++ticks_});
 }
 
+void raft_node::drive_soon() {
+  // Under load the mailbox holds many proposals, reads and replies at once.
+  // Taking them all in before the replica's output is carried out turns
+  // what would be a log write, a sync, an append per follower and a
+  // heartbeat round per input into one of each for the lot (etcd's raft
+  // batches the same way between two Ready calls). With nothing waiting,
+  // the output goes out at once.
+  if (mailbox().empty()) return drive();
+  if (drive_later_sent_) return;
+  drive_later_sent_ = true;
+  send(this, drive_later{});
+}
+
 void raft_node::drive() {
   bool engine_changed = false;
   for (;;) {
@@ -185,6 +202,7 @@ void raft_node::drive() {
 }
 
 void raft_node::carry_out(raft::ready& work) {
+  bool sync_now = false;
   if (work.must_persist()) {
     // The records now; the sync completes when the disk says so (at once on
     // POSIX). Until then the replica holds back whatever relies on them.
@@ -196,15 +214,21 @@ void raft_node::carry_out(raft::ready& work) {
       sync_pending_ = true;
       delayed_send(this, std::chrono::nanoseconds(latency), disk_synced{work.sequence});
     } else {
-      if (error e = storage_->sync(); !e.ok()) return stop("a sync of its log failed: " + e.message());
-      replica_->persisted(work.sequence);
+      sync_now = true;
     }
   }
   if (work.repaired)
     if (error e = storage_->clear_damage(); !e.ok()) return stop("cannot clear its repair marker: " + e.message());
+  // The messages go out before a sync of our own: the replica holds back
+  // every message that needs these records durable, so the followers can
+  // write the leader's new entries while the leader syncs them.
   for (const raft::message& m : work.messages) {
     raft::encode_message(m, buffer_);
     network_->send(m.to, caf::make_message(raft_packet{buffer_}));
+  }
+  if (sync_now) {
+    if (error e = storage_->sync(); !e.ok()) return stop("a sync of its log failed: " + e.message());
+    replica_->persisted(work.sequence);
   }
   if (work.snapshot) {
     if (error e = machine_.load(work.snapshot->data.view()); !e.ok())

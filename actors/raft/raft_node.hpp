@@ -51,7 +51,8 @@ struct raft_node_config {
 };
 
 // What a node shows its observers (the simulator's checks, tests). Written
-// after every input; the simulation is single-threaded, so a driver may read
+// whenever the node carries out its replica's output (after an input, or
+// after a burst of them); the simulation is single-threaded, so a driver may read
 // it between steps.
 struct raft_node_status {
   raft::role role = raft::role::follower;
@@ -96,6 +97,9 @@ class raft_node : public caf::event_based_actor {
   bool start();
   // Proposals and reads awaiting an answer fill the bound: refuse more.
   bool busy() const noexcept { return pending_.size() + reads_.size() >= config_.max_pending; }
+  // Carries out the replica's output (drive) now if no other input waits;
+  // else after those waiting, so that their output goes out together.
+  void drive_soon();
   void drive();
   void carry_out(raft::ready& work);
   void apply(const raft::entry& e);
@@ -145,6 +149,7 @@ class raft_node : public caf::event_based_actor {
   // every record written until then (group commit).
   bool sync_pending_ = false;
   std::uint64_t written_ = 0;  // the latest ready whose records are written
+  bool drive_later_sent_ = false;  // a drive_later waits in the mailbox
   caf::timespan tick_period_{};
   caf::actor_clock::time_point next_tick_at_{};  // the next tick not yet passed to the replica
   std::optional<caf::actor_clock::time_point> tick_at_;  // when the armed timer rings, if one is
