@@ -3,15 +3,15 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "net/client/remote_store.hpp"
@@ -65,38 +65,79 @@ std::string key_of(unsigned thread, std::uint64_t i) {
   return "__test-" + std::to_string(thread) + "-" + std::to_string(i);
 }
 
-// One benchmark: what each call does (thread, its counter) and whether the
-// keys are set first.
+// One benchmark: the request client t sends as its call number i, and
+// whether the keys are set first.
 struct benchmark {
   const char* name;
   bool prefill;
-  std::function<error(istore&, unsigned, std::uint64_t)> op;
+  std::function<net::message(unsigned, std::uint64_t)> request;
 };
 
+net::message request_of(net::message_type type, std::string key, const std::string& value = {}) {
+  net::message m;
+  m.type = type;
+  m.key = std::move(key);
+  m.value = value;
+  return m;
+}
+
 std::vector<benchmark> benchmarks(const perf_flags& f) {
-  auto value = std::make_shared<std::string>(f.value_size, '\0');
-  auto large = std::make_shared<std::string>(f.large_value_kb << 10, '\0');
+  using net::message_type;
+  const std::string value(f.value_size, '\0');
+  const std::string large(f.large_value_kb << 10, '\0');
   const std::uint64_t keys = f.keys;
   return {
-      {"set", false, [=](istore& s, unsigned t, std::uint64_t i) { return s.Set(key_of(t, i % keys), *value).err; }},
+      {"set", false, [=](unsigned t, std::uint64_t i) { return request_of(message_type::set, key_of(t, i % keys), value); }},
       {"set-large", false,
-       [=](istore& s, unsigned t, std::uint64_t i) { return s.Set(key_of(t, i % keys), *large).err; }},
-      {"get", true, [=](istore& s, unsigned t, std::uint64_t i) { return s.Get(key_of(t, i % keys)).err; }},
-      {"delete", true, [=](istore& s, unsigned t, std::uint64_t i) { return s.Delete(key_of(t, i % keys)).err; }},
-      {"has", true, [=](istore& s, unsigned t, std::uint64_t i) { return s.Has(key_of(t, i % keys)).err; }},
+       [=](unsigned t, std::uint64_t i) { return request_of(message_type::set, key_of(t, i % keys), large); }},
+      {"get", true, [=](unsigned t, std::uint64_t i) { return request_of(message_type::get, key_of(t, i % keys)); }},
+      {"delete", true, [=](unsigned t, std::uint64_t i) { return request_of(message_type::remove, key_of(t, i % keys)); }},
+      {"has", true, [=](unsigned t, std::uint64_t i) { return request_of(message_type::has, key_of(t, i % keys)); }},
       {"has-not", false,
-       [](istore& s, unsigned, std::uint64_t i) { return s.Has("__test/has-not-" + std::to_string(i % 100)).err; }},
+       [](unsigned, std::uint64_t i) { return request_of(message_type::has, "__test/has-not-" + std::to_string(i % 100)); }},
       {"mixed", true,
-       [=](istore& s, unsigned t, std::uint64_t i) {
-         const std::string key = key_of(t, i % keys);
-         switch (i % 4) {
-           case 0: return s.Set(key, *value).err;
-           case 1: return s.Get(key).err;
-           case 2: return s.Delete(key).err;
-           default: return s.Has(key).err;
-         }
+       [=](unsigned t, std::uint64_t i) {
+         static constexpr message_type cycle[] = {message_type::set, message_type::get, message_type::remove,
+                                                  message_type::has};
+         return request_of(cycle[i % 4], key_of(t, i % keys), i % 4 == 0 ? value : std::string());
        }},
   };
+}
+
+// `clients` clients, each with one call in flight at a time, as dKV's perf
+// runs goroutines: client t sends next(t, i) for i = 0, 1, ... until next
+// gives nothing, and hears each answer in heard(t, i, answer, sent_at). The
+// calls and both callbacks run on the remote client's I/O thread, so a
+// client costs no thread of its own and the benchmark measures the servers,
+// not this process switching between a hundred threads. Returns when every
+// client has stopped.
+using next_call = std::function<std::optional<net::message>(unsigned, std::uint64_t)>;
+using heard_answer = std::function<void(unsigned, std::uint64_t, const net::message&, clock_type::time_point)>;
+
+void run_clients(net::remote_client& rc, std::uint64_t shard, unsigned clients, const next_call& next,
+                 const heard_answer& heard) {
+  struct shared_state {
+    std::mutex mutex;
+    std::condition_variable all_stopped;
+    unsigned running = 0;
+  } state;
+  state.running = clients;
+  std::function<void(unsigned, std::uint64_t)> step = [&](unsigned t, std::uint64_t i) {
+    std::optional<net::message> request = next(t, i);
+    if (!request) {
+      const std::lock_guard lock(state.mutex);
+      if (--state.running == 0) state.all_stopped.notify_one();
+      return;
+    }
+    const clock_type::time_point sent = clock_type::now();
+    rc.call(shard, std::move(*request), [&, t, i, sent](net::message answer) {
+      heard(t, i, answer, sent);
+      step(t, i + 1);
+    });
+  };
+  for (unsigned t = 0; t < clients; ++t) step(t, 0);
+  std::unique_lock lock(state.mutex);
+  state.all_stopped.wait(lock, [&] { return state.running == 0; });
 }
 
 std::set<std::string> names_in(const std::string& list) {
@@ -107,66 +148,41 @@ std::set<std::string> names_in(const std::string& list) {
   return names;
 }
 
-figures run(const benchmark& b, const perf_flags& f, const std::shared_ptr<net::remote_client>& client,
-            std::uint64_t shard) {
+figures run(const benchmark& b, const perf_flags& f, net::remote_client& rc, std::uint64_t shard) {
   figures out;
   out.name = b.name;
   const std::string value(f.value_size, '\0');
-  const auto each_thread = [&](const std::function<void(istore&, unsigned)>& body) {
-    std::vector<std::thread> threads;
-    for (unsigned t = 0; t < f.threads; ++t)
-      threads.emplace_back([&, t] {
-        net::remote_store store(client, shard);
-        body(store, t);
-      });
-    for (std::thread& t : threads) t.join();
+  const auto each_key = [&](net::message_type type, const std::string& v) {
+    run_clients(
+        rc, shard, f.threads,
+        [&](unsigned t, std::uint64_t i) -> std::optional<net::message> {
+          if (i >= f.keys) return std::nullopt;
+          return request_of(type, key_of(t, i), v);
+        },
+        [](unsigned, std::uint64_t, const net::message&, clock_type::time_point) {});
   };
-  if (b.prefill)
-    each_thread([&](istore& s, unsigned t) {
-      for (std::uint64_t i = 0; i < f.keys; ++i) s.Set(key_of(t, i), value);
-    });
+  if (b.prefill) each_key(net::message_type::set, value);
 
-  std::mutex merge;
-  std::atomic<bool> go{false};
-  const auto deadline_after = std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(f.seconds));
-  clock_type::time_point start{};
-  std::atomic<unsigned> ready{0};
-  std::vector<std::thread> threads;
-  for (unsigned t = 0; t < f.threads; ++t)
-    threads.emplace_back([&, t] {
-      net::remote_store store(client, shard);
-      std::vector<std::uint64_t> latencies;
-      std::uint64_t ops = 0, errors = 0;
-      std::string first_error;
-      ++ready;
-      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-      const clock_type::time_point end = start + deadline_after;
-      for (std::uint64_t i = 0;; ++i) {
-        const clock_type::time_point before = clock_type::now();
-        if (before >= end) break;
-        const error e = b.op(store, t, i);
-        ++ops;
-        if (!e.ok() && errors++ == 0) first_error = e.to_string();
+  const clock_type::time_point start = clock_type::now();
+  const clock_type::time_point end =
+      start + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(f.seconds));
+  run_clients(
+      rc, shard, f.threads,
+      [&](unsigned t, std::uint64_t i) -> std::optional<net::message> {
+        if (clock_type::now() >= end) return std::nullopt;
+        return b.request(t, i);
+      },
+      [&](unsigned, std::uint64_t i, const net::message& answer, clock_type::time_point sent) {
+        ++out.ops;  // the I/O thread alone runs this
+        if (const error e = net::error_of(answer); !e.ok() && out.errors++ == 0) out.first_error = e.to_string();
         if (f.sample_rate && i % f.sample_rate == 0)
-          latencies.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - before).count());
-      }
-      std::lock_guard<std::mutex> guard(merge);
-      out.ops += ops;
-      out.errors += errors;
-      if (out.first_error.empty()) out.first_error = first_error;
-      out.latency_ns.insert(out.latency_ns.end(), latencies.begin(), latencies.end());
-    });
-  while (ready.load() < f.threads) std::this_thread::yield();
-  start = clock_type::now();
-  go.store(true, std::memory_order_release);
-  for (std::thread& t : threads) t.join();
+          out.latency_ns.push_back(
+              std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - sent).count());
+      });
   out.seconds = std::chrono::duration<double>(clock_type::now() - start).count();
   std::sort(out.latency_ns.begin(), out.latency_ns.end());
 
-  if (b.prefill || std::string_view(b.name).starts_with("set"))
-    each_thread([&](istore& s, unsigned t) {
-      for (std::uint64_t i = 0; i < f.keys; ++i) s.Delete(key_of(t, i));
-    });
+  if (b.prefill || std::string_view(b.name).starts_with("set")) each_key(net::message_type::remove, {});
   return out;
 }
 
@@ -223,7 +239,7 @@ int run_perf(const perf_flags& f, const client_flags& c) {
     if (std::none_of(all.begin(), all.end(), [&](const benchmark& b) { return name == b.name; }))
       return fail("--only " + name + ": no such benchmark (set, set-large, get, delete, has, has-not, mixed)");
   }
-  std::printf("dkv kv perf: shard %llu at %s, %u threads over %u connection(s) per endpoint, %llu-byte values "
+  std::printf("dkv kv perf: shard %llu at %s, %u clients (--threads) over %u connection(s) per endpoint, %llu-byte values "
               "(large %llu KB), %llu keys per thread, %.1f s per benchmark\n",
               static_cast<unsigned long long>(c.shard), c.endpoints.c_str(), f.threads, c.connections_per_endpoint,
               static_cast<unsigned long long>(f.value_size), static_cast<unsigned long long>(f.large_value_kb),
@@ -236,7 +252,7 @@ int run_perf(const perf_flags& f, const client_flags& c) {
       r.name = b.name;
       r.skipped = true;
     } else {
-      r = run(b, f, client, c.shard);
+      r = run(b, f, *client, c.shard);
       failed |= r.errors > 0;
     }
     print(r);
@@ -257,7 +273,7 @@ void add_kv_perf_command(CLI::App& kv, const client_flags& c, int& exit_code) {
   CLI::App* perf = kv.add_subcommand("perf", "Benchmark a server: set, set-large, get, delete, has, has-not, mixed");
   perf->add_option("--skip", f.skip, "Benchmarks to skip, comma-separated");
   perf->add_option("--only", f.only, "Only these benchmarks, comma-separated");
-  perf->add_option("--threads", f.threads, "Client threads")->check(CLI::Range(1u, 4096u))->capture_default_str();
+  perf->add_option("--threads", f.threads, "Concurrent clients, each with one call in flight")->check(CLI::Range(1u, 4096u))->capture_default_str();
   perf->add_option("--value-size", f.value_size, "Bytes per value")->check(CLI::Range(0ull, 16ull << 20))
       ->capture_default_str();
   perf->add_option("--large-value-size", f.large_value_kb, "KB per value in set-large")
