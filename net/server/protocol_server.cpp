@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -25,6 +26,7 @@ using generic_acceptor = boost::asio::basic_socket_acceptor<generic_protocol>;
 struct protocol_server::state {
   state(const protocol_server_options& options, std::map<std::uint64_t, std::shared_ptr<shard>> shard_map)
       : shards(std::move(shard_map)),
+        tcp(options.tcp),
         context{shards, options.max_frame_bytes,
                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(options.idle_timeout), counters} {}
 
@@ -34,6 +36,7 @@ struct protocol_server::state {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::map<std::uint64_t, std::shared_ptr<shard>> shards;
+  tcp_connection_options tcp;
   detail::server_counters counters;
   detail::server_context context;
   std::shared_ptr<detail::server_gate> gate = std::make_shared<detail::server_gate>();
@@ -85,14 +88,29 @@ void remove_stale_socket(const std::string& path) {
 
 void accept_next(protocol_server::state& s);
 
+// Best effort: a socket that refuses an option is served without it.
+void set_tcp_options(detail::stream_socket& socket, const tcp_connection_options& o) {
+  namespace asio = boost::asio;
+  boost::system::error_code ignored;
+  socket.set_option(asio::ip::tcp::no_delay(o.no_delay), ignored);
+  if (o.send_buffer_bytes > 0)
+    socket.set_option(asio::socket_base::send_buffer_size(static_cast<int>(o.send_buffer_bytes)), ignored);
+  if (o.receive_buffer_bytes > 0)
+    socket.set_option(asio::socket_base::receive_buffer_size(static_cast<int>(o.receive_buffer_bytes)), ignored);
+  if (o.keepalive.count() > 0) {
+    socket.set_option(asio::socket_base::keep_alive(true), ignored);
+    const int idle = static_cast<int>(o.keepalive.count());
+    ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof idle);
+  }
+  if (o.linger) socket.set_option(asio::socket_base::linger(true, static_cast<int>(o.linger->count())), ignored);
+}
+
 void on_accept(protocol_server::state& s, detail::connection_strand strand, const boost::system::error_code& ec,
                detail::stream_socket socket) {
   if (ec == boost::asio::error::operation_aborted || !s.acceptor || !s.acceptor->is_open()) return;
   if (!ec) {
-    if (s.is_tcp) {
-      boost::system::error_code ignored;
-      socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
-    }
+    if (s.is_tcp) set_tcp_options(socket, s.tcp);
     auto connection = std::make_shared<server_connection>(std::move(socket), strand, s.context, s.gate);
     {
       const std::lock_guard lock(s.gate->registry_mutex);

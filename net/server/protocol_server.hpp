@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "net/server/shard.hpp"
@@ -25,10 +26,20 @@
 
 namespace dkv::net {
 
+// Set on every accepted TCP connection (not on unix sockets).
+struct tcp_connection_options {
+  bool no_delay = true;
+  std::size_t send_buffer_bytes = 0;     // SO_SNDBUF; 0: the system's
+  std::size_t receive_buffer_bytes = 0;  // SO_RCVBUF; 0: the system's
+  std::chrono::seconds keepalive{0};     // idle time before probes; 0: no keepalive
+  std::optional<std::chrono::seconds> linger;  // SO_LINGER on close; none: off
+};
+
 struct protocol_server_options {
   std::string transport = "tcp";  // or "unix"
   std::string endpoint;           // "host:port" (port 0: any) or a socket path
-  unsigned workers = 1;
+  unsigned workers = 1;           // I/O threads
+  tcp_connection_options tcp;
   std::size_t max_frame_bytes = (128u << 20) + (1u << 20);  // a 128 MiB value and its message
   std::chrono::seconds idle_timeout{300};
 };
