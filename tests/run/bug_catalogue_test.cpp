@@ -24,6 +24,15 @@ namespace bugs = dkv::bugs;
 constexpr std::size_t runs_per_bug = 24;
 const std::vector<bugs::bug> escapes = {bugs::bug::figure8_commit, bugs::bug::vote_before_durable};
 
+// Under the sanitizers the escapes are left out: their 2 x 24 runs that catch
+// nothing are most of this test's time there, and they take no code path that
+// the runs of the caught bugs do not. The normal build checks them.
+#ifdef __SANITIZE_ADDRESS__
+constexpr bool check_escapes = false;
+#else
+constexpr bool check_escapes = true;
+#endif
+
 std::vector<scenario> default_swarm() {
   return {load_scenario(DKV_SCENARIOS_DIR "/swarm.toml"), load_scenario(DKV_SCENARIOS_DIR "/follower-isolated.toml")};
 }
@@ -35,6 +44,7 @@ TEST_CASE("the default swarm catches every catalogued bug but the known escapes,
   const std::vector<scenario> swarm = default_swarm();
   for (const auto& info : bugs::catalogue()) {
     const bool escape = std::find(escapes.begin(), escapes.end(), info.id) != escapes.end();
+    if (escape && !check_escapes) continue;
     std::string caught;
     for (std::size_t k = 0; k < runs_per_bug && caught.empty(); ++k) {
       const scenario& s = swarm[k % swarm.size()];
