@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -87,14 +88,18 @@ std::vector<benchmark> benchmarks(const perf_flags& f) {
   const std::string large(f.large_value_kb << 10, '\0');
   const std::uint64_t keys = f.keys;
   return {
-      {"set", false, [=](unsigned t, std::uint64_t i) { return request_of(message_type::set, key_of(t, i % keys), value); }},
+      {"set", false,
+       [=](unsigned t, std::uint64_t i) { return request_of(message_type::set, key_of(t, i % keys), value); }},
       {"set-large", false,
        [=](unsigned t, std::uint64_t i) { return request_of(message_type::set, key_of(t, i % keys), large); }},
       {"get", true, [=](unsigned t, std::uint64_t i) { return request_of(message_type::get, key_of(t, i % keys)); }},
-      {"delete", true, [=](unsigned t, std::uint64_t i) { return request_of(message_type::remove, key_of(t, i % keys)); }},
+      {"delete", true,
+       [=](unsigned t, std::uint64_t i) { return request_of(message_type::remove, key_of(t, i % keys)); }},
       {"has", true, [=](unsigned t, std::uint64_t i) { return request_of(message_type::has, key_of(t, i % keys)); }},
       {"has-not", false,
-       [](unsigned, std::uint64_t i) { return request_of(message_type::has, "__test/has-not-" + std::to_string(i % 100)); }},
+       [](unsigned, std::uint64_t i) {
+         return request_of(message_type::has, "__test/has-not-" + std::to_string(i % 100));
+       }},
       {"mixed", true,
        [=](unsigned t, std::uint64_t i) {
          static constexpr message_type cycle[] = {message_type::set, message_type::get, message_type::remove,
@@ -116,28 +121,32 @@ using heard_answer = std::function<void(unsigned, std::uint64_t, const net::mess
 
 void run_clients(net::remote_client& rc, std::uint64_t shard, unsigned clients, const next_call& next,
                  const heard_answer& heard) {
-  struct shared_state {
+  // Owned by the callbacks too: the last one may still be returning on the
+  // I/O thread when this function has seen every client stop and returned.
+  struct loop : std::enable_shared_from_this<loop> {
     std::mutex mutex;
     std::condition_variable all_stopped;
     unsigned running = 0;
-  } state;
-  state.running = clients;
-  std::function<void(unsigned, std::uint64_t)> step = [&](unsigned t, std::uint64_t i) {
+    std::function<void(unsigned, std::uint64_t)> step;
+  };
+  const auto state = std::make_shared<loop>();
+  state->running = clients;
+  state->step = [&rc, shard, &next, &heard, self = state.get()](unsigned t, std::uint64_t i) {
     std::optional<net::message> request = next(t, i);
     if (!request) {
-      const std::lock_guard lock(state.mutex);
-      if (--state.running == 0) state.all_stopped.notify_one();
+      const std::lock_guard lock(self->mutex);
+      if (--self->running == 0) self->all_stopped.notify_one();
       return;
     }
     const clock_type::time_point sent = clock_type::now();
-    rc.call(shard, std::move(*request), [&, t, i, sent](net::message answer) {
+    rc.call(shard, std::move(*request), [&heard, owner = self->shared_from_this(), t, i, sent](net::message answer) {
       heard(t, i, answer, sent);
-      step(t, i + 1);
+      owner->step(t, i + 1);
     });
   };
-  for (unsigned t = 0; t < clients; ++t) step(t, 0);
-  std::unique_lock lock(state.mutex);
-  state.all_stopped.wait(lock, [&] { return state.running == 0; });
+  for (unsigned t = 0; t < clients; ++t) state->step(t, 0);
+  std::unique_lock lock(state->mutex);
+  state->all_stopped.wait(lock, [&] { return state->running == 0; });
 }
 
 std::set<std::string> names_in(const std::string& list) {
@@ -244,8 +253,8 @@ int run_perf(const perf_flags& f, const client_flags& c) {
     if (std::none_of(all.begin(), all.end(), [&](const benchmark& b) { return name == b.name; }))
       return fail("--only " + name + ": no such benchmark (set, set-large, get, delete, has, has-not, mixed)");
   }
-  std::printf("dkv kv perf: shard %llu at %s, %u clients (--threads) over %u connection(s) per endpoint, %llu-byte values "
-              "(large %llu KB), %llu keys per thread, %.1f s per benchmark\n",
+  std::printf("dkv kv perf: shard %llu at %s, %u clients (--threads) over %u connection(s) per endpoint, "
+              "%llu-byte values (large %llu KB), %llu keys per thread, %.1f s per benchmark\n",
               static_cast<unsigned long long>(c.shard), c.endpoints.c_str(), f.threads, c.connections_per_endpoint,
               static_cast<unsigned long long>(f.value_size), static_cast<unsigned long long>(f.large_value_kb),
               static_cast<unsigned long long>(f.keys), f.seconds);
@@ -278,7 +287,9 @@ void add_kv_perf_command(CLI::App& kv, const client_flags& c, int& exit_code) {
   CLI::App* perf = kv.add_subcommand("perf", "Benchmark a server: set, set-large, get, delete, has, has-not, mixed");
   perf->add_option("--skip", f.skip, "Benchmarks to skip, comma-separated");
   perf->add_option("--only", f.only, "Only these benchmarks, comma-separated");
-  perf->add_option("--threads", f.threads, "Concurrent clients, each with one call in flight")->check(CLI::Range(1u, 4096u))->capture_default_str();
+  perf->add_option("--threads", f.threads, "Concurrent clients, each with one call in flight")
+      ->check(CLI::Range(1u, 4096u))
+      ->capture_default_str();
   perf->add_option("--value-size", f.value_size, "Bytes per value")->check(CLI::Range(0ull, 16ull << 20))
       ->capture_default_str();
   perf->add_option("--large-value-size", f.large_value_kb, "KB per value in set-large")
