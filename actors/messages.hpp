@@ -7,7 +7,8 @@
 //   node <-> node      raft_packet
 //   client <-> node    propose_command / command_outcome, read_command / read_outcome
 //   caller <-> client  store_call / store_answer (a request with a response)
-// and what an actor sends itself (raft_tick, disk_synced, client_wakeup, drive_later).
+// and what an actor sends itself (raft_tick, disk_synced, client_wakeup, drive_later)
+// or hears from its own helper thread (log_synced).
 
 #include <caf/actor_system_config.hpp>
 #include <caf/meta/type_name.hpp>
@@ -131,6 +132,13 @@ struct disk_synced {
   std::uint64_t sequence = 0;
 };
 
+// A node's log_syncer finished the log sync it was given for ready
+// `sequence`; `failure` is empty if it succeeded.
+struct log_synced {
+  std::uint64_t sequence = 0;
+  std::string failure;
+};
+
 // A node took in an input while more waited in its mailbox and put off
 // carrying out the replica's output until after them (see raft_node::drive_soon).
 struct drive_later {};
@@ -178,6 +186,10 @@ typename Inspector::result_type inspect(Inspector& f, disk_synced& x) {
   return f(caf::meta::type_name("disk_synced"), x.sequence);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, log_synced& x) {
+  return f(caf::meta::type_name("log_synced"), x.sequence, x.failure);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, drive_later&) {
   return f(caf::meta::type_name("drive_later"));
 }
@@ -200,6 +212,7 @@ CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::store_answer))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::client_wakeup))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::disk_synced))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::drive_later))
+CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::log_synced))
 CAF_END_TYPE_ID_BLOCK(dkv_actors)
 
 namespace dkv::actors {

@@ -55,6 +55,7 @@ bool raft_node::start() {
     last_snapshot_ = recovered.latest_snapshot->meta.index;
   }
   replica_ = std::make_unique<raft::replica>(config_.raft, std::move(recovered), seed_);
+  if (config_.sync_in_background) syncer_ = std::make_unique<log_syncer>(address());
   observe_digests();
   tick_period_ = measure_tick_period();
   next_tick_at_ = clock().now() + tick_period_;
@@ -76,6 +77,15 @@ caf::behavior raft_node::make_behavior() {
         sync_pending_ = false;
         if (error e = storage_->sync(); !e.ok()) return stop("a sync of its log failed: " + e.message());
         replica_->persisted(written_);
+        drive_soon();
+      },
+      [this](const log_synced& done) {
+        count_ticks_gone_by();
+        sync_pending_ = false;
+        if (!done.failure.empty()) return stop("a sync of its log failed: " + done.failure);
+        replica_->persisted(done.sequence);
+        // Records written while the disk worked wait for the next sync.
+        if (written_ > done.sequence) start_background_sync();
         drive_soon();
       },
       [this](const raft_tick& timer) {
@@ -171,6 +181,15 @@ void raft_node::arm_tick() {
   delayed_send(this, *tick_at_ - clock().now(), raft_tick{++ticks_});
 }
 
+void raft_node::start_background_sync() {
+  sync_pending_ = true;
+  syncer_->start(storage_->log_file_to_sync(), written_);
+}
+
+void raft_node::on_exit() {
+  syncer_.reset();  // on the node's thread: a sync under way ends before the node does
+}
+
 void raft_node::drive_soon() {
   // Under load the mailbox holds many proposals, reads and replies at once.
   // Taking them all in before the replica's output is carried out turns
@@ -209,7 +228,10 @@ void raft_node::carry_out(raft::ready& work) {
     if (error e = storage_->write(work); !e.ok()) return stop("a write to its storage failed: " + e.message());
     written_ = work.sequence;
     if (sync_pending_) {
-      // Group commit: the sync under way takes these records too.
+      // Group commit: the sync under way takes these records too (or, on
+      // a thread of our own, the next one).
+    } else if (syncer_) {
+      start_background_sync();
     } else if (const std::uint64_t latency = files_->sync_latency_ns(); latency > 0) {
       sync_pending_ = true;
       delayed_send(this, std::chrono::nanoseconds(latency), disk_synced{work.sequence});

@@ -8,7 +8,8 @@
 // to the replica, then the node carries out the ready: write, send, install
 // a snapshot, apply, answer; and once its disk has synced the writes (at
 // once on POSIX, after a seeded latency on the simulated disk), acknowledge
-// them to the replica, which releases what waited for them. A failed write or
+// them to the replica, which releases what waited for them (a real node syncs
+// on a thread of its own meanwhile: log_syncer.hpp). A failed write or
 // fsync stops the node (durability is unknown; no retry). Proposals and
 // reads waiting for their outcome are bounded: beyond that the answer is
 // Unavailable, before anything is appended.
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "actors/raft/log_syncer.hpp"
 #include "actors/raft/seen_requests.hpp"
 #include "actors/seams.hpp"
 #include "store/raft/replica.hpp"
@@ -46,6 +48,8 @@ struct raft_node_config {
   // For the simulator's end-of-run checks: keep every applied entry's
   // fingerprint and the engine's digest in the status (costly: tests only).
   bool observe_state = false;
+  // Real runs: sync the log on a thread of the node's own (log_syncer.hpp).
+  bool sync_in_background = false;
   dkv::storage::wal_options wal;
   replicated::state_machine_options machine;
 };
@@ -82,6 +86,7 @@ class raft_node : public caf::event_based_actor {
             raft_node_status* status);
 
   caf::behavior make_behavior() override;
+  void on_exit() override;
 
  private:
   struct pending_command {
@@ -102,6 +107,7 @@ class raft_node : public caf::event_based_actor {
   void drive_soon();
   void drive();
   void carry_out(raft::ready& work);
+  void start_background_sync();
   void apply(const raft::entry& e);
   void observe_write(std::uint64_t store_index, const raft::entry& e);
   // The digests of engine and sessions, for observers (observe_state).
@@ -149,6 +155,7 @@ class raft_node : public caf::event_based_actor {
   // every record written until then (group commit).
   bool sync_pending_ = false;
   std::uint64_t written_ = 0;  // the latest ready whose records are written
+  std::unique_ptr<log_syncer> syncer_;  // with sync_in_background
   bool drive_later_sent_ = false;  // a drive_later waits in the mailbox
   caf::timespan tick_period_{};
   caf::actor_clock::time_point next_tick_at_{};  // the next tick not yet passed to the replica

@@ -22,18 +22,11 @@ class posix_file_system final : public storage::file_system {
 
   const std::string& root() const noexcept { return root_; }
 
-  // Group commit: a raft_node defers a log sync by this much (a message to
-  // itself), and the records written meanwhile — the proposals already in
-  // its mailbox — share the one fsync. 0: each ready syncs as it is written.
-  std::uint64_t sync_latency_ns() override { return sync_delay_ns_; }
-  void set_sync_delay_ns(std::uint64_t ns) noexcept { sync_delay_ns_ = ns; }
-
  private:
   explicit posix_file_system(std::string root) : root_(std::move(root)) {}
   std::string path(const std::string& name) const { return root_ + "/" + name; }
 
   std::string root_;
-  std::uint64_t sync_delay_ns_ = 0;
 };
 
 }  // namespace dkv::actors

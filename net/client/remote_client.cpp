@@ -347,6 +347,13 @@ class remote_client::engine {
         resend(std::move(c), true);  // the server says it was not applied: try elsewhere
         continue;
       }
+      // A read the server could not answer in time changes nothing: while
+      // the call has time left, another server may answer it.
+      if (c->read_only && response.code == static_cast<std::uint8_t>(error_code::timeout) &&
+          clock::now() < c->deadline) {
+        resend(std::move(c), false);
+        continue;
+      }
       finish(std::move(c), std::move(response));
     }
   }

@@ -11,7 +11,8 @@
 // that was sent without an answer (the connection dropped, or call_timeout
 // passed) answers Timeout (code 4: maybe applied) if it is a write — a
 // write that may have been applied is never sent again — while a read
-// (get, has, db info) is tried elsewhere. Either way the caller receives a
+// (get, has, db info) is tried elsewhere, as is a read the server answered
+// Timeout, while the call has time left. Either way the caller receives a
 // response message; failures are type 2 (error) with err text and code.
 
 #include <chrono>

@@ -36,12 +36,6 @@ struct server_options {
   protocol_server_options clients;
   unsigned actor_threads = 2;  // CAF's scheduler
   unsigned lock_threads = 4;   // per lockmgr(dstore) shard
-  // How long a replica defers a log sync so that concurrent writes share it
-  // (posix_file_system::set_sync_delay_ns). 0, the default: it syncs at once,
-  // which is group commit already — a replica takes in every input waiting in
-  // its mailbox before it writes (raft_node::drive_soon), and the writes that
-  // arrive during one sync share the next. Deferring costs a timer round trip.
-  std::uint64_t group_commit_ns = 0;
 };
 
 // Checks what can be checked before anything starts: a dstore shard needs

@@ -249,6 +249,10 @@ error wal_storage::persist(const ready& work) {
 
 error wal_storage::sync() { return skip_sync_ ? error{} : wal_->sync(); }
 
+std::shared_ptr<dkv::storage::file> wal_storage::log_file_to_sync() const {
+  return skip_sync_ ? nullptr : wal_->current_file();
+}
+
 error wal_storage::write(const ready& work) {
   if (!work.must_persist()) return {};
   if (work.state && (work.state->term != voted_.term || work.state->vote != voted_.vote))

@@ -62,6 +62,10 @@ class wal {
   // Syncs, then continues in a new, empty segment; returns its number.
   error rotate(std::uint64_t& new_segment);
   std::uint64_t current_segment() const noexcept { return segment_; }
+  // The segment appends go to now. Its sync makes every record appended
+  // before the sync began durable (rotation syncs a segment before leaving
+  // it), so a shell may sync it on a thread of its own while appends go on.
+  std::shared_ptr<file> current_file() const noexcept { return file_; }
   // Drops whole segments numbered below `segment` (after a snapshot covers them).
   error remove_segments_before(std::uint64_t segment);
 
@@ -79,7 +83,7 @@ class wal {
 
   file_system& fs_;
   wal_options options_;
-  std::unique_ptr<file> file_;
+  std::shared_ptr<file> file_;  // shared with a sync under way elsewhere
   std::uint64_t segment_ = 0;
   std::vector<std::uint64_t> segments_;  // every live segment, ascending
   bool damaged_ = false;

@@ -208,6 +208,29 @@ TEST_CASE("a server's Unavailable sends the request to the next endpoint") {
   CHECK(refusing->calls.load() >= 1);
 }
 
+TEST_CASE("a read the server answers Timeout is asked of the next endpoint; a write is not sent again") {
+  auto slow = std::make_shared<refusing_shard>(static_cast<std::uint8_t>(error_code::timeout));
+  served first(slow);
+  served second(served::lstore_backed());
+  remote_client client(options_for({first.endpoint(), second.endpoint()}));
+  for (int i = 0; i < 4; ++i) {
+    const message r = client.call_sync(shard_id, get_request("k"));
+    CHECK(r.code == 0);  // answered by the second: not found, no error
+    CHECK(r.err.empty());
+  }
+  CHECK(slow->calls.load() >= 1);
+  int timeouts = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int before = slow->calls.load();
+    const message w = client.call_sync(shard_id, set_request("k"));
+    if (slow->calls.load() > before) {  // it went to the first: its Timeout is the answer
+      CHECK(w.code == static_cast<std::uint8_t>(error_code::timeout));
+      ++timeouts;
+    }
+  }
+  CHECK(timeouts >= 1);  // round robin sends some of them to the first
+}
+
 TEST_CASE("only Unavailable answers until the call timeout: Unavailable") {
   served refusing(std::make_shared<refusing_shard>(static_cast<std::uint8_t>(error_code::unavailable)));
   remote_client client(options_for({refusing.endpoint()}, 300ms));

@@ -97,11 +97,19 @@ std::size_t write_keys(dkv::istore& store, int from, int to, std::map<std::strin
   return ok;
 }
 
+// A read that finds no leader in time says nothing about the write: it is
+// asked again, a few times, before it counts as missing.
+dkv::get_result read_back(dkv::istore& store, const std::string& key) {
+  dkv::get_result r = store.Get(key);
+  for (int again = 0; again < 3 && !r.err.ok(); ++again) r = store.Get(key);
+  return r;
+}
+
 void require_all_present(dkv::istore& store, const std::map<std::string, std::string>& acked, const cluster& c) {
   std::size_t missing = 0;
   std::string first;
   for (const auto& [key, value] : acked) {
-    const dkv::get_result r = store.Get(key);
+    const dkv::get_result r = read_back(store, key);
     if (!r.err.ok() || !r.found || r.value != value) {
       if (missing++ == 0) first = key + ": " + (r.err.ok() ? (r.found ? "value " + r.value : "not found") : r.err.to_string());
     }
