@@ -239,6 +239,9 @@ void raft_node::carry_out(raft::ready& work) {
       sync_now = true;
     }
   }
+  // The commit index alone is written, and synced with the next records.
+  if (!work.must_persist() && work.state)
+    if (error e = storage_->write(work); !e.ok()) return stop("a write to its storage failed: " + e.message());
   if (work.repaired)
     if (error e = storage_->clear_damage(); !e.ok()) return stop("cannot clear its repair marker: " + e.message());
   // The messages go out before a sync of our own: the replica holds back

@@ -6,6 +6,12 @@
 //    replica::persisted(sequence). Readies are persisted in order. The
 //    state goes last because its commit index may cover the new entries: a
 //    crash between the two must not leave a commit index over old ones.
+//    A `state` without a sequence moved only the commit index: write it,
+//    but it needs no sync of its own and no persisted() — nothing relies on
+//    the commit index being durable (a restarted node learns it again from
+//    the leader), so it becomes durable with the next sync. (etcd's raft
+//    does not sync for it either: raft.MustSync.) Under load every commit
+//    would otherwise cost each member a sync.
 // 2. Send `messages` — at once: the replica holds back any message that
 //    depends on state not yet durable and releases it after persisted().
 // 3. Install `snapshot` into the state machine (it is committed), then
@@ -43,7 +49,7 @@ struct ready {
 
   bool must_persist() const noexcept { return sequence != 0; }
   bool empty() const noexcept {
-    return sequence == 0 && messages.empty() && committed.empty() && reads.empty() && failed_reads.empty() &&
+    return sequence == 0 && !state && messages.empty() && committed.empty() && reads.empty() && failed_reads.empty() &&
            !repaired;
   }
 };

@@ -548,16 +548,18 @@ ready replica::take_ready() {
     for (progress& p : peers_) send_appends(p);
   }
   ready r;
-  if (durable_work_pending() || handed_state_.commit != commit_) {
+  const hard_state now{term_, vote_, commit_};
+  if (durable_work_pending()) {
     r.sequence = next_sequence_++;
     r.snapshot = std::move(snapshot_to_persist_);
     snapshot_to_persist_.reset();
-    const hard_state now{term_, vote_, commit_};
     if (now != handed_state_) r.state = handed_state_ = now;
     if (persist_from_ <= log_.last_index())
       r.entries = log_.slice(std::max(persist_from_, log_.first_index()), log_.last_index() + 1);
     persist_from_ = log_.last_index() + 1;
     unacknowledged_.push_back({r.sequence, log_.last_index(), log_.last_term()});
+  } else if (now != handed_state_) {
+    r.state = handed_state_ = now;  // the commit index alone: no sync (ready.hpp)
   }
   const index_t applicable = std::min(commit_, durable_last_);
   if (applied_ < applicable) {

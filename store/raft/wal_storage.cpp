@@ -254,7 +254,7 @@ std::shared_ptr<dkv::storage::file> wal_storage::log_file_to_sync() const {
 }
 
 error wal_storage::write(const ready& work) {
-  if (!work.must_persist()) return {};
+  if (!work.must_persist() && !work.state) return {};
   if (work.state && (work.state->term != voted_.term || work.state->vote != voted_.vote))
     if (error e = write_vote(*work.state); !e.ok()) return e;
   if (work.snapshot) {

@@ -237,19 +237,35 @@ TEST_CASE("injected bug follower-local-reads: a cut-off follower answers a read 
   }
 }
 
-TEST_CASE("injected bug ack-before-durable: acknowledged entries are still unsynced when the nodes crash",
+TEST_CASE("injected bug ack-before-durable: acknowledged entries are gone after every node crashed",
           "[actors][sim][bugs]") {
   const bool bug = GENERATE(false, true);
   bugs::scoped_bugs guard(bug ? bugs::bit(bugs::bug::ack_before_durable) : 0);
-  harness h(16);
-  for (std::uint64_t request = 1; request <= 5; ++request) REQUIRE(h.open_session(request) > 0);
-  h.cluster.sim().run_until(h.cluster.sim().now_ns() + second / 2);  // quiet: every sync under way completes
-  std::uint64_t unsynced = 0;
-  for (sim::node_id id = 1; id <= 3; ++id) {
-    const std::uint64_t before = h.cluster.disk(id).stats().unsynced_files;
-    h.cluster.crash(id);
-    unsynced += h.cluster.disk(id).stats().unsynced_files - before;
+  // A crash keeps, drops or tears what was not synced, at random: over a
+  // few seeds the bug loses acknowledged writes at least once, sound nodes never.
+  int lost = 0;
+  for (std::uint64_t seed = 16; seed < 24; ++seed) {
+    harness h(seed);
+    std::uint64_t acknowledged = 0;
+    for (std::uint64_t request = 1; request <= 5; ++request) acknowledged = h.open_session(request);
+    REQUIRE(acknowledged > 0);
+    h.cluster.sim().run_until(h.cluster.sim().now_ns() + second / 2);  // quiet: every sync under way completes
+    std::uint64_t unsynced = 0;
+    for (sim::node_id id = 1; id <= 3; ++id) {
+      const std::uint64_t before = h.cluster.disk(id).stats().unsynced_files;
+      h.cluster.crash(id);
+      unsynced += h.cluster.disk(id).stats().unsynced_files - before;
+    }
+    // Every node's log holds acknowledged entries its disk never synced (a
+    // sound node may leave only its latest commit index unsynced: ready.hpp).
+    if (bug) CHECK(unsynced == 3);
+    for (sim::node_id id = 1; id <= 3; ++id) h.cluster.restart(id);
+    // The next write lands after the acknowledged ones, unless those were lost.
+    const std::uint64_t next = h.open_session(6);
+    INFO("seed " << seed << ": the last acknowledged write was at " << acknowledged << ", the next one at " << next);
+    REQUIRE(next > 0);
+    if (!bug) CHECK(next > acknowledged);
+    if (next <= acknowledged) ++lost;
   }
-  // Every node's log holds acknowledged entries its disk never synced.
-  CHECK(unsynced == (bug ? 3 : 0));
+  CHECK((lost > 0) == bug);
 }

@@ -115,6 +115,9 @@ void raft_cluster::handle(node& n, ready r) {
   n.reads_served.insert(n.reads_served.end(), r.reads.begin(), r.reads.end());
   n.reads_failed.insert(n.reads_failed.end(), r.failed_reads.begin(), r.failed_reads.end());
   if (!r.must_persist()) {
+    // The commit index alone needs no sync: kept at once by an auto-persisting
+    // disk, else left to the next ready's state (a crash may lose it).
+    if (r.state && auto_persist) (void)n.disk.persist(r);
     if (r.repaired) n.disk.repaired();
     return;
   }
