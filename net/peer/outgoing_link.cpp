@@ -29,9 +29,8 @@ void release_if_big(std::vector<char>& buffer) {
 
 }  // namespace
 
-outgoing_link::outgoing_link(peer_core& core, std::uint64_t member, peer_endpoint endpoint)
+outgoing_link::outgoing_link(peer_core& core, peer_endpoint endpoint)
     : core_(core),
-      member_(member),
       endpoint_(std::move(endpoint)),
       socket_(core.io()),
       resolver_(core.io()),

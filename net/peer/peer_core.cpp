@@ -33,7 +33,7 @@ std::vector<char>& scratch() {
 peer_core::peer_core(caf::actor_system& system, peer_network_options options)
     : system_(system), options_(std::move(options)), acceptor_(io_) {
   for (const auto& [member, endpoint] : options_.members)
-    if (member != options_.self) links_.emplace(member, std::make_unique<outgoing_link>(*this, member, endpoint));
+    if (member != options_.self) links_.emplace(member, std::make_unique<outgoing_link>(*this, endpoint));
 }
 
 peer_core::~peer_core() { stop(); }

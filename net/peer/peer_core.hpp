@@ -50,7 +50,7 @@ class peer_core;
 // during which sends are dropped, then idle again until the next send.
 class outgoing_link {
  public:
-  outgoing_link(peer_core& core, std::uint64_t member, peer_endpoint endpoint);
+  outgoing_link(peer_core& core, peer_endpoint endpoint);
 
   // Any thread: queue one whole frame. False if it is dropped instead.
   bool enqueue(const char* frame, std::size_t size);
@@ -70,7 +70,6 @@ class outgoing_link {
   void arm_timer(std::chrono::milliseconds after);
 
   peer_core& core_;
-  const std::uint64_t member_;
   const peer_endpoint endpoint_;
   std::optional<tcp::endpoint> numeric_;  // the endpoint when its host is an IP address
 

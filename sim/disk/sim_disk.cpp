@@ -181,7 +181,7 @@ bool sim_disk::damage(const std::string& name, std::uint64_t offset) {
 bool sim_disk::damage_random() {
   std::vector<const std::string*> candidates;
   for (const auto& [name, node] : durable_names_)
-    if (!node->durable_size() == 0) candidates.push_back(&name);
+    if (node->durable_size() != 0) candidates.push_back(&name);
   if (candidates.empty()) return false;
   const std::string& name = *candidates[random_.below(candidates.size())];
   return damage(name, random_.below(durable_names_.at(name)->durable_size()));

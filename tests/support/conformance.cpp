@@ -12,7 +12,6 @@ namespace dkv::test {
 
 namespace {
 
-constexpr std::uint64_t never = 0;
 constexpr std::uint64_t max_u64 = std::numeric_limits<std::uint64_t>::max();
 
 // Every write of a single client must take the next index.
