@@ -63,4 +63,9 @@ int fail(const std::string& text) {
   return 1;
 }
 
+int bad_usage(const std::string& text) {
+  fail(text);
+  return 2;
+}
+
 }  // namespace dkv::tools

@@ -31,5 +31,7 @@ error make_client(const client_flags& flags, std::shared_ptr<net::remote_client>
 
 // Prints "Error: <text>" to stderr (dKV's form) and returns the exit code 1.
 int fail(const std::string& text);
+// The same for a flag that makes no sense, with the exit code of bad usage, 2.
+int bad_usage(const std::string& text);
 
 }  // namespace dkv::tools

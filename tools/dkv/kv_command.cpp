@@ -52,7 +52,7 @@ struct kv_args {
 // command's ("Error: …", exit 1).
 int with_store(const client_flags& flags, const std::function<error(istore&)>& body) {
   std::shared_ptr<net::remote_client> client;
-  if (error e = make_client(flags, client); !e.ok()) return fail(e.message());
+  if (error e = make_client(flags, client); !e.ok()) return bad_usage(e.message());
   net::remote_store store(client, flags.shard);
   if (error e = body(store); !e.ok()) return fail(e.to_string());
   return 0;
@@ -141,7 +141,7 @@ void add_lock_command(CLI::App& app, int& exit_code) {
   add_client_flags(*lock, flags, 200);
   const auto with_locks = [](const std::function<error(net::remote_lock_manager&)>& body) {
     std::shared_ptr<net::remote_client> client;
-    if (error e = make_client(flags, client); !e.ok()) return fail(e.message());
+    if (error e = make_client(flags, client); !e.ok()) return bad_usage(e.message());
     net::remote_lock_manager locks(client, flags.shard);
     if (error e = body(locks); !e.ok()) return fail(e.to_string());
     return 0;

@@ -242,16 +242,16 @@ error write_csv(const std::string& path, const std::vector<figures>& results, co
 
 int run_perf(const perf_flags& f, const client_flags& c) {
   std::shared_ptr<net::remote_client> client;
-  if (error e = make_client(c, client); !e.ok()) return fail(e.message());
+  if (error e = make_client(c, client); !e.ok()) return bad_usage(e.message());
   const std::set<std::string> skip = names_in(f.skip), only = names_in(f.only);
   const std::vector<benchmark> all = benchmarks(f);
   for (const std::string& name : skip) {
     if (std::none_of(all.begin(), all.end(), [&](const benchmark& b) { return name == b.name; }))
-      return fail("--skip " + name + ": no such benchmark (set, set-large, get, delete, has, has-not, mixed)");
+      return bad_usage("--skip " + name + ": no such benchmark (set, set-large, get, delete, has, has-not, mixed)");
   }
   for (const std::string& name : only) {
     if (std::none_of(all.begin(), all.end(), [&](const benchmark& b) { return name == b.name; }))
-      return fail("--only " + name + ": no such benchmark (set, set-large, get, delete, has, has-not, mixed)");
+      return bad_usage("--only " + name + ": no such benchmark (set, set-large, get, delete, has, has-not, mixed)");
   }
   std::printf("dkv kv perf: shard %llu at %s, %u clients (--threads) over %u connection(s) per endpoint, "
               "%llu-byte values (large %llu KB), %llu keys per thread, %.1f s per benchmark\n",
