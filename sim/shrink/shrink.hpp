@@ -7,7 +7,7 @@
 // the same check still fails:
 //
 //   1. the network's and disks' random faults off, one at a time; a short
-//      settle; frequent snapshots;
+//      settle; snapshots more frequent, halving while the run still fails;
 //   2. the run cut short: everything after a time found by bisection dropped;
 //      then only the calls of the last moments before the cut (a window
 //      doubling from 50 ms), only the calls on the key a linearizability

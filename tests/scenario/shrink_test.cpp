@@ -63,6 +63,23 @@ TEST_CASE("a failing run shrinks to a few calls and faults that fail the same ch
   CHECK(run_random(sound).passed());
 }
 
+TEST_CASE("a bug in installing snapshots shrinks to a few calls, with snapshots frequent but not constant",
+          "[shrink]") {
+  // Swarm seed 15 is the default swarm's first to catch snapshot-drops-ttl.
+  run_options o = instantiate(load_scenario(DKV_SCENARIOS_DIR "/swarm.toml"), 15);
+  o.bugs = dkv::bugs::bit(dkv::bugs::bug::snapshot_drops_ttl);
+  const shrink_result r = shrink(o);
+  REQUIRE(r.failed);
+  CHECK(r.complete);
+  CHECK(r.original_calls > 1000);
+  CHECK(r.calls() <= 20);
+  CHECK(r.faults() <= 5);
+  CHECK(r.reduced.node.snapshot_every < o.node.snapshot_every);
+  const run_report again = run_random(r.reduced);
+  REQUIRE(failure(again));
+  CHECK(failure(again)->name == r.check);
+}
+
 TEST_CASE("a passing run has nothing to shrink", "[shrink]") {
   run_options o;
   o.seed = 2;
