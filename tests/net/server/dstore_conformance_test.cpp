@@ -214,10 +214,10 @@ TEST_CASE("remote_store over a one-member dstore shard with frequent snapshots c
 // Left out: the two cases that write 16 MiB values. On three members
 // sharing this machine's cores, replicating and syncing one 16 MiB entry
 // takes from under a second to over ten (call_timeout: Timeout), because
-// the server's client actor tries an unanswered write again after 300 ms
+// the server's client actor tries an unanswered write again after a second
 // (client_config::attempt_timeout_ns) and every try is a new 16 MiB log
 // entry — deduplicated when applied, but logged, replicated and synced
-// first. The one-member variants run them. Also left out for time: "many
+// first (still so on 2026-12-03, with the log synced off the node's thread). The one-member variants run them. Also left out for time: "many
 // expiring keys" (about 18 s here, against 4 to 9 s on one member: 18,000
 // calls in sequence, each through the leader); it runs on one member,
 // across snapshots, above.
