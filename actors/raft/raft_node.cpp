@@ -74,19 +74,13 @@ caf::behavior raft_node::make_behavior() {
       },
       [this](const disk_synced&) {
         count_ticks_gone_by();
-        sync_pending_ = false;
-        if (error e = storage_->sync(); !e.ok()) return stop("a sync of its log failed: " + e.message());
-        replica_->persisted(written_);
-        drive_soon();
+        // The simulated disk's sync completes now, and covers every record written so far.
+        const error e = storage_->sync();
+        log_synced_up_to(written_, e.ok() ? std::string() : e.message());
       },
       [this](const log_synced& done) {
         count_ticks_gone_by();
-        sync_pending_ = false;
-        if (!done.failure.empty()) return stop("a sync of its log failed: " + done.failure);
-        replica_->persisted(done.sequence);
-        // Records written while the disk worked wait for the next sync.
-        if (written_ > done.sequence) start_background_sync();
-        drive_soon();
+        log_synced_up_to(done.sequence, done.failure);
       },
       [this](const raft_tick& timer) {
         if (timer.count != ticks_) return count_ticks_gone_by();  // an earlier timer took its place
@@ -181,6 +175,15 @@ void raft_node::arm_tick() {
   delayed_send(this, *tick_at_ - clock().now(), raft_tick{++ticks_});
 }
 
+void raft_node::log_synced_up_to(std::uint64_t sequence, const std::string& failure) {
+  sync_pending_ = false;
+  if (!failure.empty()) return stop("a sync of its log failed: " + failure);
+  replica_->persisted(sequence);
+  // Records written while a log_syncer's disk worked wait for the next sync.
+  if (written_ > sequence) start_background_sync();
+  drive_soon();
+}
+
 void raft_node::start_background_sync() {
   sync_pending_ = true;
   syncer_->start(storage_->log_file_to_sync(), written_);
@@ -222,10 +225,13 @@ void raft_node::drive() {
 
 void raft_node::carry_out(raft::ready& work) {
   bool sync_now = false;
-  if (work.must_persist()) {
-    // The records now; the sync completes when the disk says so (at once on
-    // POSIX). Until then the replica holds back whatever relies on them.
+  // The records now. A commit index alone is only written: it is synced with
+  // the next records (ready.hpp).
+  if (work.must_persist() || work.state)
     if (error e = storage_->write(work); !e.ok()) return stop("a write to its storage failed: " + e.message());
+  if (work.must_persist()) {
+    // The sync completes when the disk says so (at once on POSIX). Until
+    // then the replica holds back whatever relies on these records.
     written_ = work.sequence;
     if (sync_pending_) {
       // Group commit: the sync under way takes these records too (or, on
@@ -239,9 +245,6 @@ void raft_node::carry_out(raft::ready& work) {
       sync_now = true;
     }
   }
-  // The commit index alone is written, and synced with the next records.
-  if (!work.must_persist() && work.state)
-    if (error e = storage_->write(work); !e.ok()) return stop("a write to its storage failed: " + e.message());
   if (work.repaired)
     if (error e = storage_->clear_damage(); !e.ok()) return stop("cannot clear its repair marker: " + e.message());
   // The messages go out before a sync of our own: the replica holds back

@@ -107,6 +107,8 @@ class raft_node : public caf::event_based_actor {
   void drive_soon();
   void drive();
   void carry_out(raft::ready& work);
+  // The log is durable up to ready `sequence`, or its sync failed.
+  void log_synced_up_to(std::uint64_t sequence, const std::string& failure);
   void start_background_sync();
   void apply(const raft::entry& e);
   void observe_write(std::uint64_t store_index, const raft::entry& e);

@@ -1,8 +1,8 @@
 // The injected-bug catalogue against the default swarm (scenarios/swarm.toml
 // and scenarios/follower-isolated.toml, seeds interleaved as `dkv-sim bugs`
 // takes them): every bug that the swarm is known to catch must fail a check
-// within a fixed number of runs from fixed seeds, and each run that caught it must pass with
-// the bug off — so it is the bug that fails, not the run.
+// within a fixed number of runs from fixed seeds, and each run that caught
+// it must pass with the bug off — so it is the bug that fails, not the run.
 //
 // The escapes are bugs the simulated swarm does not catch yet: the Raft
 // core's random schedules do (tests/raft/raft_property_test.cpp, "[bugs]"),
@@ -29,10 +29,10 @@ constexpr std::size_t runs_per_bug = 32;
 std::size_t first_run(bugs::bug b) { return b == bugs::bug::leader_unconfirmed_reads ? 580 : 0; }
 const std::vector<bugs::bug> escapes = {bugs::bug::figure8_commit, bugs::bug::vote_before_durable};
 
-// Under the sanitizers the escapes are left out: their 2 x 24 runs that catch
+// Under the sanitizers the escapes are left out: their 2 x 32 runs that catch
 // nothing are most of this test's time there, and they take no code path that
 // the runs of the caught bugs do not. The normal build checks them.
-#ifdef __SANITIZE_ADDRESS__
+#ifdef DKV_SANITIZED
 constexpr bool check_escapes = false;
 #else
 constexpr bool check_escapes = true;

@@ -48,7 +48,7 @@ TEST_CASE("one seed in two processes gives one trace hash", "[run][tool][determi
 }
 
 TEST_CASE("dkv-sim exits 1 when a check fails", "[run][tool]") {
-  // Seed 5 with nodes that acknowledge before their log is durable loses writes.
+  // Seed 7 with nodes that acknowledge before their log is durable loses writes.
   const run_result r = run("run --seed 7 --time 60s --bug ack-before-durable");
   INFO(r.output);
   CHECK(r.exit_code == 1);

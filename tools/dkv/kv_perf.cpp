@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "net/client/remote_store.hpp"
@@ -245,14 +246,11 @@ int run_perf(const perf_flags& f, const client_flags& c) {
   if (error e = make_client(c, client); !e.ok()) return bad_usage(e.message());
   const std::set<std::string> skip = names_in(f.skip), only = names_in(f.only);
   const std::vector<benchmark> all = benchmarks(f);
-  for (const std::string& name : skip) {
-    if (std::none_of(all.begin(), all.end(), [&](const benchmark& b) { return name == b.name; }))
-      return bad_usage("--skip " + name + ": no such benchmark (set, set-large, get, delete, has, has-not, mixed)");
-  }
-  for (const std::string& name : only) {
-    if (std::none_of(all.begin(), all.end(), [&](const benchmark& b) { return name == b.name; }))
-      return bad_usage("--only " + name + ": no such benchmark (set, set-large, get, delete, has, has-not, mixed)");
-  }
+  for (const auto& [flag, names] : {std::pair{"--skip", &skip}, std::pair{"--only", &only}})
+    for (const std::string& name : *names)
+      if (std::none_of(all.begin(), all.end(), [&](const benchmark& b) { return name == b.name; }))
+        return bad_usage(std::string(flag) + " " + name +
+                         ": no such benchmark (set, set-large, get, delete, has, has-not, mixed)");
   std::printf("dkv kv perf: shard %llu at %s, %u clients (--threads) over %u connection(s) per endpoint, "
               "%llu-byte values (large %llu KB), %llu keys per thread, %.1f s per benchmark\n",
               static_cast<unsigned long long>(c.shard), c.endpoints.c_str(), f.threads, c.connections_per_endpoint,
