@@ -7,8 +7,8 @@
 //   node <-> node      raft_packet
 //   client <-> node    propose_command / command_outcome, read_command / read_outcome
 //   caller <-> client  store_call / store_answer (a request with a response)
-// and what an actor sends itself (raft_tick, disk_synced, client_wakeup, drive_later)
-// or hears from its own helper thread (log_synced).
+// and what an actor sends itself (raft_tick, client_wakeup, drive_later) or
+// hears from its disk (log_synced).
 
 #include <caf/actor_system_config.hpp>
 #include <caf/meta/type_name.hpp>
@@ -127,13 +127,8 @@ struct store_answer {
   db_info info;          // info
 };
 
-// A node's disk finished a log sync (issued for ready `sequence`).
-struct disk_synced {
-  std::uint64_t sequence = 0;
-};
-
-// A node's log_syncer finished the log sync it was given for ready
-// `sequence`; `failure` is empty if it succeeded.
+// A node's disk finished the log sync the node started once ready
+// `sequence` was written; `failure` is empty if it succeeded.
 struct log_synced {
   std::uint64_t sequence = 0;
   std::string failure;
@@ -182,10 +177,6 @@ typename Inspector::result_type inspect(Inspector& f, store_answer& x) {
   return f(caf::meta::type_name("store_answer"), x.code, x.message, x.found, x.value, x.index, x.info);
 }
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, disk_synced& x) {
-  return f(caf::meta::type_name("disk_synced"), x.sequence);
-}
-template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, log_synced& x) {
   return f(caf::meta::type_name("log_synced"), x.sequence, x.failure);
 }
@@ -210,7 +201,6 @@ CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::read_outcome))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::store_call))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::store_answer))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::client_wakeup))
-CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::disk_synced))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::drive_later))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::log_synced))
 CAF_END_TYPE_ID_BLOCK(dkv_actors)

@@ -55,7 +55,6 @@ bool raft_node::start() {
     last_snapshot_ = recovered.latest_snapshot->meta.index;
   }
   replica_ = std::make_unique<raft::replica>(config_.raft, std::move(recovered), seed_);
-  if (config_.sync_in_background) syncer_ = std::make_unique<log_syncer>(address());
   observe_digests();
   tick_period_ = measure_tick_period();
   next_tick_at_ = clock().now() + tick_period_;
@@ -71,12 +70,6 @@ caf::behavior raft_node::make_behavior() {
         raft::message m;
         if (raft::decode_message(packet.bytes, m)) replica_->step(m);  // else: dropped, as garbage on a wire
         drive_soon();
-      },
-      [this](const disk_synced&) {
-        count_ticks_gone_by();
-        // The simulated disk's sync completes now, and covers every record written so far.
-        const error e = storage_->sync();
-        log_synced_up_to(written_, e.ok() ? std::string() : e.message());
       },
       [this](const log_synced& done) {
         count_ticks_gone_by();
@@ -179,18 +172,18 @@ void raft_node::log_synced_up_to(std::uint64_t sequence, const std::string& fail
   sync_pending_ = false;
   if (!failure.empty()) return stop("a sync of its log failed: " + failure);
   replica_->persisted(sequence);
-  // Records written while a log_syncer's disk worked wait for the next sync.
-  if (written_ > sequence) start_background_sync();
+  if (written_ > sequence) start_log_sync();
   drive_soon();
 }
 
-void raft_node::start_background_sync() {
+void raft_node::start_log_sync() {
   sync_pending_ = true;
-  syncer_->start(storage_->log_file_to_sync(), written_);
-}
-
-void raft_node::on_exit() {
-  syncer_.reset();  // on the node's thread: a sync under way ends before the node does
+  // From the disk's thread (or the simulated disk's clock) to the node.
+  auto tell = [node = address(), sequence = written_](error outcome) {
+    if (const auto alive = caf::actor_cast<caf::actor>(node))
+      caf::anon_send(alive, log_synced{sequence, outcome.ok() ? std::string() : outcome.message()});
+  };
+  files_->sync_in_background(storage_->log_file_to_sync(), std::move(tell));
 }
 
 void raft_node::drive_soon() {
@@ -224,39 +217,25 @@ void raft_node::drive() {
 }
 
 void raft_node::carry_out(raft::ready& work) {
-  bool sync_now = false;
   // The records now. A commit index alone is only written: it is synced with
   // the next records (ready.hpp).
   if (work.must_persist() || work.state)
     if (error e = storage_->write(work); !e.ok()) return stop("a write to its storage failed: " + e.message());
   if (work.must_persist()) {
-    // The sync completes when the disk says so (at once on POSIX). Until
-    // then the replica holds back whatever relies on these records.
+    // Until the disk has synced them the replica holds back whatever relies
+    // on these records. A sync under way takes none of them: they wait for
+    // the next one, started when it completes.
     written_ = work.sequence;
-    if (sync_pending_) {
-      // Group commit: the sync under way takes these records too (or, on
-      // a thread of our own, the next one).
-    } else if (syncer_) {
-      start_background_sync();
-    } else if (const std::uint64_t latency = files_->sync_latency_ns(); latency > 0) {
-      sync_pending_ = true;
-      delayed_send(this, std::chrono::nanoseconds(latency), disk_synced{work.sequence});
-    } else {
-      sync_now = true;
-    }
+    if (!sync_pending_) start_log_sync();
   }
   if (work.repaired)
     if (error e = storage_->clear_damage(); !e.ok()) return stop("cannot clear its repair marker: " + e.message());
-  // The messages go out before a sync of our own: the replica holds back
-  // every message that needs these records durable, so the followers can
-  // write the leader's new entries while the leader syncs them.
+  // The replica holds back every message that needs these records durable:
+  // what goes out now lets the followers write the leader's new entries
+  // while the leader syncs them.
   for (const raft::message& m : work.messages) {
     raft::encode_message(m, buffer_);
     network_->send(m.to, caf::make_message(raft_packet{buffer_}));
-  }
-  if (sync_now) {
-    if (error e = storage_->sync(); !e.ok()) return stop("a sync of its log failed: " + e.message());
-    replica_->persisted(work.sequence);
   }
   if (work.snapshot) {
     if (error e = machine_.load(work.snapshot->data.view()); !e.ok())

@@ -8,8 +8,10 @@
 // to the replica, then the node carries out the ready: write, send, install
 // a snapshot, apply, answer; and once its disk has synced the writes (at
 // once on POSIX, after a seeded latency on the simulated disk), acknowledge
-// them to the replica, which releases what waited for them (a real node syncs
-// on a thread of its own meanwhile: log_syncer.hpp). A failed write or
+// them to the replica, which releases what waited for them. The node goes on
+// meanwhile: the disk syncs in the background (file_system's
+// sync_in_background: on a thread of the POSIX file system's own, or on the
+// simulated disk's clock) and the node hears log_synced. A failed write or
 // fsync stops the node (durability is unknown; no retry). Proposals and
 // reads waiting for their outcome are bounded: beyond that the answer is
 // Unavailable, before anything is appended.
@@ -30,7 +32,6 @@
 #include <vector>
 
 #include "actors/messages.hpp"
-#include "actors/raft/log_syncer.hpp"
 #include "actors/raft/seen_requests.hpp"
 #include "actors/seams.hpp"
 #include "store/raft/replica.hpp"
@@ -48,8 +49,6 @@ struct raft_node_config {
   // For the simulator's end-of-run checks: keep every applied entry's
   // fingerprint and the engine's digest in the status (costly: tests only).
   bool observe_state = false;
-  // Real runs: sync the log on a thread of the node's own (log_syncer.hpp).
-  bool sync_in_background = false;
   dkv::storage::wal_options wal;
   replicated::state_machine_options machine;
 };
@@ -86,7 +85,6 @@ class raft_node : public caf::event_based_actor {
             raft_node_status* status);
 
   caf::behavior make_behavior() override;
-  void on_exit() override;
 
  private:
   struct pending_command {
@@ -109,7 +107,7 @@ class raft_node : public caf::event_based_actor {
   void carry_out(raft::ready& work);
   // The log is durable up to ready `sequence`, or its sync failed.
   void log_synced_up_to(std::uint64_t sequence, const std::string& failure);
-  void start_background_sync();
+  void start_log_sync();  // of every record written so far
   void apply(const raft::entry& e);
   void observe_write(std::uint64_t store_index, const raft::entry& e);
   // The digests of engine and sessions, for observers (observe_state).
@@ -153,11 +151,10 @@ class raft_node : public caf::event_based_actor {
   std::uint64_t next_read_id_ = 1;
   seen_requests seen_;
   raft::index_t last_snapshot_ = 0;
-  // The disk's sync: at most one under way; when it completes it covers
-  // every record written until then (group commit).
+  // The log's sync: at most one under way. Records written meanwhile wait
+  // for the next one, which covers them all (group commit).
   bool sync_pending_ = false;
   std::uint64_t written_ = 0;  // the latest ready whose records are written
-  std::unique_ptr<log_syncer> syncer_;  // with sync_in_background
   bool drive_later_sent_ = false;  // a drive_later waits in the mailbox
   caf::timespan tick_period_{};
   caf::actor_clock::time_point next_tick_at_{};  // the next tick not yet passed to the replica

@@ -2,9 +2,14 @@
 // The real file interface: one directory on a POSIX file system. sync() is
 // fsync(2) of the file, sync_directory() fsync(2) of the directory, rename is
 // rename(2) — the sequence that makes appends and name changes durable.
+// sync_in_background fsyncs on a thread of the file system's own, started
+// with the first such sync.
 
+#include <memory>
+#include <mutex>
 #include <string>
 
+#include "actors/storage/sync_thread.hpp"
 #include "store/storage/file_system.hpp"
 
 namespace dkv::actors {
@@ -19,6 +24,7 @@ class posix_file_system final : public storage::file_system {
   error rename(const std::string& from, const std::string& to) override;
   error remove(const std::string& name) override;
   error sync_directory() override;
+  void sync_in_background(std::shared_ptr<storage::file> log, sync_done done) override;
 
   const std::string& root() const noexcept { return root_; }
 
@@ -27,6 +33,8 @@ class posix_file_system final : public storage::file_system {
   std::string path(const std::string& name) const { return root_ + "/" + name; }
 
   std::string root_;
+  std::once_flag sync_thread_started_;
+  std::unique_ptr<sync_thread> sync_thread_;
 };
 
 }  // namespace dkv::actors

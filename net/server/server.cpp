@@ -170,7 +170,6 @@ error server::start() {
     node.raft.heartbeat_ticks = options_.heartbeat_rtt_factor;
     node.tick_ns = options_.rtt_ms * 1'000'000;
     node.snapshot_every = options_.snapshot_entries;
-    node.sync_in_background = true;
     const std::string dir = options_.data_dir + "/shard-" + std::to_string(spec.id);
     try {
       r->files.push_back(actors::open_data_directory(dir));

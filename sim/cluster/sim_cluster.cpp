@@ -46,6 +46,9 @@ sim_cluster::sim_cluster(std::uint64_t seed, sim_cluster_options options)
   for (node_id id = 1; id <= options_.nodes; ++id) {
     auto n = std::make_unique<node>();
     n->disk = std::make_unique<sim_disk>(sim_.derive(disk_stream * 1000 + id), options_.disk);
+    n->disk->complete_syncs_with([this, id](std::uint64_t delay_ns, std::function<void()> action) {
+      sim_.at(sim_.now_ns() + delay_ns, "node " + std::to_string(id) + " log synced", std::move(action));
+    });
     n->clock = std::make_shared<clock_seam>(sim_, id);
     nodes_.push_back(std::move(n));
   }

@@ -10,10 +10,13 @@
 //     (transient: the medium is intact, a re-read may succeed).
 //   - damage() flips a byte of synced content (persistent), for the fault
 //     generator that damages the storage of at most f nodes.
-//   - latency() draws how long an operation takes, for the shell that
-//     completes disk operations on the simulated clock.
+//   - a background sync (file_system::sync_in_background) completes after
+//     latency() on the simulated clock, through the scheduler the simulated
+//     cluster gives it (without one, at once): a crash may fall between its
+//     issue and its end.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -56,7 +59,11 @@ class sim_disk {
   // Flips one random byte of one random file's synced content; false if all are empty.
   bool damage_random();
 
+  // How long a disk operation takes: drawn between the faults' bounds.
   std::uint64_t latency();
+  // Runs an action after a delay in simulated nanoseconds.
+  using scheduler = std::function<void(std::uint64_t delay_ns, std::function<void()> action)>;
+  void complete_syncs_with(scheduler later) { later_ = std::move(later); }
   void set_faults(const disk_faults& faults) noexcept { faults_ = faults; }
   const disk_stats& stats() const noexcept { return stats_; }
 
@@ -75,6 +82,7 @@ class sim_disk {
   std::map<std::string, std::shared_ptr<inode>> names_;          // as the running node sees them
   std::map<std::string, std::shared_ptr<inode>> durable_names_;  // as of the last sync_directory()
   std::unique_ptr<sim_file_system> view_;
+  scheduler later_;
 };
 
 }  // namespace dkv::sim

@@ -45,9 +45,10 @@ class wal_storage final : public storage {
   // the records (term and vote files are synced at once), then the log sync.
   error write(const ready& work);
   error sync();
-  // sync() on a thread of the shell's own: the file whose sync completes
-  // the writes so far (null if they need none). Only the one sync; the
-  // caller keeps to the storage's thread for everything else.
+  // The second half in the background (file_system::sync_in_background):
+  // the file whose sync makes the writes so far durable (null if they need
+  // none). Only that sync may run elsewhere; everything else stays on the
+  // storage's thread.
   std::shared_ptr<dkv::storage::file> log_file_to_sync() const;
   error save_snapshot(const snapshot& taken) override;
   // What was on disk when opened (handed over once: later calls get nothing).

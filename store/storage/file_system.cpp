@@ -2,6 +2,10 @@
 
 namespace dkv::storage {
 
+void file_system::sync_in_background(std::shared_ptr<file> log, sync_done done) {
+  done(log ? log->sync() : error{});
+}
+
 error read_file(file_system& fs, const std::string& name, std::string& out) {
   std::unique_ptr<file> f;
   if (error e = fs.open(name, open_mode::existing, f); !e.ok()) return e;

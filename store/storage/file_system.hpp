@@ -11,6 +11,7 @@
 // sync_directory() returned ok.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,10 +49,16 @@ class file_system {
   virtual error rename(const std::string& from, const std::string& to) = 0;
   virtual error remove(const std::string& name) = 0;
   virtual error sync_directory() = 0;
-  // How long the next log sync takes, for a shell that completes it later on
-  // a simulated clock (so that a crash can fall between its issue and its
-  // completion). 0: a sync is complete when the call returns (POSIX).
-  virtual std::uint64_t sync_latency_ns() { return 0; }
+  // Syncs `log` while its owner goes on appending to it, and calls `done`
+  // with the outcome once every byte appended before the call is durable (a
+  // null `log`: nothing to sync, done is called all the same). POSIX syncs
+  // on a thread of the file system's own and calls `done` there; the
+  // simulated disk completes the sync after a seeded latency on the
+  // simulated clock, so that a crash can fall between its issue and its
+  // end. Calls complete in the order they were made. This base syncs at once
+  // and calls `done` before it returns.
+  using sync_done = std::function<void(error)>;
+  virtual void sync_in_background(std::shared_ptr<file> log, sync_done done);
 };
 
 // Reads a whole file into `out`.

@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <functional>
+#include <future>
 #include <set>
 
 #include "tests/storage/file_systems.hpp"
@@ -67,6 +70,24 @@ TEMPLATE_TEST_CASE("file_system contract", "[storage]", test::posix_files, test:
     REQUIRE(fs.sync_directory().ok());
   }
 
+  SECTION("a background sync reports its outcome once, and a sync of nothing is done too") {
+    REQUIRE(fs.open("log", open_mode::create, f).ok());
+    REQUIRE(f->append("record").ok());
+    std::shared_ptr<storage::file> log = std::move(f);
+    std::promise<error> synced, nothing;
+    fs.sync_in_background(log, [&](error outcome) { synced.set_value(outcome); });
+    fs.sync_in_background(nullptr, [&](error outcome) { nothing.set_value(outcome); });
+    std::future<error> first = synced.get_future(), second = nothing.get_future();
+    REQUIRE(first.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    REQUIRE(second.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK(first.get().ok());
+    CHECK(second.get().ok());
+    REQUIRE(log->append("-more").ok());  // the file is still the caller's
+    std::string out;
+    REQUIRE(storage::read_file(fs, "log", out).ok());
+    CHECK(out == "record-more");
+  }
+
   SECTION("names must be flat") {
     for (const char* bad : {"", ".", "..", "x/y", "/etc/passwd"}) {
       const error e = fs.open(bad, open_mode::create, f);
@@ -99,6 +120,45 @@ TEST_CASE("simulated disk: a crash keeps what was synced", "[storage][sim]") {
   REQUIRE(storage::read_file(fs, "kept", out).ok());
   REQUIRE(out.starts_with("synced"));
   REQUIRE(std::string("synced-unsynced").starts_with(out));
+}
+
+TEST_CASE("simulated disk: a background sync happens when its latency has passed, not before", "[storage][sim]") {
+  sim::sim_disk disk{rng(7), {.min_latency_ns = 1000, .max_latency_ns = 1000}};
+  std::vector<std::pair<std::uint64_t, std::function<void()>>> due;
+  disk.complete_syncs_with([&](std::uint64_t delay_ns, std::function<void()> action) {
+    due.emplace_back(delay_ns, std::move(action));
+  });
+  auto& fs = disk.files();
+  std::unique_ptr<storage::file> opened;
+  REQUIRE(fs.open("log", open_mode::create, opened).ok());
+  REQUIRE(fs.sync_directory().ok());
+  std::shared_ptr<storage::file> log = std::move(opened);
+  REQUIRE(log->append("first").ok());
+  std::vector<error> outcomes;
+  const auto report = [&](error outcome) { outcomes.push_back(outcome); };
+
+  SECTION("completed: what was appended survives a crash") {
+    fs.sync_in_background(log, report);
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].first == 1000);
+    CHECK(outcomes.empty());
+    due[0].second();
+    REQUIRE(outcomes.size() == 1);
+    CHECK(outcomes[0].ok());
+    disk.crash();
+    std::string out;
+    REQUIRE(storage::read_file(fs, "log", out).ok());
+    CHECK(out == "first");
+  }
+
+  SECTION("a crash before it completes: the bytes were never synced, and the sync fails") {
+    fs.sync_in_background(log, report);
+    disk.crash();
+    due.at(0).second();
+    REQUIRE(outcomes.size() == 1);
+    CHECK_FALSE(outcomes[0].ok());
+    CHECK(disk.stats().unsynced_files == 1);
+  }
 }
 
 TEST_CASE("simulated disk: crashes tear unsynced tails at every boundary over seeds", "[storage][sim]") {
