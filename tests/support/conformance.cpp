@@ -20,6 +20,7 @@ class indexed_client {
   explicit indexed_client(istore& s) : store(s) {}
 
   std::uint64_t expect_write(const write_result& r) {
+    INFO("write: " << r.err.to_string());
     REQUIRE(r.err.ok());
     if (last_ != 0) CHECK(r.index == last_ + 1);
     CHECK(r.index > 0);
