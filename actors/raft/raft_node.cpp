@@ -2,7 +2,6 @@
 
 #include <caf/send.hpp>
 
-#include <chrono>
 
 #include "actors/messages.hpp"
 #include "store/bugs.hpp"
