@@ -2,7 +2,6 @@
 
 #include <caf/send.hpp>
 
-
 #include "actors/messages.hpp"
 #include "store/bugs.hpp"
 #include "store/raft/message_codec.hpp"
