@@ -181,7 +181,7 @@ void raft_node::start_log_sync() {
     if (const auto alive = caf::actor_cast<caf::actor>(node))
       caf::anon_send(alive, log_synced{sequence, outcome.ok() ? std::string() : outcome.message()});
   };
-  files_->sync_in_background(storage_->log_file_to_sync(), std::move(tell));
+  files_->sync_in_background(storage_->files_to_sync(), std::move(tell));
 }
 
 void raft_node::drive_soon() {

@@ -137,9 +137,9 @@ error posix_file_system::sync_directory() {
   return {};
 }
 
-void posix_file_system::sync_in_background(std::shared_ptr<storage::file> log, sync_done done) {
+void posix_file_system::sync_in_background(shared_files files, sync_done done) {
   std::call_once(sync_thread_started_, [this] { sync_thread_ = std::make_unique<sync_thread>(); });
-  sync_thread_->start(std::move(log), std::move(done));
+  sync_thread_->start(std::move(files), std::move(done));
 }
 
 }  // namespace dkv::actors

@@ -24,7 +24,7 @@ class posix_file_system final : public storage::file_system {
   error rename(const std::string& from, const std::string& to) override;
   error remove(const std::string& name) override;
   error sync_directory() override;
-  void sync_in_background(std::shared_ptr<storage::file> log, sync_done done) override;
+  void sync_in_background(shared_files files, sync_done done) override;
 
   const std::string& root() const noexcept { return root_; }
 

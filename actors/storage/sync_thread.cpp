@@ -15,10 +15,10 @@ sync_thread::~sync_thread() {
   thread_.join();
 }
 
-void sync_thread::start(std::shared_ptr<storage::file> log, storage::file_system::sync_done done) {
+void sync_thread::start(storage::file_system::shared_files files, storage::file_system::sync_done done) {
   {
     std::lock_guard<std::mutex> guard(mutex_);
-    jobs_.push_back({std::move(log), std::move(done)});
+    jobs_.push_back({std::move(files), std::move(done)});
   }
   wake_.notify_one();
 }
@@ -33,8 +33,8 @@ void sync_thread::run() {
       work = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    const error outcome = work.log ? work.log->sync() : error{};
-    work.log.reset();  // a file its owner let go of (a rotated-away segment) closes here
+    const error outcome = storage::sync_all(work.files);
+    work.files.clear();  // a file its owner let go of (a rotated-away segment) closes here
     work.done(outcome);
   }
 }

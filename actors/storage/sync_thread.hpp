@@ -23,12 +23,12 @@ class sync_thread {
   sync_thread(const sync_thread&) = delete;
   sync_thread& operator=(const sync_thread&) = delete;
 
-  // Syncs `log` (null: nothing to sync) and calls `done` on this thread.
-  void start(std::shared_ptr<storage::file> log, storage::file_system::sync_done done);
+  // Syncs `files` and calls `done` on this thread.
+  void start(storage::file_system::shared_files files, storage::file_system::sync_done done);
 
  private:
   struct job {
-    std::shared_ptr<storage::file> log;
+    storage::file_system::shared_files files;
     storage::file_system::sync_done done;
   };
   void run();

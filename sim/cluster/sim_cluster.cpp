@@ -5,6 +5,7 @@
 
 #include "actors/embed.hpp"
 #include "actors/messages.hpp"
+#include "store/raft/message_codec.hpp"
 
 namespace dkv::sim {
 
@@ -17,14 +18,20 @@ constexpr std::uint64_t client_stream = 0x636c69656e74;  // "client"
 
 class sim_transport final : public actors::transport {
  public:
-  sim_transport(sim_network& network, node_id self) : network_(network), self_(self) {}
+  sim_transport(sim_network& network, node_id self, const sim_cluster::raft_watcher* watcher = nullptr)
+      : network_(network), self_(self), watcher_(watcher) {}
   void send(actors::net_address to, const caf::message& message) override {
+    if (watcher_ && *watcher_ && message.match_element<actors::raft_packet>(0)) {
+      raft::message m;
+      if (raft::decode_message(message.get_as<actors::raft_packet>(0).bytes, m)) (*watcher_)(m);
+    }
     network_.route(self_, static_cast<node_id>(to), message);
   }
 
  private:
   sim_network& network_;
   node_id self_;
+  const sim_cluster::raft_watcher* watcher_;  // the cluster's, if it watches
 };
 
 }  // namespace
@@ -80,7 +87,8 @@ void sim_cluster::start(node_id id) {
   n.status.repairs = before.repairs;
   const std::uint64_t seed = sim_.derive(raft_stream * 1000 + id * 100 + n.incarnation).next();
   n.actor = sim_.spawn<actors::raft_node>(config, &n.disk->files(),
-                                          std::make_shared<sim_transport>(sim_.network(), id), n.clock, seed,
+                                          std::make_shared<sim_transport>(sim_.network(), id, &raft_watcher_),
+                                          n.clock, seed,
                                           &n.status);
   sim_.network().attach(id, n.actor);
   n.up = true;

@@ -54,6 +54,11 @@ class sim_cluster final : public fault_target {
   caf::actor add_client(actors::client_config config = {});
   std::vector<node_id> node_ids() const;
 
+  // Called with every Raft message a node sends, as it leaves the node (for
+  // faults that strike at a protocol step: a crash right after a vote).
+  using raft_watcher = std::function<void(const raft::message&)>;
+  void watch_raft(raft_watcher watcher) { raft_watcher_ = std::move(watcher); }
+
   // Crash: the process is gone (volatile state, timers, mailbox), the disk
   // keeps what it synced (sim_disk's rules). Restart: a new process on it.
   void crash(node_id id) override;
@@ -96,6 +101,7 @@ class sim_cluster final : public fault_target {
   sim_cluster_options options_;
   simulator sim_;
   std::vector<std::unique_ptr<node>> nodes_;
+  raft_watcher raft_watcher_;
   std::vector<std::shared_ptr<clock_seam>> client_clocks_;
 };
 

@@ -126,12 +126,12 @@ class sim_disk::sim_file_system final : public storage::file_system {
     return {};
   }
 
-  void sync_in_background(std::shared_ptr<file> log, sync_done done) override {
-    if (!disk_.later_) return file_system::sync_in_background(std::move(log), std::move(done));
-    // The sync itself happens when it completes: until then the bytes are
-    // unsynced, and a crash treats them so (a handle from before a crash
-    // fails the sync).
-    disk_.later_(disk_.latency(), [log = std::move(log), done = std::move(done)] { done(log ? log->sync() : error{}); });
+  void sync_in_background(shared_files files, sync_done done) override {
+    if (!disk_.later_) return file_system::sync_in_background(std::move(files), std::move(done));
+    // The syncs themselves happen when they complete: until then the bytes
+    // are unsynced, and a crash treats them so (a handle from before a
+    // crash fails its sync).
+    disk_.later_(disk_.latency(), [files = std::move(files), done = std::move(done)] { done(storage::sync_all(files)); });
   }
 
  private:

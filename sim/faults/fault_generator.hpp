@@ -43,6 +43,15 @@ struct fault_options {
   partition_shapes shapes;
   std::int64_t max_skew_ns = 100'000'000;  // a clock jump's skew is drawn from ±this
   std::int32_t max_drift_ppm = 2000;       // and its drift from ±this
+  // Striking at a protocol step rather than at a random time: the chance
+  // that a node which grants its vote in an election crashes right after
+  // the grant leaves it (within crash_after_vote_within, while its disk may
+  // still be syncing), to restart within crash_after_vote_downtime — soon
+  // enough to be asked again in the same election. Only while every node is
+  // up. The run schedules these as it goes (random_run.cpp).
+  double crash_after_vote = 0;
+  std::uint64_t crash_after_vote_within_ns = 1'000'000;
+  std::uint64_t crash_after_vote_downtime_ns = 100'000'000;
 };
 
 // A schedule in time order (stable: simultaneous faults keep their order).

@@ -11,6 +11,7 @@ namespace {
 // Streams of the master seed for the run's own parts.
 constexpr std::uint64_t fault_stream = 0x6661756c74;     // "fault"
 constexpr std::uint64_t workload_stream = 0x776f726b;    // "work"
+constexpr std::uint64_t vote_crash_stream = 0x766f7465;  // "vote"
 constexpr std::uint64_t second = 1'000'000'000;
 constexpr std::uint32_t first_probe_process = 1'000'000;  // liveness probes, apart from the workload's
 
@@ -127,6 +128,33 @@ class random_run {
                     [this](std::uint64_t, const fault& applied) { note(applied); });
     if (options_.record_script)
       for (const timed_fault& t : faults) report_.schedule.push_back({t.time_ns, t.what});
+    if (f.crash_after_vote > 0) {
+      vote_crashes_ = cluster_.sim().derive(vote_crash_stream);
+      cluster_.watch_raft([this, f](const raft::message& m) { maybe_crash_after_vote(m, f); });
+    }
+  }
+
+  // A node's vote is leaving it: perhaps it crashes before its disk is done
+  // (fault_options::crash_after_vote). The crash and the restart go into the
+  // schedule like any planned fault, so a fixed run (replay, shrink) does
+  // the same with nothing watching.
+  void maybe_crash_after_vote(const raft::message& m, const fault_options& f) {
+    if (m.type != raft::message_type::vote_reply || m.reject) return;
+    for (node_id id : nodes_)
+      if (!cluster_.up(id) || cluster_.status(id).stopped) return;
+    if (!vote_crashes_.chance(f.crash_after_vote)) return;
+    const std::uint64_t crash_ns = cluster_.sim().now_ns() + vote_crashes_.below(f.crash_after_vote_within_ns + 1);
+    const std::uint64_t restart_ns = crash_ns + 1 + vote_crashes_.below(f.crash_after_vote_downtime_ns);
+    if (restart_ns >= f.stop_ns) return;
+    planned_fault crash;
+    crash.time_ns = crash_ns;
+    crash.what.kind = fault_kind::crash;
+    crash.what.node = m.from;
+    planned_fault restart = crash;
+    restart.time_ns = restart_ns;
+    restart.what.kind = fault_kind::restart;
+    schedule(crash);
+    schedule(restart);
   }
 
   // A planned fault; one named by role finds its node when it applies.
@@ -261,6 +289,7 @@ class random_run {
   history_recorder recorder_;
   std::vector<node_id> nodes_;
   std::set<node_id> damaged_;  // disks a fault damaged
+  dkv::rng vote_crashes_{0};    // draws crash_after_vote's crashes
   run_report report_;
 };
 

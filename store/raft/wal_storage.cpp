@@ -17,12 +17,17 @@ namespace {
 
 enum record_type : std::uint8_t { snapshot_mark = 1, entries_record = 2, hard_state_record = 3 };
 
-// Term and vote also live in two small files, written one after the other
-// whenever they change: damage to the WAL cuts every record after it, which
-// could take the latest hard state along and let the node vote twice in a
-// term. "DKVV" | u64 term | u64 vote | u64 XXH3-64 of the 20 bytes before.
+// Term and vote also live in two small append-only files, a record appended
+// to each whenever they change: damage to the WAL cuts every record after
+// it, which could take the latest hard state along and let the node vote
+// twice in a term. The two are synced with the log, in the background;
+// appends never touch synced bytes, so a sync under way while the next
+// record goes in loses nothing, and damage to one file leaves the other.
+// Record: "DKVV" | u64 term | u64 vote | u64 XXH3-64 of the 20 bytes before.
 constexpr const char* vote_files[] = {"raft-vote-a", "raft-vote-b"};
 constexpr std::size_t vote_record_bytes = 4 + 8 + 8 + 8;
+// Past this size a vote file is rewritten with its latest record on open.
+constexpr std::uint64_t vote_file_rewrite_bytes = 64 << 10;
 
 std::string encode_vote(const hard_state& s) {
   std::string out = "DKVV";
@@ -44,6 +49,20 @@ bool decode_vote(std::string_view bytes, hard_state& s) {
 // records has the higher term, or the same term and a vote.
 bool later(const hard_state& a, const hard_state& b) {
   return a.term != b.term ? a.term > b.term : a.vote != no_node && b.vote == no_node;
+}
+
+// The latest of a vote file's records that check out (a torn or damaged
+// one is simply not believed); false if none does.
+bool latest_vote(std::string_view bytes, hard_state& out) {
+  bool found = false;
+  for (std::size_t at = 0; at + vote_record_bytes <= bytes.size(); at += vote_record_bytes) {
+    hard_state s;
+    if (decode_vote(bytes.substr(at, vote_record_bytes), s) && (!found || later(s, out))) {
+      out = s;
+      found = true;
+    }
+  }
+  return found;
 }
 
 std::string encode_snapshot(const snapshot& s) {
@@ -163,39 +182,61 @@ error wal_storage::replay(const dkv::storage::wal_recovery& recovered) {
   } else if (last_mark) {
     mark_damaged("the log refers to a snapshot file that is missing");
   }
-  // The vote files hold the latest term and vote if the log lost them (a
-  // torn or damaged file is simply not believed: the other one, or the log,
-  // is at most one change behind, and that change was never acknowledged).
-  for (const char* name : vote_files) {
+  // The vote files hold the latest term and vote if the log lost them.
+  bool named = true;
+  for (std::size_t i = 0; i < 2; ++i) {
+    named = named && std::binary_search(names.begin(), names.end(), vote_files[i]);
+    std::unique_ptr<dkv::storage::file> f;
+    if (error e = fs_.open(vote_files[i], dkv::storage::open_mode::create, f); !e.ok()) return e;
     hard_state voted;
-    if (!std::binary_search(names.begin(), names.end(), name)) continue;
-    if (dkv::storage::read_file(fs_, name, bytes).ok() && decode_vote(bytes, voted) && later(voted, state.state)) {
+    if (f->read(0, static_cast<std::size_t>(f->size()), bytes).ok() && latest_vote(bytes, voted) &&
+        later(voted, state.state)) {
       state.state.term = voted.term;
       state.state.vote = voted.vote;
     }
+    vote_logs_[i] = std::move(f);
   }
-  vote_files_named_ = std::binary_search(names.begin(), names.end(), vote_files[0]) &&
-                      std::binary_search(names.begin(), names.end(), vote_files[1]);
+  if (!named)
+    if (error e = fs_.sync_directory(); !e.ok()) return e;
+  raise_term_to_log(state);
   state_ = state.state;
   voted_ = state.state;
   state.needs_repair = damaged_;
+  return rewrite_long_vote_files();
+}
+
+void wal_storage::raise_term_to_log(durable_state& state) {
+  // The vote files and the log are synced together, so a crash may keep a
+  // ready's entries (or snapshot) and lose its new term. Those entries were
+  // never acknowledged, nor was a vote of that term sent (it waits for the
+  // same sync), so the node takes their term with no vote in it, as it did
+  // when it took them in.
+  term_t newest = state.latest_snapshot ? state.latest_snapshot->meta.term : 0;
+  if (!state.entries.empty()) newest = std::max(newest, state.entries.back().term);
+  if (newest <= state.state.term) return;
+  state.state.term = newest;
+  state.state.vote = no_node;
+}
+
+error wal_storage::rewrite_long_vote_files() {
+  // One after the other, each synced before the next is cut: while one is
+  // rewritten the other holds the latest vote.
+  const std::string record = encode_vote(voted_);
+  for (const auto& f : vote_logs_) {
+    if (f->size() <= vote_file_rewrite_bytes) continue;
+    if (error e = f->truncate(0); !e.ok()) return e;
+    if (error e = f->append(record); !e.ok()) return e;
+    if (error e = f->sync(); !e.ok()) return e;
+  }
   return {};
 }
 
 error wal_storage::write_vote(const hard_state& s) {
   const std::string record = encode_vote(s);
-  for (const char* name : vote_files) {
-    std::unique_ptr<dkv::storage::file> f;
-    if (error e = fs_.open(name, dkv::storage::open_mode::create, f); !e.ok()) return e;
-    if (error e = f->truncate(0); !e.ok()) return e;
+  for (const auto& f : vote_logs_)
     if (error e = f->append(record); !e.ok()) return e;
-    if (error e = f->sync(); !e.ok()) return e;
-  }
-  if (!vote_files_named_) {
-    if (error e = fs_.sync_directory(); !e.ok()) return e;
-    vote_files_named_ = true;
-  }
   voted_ = s;
+  vote_unsynced_ = true;
   return {};
 }
 
@@ -247,10 +288,18 @@ error wal_storage::persist(const ready& work) {
   return work.must_persist() ? sync() : error{};
 }
 
-error wal_storage::sync() { return skip_sync_ ? error{} : wal_->sync(); }
+error wal_storage::sync() {
+  for (const auto& f : files_to_sync())
+    if (error e = f->sync(); !e.ok()) return e;
+  return {};
+}
 
-std::shared_ptr<dkv::storage::file> wal_storage::log_file_to_sync() const {
-  return skip_sync_ ? nullptr : wal_->current_file();
+std::vector<std::shared_ptr<dkv::storage::file>> wal_storage::files_to_sync() {
+  std::vector<std::shared_ptr<dkv::storage::file>> files;
+  if (vote_unsynced_) files.assign(std::begin(vote_logs_), std::end(vote_logs_));
+  vote_unsynced_ = false;
+  if (!skip_sync_) files.push_back(wal_->current_file());
+  return files;
 }
 
 error wal_storage::write(const ready& work) {

@@ -8,10 +8,10 @@
 //   snapshot mark  u64 index | u64 term          the log up to it is covered
 //   entries        u64 first index | entries (entry_codec.hpp)
 //   hard state     u64 term | u64 vote | u64 commit
-// Term and vote are also kept in two small files, rewritten one after the
-// other when they change, so that damage to the log (which cuts every record
-// after the damaged one) cannot roll them back. A ready is one log sync (two
-// more when term or vote changed). Recovery replays the records in order (an entries
+// Term and vote are also appended to two small files when they change, so
+// that damage to the log (which cuts every record after the damaged one)
+// cannot roll them back. A ready is one sync of the log (and of the two vote
+// files when term or vote changed), which may run in the background. Recovery replays the records in order (an entries
 // record replaces what it overlaps, a snapshot mark drops what it covers, or
 // everything when the log disagrees with it at its index), then applies the
 // snapshot file if it is newer than the last mark (a crash between writing
@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "store/raft/storage.hpp"
 #include "store/storage/file_system.hpp"
@@ -46,10 +47,9 @@ class wal_storage final : public storage {
   error write(const ready& work);
   error sync();
   // The second half in the background (file_system::sync_in_background):
-  // the file whose sync makes the writes so far durable (null if they need
-  // none). Only that sync may run elsewhere; everything else stays on the
-  // storage's thread.
-  std::shared_ptr<dkv::storage::file> log_file_to_sync() const;
+  // the files whose sync makes the writes so far durable. Only those syncs
+  // may run elsewhere; everything else stays on the storage's thread.
+  std::vector<std::shared_ptr<dkv::storage::file>> files_to_sync();
   error save_snapshot(const snapshot& taken) override;
   // What was on disk when opened (handed over once: later calls get nothing).
   durable_state recover() override;
@@ -61,8 +61,8 @@ class wal_storage final : public storage {
   error clear_damage();
   const std::string& problem() const noexcept { return problem_; }
 
-  // Deliberately broken, for tests that must see their checks fail: persist()
-  // no longer syncs the log, so entries are acknowledged before they are durable.
+  // Deliberately broken, for tests that must see their checks fail: the log
+  // is no longer synced, so entries are acknowledged before they are durable.
   void break_durability_for_testing() noexcept { skip_sync_ = true; }
 
  private:
@@ -74,13 +74,16 @@ class wal_storage final : public storage {
   error append_state(const hard_state& state);
   error append_entries_record(const std::vector<entry>& entries);
   error write_vote(const hard_state& s);
+  error rewrite_long_vote_files();
+  static void raise_term_to_log(durable_state& state);
 
   dkv::storage::file_system& fs_;
   std::unique_ptr<dkv::storage::wal> wal_;
   durable_state recovered_;
   hard_state state_;                               // the latest written
   hard_state voted_;                               // the latest term and vote in the vote files
-  bool vote_files_named_ = false;                  // their names are durable
+  std::shared_ptr<dkv::storage::file> vote_logs_[2];
+  bool vote_unsynced_ = false;                     // the vote files have records to sync
   std::map<std::uint64_t, index_t> segment_last_;  // segment -> highest entry index in it
   std::optional<snapshot_meta> unmarked_snapshot_;  // replay adopted a snapshot file the log has no mark for
   bool damaged_ = false;

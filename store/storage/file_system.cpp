@@ -2,9 +2,13 @@
 
 namespace dkv::storage {
 
-void file_system::sync_in_background(std::shared_ptr<file> log, sync_done done) {
-  done(log ? log->sync() : error{});
+error sync_all(const file_system::shared_files& files) {
+  for (const auto& f : files)
+    if (error e = f->sync(); !e.ok()) return e;
+  return {};
 }
+
+void file_system::sync_in_background(shared_files files, sync_done done) { done(sync_all(files)); }
 
 error read_file(file_system& fs, const std::string& name, std::string& out) {
   std::unique_ptr<file> f;

@@ -49,17 +49,20 @@ class file_system {
   virtual error rename(const std::string& from, const std::string& to) = 0;
   virtual error remove(const std::string& name) = 0;
   virtual error sync_directory() = 0;
-  // Syncs `log` while its owner goes on appending to it, and calls `done`
-  // with the outcome once every byte appended before the call is durable (a
-  // null `log`: nothing to sync, done is called all the same). POSIX syncs
-  // on a thread of the file system's own and calls `done` there; the
-  // simulated disk completes the sync after a seeded latency on the
-  // simulated clock, so that a crash can fall between its issue and its
-  // end. Calls complete in the order they were made. This base syncs at once
-  // and calls `done` before it returns.
+  // Syncs `files` while their owner goes on appending to them, and calls
+  // `done` with the outcome (the first failure) once every byte appended
+  // before the call is durable; with no files, done is called all the same.
+  // POSIX syncs on a thread of the file system's own and calls `done` there;
+  // the simulated disk completes the syncs after a seeded latency on the
+  // simulated clock, so that a crash can fall between their issue and their
+  // end. This base syncs at once and calls `done` before it returns.
   using sync_done = std::function<void(error)>;
-  virtual void sync_in_background(std::shared_ptr<file> log, sync_done done);
+  using shared_files = std::vector<std::shared_ptr<file>>;
+  virtual void sync_in_background(shared_files files, sync_done done);
 };
+
+// Syncs each of `files` in turn; the first failure.
+error sync_all(const file_system::shared_files& files);
 
 // Reads a whole file into `out`.
 error read_file(file_system& fs, const std::string& name, std::string& out);

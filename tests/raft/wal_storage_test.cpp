@@ -67,34 +67,46 @@ std::vector<operation> script() {
 
 error apply(raft::storage& s, const operation& op) { return op.taken ? s.save_snapshot(*op.taken) : s.persist(op.work); }
 
-// Every state the model passes through while carrying out `op`, in order:
-// each part of a ready (term and vote in their own files first, then
-// snapshot, entries, state) may reach the disk alone.
-std::vector<durable_state> states_during(memory_storage& model, const operation& op) {
+// What the ready's entries or snapshot bring with them when the crash kept
+// them but lost the new term (wal_storage::raise_term_to_log): their term,
+// with no vote in it.
+durable_state with_term_of_log(durable_state s) {
+  term_t newest = s.latest_snapshot ? s.latest_snapshot->meta.term : 0;
+  if (!s.entries.empty()) newest = std::max(newest, s.entries.back().term);
+  if (newest > s.state.term) s.state = {newest, no_node, s.state.commit};
+  return s;
+}
+
+// Every state a crash may leave while `op` is carried out: the log's parts
+// of a ready (snapshot, entries, state) reach the disk in order, each one
+// alone, and the vote files' new term and vote (synced with the log) may or
+// may not have reached it meanwhile.
+std::vector<durable_state> states_during(const memory_storage& before, const operation& op) {
   std::vector<durable_state> out;
   if (op.taken) {
+    memory_storage model = before;
     (void)model.save_snapshot(*op.taken);
     out.push_back(model.recover());
     return out;
   }
-  if (op.work.state) {
-    hard_state voted = model.recover().state;
-    voted.term = op.work.state->term;
-    voted.vote = op.work.state->vote;
-    (void)model.persist(persist({}, voted).work);
-    out.push_back(model.recover());
-  }
-  if (op.work.snapshot) {
-    (void)model.persist(persist({}, {}, op.work.snapshot).work);
-    out.push_back(model.recover());
-  }
-  if (!op.work.entries.empty()) {
-    (void)model.persist(persist(op.work.entries).work);
-    out.push_back(model.recover());
-  }
-  if (op.work.state) {
-    (void)model.persist(persist({}, op.work.state).work);
-    out.push_back(model.recover());
+  std::vector<ready> log_parts;
+  if (op.work.snapshot) log_parts.push_back(persist({}, {}, op.work.snapshot).work);
+  if (!op.work.entries.empty()) log_parts.push_back(persist(op.work.entries).work);
+  if (op.work.state) log_parts.push_back(persist({}, op.work.state).work);
+  for (const bool vote_reached : {false, true}) {
+    if (vote_reached && !op.work.state) continue;
+    memory_storage model = before;
+    if (vote_reached) {
+      hard_state voted = model.recover().state;
+      voted.term = op.work.state->term;
+      voted.vote = op.work.state->vote;
+      (void)model.persist(persist({}, voted).work);
+    }
+    out.push_back(with_term_of_log(model.recover()));
+    for (const ready& part : log_parts) {
+      (void)model.persist(part);
+      out.push_back(with_term_of_log(model.recover()));
+    }
   }
   return out;
 }
@@ -278,6 +290,33 @@ TEST_CASE("wal_storage: a snapshot file whose mark a crash lost, then the entrie
     CHECK(recovered.entries.front().index == (has_snapshot ? 11 : 1));
   }
   CHECK(adopted > 0);
+}
+
+TEST_CASE("wal_storage: the vote files keep every change until they grow long, then restart from the latest") {
+  sim::sim_disk disk{rng(5)};
+  {
+    std::unique_ptr<wal_storage> storage;
+    REQUIRE(wal_storage::open(disk.files(), small_segments, storage).ok());
+    for (term_t t = 1; t <= 3000; ++t) REQUIRE(apply(*storage, persist({}, hard_state{t, t % 3 + 1, 0})).ok());
+  }
+  std::string bytes;
+  REQUIRE(dkv::storage::read_file(disk.files(), "raft-vote-a", bytes).ok());
+  CHECK(bytes.size() == 3000 * 28);  // one record per change, appended
+  // Damage to the latest record of one file: the other has it.
+  REQUIRE(disk.damage("raft-vote-a", 2999 * 28 + 5));
+  bool damaged = false;
+  durable_state recovered = reopen(disk.files(), damaged);
+  CHECK(recovered.state.term == 3000);
+  CHECK(recovered.state.vote == 3000 % 3 + 1);
+  // That open rewrote both files, past 64 KiB, with the latest record alone.
+  REQUIRE(dkv::storage::read_file(disk.files(), "raft-vote-a", bytes).ok());
+  CHECK(bytes.size() == 28);
+  REQUIRE(dkv::storage::read_file(disk.files(), "raft-vote-b", bytes).ok());
+  CHECK(bytes.size() == 28);
+  disk.crash();
+  recovered = reopen(disk.files(), damaged);
+  CHECK(recovered.state.term == 3000);
+  CHECK(recovered.state.vote == 3000 % 3 + 1);
 }
 
 TEST_CASE("wal_storage: damage to the log does not roll back the term and vote") {

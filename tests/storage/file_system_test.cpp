@@ -75,8 +75,8 @@ TEMPLATE_TEST_CASE("file_system contract", "[storage]", test::posix_files, test:
     REQUIRE(f->append("record").ok());
     std::shared_ptr<storage::file> log = std::move(f);
     std::promise<error> synced, nothing;
-    fs.sync_in_background(log, [&](error outcome) { synced.set_value(outcome); });
-    fs.sync_in_background(nullptr, [&](error outcome) { nothing.set_value(outcome); });
+    fs.sync_in_background({log}, [&](error outcome) { synced.set_value(outcome); });
+    fs.sync_in_background({}, [&](error outcome) { nothing.set_value(outcome); });
     std::future<error> first = synced.get_future(), second = nothing.get_future();
     REQUIRE(first.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
     REQUIRE(second.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
@@ -138,7 +138,7 @@ TEST_CASE("simulated disk: a background sync happens when its latency has passed
   const auto report = [&](error outcome) { outcomes.push_back(outcome); };
 
   SECTION("completed: what was appended survives a crash") {
-    fs.sync_in_background(log, report);
+    fs.sync_in_background({log}, report);
     REQUIRE(due.size() == 1);
     CHECK(due[0].first == 1000);
     CHECK(outcomes.empty());
@@ -152,7 +152,7 @@ TEST_CASE("simulated disk: a background sync happens when its latency has passed
   }
 
   SECTION("a crash before it completes: the bytes were never synced, and the sync fails") {
-    fs.sync_in_background(log, report);
+    fs.sync_in_background({log}, report);
     disk.crash();
     due.at(0).second();
     REQUIRE(outcomes.size() == 1);

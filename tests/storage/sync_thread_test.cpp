@@ -42,7 +42,7 @@ TEST_CASE("sync_thread syncs each file on its own thread and reports in the orde
   std::vector<int> reported;
   std::promise<std::thread::id> last;
   for (int i = 0; i < 3; ++i)
-    syncs.start(file, [&, i](error outcome) {
+    syncs.start({file}, [&, i](error outcome) {
       CHECK(outcome.ok());
       std::lock_guard<std::mutex> guard(mutex);
       reported.push_back(i);
@@ -59,8 +59,8 @@ TEST_CASE("sync_thread syncs each file on its own thread and reports in the orde
 TEST_CASE("sync_thread reports a failed sync, and a sync of nothing as done") {
   sync_thread syncs;
   std::promise<error> failed, nothing;
-  syncs.start(std::make_shared<counting_file>(true), [&](error outcome) { failed.set_value(outcome); });
-  syncs.start(nullptr, [&](error outcome) { nothing.set_value(outcome); });
+  syncs.start({std::make_shared<counting_file>(true)}, [&](error outcome) { failed.set_value(outcome); });
+  syncs.start({}, [&](error outcome) { nothing.set_value(outcome); });
   std::future<error> first = failed.get_future(), second = nothing.get_future();
   REQUIRE(first.wait_for(10s) == std::future_status::ready);
   REQUIRE(second.wait_for(10s) == std::future_status::ready);
@@ -73,7 +73,7 @@ TEST_CASE("sync_thread finishes every sync asked for before it goes") {
   std::atomic<int> reported{0};
   {
     sync_thread syncs;
-    for (int i = 0; i < 5; ++i) syncs.start(file, [&](error) { ++reported; });
+    for (int i = 0; i < 5; ++i) syncs.start({file}, [&](error) { ++reported; });
   }  // joins
   CHECK(file->syncs == 5);
   CHECK(reported == 5);

@@ -12,7 +12,9 @@
 
 namespace dkv::sim::tool {
 
-std::vector<std::string> default_swarm() { return {"scenarios/swarm.toml", "scenarios/follower-isolated.toml"}; }
+std::vector<std::string> default_swarm() {
+  return {"scenarios/swarm.toml", "scenarios/follower-isolated.toml", "scenarios/elections.toml"};
+}
 
 int bugs_command(const bugs_spec& spec) {
   if (spec.list) {

@@ -39,8 +39,9 @@ struct bugs_spec {
 int bugs_command(const bugs_spec& spec);
 
 // What `dkv-sim bugs` runs unless told otherwise: scenarios/swarm.toml (every
-// fault, everything drawn) and scenarios/follower-isolated.toml (a leader
-// that no fault may depose).
+// fault, everything drawn), scenarios/follower-isolated.toml (a leader that
+// no fault may depose) and scenarios/elections.toml (crashes right after a
+// vote, in elections without pre-vote).
 std::vector<std::string> default_swarm();
 
 }  // namespace dkv::sim::tool
