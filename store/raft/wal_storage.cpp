@@ -194,6 +194,10 @@ error wal_storage::replay(const dkv::storage::wal_recovery& recovered) {
       state.state.term = voted.term;
       state.state.vote = voted.vote;
     }
+    // A torn last record (a crash during its append) is cut, or every
+    // record appended after it would sit off the 28-byte grid.
+    if (const std::uint64_t torn = f->size() % vote_record_bytes; torn != 0)
+      if (error e = f->truncate(f->size() - torn); !e.ok()) return e;
     vote_logs_[i] = std::move(f);
   }
   if (!named)

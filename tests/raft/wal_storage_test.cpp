@@ -319,6 +319,38 @@ TEST_CASE("wal_storage: the vote files keep every change until they grow long, t
   CHECK(recovered.state.vote == 3000 % 3 + 1);
 }
 
+TEST_CASE("wal_storage: a vote file's torn last record is cut, and the records after it are read") {
+  sim::sim_disk disk{rng(6)};
+  {
+    std::unique_ptr<wal_storage> storage;
+    REQUIRE(wal_storage::open(disk.files(), small_segments, storage).ok());
+    REQUIRE(apply(*storage, persist({}, hard_state{1, 1, 0})).ok());
+  }
+  for (const char* name : {"raft-vote-a", "raft-vote-b"}) {  // half a record, as a crash may leave it
+    std::unique_ptr<dkv::storage::file> f;
+    REQUIRE(disk.files().open(name, dkv::storage::open_mode::existing, f).ok());
+    REQUIRE(f->append("DKVV0123456789").ok());
+    REQUIRE(f->sync().ok());
+  }
+  {
+    std::unique_ptr<wal_storage> storage;
+    REQUIRE(wal_storage::open(disk.files(), small_segments, storage).ok());
+    REQUIRE(apply(*storage, persist({}, hard_state{2, 3, 0})).ok());
+  }
+  std::string bytes;
+  REQUIRE(dkv::storage::read_file(disk.files(), "raft-vote-a", bytes).ok());
+  CHECK(bytes.size() == 2 * 28);
+  // With the log's records gone, the vote files alone still know term 2's vote.
+  std::vector<std::string> names;
+  REQUIRE(disk.files().list(names).ok());
+  for (const std::string& n : names)
+    if (n.rfind("wal-", 0) == 0) REQUIRE(disk.files().remove(n).ok());
+  bool damaged = false;
+  const durable_state recovered = reopen(disk.files(), damaged);
+  CHECK(recovered.state.term == 2);
+  CHECK(recovered.state.vote == 3);
+}
+
 TEST_CASE("wal_storage: damage to the log does not roll back the term and vote") {
   sim::sim_disk disk{rng(4)};
   {
