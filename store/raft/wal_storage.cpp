@@ -292,11 +292,7 @@ error wal_storage::persist(const ready& work) {
   return work.must_persist() ? sync() : error{};
 }
 
-error wal_storage::sync() {
-  for (const auto& f : files_to_sync())
-    if (error e = f->sync(); !e.ok()) return e;
-  return {};
-}
+error wal_storage::sync() { return dkv::storage::sync_all(files_to_sync()); }
 
 std::vector<std::shared_ptr<dkv::storage::file>> wal_storage::files_to_sync() {
   std::vector<std::shared_ptr<dkv::storage::file>> files;
