@@ -3,10 +3,11 @@
 // Raft's own traffic travels as bytes (store/raft/message_codec): the core
 // stays free of CAF, and the bytes are the same over TCP and in simulation.
 //
-// Three conversations:
+// Four conversations:
 //   node <-> node      raft_packet
 //   client <-> node    propose_command / command_outcome, read_command / read_outcome
 //   caller <-> client  store_call / store_answer (a request with a response)
+//   operator -> node   membership_command / membership_outcome (a request with a response)
 // and what an actor sends itself (raft_tick, client_wakeup, drive_later) or
 // hears from its disk (log_synced).
 
@@ -127,6 +128,32 @@ struct store_answer {
   db_info info;          // info
 };
 
+// Asks a node to change the cluster's membership by one server (Raft
+// thesis §4.1). Only the leader takes it; the answer says at once whether
+// the change went into its log, and the change takes effect from there: the
+// nodes' status shows the configuration.
+enum class membership_change : std::uint8_t {
+  add_server = 1,   // joins as a learner, becomes a voter once caught up
+  add_learner = 2,  // joins and stays a learner
+  remove = 3,       // leaves, a voter or a learner
+};
+
+struct membership_command {
+  std::uint8_t change = static_cast<std::uint8_t>(membership_change::add_server);
+  std::uint64_t node = 0;
+};
+
+// `code` 0: appended at `log_index`. Else Unavailable, with `refusal` the
+// replica's reason (not_leader — `leader` names one if known —,
+// change_in_progress, unsafe_change, …), or InvalidOperation for a change
+// that cannot apply (adding a member, removing a stranger or the last voter).
+struct membership_outcome {
+  std::uint8_t code = 0;  // dkv::error_code
+  std::uint64_t leader = 0;
+  std::uint64_t log_index = 0;
+  std::string refusal;
+};
+
 // A node's disk finished the log sync the node started once ready
 // `sequence` was written; `failure` is empty if it succeeded.
 struct log_synced {
@@ -177,6 +204,14 @@ typename Inspector::result_type inspect(Inspector& f, store_answer& x) {
   return f(caf::meta::type_name("store_answer"), x.code, x.message, x.found, x.value, x.index, x.info);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, membership_command& x) {
+  return f(caf::meta::type_name("membership_command"), x.change, x.node);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, membership_outcome& x) {
+  return f(caf::meta::type_name("membership_outcome"), x.code, x.leader, x.log_index, x.refusal);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, log_synced& x) {
   return f(caf::meta::type_name("log_synced"), x.sequence, x.failure);
 }
@@ -203,6 +238,8 @@ CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::store_answer))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::client_wakeup))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::drive_later))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::log_synced))
+CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::membership_command))
+CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::membership_outcome))
 CAF_END_TYPE_ID_BLOCK(dkv_actors)
 
 namespace dkv::actors {

@@ -112,7 +112,38 @@ caf::behavior raft_node::make_behavior() {
         reads_[id] = {read, 0};
         drive_soon();
       },
+      [this](const membership_command& command) -> membership_outcome {
+        count_ticks_gone_by();
+        membership_outcome outcome = change_membership(command);
+        drive_soon();
+        return outcome;
+      },
   };
+}
+
+membership_outcome raft_node::change_membership(const membership_command& command) {
+  membership_outcome outcome;
+  outcome.code = code(error_code::invalid_operation);
+  std::optional<raft::change_kind> kind;
+  switch (static_cast<membership_change>(command.change)) {
+    case membership_change::add_server: kind = raft::change_kind::add_server; break;
+    case membership_change::add_learner: kind = raft::change_kind::add_learner; break;
+    case membership_change::remove: kind = raft::change_kind::remove; break;
+  }
+  if (!kind || command.node == raft::no_node) {
+    outcome.refusal = "no such change";
+    return outcome;
+  }
+  const raft::proposal p = replica_->change_membership(*kind, command.node);
+  outcome.leader = p.leader;
+  outcome.log_index = p.index;
+  if (p.ok()) {
+    outcome.code = code(error_code::success);
+  } else {
+    if (p.refused != raft::refusal::invalid_change) outcome.code = code(error_code::unavailable);
+    outcome.refusal = raft::refusal_name(p.refused);
+  }
+  return outcome;
 }
 
 template <class Request>
@@ -381,6 +412,8 @@ void raft_node::publish() {
   status_->commit = replica_->commit_index();
   status_->applied = machine_.applied_index();
   status_->repairing = repairing;
+  status_->voters = replica_->config().voters;
+  status_->learners = replica_->config().learners;
 }
 
 }  // namespace dkv::actors

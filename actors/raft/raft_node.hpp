@@ -16,6 +16,9 @@
 // reads waiting for their outcome are bounded: beyond that the answer is
 // Unavailable, before anything is appended.
 //
+// Membership changes (membership_command) come from an operator, not a
+// client, and only the leader takes them: they are not forwarded.
+//
 // Any node takes any client request: a follower forwards it (once) to the
 // leader it knows, who answers the client directly. A request the node has
 // already taken — a copy the network duplicated — is ignored, so that a
@@ -64,6 +67,9 @@ struct raft_node_status {
   raft::index_t commit = 0;
   raft::index_t applied = 0;
   bool repairing = false;
+  // The latest configuration in its log: who votes, who only listens.
+  std::vector<raft::node_id> voters;
+  std::vector<raft::node_id> learners;
   std::uint64_t engine_digest = 0;    // with observe_state
   std::uint64_t sessions_digest = 0;  // with observe_state: the session table
   // With observe_state: every entry applied, as (log index, fingerprint),
@@ -117,6 +123,7 @@ class raft_node : public caf::event_based_actor {
   void serve_reads();
   void serve_read(const read_command& read);  // from the state machine as it is now
   void refuse_read(const read_command& read, error_code code);
+  membership_outcome change_membership(const membership_command& command);
   // Sends a request it cannot take to the leader; false if it knows none
   // or the request was forwarded already.
   template <class Request>

@@ -3,6 +3,8 @@
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/send.hpp>
 
+#include <algorithm>
+
 #include "actors/embed.hpp"
 #include "actors/messages.hpp"
 #include "store/raft/message_codec.hpp"
@@ -43,11 +45,15 @@ sim_cluster::sim_cluster(std::uint64_t seed, sim_cluster_options options)
         actors::register_message_types(cfg);
         if (options_.configure) options_.configure(cfg);
       }) {
+  if (options_.nodes == 0) throw actors::embed_error("dkv: sim_cluster_options: nodes (0) must be at least 1");
+  if (options_.founders > options_.nodes)
+    throw actors::embed_error("dkv: sim_cluster_options: founders (" + std::to_string(options_.founders) +
+                              ") must not exceed nodes (" + std::to_string(options_.nodes) + ")");
+  if (options_.founders == 0) options_.founders = options_.nodes;
   options_.node.raft.initial_voters.clear();
-  for (node_id id = 1; id <= options_.nodes; ++id) options_.node.raft.initial_voters.push_back(id);
+  for (node_id id = 1; id <= options_.founders; ++id) options_.node.raft.initial_voters.push_back(id);
   actors::raft_node_config first = options_.node;
   first.raft.id = 1;
-  if (options_.nodes == 0) throw actors::embed_error("dkv: sim_cluster_options: nodes (0) must be at least 1");
   if (error e = actors::validate(first); !e.ok())
     throw actors::embed_error("dkv: sim_cluster_options: node." + e.message());
   for (node_id id = 1; id <= options_.nodes; ++id) {
@@ -79,6 +85,7 @@ void sim_cluster::start(node_id id) {
   node& n = *nodes_.at(id - 1);
   actors::raft_node_config config = options_.node;
   config.raft.id = id;
+  if (id > options_.founders) config.raft.initial_voters.clear();  // it learns its membership from a leader
   actors::raft_node_status before = std::move(n.status);
   n.status = {};
   n.status.applied_log = std::move(before.applied_log);
@@ -118,6 +125,28 @@ void sim_cluster::pause(node_id id) {
 
 void sim_cluster::resume(node_id id) {
   if (nodes_.at(id - 1)->up) sim_.resume(nodes_.at(id - 1)->actor);
+}
+
+void sim_cluster::change_membership(fault_kind change, node_id id) {
+  const std::optional<node_id> to = leader();
+  if (!to) return;
+  actors::membership_command command;
+  command.node = id;
+  command.change = static_cast<std::uint8_t>(change == fault_kind::add_server    ? actors::membership_change::add_server
+                                             : change == fault_kind::add_learner ? actors::membership_change::add_learner
+                                                                                 : actors::membership_change::remove);
+  caf::anon_send(nodes_.at(*to - 1)->actor, command);
+}
+
+std::vector<node_id> sim_cluster::members() const {
+  const std::optional<node_id> at = leader();
+  if (!at) return node_ids();
+  const actors::raft_node_status& s = status(*at);
+  std::vector<node_id> ids;
+  for (const auto* list : {&s.voters, &s.learners})
+    for (raft::node_id id : *list) ids.push_back(static_cast<node_id>(id));
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 std::vector<node_id> sim_cluster::node_ids() const {

@@ -24,6 +24,9 @@ namespace dkv::sim {
 
 struct sim_cluster_options {
   std::size_t nodes = 3;
+  // Nodes 1..founders found the cluster as its voters; the rest start empty
+  // and wait for a membership change to add them. 0: every node founds it.
+  std::size_t founders = 0;
   actors::raft_node_config node;
   disk_faults disk;
   // Runs on the actor system's config after dkv's message types are added:
@@ -44,10 +47,15 @@ class sim_cluster final : public fault_target {
   const actors::raft_node_status& status(node_id id) const { return nodes_.at(id - 1)->status; }
   bool up(node_id id) const { return nodes_.at(id - 1)->up; }
   sim_disk& disk(node_id id) { return *nodes_.at(id - 1)->disk; }
+  // The node's actor while it is up (an operator's requests go to it).
+  const caf::actor& actor(node_id id) const { return nodes_.at(id - 1)->actor; }
   node_clock& clock(node_id id);
 
   // The live leader of the highest term, if any.
   std::optional<node_id> leader() const;
+  // The voters and learners of the leader's configuration; every node when
+  // none leads (nothing to say otherwise).
+  std::vector<node_id> members() const;
 
   // A client actor on the network at the next free address (from 1001),
   // with its own clock; `config`'s nodes and address are filled in.
@@ -70,6 +78,9 @@ class sim_cluster final : public fault_target {
   void resume(node_id id) override;
   void set_clock(node_id id, const node_clock& c) override { clock(id) = c; }
   void damage_disk(node_id id) override { disk(id).damage_random(); }
+  // Sends the request to the leader, if there is one (a membership_command,
+  // as an operator would); the configuration in the status shows the rest.
+  void change_membership(fault_kind change, node_id id) override;
 
  private:
   // The node's (or client's) clock as its actors see it; drift and skew set

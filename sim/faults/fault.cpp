@@ -16,7 +16,33 @@ std::string group_list(const std::vector<std::vector<node_id>>& groups) {
   return out;
 }
 
+constexpr std::pair<std::string_view, fault_kind> kind_names[] = {
+    {"split", fault_kind::split},          {"one_way", fault_kind::one_way},
+    {"isolate", fault_kind::isolate},      {"bridge", fault_kind::bridge},
+    {"heal", fault_kind::heal},            {"crash", fault_kind::crash},
+    {"restart", fault_kind::restart},      {"pause", fault_kind::pause},
+    {"resume", fault_kind::resume},        {"clock", fault_kind::clock},
+    {"damage", fault_kind::damage_disk},   {"add_server", fault_kind::add_server},
+    {"add_learner", fault_kind::add_learner}, {"remove_server", fault_kind::remove_server},
+};
+
 }  // namespace
+
+std::string_view kind_name(fault_kind kind) noexcept {
+  for (const auto& [name, k] : kind_names)
+    if (k == kind) return name;
+  return "unknown";
+}
+
+std::optional<fault_kind> kind_named(std::string_view name) noexcept {
+  for (const auto& [n, kind] : kind_names)
+    if (n == name) return kind;
+  return std::nullopt;
+}
+
+bool is_membership_change(fault_kind kind) noexcept {
+  return kind == fault_kind::add_server || kind == fault_kind::add_learner || kind == fault_kind::remove_server;
+}
 
 std::string fault::describe() const {
   const std::string n = std::to_string(node);
@@ -33,6 +59,9 @@ std::string fault::describe() const {
     case fault_kind::clock:
       return "clock " + n + " skew " + std::to_string(clock.skew_ns) + "ns drift " + std::to_string(clock.drift_ppm) + "ppm";
     case fault_kind::damage_disk: return "damage disk " + n;
+    case fault_kind::add_server: return "add server " + n;
+    case fault_kind::add_learner: return "add learner " + n;
+    case fault_kind::remove_server: return "remove server " + n;
   }
   return "unknown";
 }
@@ -50,6 +79,9 @@ std::string_view fault::history_name() const noexcept {
     case fault_kind::resume: return "resume";
     case fault_kind::clock: return "clock";
     case fault_kind::damage_disk: return "damage";
+    case fault_kind::add_server:
+    case fault_kind::add_learner:
+    case fault_kind::remove_server: return "membership";
   }
   return "unknown";
 }
@@ -67,6 +99,9 @@ void apply(const fault& f, fault_target& target, const std::vector<node_id>& nod
     case fault_kind::resume: target.resume(f.node); break;
     case fault_kind::clock: target.set_clock(f.node, f.clock); break;
     case fault_kind::damage_disk: target.damage_disk(f.node); break;
+    case fault_kind::add_server:
+    case fault_kind::add_learner:
+    case fault_kind::remove_server: target.change_membership(f.kind, f.node); break;
   }
 }
 

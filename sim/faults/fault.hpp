@@ -2,7 +2,9 @@
 // Faults the simulator injects, and the cluster interface they act on.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/network/partition.hpp"
@@ -22,18 +24,29 @@ enum class fault_kind : std::uint8_t {
   resume,
   clock,        // the node's clock jumps to a new skew and drift
   damage_disk,  // a byte of the node's synced storage flips
+  // Membership changes, asked of the leader (an operator's request, not a
+  // failure, but scheduled and shrunk like one): the node joins as a voter
+  // once caught up, joins as a learner, or leaves.
+  add_server,
+  add_learner,
+  remove_server,
 };
+
+// A kind's name in scenario files ("one_way", "damage", "add_server"), and back.
+std::string_view kind_name(fault_kind kind) noexcept;
+std::optional<fault_kind> kind_named(std::string_view name) noexcept;
+bool is_membership_change(fault_kind kind) noexcept;
 
 struct fault {
   fault_kind kind = fault_kind::heal;
-  node_id node = 0;   // crash, restart, pause, resume, clock, damage_disk, isolate, bridge, one_way (from)
+  node_id node = 0;   // crash, restart, pause, resume, clock, damage_disk, isolate, bridge, one_way (from), membership
   node_id other = 0;  // one_way (to)
   std::vector<std::vector<node_id>> groups;  // split; bridge: the two sides
   node_clock clock;                          // clock
 
   // One line, as the trace hashes it and a history shows it.
   std::string describe() const;
-  // HISTORY.md's name for it: "partition", "heal", "crash", …
+  // HISTORY.md's name for it: "partition", "heal", "crash", "membership", …
   std::string_view history_name() const noexcept;
 };
 
@@ -53,6 +66,9 @@ class fault_target {
   virtual void resume(node_id node) = 0;
   virtual void set_clock(node_id node, const node_clock& clock) = 0;
   virtual void damage_disk(node_id node) = 0;
+  // Asks the leader, if there is one, for a membership change (`change` is
+  // one of the three kinds); whether it takes it shows in the configuration.
+  virtual void change_membership(fault_kind change, node_id node) = 0;
 };
 
 // Applies one fault to the target.

@@ -226,6 +226,12 @@ void history_recorder::fault(std::uint64_t t_ns, const dkv::sim::fault& f) {
       j["skew_ns"] = f.clock.skew_ns;
       j["drift_ppm"] = f.clock.drift_ppm;
       break;
+    case fault_kind::add_server:
+    case fault_kind::add_learner:
+    case fault_kind::remove_server:
+      j["node"] = f.node;
+      j["change"] = kind_name(f.kind);
+      break;
     default: j["node"] = f.node; break;  // crash, restart, pause, resume, damage_disk
   }
   j["description"] = f.describe();

@@ -1,5 +1,6 @@
 #include "sim/run/end_of_run_checks.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "sim/check/checker.hpp"
@@ -126,7 +127,7 @@ bool quiesce(sim_cluster& cluster, std::uint64_t deadline_ns) {
     const auto leader = cluster.leader();
     if (!leader) return false;
     const auto commit = cluster.status(*leader).commit;
-    for (node_id id : cluster.node_ids())
+    for (node_id id : cluster.members())
       if (cluster.up(id) && (cluster.status(id).stopped || cluster.status(id).applied != commit)) return false;
     return true;
   };
@@ -137,7 +138,7 @@ check_result check_convergence(const sim_cluster& cluster) {
   check_result r{"convergence", false, ""};
   std::optional<node_id> first;
   std::size_t live = 0;
-  for (node_id id : cluster.node_ids()) {
+  for (node_id id : cluster.members()) {
     const actors::raft_node_status& s = cluster.status(id);
     if (!cluster.up(id) || s.stopped) {
       r.detail = "node " + std::to_string(id) + " is down";
@@ -191,6 +192,51 @@ check_result check_storage(const sim_cluster& cluster, const std::set<node_id>& 
   }
   return {"storage", true,
           std::to_string(repairs) + " repairs, all on the " + std::to_string(damaged.size()) + " damaged disks"};
+}
+
+check_result check_membership(const sim_cluster& cluster, const std::map<node_id, fault_kind>& wanted) {
+  check_result r{"membership", false, ""};
+  const std::optional<node_id> leader = cluster.leader();
+  if (!leader) {
+    r.detail = "no leader to hold the configuration";
+    return r;
+  }
+  const actors::raft_node_status& held = cluster.status(*leader);
+  const auto has = [](const std::vector<raft::node_id>& list, node_id id) {
+    return std::find(list.begin(), list.end(), id) != list.end();
+  };
+  const auto show = [](const actors::raft_node_status& s) {
+    std::string text = "voters";
+    for (raft::node_id id : s.voters) text += " " + std::to_string(id);
+    text += ", learners";
+    for (raft::node_id id : s.learners) text += " " + std::to_string(id);
+    return text + (s.learners.empty() ? " none" : "");
+  };
+  for (const auto& [id, change] : wanted) {
+    const bool voter = has(held.voters, id), learner = has(held.learners, id);
+    const bool done = change == fault_kind::add_server    ? voter
+                      : change == fault_kind::add_learner ? learner
+                                                          : !voter && !learner;
+    if (!done) {
+      r.detail = "node " + std::to_string(id) + " was to be " +
+                 (change == fault_kind::add_server    ? "a voter"
+                  : change == fault_kind::add_learner ? "a learner"
+                                                      : "removed") +
+                 ", but leader " + std::to_string(*leader) + " holds " + show(held);
+      return r;
+    }
+  }
+  for (node_id id : cluster.members()) {
+    const actors::raft_node_status& s = cluster.status(id);
+    if (s.voters != held.voters || s.learners != held.learners) {
+      r.detail = "member " + std::to_string(id) + " holds " + show(s) + ", leader " + std::to_string(*leader) +
+                 " holds " + show(held);
+      return r;
+    }
+  }
+  r.passed = true;
+  r.detail = std::to_string(wanted.size()) + " nodes as asked; every member holds " + show(held);
+  return r;
 }
 
 check_result check_stable_leader(const sim_cluster& cluster) {

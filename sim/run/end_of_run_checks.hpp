@@ -10,14 +10,19 @@
 //       write is in it at its reported index; and no write is in it more
 //       often than it was invoked and not reported failed (nothing applied
 //       twice, no Unavailable that was a lie);
-//   convergence — once the cluster is quiet, every live replica has applied
-//       the same prefix, and its engine and session table have the same digests;
+//   convergence — once the cluster is quiet, every member of its latest
+//       configuration is up and has applied the same prefix, and its engine
+//       and session table have the same digests;
 //   elections — at most one leader in any term, over every incarnation;
 //   storage — no node found its storage damaged unless a fault damaged its
-//       disk: what a crash tears must be cut at recovery, silently.
+//       disk: what a crash tears must be cut at recovery, silently;
+//   membership — with membership changes asked for: the configuration ends
+//       as the last change asked for each node says, and every member holds
+//       that same configuration.
 // Liveness needs driving the cluster, so it lives with the run (random_run).
 // The cluster's nodes must run with observe_state.
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -39,10 +44,12 @@ check_result check_agreement(const sim_cluster& cluster, const history& h);
 check_result check_convergence(const sim_cluster& cluster);
 check_result check_elections(const sim_cluster& cluster);
 check_result check_storage(const sim_cluster& cluster, const std::set<node_id>& damaged);
+// `wanted`: for each node, the last membership change asked for it.
+check_result check_membership(const sim_cluster& cluster, const std::map<node_id, fault_kind>& wanted);
 // Only for runs whose faults must not depose a leader: one term led in all.
 check_result check_stable_leader(const sim_cluster& cluster);
 
-// Runs the cluster until every live node has applied what the leader has
+// Runs the cluster until every live member has applied what the leader has
 // committed (or `deadline_ns`); true if it got there.
 bool quiesce(sim_cluster& cluster, std::uint64_t deadline_ns);
 

@@ -1,5 +1,6 @@
 #include "sim/run/random_run.hpp"
 
+#include <algorithm>
 #include <iomanip>
 
 #include "sim/faults/fault_schedule.hpp"
@@ -13,6 +14,7 @@ constexpr std::uint64_t fault_stream = 0x6661756c74;     // "fault"
 constexpr std::uint64_t workload_stream = 0x776f726b;    // "work"
 constexpr std::uint64_t vote_crash_stream = 0x766f7465;  // "vote"
 constexpr std::uint64_t second = 1'000'000'000;
+constexpr std::uint64_t membership_retry_ns = 100'000'000;
 constexpr std::uint32_t first_probe_process = 1'000'000;  // liveness probes, apart from the workload's
 
 class random_run {
@@ -57,6 +59,8 @@ class random_run {
       if (c.elections) report_.checks.push_back(check_elections(cluster_));
       if (c.storage) report_.checks.push_back(check_storage(cluster_, damaged_));
       if (c.stable_leader) report_.checks.push_back(check_stable_leader(cluster_));
+      if (c.membership && !wanted_members_.empty())
+        report_.checks.push_back(check_membership(cluster_, wanted_members_));
       for (outcome o : {outcome::ok, outcome::fail, outcome::info}) report_.outcomes[outcome_name(o)] = recorder_.count(o);
     }
     if (options_.record_script) report_.script = load.script();
@@ -81,6 +85,7 @@ class random_run {
   static sim_cluster_options cluster_options(const run_options& o) {
     sim_cluster_options c;
     c.nodes = o.nodes;
+    c.founders = o.founders;
     c.node = o.node;
     c.node.observe_state = o.check;
     c.disk = o.faults ? o.disk : reliable(o.disk);
@@ -164,7 +169,45 @@ class random_run {
       const fault f = resolve(planned);
       apply(f, cluster_, nodes_);
       note(f);
+      if (is_membership_change(f.kind)) want_member(f);
     });
+  }
+
+  // A membership change is an operator's request, and one the cluster
+  // cannot take now (no leader, another change under way, a partition) is
+  // asked again every 100 ms until the leader's configuration shows it, as
+  // an operator's tool would, until the workload ends. The last change
+  // asked for a node is the one that counts (the membership check).
+  void want_member(const fault& f) {
+    wanted_members_[f.node] = f.kind;
+    if (!asking_again_) ask_again_later();
+  }
+
+  void ask_again_later() {
+    asking_again_ = true;
+    const std::uint64_t at = cluster_.sim().now_ns() + membership_retry_ns;
+    if (at >= options_.time_ns + options_.settle_ns) return;
+    cluster_.sim().at(at, "membership retry", [this] {
+      asking_again_ = false;
+      for (const auto& [id, change] : wanted_members_)
+        if (!taken(id, change)) {
+          cluster_.change_membership(change, id);
+          return ask_again_later();
+        }
+    });
+  }
+
+  // In the leader's configuration (a server added may still be a learner
+  // catching up: it is on its way to a vote).
+  bool taken(node_id id, fault_kind change) const {
+    const std::optional<node_id> leader = cluster_.leader();
+    if (!leader) return false;
+    const actors::raft_node_status& s = cluster_.status(*leader);
+    const auto in = [id](const std::vector<raft::node_id>& list) {
+      return std::find(list.begin(), list.end(), id) != list.end();
+    };
+    if (change == fault_kind::remove_server) return !in(s.voters) && !in(s.learners);
+    return change == fault_kind::add_learner ? in(s.learners) : in(s.voters) || in(s.learners);
   }
 
   fault resolve(const planned_fault& planned) const {
@@ -290,6 +333,8 @@ class random_run {
   std::vector<node_id> nodes_;
   std::set<node_id> damaged_;  // disks a fault damaged
   dkv::rng vote_crashes_{0};    // draws crash_after_vote's crashes
+  std::map<node_id, fault_kind> wanted_members_;  // the last membership change asked for each node
+  bool asking_again_ = false;                    // a membership retry is scheduled
   run_report report_;
 };
 

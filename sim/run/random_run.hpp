@@ -57,6 +57,7 @@ struct check_selection {
   bool linearizability = true;
   bool elections = true;
   bool storage = true;
+  bool membership = true;  // with membership changes in the schedule
   // For scenarios whose faults must not depose a leader (a follower cut off
   // and back): one leader, elected once, for the whole run.
   bool stable_leader = false;
@@ -67,6 +68,7 @@ struct run_options {
   std::uint64_t time_ns = 60'000'000'000;
   std::uint64_t settle_ns = 5'000'000'000;
   std::size_t nodes = 3;
+  std::size_t founders = 0;  // the first voters, nodes 1..founders (0: all); the rest wait to be added
   // Raft timings, snapshots, and the limits whose small values make the
   // rare paths common: session eviction (writes sent again in a new
   // session), full queues answering Unavailable.

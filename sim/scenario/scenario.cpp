@@ -42,6 +42,7 @@ constexpr double ms = 1e6, s = 1e9, minute = 60e9;
 const field fields[] = {
     DKV_FIELD("duration", duration, 1 * ms, 60 * minute, time_ns),
     DKV_FIELD("cluster.nodes", integer, 1, 9, nodes),
+    DKV_FIELD("cluster.founders", integer, 0, 9, founders),
     DKV_FIELD("cluster.tick", duration, 1 * ms, 1 * s, node.tick_ns),
     DKV_FIELD("cluster.election_ticks", integer, 2, 1000, node.raft.election_ticks),
     DKV_FIELD("cluster.heartbeat_ticks", integer, 1, 999, node.raft.heartbeat_ticks),
@@ -105,6 +106,7 @@ const field fields[] = {
     DKV_FIELD("checks.elections", flag, 0, 1, checks.elections),
     DKV_FIELD("checks.storage", flag, 0, 1, checks.storage),
     DKV_FIELD("checks.stable_leader", flag, 0, 1, checks.stable_leader),
+    DKV_FIELD("checks.membership", flag, 0, 1, checks.membership),
 };
 
 #undef DKV_FIELD
@@ -250,10 +252,11 @@ class reader {
         has_time = true;
       } else if (n == "kind") {
         const auto k = node.value<std::string>();
-        const auto parsed = k ? fault_kind_named(*k) : std::nullopt;
+        const auto parsed = k ? kind_named(*k) : std::nullopt;
         if (!parsed)
           fail(node.source(), key,
-               "must be one of split, one_way, isolate, bridge, heal, crash, restart, pause, resume, clock, damage");
+               "must be one of split, one_way, isolate, bridge, heal, crash, restart, pause, resume, clock, damage, "
+               "add_server, add_learner, remove_server");
         p.what.kind = *parsed;
         has_kind = true;
       } else if (n == "node") {
@@ -303,17 +306,6 @@ class reader {
       default: need(has_node, "a node"); break;
     }
     return p;
-  }
-
-  static std::optional<fault_kind> fault_kind_named(std::string_view k) {
-    constexpr std::pair<std::string_view, fault_kind> names[] = {
-        {"split", fault_kind::split},     {"one_way", fault_kind::one_way}, {"isolate", fault_kind::isolate},
-        {"bridge", fault_kind::bridge},   {"heal", fault_kind::heal},       {"crash", fault_kind::crash},
-        {"restart", fault_kind::restart}, {"pause", fault_kind::pause},     {"resume", fault_kind::resume},
-        {"clock", fault_kind::clock},     {"damage", fault_kind::damage_disk}};
-    for (const auto& [name, kind] : names)
-      if (name == k) return kind;
-    return std::nullopt;
   }
 
   node_id node_number(const toml::node& node, std::string_view key) const {
@@ -397,6 +389,7 @@ class reader {
       fail(nowhere, "cluster.heartbeat_ticks", "must stay below cluster.election_ticks");
     const double nodes = low("cluster.nodes", static_cast<double>(defaults.nodes));
     const double until = low("duration", static_cast<double>(defaults.time_ns));
+    if (high("cluster.founders", 0) > nodes) fail(nowhere, "cluster.founders", "must not exceed cluster.nodes");
     for (const planned_fault& p : out.schedule) {
       if (static_cast<double>(p.time_ns) >= until)
         fail(nowhere, "faults.at",
@@ -574,19 +567,7 @@ std::string to_toml(const run_options& o, std::string_view intent) {
   for (const planned_fault& p : o.schedule) {
     out += fmt::format("\n[[faults.at]]  # {}\ntime = \"{}\"\nkind = ", describe(p), format_duration(p.time_ns));
     const fault& f = p.what;
-    switch (f.kind) {
-      case fault_kind::split: out += "\"split\""; break;
-      case fault_kind::one_way: out += "\"one_way\""; break;
-      case fault_kind::isolate: out += "\"isolate\""; break;
-      case fault_kind::bridge: out += "\"bridge\""; break;
-      case fault_kind::heal: out += "\"heal\""; break;
-      case fault_kind::crash: out += "\"crash\""; break;
-      case fault_kind::restart: out += "\"restart\""; break;
-      case fault_kind::pause: out += "\"pause\""; break;
-      case fault_kind::resume: out += "\"resume\""; break;
-      case fault_kind::clock: out += "\"clock\""; break;
-      case fault_kind::damage_disk: out += "\"damage\""; break;
-    }
+    out += fmt::format("\"{}\"", kind_name(f.kind));
     out += "\n";
     if (p.role != node_role::given) out += p.role == node_role::leader ? "node = \"leader\"\n" : "node = \"follower\"\n";
     else if (f.node != 0) out += fmt::format("node = {}\n", f.node);

@@ -80,6 +80,8 @@ TEST_CASE("bad scenario files are refused with the file, line and key", "[scenar
   CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"crash\"\nnode = 4\n").find("beyond cluster.nodes") != std::string::npos);
   CHECK(refusal("duration = \"5s\"\n[[faults.at]]\ntime = \"6s\"\nkind = \"heal\"\n").find("at or after the duration") != std::string::npos);
   CHECK(refusal("[[workload.call]]\nop = \"frob\"\n").find("test.toml:2:6: workload.call.op: must be") == 0);
+  CHECK(refusal("[cluster]\nnodes = 3\nfounders = 4\n").find("cluster.founders: must not exceed cluster.nodes") != std::string::npos);
+  CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"add_server\"\n").find("faults.at: this fault needs a node") != std::string::npos);
   CHECK(refusal("[cluster]\nheartbeat_ticks = 10\nelection_ticks = 10\n").find("must stay below cluster.election_ticks") != std::string::npos);
   CHECK(refusal("[cluster\nnodes = 3\n").find("test.toml:1:") == 0);  // TOML's own syntax errors keep their place
   CHECK(refusal("mystery = 1\n").find("test.toml:1:1: mystery: unknown key") == 0);
@@ -108,6 +110,7 @@ TEST_CASE("a written scenario reads back as the same run", "[scenario]") {
 duration = ["5s", "30s"]
 [cluster]
 nodes = [3, 5]
+founders = 3
 [workload]
 key_skew = [0.0, 0.9]
 [network]
@@ -123,6 +126,14 @@ kind = "clock"
 node = 2
 skew = "-40ms"
 drift_ppm = -300
+[[faults.at]]
+time = "4s"
+kind = "remove_server"
+node = "leader"
+[[faults.at]]
+time = "4500ms"
+kind = "add_learner"
+node = 3
 [[workload.call]]
 client = 1
 at = "1500ms"
@@ -143,6 +154,10 @@ expire_in = 3
   REQUIRE(o.workload.scripted);
   CHECK(o.workload.script.at(0).call.key == "k\"1");
   CHECK(o.schedule.at(1).what.clock.skew_ns == -40'000'000);
+  CHECK(o.founders == 3);
+  CHECK(o.schedule.at(2).what.kind == fault_kind::remove_server);
+  CHECK(o.schedule.at(2).role == node_role::leader);
+  CHECK(o.schedule.at(3).what.kind == fault_kind::add_learner);
 }
 
 TEST_CASE("every scenario in scenarios/ parses", "[scenario]") {

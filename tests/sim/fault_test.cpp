@@ -92,6 +92,7 @@ struct toy_target final : sim::fault_target {
   void resume(sim::node_id n) override { c.sim.resume(c.nodes[n - 1]); }
   void set_clock(sim::node_id, const sim::node_clock&) override {}
   void damage_disk(sim::node_id) override {}
+  void change_membership(sim::fault_kind, sim::node_id) override {}
 };
 
 void send(test::toy_cluster& c, sim::node_id to, std::string note) {
