@@ -62,6 +62,7 @@ sim_cluster::sim_cluster(std::uint64_t seed, sim_cluster_options options)
     n->disk->complete_syncs_with([this, id](std::uint64_t delay_ns, std::function<void()> action) {
       sim_.at(sim_.now_ns() + delay_ns, "node " + std::to_string(id) + " log synced", std::move(action));
     });
+    n->disk->use_clock([this] { return sim_.now_ns(); });
     n->clock = std::make_shared<clock_seam>(sim_, id);
     nodes_.push_back(std::move(n));
   }

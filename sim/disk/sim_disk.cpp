@@ -42,7 +42,7 @@ class sim_disk::sim_file final : public file {
   error sync() override {
     if (stale()) return stale_handle();
     ++disk_.stats_.syncs;
-    if (disk_.random_.chance(disk_.faults_.sync_failure)) {
+    if (disk_.draw().chance(disk_.faults_.sync_failure)) {
       ++disk_.stats_.failed_syncs;
       return internal_error("simulated disk: fsync failed");
     }
@@ -55,9 +55,10 @@ class sim_disk::sim_file final : public file {
     if (stale()) return stale_handle();
     out.clear();
     node_->data.read(offset, length, out);
-    if (!out.empty() && disk_.random_.chance(disk_.faults_.read_corruption)) {
+    dkv::rng random = disk_.draw();
+    if (!out.empty() && random.chance(disk_.faults_.read_corruption)) {
       ++disk_.stats_.corrupted_reads;
-      out[disk_.random_.below(out.size())] ^= static_cast<char>(1 + disk_.random_.below(255));
+      out[random.below(out.size())] ^= static_cast<char>(1 + random.below(255));
     }
     return {};
   }
@@ -118,7 +119,7 @@ class sim_disk::sim_file_system final : public storage::file_system {
 
   error sync_directory() override {
     ++disk_.stats_.syncs;
-    if (disk_.random_.chance(disk_.faults_.sync_failure)) {
+    if (disk_.draw().chance(disk_.faults_.sync_failure)) {
       ++disk_.stats_.failed_syncs;
       return internal_error("simulated disk: directory fsync failed");
     }
@@ -139,7 +140,7 @@ class sim_disk::sim_file_system final : public storage::file_system {
 };
 
 sim_disk::sim_disk(dkv::rng random, disk_faults faults)
-    : random_(random), faults_(faults), view_(std::make_unique<sim_file_system>(*this)) {}
+    : random_(random.next()), faults_(faults), view_(std::make_unique<sim_file_system>(*this)) {}
 
 sim_disk::~sim_disk() = default;
 
@@ -151,6 +152,7 @@ void sim_disk::crash() {
   names_ = durable_names_;
   // Each surviving file keeps its synced bytes and, of what was written
   // since, nothing, everything, or a prefix cut at a random byte.
+  dkv::rng random = draw();
   std::vector<inode*> seen;
   for (auto& [name, node] : names_) {
     if (std::find(seen.begin(), seen.end(), node.get()) != seen.end()) continue;
@@ -158,15 +160,15 @@ void sim_disk::crash() {
     chunked_bytes& data = node->data;
     if (node->synced_before_cut) {
       // Truncated (and maybe rewritten) since the last sync: the cut either reached the disk or not.
-      if (random_.chance(0.5)) data.assign(*node->synced_before_cut);
+      if (random.chance(0.5)) data.assign(*node->synced_before_cut);
       node->synced_before_cut.reset();
     } else if (data.size() > node->synced) {
       ++stats_.unsynced_files;
-      switch (random_.below(3)) {
+      switch (random.below(3)) {
         case 0: data.truncate(node->synced); break;
         case 1: break;
         default:
-          data.truncate(node->synced + random_.below(data.size() - node->synced + 1));
+          data.truncate(node->synced + random.below(data.size() - node->synced + 1));
           ++stats_.torn_files;
       }
     }
@@ -178,7 +180,7 @@ bool sim_disk::damage(const std::string& name, std::uint64_t offset) {
   auto it = durable_names_.find(name);
   if (it == durable_names_.end() || offset >= it->second->durable_size()) return false;
   inode& node = *it->second;
-  const char flip = static_cast<char>(1 + random_.below(255));
+  const char flip = static_cast<char>(1 + draw().below(255));
   if (node.synced_before_cut) (*node.synced_before_cut)[offset] ^= flip;
   if (offset < node.data.size()) node.data.flip(offset, flip);
   return true;
@@ -189,10 +191,11 @@ bool sim_disk::damage_random() {
   for (const auto& [name, node] : durable_names_)
     if (node->durable_size() != 0) candidates.push_back(&name);
   if (candidates.empty()) return false;
-  const std::string& name = *candidates[random_.below(candidates.size())];
-  return damage(name, random_.below(durable_names_.at(name)->durable_size()));
+  dkv::rng random = draw();
+  const std::string& name = *candidates[random.below(candidates.size())];
+  return damage(name, random.below(durable_names_.at(name)->durable_size()));
 }
 
-std::uint64_t sim_disk::latency() { return random_.between(faults_.min_latency_ns, faults_.max_latency_ns); }
+std::uint64_t sim_disk::latency() { return draw().between(faults_.min_latency_ns, faults_.max_latency_ns); }
 
 }  // namespace dkv::sim

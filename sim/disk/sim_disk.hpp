@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 
+#include "sim/simulator/instant_random.hpp"
 #include "store/rng.hpp"
 #include "store/storage/file_system.hpp"
 
@@ -64,6 +65,10 @@ class sim_disk {
   // Runs an action after a delay in simulated nanoseconds.
   using scheduler = std::function<void(std::uint64_t delay_ns, std::function<void()> action)>;
   void complete_syncs_with(scheduler later) { later_ = std::move(later); }
+  // The simulated time, which keys the disk's random draws (instant_random:
+  // a sync at the same instant fares the same in a run with fewer writes).
+  // Without it every draw is at time 0: one stream, draw after draw.
+  void use_clock(std::function<std::uint64_t()> now) { now_ = std::move(now); }
   void set_faults(const disk_faults& faults) noexcept { faults_ = faults; }
   const disk_stats& stats() const noexcept { return stats_; }
 
@@ -75,7 +80,10 @@ class sim_disk {
   friend class sim_file;
   friend class sim_file_system;
 
-  dkv::rng random_;
+  dkv::rng draw() { return random_.at(now_ ? now_() : 0); }
+
+  instant_random random_;
+  std::function<std::uint64_t()> now_;
   disk_faults faults_;
   disk_stats stats_;
   std::uint64_t generation_ = 0;  // bumped by crash(): older handles are dead

@@ -20,7 +20,8 @@ constexpr std::pair<std::string_view, fault_kind> kind_names[] = {
     {"split", fault_kind::split},          {"one_way", fault_kind::one_way},
     {"isolate", fault_kind::isolate},      {"bridge", fault_kind::bridge},
     {"heal", fault_kind::heal},            {"crash", fault_kind::crash},
-    {"restart", fault_kind::restart},      {"pause", fault_kind::pause},
+    {"restart", fault_kind::restart},      {"reboot", fault_kind::reboot},
+    {"pause", fault_kind::pause},
     {"resume", fault_kind::resume},        {"clock", fault_kind::clock},
     {"damage", fault_kind::damage_disk},   {"add_server", fault_kind::add_server},
     {"add_learner", fault_kind::add_learner}, {"remove_server", fault_kind::remove_server},
@@ -54,6 +55,7 @@ std::string fault::describe() const {
     case fault_kind::heal: return "heal";
     case fault_kind::crash: return "crash " + n;
     case fault_kind::restart: return "restart " + n;
+    case fault_kind::reboot: return "reboot " + n + " for " + std::to_string(downtime_ns) + "ns";
     case fault_kind::pause: return "pause " + n;
     case fault_kind::resume: return "resume " + n;
     case fault_kind::clock:
@@ -73,7 +75,8 @@ std::string_view fault::history_name() const noexcept {
     case fault_kind::isolate:
     case fault_kind::bridge: return "partition";
     case fault_kind::heal: return "heal";
-    case fault_kind::crash: return "crash";
+    case fault_kind::crash:
+    case fault_kind::reboot: return "crash";  // its restart is noted when it comes
     case fault_kind::restart: return "restart";
     case fault_kind::pause: return "pause";
     case fault_kind::resume: return "resume";
@@ -93,7 +96,8 @@ void apply(const fault& f, fault_target& target, const std::vector<node_id>& nod
     case fault_kind::isolate: target.cuts().heal(); target.cuts().isolate(f.node, nodes); break;
     case fault_kind::bridge: target.cuts().heal(); target.cuts().bridge(f.node, f.groups.at(0), f.groups.at(1)); break;
     case fault_kind::heal: target.cuts().heal(); break;
-    case fault_kind::crash: target.crash(f.node); break;
+    case fault_kind::crash:
+    case fault_kind::reboot: target.crash(f.node); break;  // a reboot's restart is its scheduler's to apply
     case fault_kind::restart: target.restart(f.node); break;
     case fault_kind::pause: target.pause(f.node); break;
     case fault_kind::resume: target.resume(f.node); break;

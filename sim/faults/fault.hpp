@@ -20,6 +20,7 @@ enum class fault_kind : std::uint8_t {
   heal,         // the network is whole again
   crash,        // volatile state gone; the disk keeps what its rules keep
   restart,
+  reboot,       // a crash and, `downtime_ns` later, a restart: one fault, a process bounced
   pause,        // a stalled process: no steps, timers pile up
   resume,
   clock,        // the node's clock jumps to a new skew and drift
@@ -43,6 +44,7 @@ struct fault {
   node_id other = 0;  // one_way (to)
   std::vector<std::vector<node_id>> groups;  // split; bridge: the two sides
   node_clock clock;                          // clock
+  std::uint64_t downtime_ns = 0;             // reboot
 
   // One line, as the trace hashes it and a history shows it.
   std::string describe() const;
@@ -71,7 +73,8 @@ class fault_target {
   virtual void change_membership(fault_kind change, node_id node) = 0;
 };
 
-// Applies one fault to the target.
+// Applies one fault to the target (a reboot only crashes: whoever schedules
+// it applies the restart `downtime_ns` later).
 void apply(const fault& f, fault_target& target, const std::vector<node_id>& nodes);
 
 }  // namespace dkv::sim

@@ -15,7 +15,7 @@
 namespace dkv::sim {
 
 sim_network::sim_network(caf::actor_system& system, dkv::rng random, trace_hash& trace)
-    : system_(system), random_(random), trace_(trace) {}
+    : system_(system), random_(random.next()), trace_(trace) {}
 
 const link_faults& sim_network::faults_of(node_id from, node_id to) const {
   const auto it = link_overrides_.find({from, to});
@@ -95,12 +95,13 @@ void sim_network::route(node_id from, node_id to, const caf::message& payload) {
     return;
   }
   const link_faults& f = faults_of(from, to);
-  if (random_.chance(f.drop)) {
+  dkv::rng random = random_.at(now_ns, (std::uint64_t{from} << 32) | to);
+  if (random.chance(f.drop)) {
     ++stats_.dropped;
     return;
   }
   const std::uint64_t bytes_hash = XXH3_64bits(buffer_.data(), buffer_.size());
-  const int copies = random_.chance(f.duplicate) ? 2 : 1;
+  const int copies = random.chance(f.duplicate) ? 2 : 1;
   stats_.duplicated += static_cast<std::uint64_t>(copies - 1);
   for (int i = 0; i < copies; ++i) {
     std::size_t slot = in_flight_.size();
@@ -113,7 +114,7 @@ void sim_network::route(node_id from, node_id to, const caf::message& payload) {
       free_slots_.pop_back();
       in_flight_[slot] = std::move(item);
     }
-    arrivals_.push_back({now_ns + random_.between(f.min_latency_ns, f.max_latency_ns), next_sequence_++, slot});
+    arrivals_.push_back({now_ns + random.between(f.min_latency_ns, f.max_latency_ns), next_sequence_++, slot});
     std::push_heap(arrivals_.begin(), arrivals_.end(), arrives_later{});
   }
 }

@@ -3,8 +3,10 @@
 // node — as one-way messages. A sender calls route(from, to, payload); the
 // network round-trips the payload through CAF's binary serializer (so
 // unregistered types fail here as they would on a wire, sizes are real and
-// the trace hashes real bytes), draws drop, duplicate and latency from its
-// seeded rng, and holds the message until its arrival time. The simulator
+// the trace hashes real bytes), draws drop, duplicate and latency, and holds
+// the message until its arrival time. The draws for a message are keyed by
+// its link and the instant it is sent (instant_random), so a message sent
+// when it was in a run with less traffic fares as it did. The simulator
 // delivers arrivals as virtual time reaches them — no timer per message, and
 // nothing at all when the network is idle. Partitions are checked at send and
 // again on arrival, so messages in flight on a link that is cut are lost.
@@ -24,6 +26,7 @@
 
 #include "sim/network/link_faults.hpp"
 #include "sim/network/partition.hpp"
+#include "sim/simulator/instant_random.hpp"
 #include "sim/simulator/trace_hash.hpp"
 #include "store/rng.hpp"
 
@@ -91,9 +94,8 @@ class sim_network {
   bool round_trip(const caf::message& payload, caf::message& received);
 
   const link_faults& faults_of(node_id from, node_id to) const;
-
   caf::actor_system& system_;
-  dkv::rng random_;
+  instant_random random_;  // keyed by link
   trace_hash& trace_;
   link_faults faults_;
   std::map<std::pair<node_id, node_id>, link_faults> link_overrides_;

@@ -140,26 +140,21 @@ class random_run {
   }
 
   // A node's vote is leaving it: perhaps it crashes before its disk is done
-  // (fault_options::crash_after_vote). The crash and the restart go into the
-  // schedule like any planned fault, so a fixed run (replay, shrink) does
-  // the same with nothing watching.
+  // and comes back soon (fault_options::crash_after_vote). The reboot goes
+  // into the schedule like any planned fault, so a fixed run (replay,
+  // shrink) does the same with nothing watching.
   void maybe_crash_after_vote(const raft::message& m, const fault_options& f) {
     if (m.type != raft::message_type::vote_reply || m.reject) return;
     for (node_id id : nodes_)
       if (!cluster_.up(id) || cluster_.status(id).stopped) return;
     if (!vote_crashes_.chance(f.crash_after_vote)) return;
-    const std::uint64_t crash_ns = cluster_.sim().now_ns() + vote_crashes_.below(f.crash_after_vote_within_ns + 1);
-    const std::uint64_t restart_ns = crash_ns + 1 + vote_crashes_.below(f.crash_after_vote_downtime_ns);
-    if (restart_ns >= f.stop_ns) return;
-    planned_fault crash;
-    crash.time_ns = crash_ns;
-    crash.what.kind = fault_kind::crash;
-    crash.what.node = m.from;
-    planned_fault restart = crash;
-    restart.time_ns = restart_ns;
-    restart.what.kind = fault_kind::restart;
-    schedule(crash);
-    schedule(restart);
+    planned_fault reboot;
+    reboot.time_ns = cluster_.sim().now_ns() + vote_crashes_.below(f.crash_after_vote_within_ns + 1);
+    reboot.what.kind = fault_kind::reboot;
+    reboot.what.node = m.from;
+    reboot.what.downtime_ns = 1 + vote_crashes_.below(f.crash_after_vote_downtime_ns);
+    if (reboot.time_ns + reboot.what.downtime_ns >= f.stop_ns) return;
+    schedule(reboot);
   }
 
   // A planned fault; one named by role finds its node when it applies.
@@ -170,6 +165,11 @@ class random_run {
       apply(f, cluster_, nodes_);
       note(f);
       if (is_membership_change(f.kind)) want_member(f);
+      if (f.kind == fault_kind::reboot)
+        cluster_.sim().at(cluster_.sim().now_ns() + f.downtime_ns, "restart " + std::to_string(f.node),
+                          [this, id = f.node] {
+                            if (!cluster_.up(id)) restart(id);
+                          });
     });
   }
 

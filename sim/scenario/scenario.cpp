@@ -240,7 +240,8 @@ class reader {
 
   planned_fault read_fault(const toml::table& t, std::string_view list) {
     planned_fault p;
-    bool has_time = false, has_kind = false, has_node = false, has_other = false, has_groups = false;
+    bool has_time = false, has_kind = false, has_node = false, has_other = false, has_groups = false,
+         has_downtime = false;
     for (auto&& [name, node] : t) {
       const std::string key = fmt::format("{}.{}", list, name.str());
       const std::string_view n = name.str();
@@ -255,7 +256,7 @@ class reader {
         const auto parsed = k ? kind_named(*k) : std::nullopt;
         if (!parsed)
           fail(node.source(), key,
-               "must be one of split, one_way, isolate, bridge, heal, crash, restart, pause, resume, clock, damage, "
+               "must be one of split, one_way, isolate, bridge, heal, crash, restart, reboot, pause, resume, clock, damage, "
                "add_server, add_learner, remove_server");
         p.what.kind = *parsed;
         has_kind = true;
@@ -284,13 +285,19 @@ class reader {
         const auto ns = text ? parse_duration(digits) : std::nullopt;
         if (!ns || *ns > 60'000'000'000) fail(node.source(), key, "must be a duration up to a minute, such as \"-50ms\"");
         p.what.clock.skew_ns = negative ? -static_cast<std::int64_t>(*ns) : static_cast<std::int64_t>(*ns);
+      } else if (n == "downtime") {
+        const auto text = node.value<std::string>();
+        const auto ns = text ? parse_duration(*text) : std::nullopt;
+        if (!ns || *ns == 0 || *ns > 600'000'000'000) fail(node.source(), key, "must be a duration from 1ns to 10m, such as \"15ms\"");
+        p.what.downtime_ns = *ns;
+        has_downtime = true;
       } else if (n == "drift_ppm") {
         const auto v = node.value<std::int64_t>();
         if (!node.is_integer() || !v || *v < -100'000 || *v > 100'000)
           fail(node.source(), key, "must be a whole number from -100000 to 100000");
         p.what.clock.drift_ppm = static_cast<std::int32_t>(*v);
       } else {
-        fail(name.source(), key, "unknown key (time, kind, node, other, side, groups, skew, drift_ppm)");
+        fail(name.source(), key, "unknown key (time, kind, node, other, side, groups, skew, drift_ppm, downtime)");
       }
     }
     const auto need = [&](bool present, std::string_view what) {
@@ -303,6 +310,7 @@ class reader {
       case fault_kind::split: need(has_groups || (has_node && p.side > 0), "groups, or a node and a side"); break;
       case fault_kind::one_way: need(has_node && has_other, "a node and another"); break;
       case fault_kind::bridge: need(has_node && has_groups, "a node and the groups it bridges"); break;
+      case fault_kind::reboot: need(has_node && has_downtime, "a node and a downtime"); break;
       default: need(has_node, "a node"); break;
     }
     return p;
@@ -582,6 +590,7 @@ std::string to_toml(const run_options& o, std::string_view intent) {
       }
       out += "]\n";
     }
+    if (f.kind == fault_kind::reboot) out += fmt::format("downtime = \"{}\"\n", format_duration(f.downtime_ns));
     if (f.kind == fault_kind::clock) {
       const auto magnitude = static_cast<std::uint64_t>(f.clock.skew_ns < 0 ? -f.clock.skew_ns : f.clock.skew_ns);
       out += fmt::format("skew = \"{}{}\"\ndrift_ppm = {}\n", f.clock.skew_ns < 0 ? "-" : "", format_duration(magnitude),

@@ -48,8 +48,8 @@ TEST_CASE("one seed in two processes gives one trace hash", "[run][tool][determi
 }
 
 TEST_CASE("dkv-sim exits 1 when a check fails", "[run][tool]") {
-  // Seed 7 with nodes that acknowledge before their log is durable loses writes.
-  const run_result r = run("run --seed 39 --time 60s --bug ack-before-durable");
+  // Seed 5 with nodes that acknowledge before their log is durable loses writes.
+  const run_result r = run("run --seed 5 --time 60s --bug ack-before-durable");
   INFO(r.output);
   CHECK(r.exit_code == 1);
   CHECK(r.output.find(": FAIL") != std::string::npos);
@@ -133,16 +133,16 @@ TEST_CASE("bad scenario files, unknown bugs and misfit flags: a clear error, exi
 
 TEST_CASE("a failing run writes its history and report, and replays exactly", "[run][tool][scenario]") {
   const scratch dir;
-  const run_result r = run("run --seed 39 --time 60s --bug ack-before-durable --out " + dir.path.string());
+  const run_result r = run("run --seed 5 --time 60s --bug ack-before-durable --out " + dir.path.string());
   INFO(r.output);
   REQUIRE(r.exit_code == 1);
   CHECK(r.output.find("verdict: FAIL (agreement)") != std::string::npos);
-  CHECK(std::filesystem::file_size(dir.path / "random-seed39.jsonl") > 1000);
-  CHECK(std::filesystem::file_size(dir.path / "random-seed39.html") > 1000);
-  CHECK(r.output.find("replay:  dkv-sim replay --seed 39 --bug ack-before-durable --time 60s\n") != std::string::npos);
-  CHECK(r.output.find("shrink:  dkv-sim shrink --seed 39 --bug ack-before-durable --time 60s\n") != std::string::npos);
+  CHECK(std::filesystem::file_size(dir.path / "random-seed5.jsonl") > 1000);
+  CHECK(std::filesystem::file_size(dir.path / "random-seed5.html") > 1000);
+  CHECK(r.output.find("replay:  dkv-sim replay --seed 5 --bug ack-before-durable --time 60s\n") != std::string::npos);
+  CHECK(r.output.find("shrink:  dkv-sim shrink --seed 5 --bug ack-before-durable --time 60s\n") != std::string::npos);
 
-  const run_result again = run("replay --seed 39 --time 60s --bug ack-before-durable --check-determinism --out " +
+  const run_result again = run("replay --seed 5 --time 60s --bug ack-before-durable --check-determinism --out " +
                                dir.path.string());
   INFO(again.output);
   CHECK(again.exit_code == 1);
@@ -156,7 +156,7 @@ TEST_CASE("dkv-sim shrink prints a small scenario that run accepts and that stil
   // A budget far above the time it needs (7 s in release, about 60 s under
   // the sanitizers): on a slow machine the default 60 s ran out before the
   // case was small, and the test failed on the clock, not on the shrinker.
-  const run_result r = run("shrink --seed 39 --time 60s --bug ack-before-durable --budget 400s --output " + out);
+  const run_result r = run("shrink --seed 5 --time 60s --bug ack-before-durable --budget 400s --output " + out);
   INFO(r.output);
   CHECK(r.exit_code == 1);
   std::smatch m;

@@ -130,3 +130,30 @@ TEST_CASE("the checks catch a node that acknowledges entries before they are dur
     CHECK(report.passed());
   }
 }
+
+TEST_CASE("a reboot crashes its node and restarts it after its downtime, as one fault", "[run]") {
+  sim::run_options o;
+  o.seed = 4;
+  o.time_ns = 3 * second;
+  o.settle_ns = second;
+  o.random_faults = false;
+  sim::planned_fault reboot;
+  reboot.time_ns = second;
+  reboot.what.kind = sim::fault_kind::reboot;
+  reboot.what.node = 2;
+  reboot.what.downtime_ns = 40'000'000;
+  o.schedule = {reboot};
+  std::ostringstream history;
+  o.history = &history;
+  const sim::run_report report = sim::run_random(o);
+  INFO(failures(report));
+  CHECK(report.passed());
+  CHECK(report.faults.at("crash") == 1);
+  CHECK(report.faults.at("restart") == 1);
+  CHECK(report.disks.crashes == 1);
+  const std::string lines = history.str();
+  CHECK(lines.find(R"({"t": 1000000000, "type": "fault", "fault": "crash", "node": 2, "description": "reboot 2 for 40000000ns"})") !=
+        std::string::npos);
+  CHECK(lines.find(R"({"t": 1040000000, "type": "fault", "fault": "restart", "node": 2, "description": "restart 2"})") !=
+        std::string::npos);
+}

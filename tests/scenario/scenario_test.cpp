@@ -80,6 +80,7 @@ TEST_CASE("bad scenario files are refused with the file, line and key", "[scenar
   CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"crash\"\nnode = 4\n").find("beyond cluster.nodes") != std::string::npos);
   CHECK(refusal("duration = \"5s\"\n[[faults.at]]\ntime = \"6s\"\nkind = \"heal\"\n").find("at or after the duration") != std::string::npos);
   CHECK(refusal("[[workload.call]]\nop = \"frob\"\n").find("test.toml:2:6: workload.call.op: must be") == 0);
+  CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"reboot\"\nnode = 1\n").find("this fault needs a node and a downtime") != std::string::npos);
   CHECK(refusal("[cluster]\nnodes = 3\nfounders = 4\n").find("cluster.founders: must not exceed cluster.nodes") != std::string::npos);
   CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"add_server\"\n").find("faults.at: this fault needs a node") != std::string::npos);
   CHECK(refusal("[cluster]\nheartbeat_ticks = 10\nelection_ticks = 10\n").find("must stay below cluster.election_ticks") != std::string::npos);
@@ -134,6 +135,11 @@ node = "leader"
 time = "4500ms"
 kind = "add_learner"
 node = 3
+[[faults.at]]
+time = "4600ms"
+kind = "reboot"
+node = 2
+downtime = "15ms"
 [[workload.call]]
 client = 1
 at = "1500ms"
@@ -158,6 +164,8 @@ expire_in = 3
   CHECK(o.schedule.at(2).what.kind == fault_kind::remove_server);
   CHECK(o.schedule.at(2).role == node_role::leader);
   CHECK(o.schedule.at(3).what.kind == fault_kind::add_learner);
+  CHECK(o.schedule.at(4).what.kind == fault_kind::reboot);
+  CHECK(o.schedule.at(4).what.downtime_ns == 15'000'000);
 }
 
 TEST_CASE("every scenario in scenarios/ parses", "[scenario]") {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "sim/simulator/instant_random.hpp"
 #include "tests/sim/toy_cluster.hpp"
 
 using namespace dkv;
@@ -81,4 +82,14 @@ TEST_CASE("the seeded job order changes interleavings", "[sim][determinism]") {
   std::set<std::uint64_t> hashes;
   for (std::uint64_t seed = 100; seed < 105; ++seed) hashes.insert(run_toy(seed).hash);
   REQUIRE(hashes.size() == 5);
+}
+
+TEST_CASE("instant_random draws by key and instant: other draws do not move them", "[sim][determinism]") {
+  sim::instant_random a(99), b(99);
+  const std::uint64_t first = a.at(5, 1).next();
+  CHECK(a.at(5, 1).next() != first);  // the second draw at the instant is another
+  b.at(3, 1).next();                  // an earlier instant of the same key
+  b.at(5, 2).next();                  // another key at the same instant
+  CHECK(b.at(5, 1).next() == first);
+  CHECK(sim::instant_random(100).at(5, 1).next() != first);  // another seed
 }
