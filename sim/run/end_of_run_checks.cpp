@@ -122,8 +122,20 @@ check_result check_agreement(const sim_cluster& cluster, const history& h) {
   return r;
 }
 
-bool quiesce(sim_cluster& cluster, std::uint64_t deadline_ns) {
-  const auto quiet = [&cluster] {
+std::string quiesce(sim_cluster& cluster, std::uint64_t deadline_ns) {
+  std::string split_brain;
+  const auto done = [&cluster, &split_brain] {
+    std::map<raft::term_t, node_id> leaders;
+    for (node_id id : cluster.node_ids()) {
+      const actors::raft_node_status& s = cluster.status(id);
+      if (!cluster.up(id) || s.stopped || s.role != raft::role::leader) continue;
+      const auto [it, fresh] = leaders.emplace(s.term, id);
+      if (!fresh) {
+        split_brain = "nodes " + std::to_string(it->second) + " and " + std::to_string(id) + " both lead term " +
+                      std::to_string(s.term);
+        return true;
+      }
+    }
     const auto leader = cluster.leader();
     if (!leader) return false;
     const auto commit = cluster.status(*leader).commit;
@@ -131,7 +143,9 @@ bool quiesce(sim_cluster& cluster, std::uint64_t deadline_ns) {
       if (cluster.up(id) && (cluster.status(id).stopped || cluster.status(id).applied != commit)) return false;
     return true;
   };
-  return cluster.sim().run_until(quiet, deadline_ns);
+  const std::uint64_t seconds = (deadline_ns - cluster.sim().now_ns()) / 1'000'000'000;
+  if (!cluster.sim().run_until(done, deadline_ns)) return "the cluster did not quiesce within " + std::to_string(seconds) + " s";
+  return split_brain.empty() ? "" : "the cluster cannot quiesce: " + split_brain;
 }
 
 check_result check_convergence(const sim_cluster& cluster) {

@@ -50,7 +50,9 @@ check_result check_membership(const sim_cluster& cluster, const std::map<node_id
 check_result check_stable_leader(const sim_cluster& cluster);
 
 // Runs the cluster until every live member has applied what the leader has
-// committed (or `deadline_ns`); true if it got there.
-bool quiesce(sim_cluster& cluster, std::uint64_t deadline_ns);
+// committed; empty if it got there, else why not: the deadline passed, or
+// two live nodes lead the same term (a split brain that only a bug makes,
+// and that would keep both busy to the deadline).
+std::string quiesce(sim_cluster& cluster, std::uint64_t deadline_ns);
 
 }  // namespace dkv::sim
