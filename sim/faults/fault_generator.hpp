@@ -52,6 +52,23 @@ struct fault_options {
   double crash_after_vote = 0;
   std::uint64_t crash_after_vote_within_ns = 1'000'000;
   std::uint64_t crash_after_vote_downtime_ns = 100'000'000;
+  // At another step: a node that has just won an election (its first
+  // append or heartbeat of the term leaves it). With isolate_after_winning
+  // it is cut off from every other node at once, so none of its term's
+  // entries arrive anywhere, and let back within
+  // isolate_after_winning_downtime after another node has started to lead.
+  // Else, with crash_after_winning, it crashes within
+  // crash_after_winning_within (its no-op spread to some, or not yet durable
+  // on its own disk) and restarts within crash_after_winning_downtime,
+  // whatever else is down. Leaders that fall one after another, each
+  // leaving an entry of its term on a few nodes, are how an entry of an old
+  // term held by a majority can still be overwritten (the Raft paper's
+  // Figure 8).
+  double isolate_after_winning = 0;
+  std::uint64_t isolate_after_winning_downtime_ns = 100'000'000;
+  double crash_after_winning = 0;
+  std::uint64_t crash_after_winning_within_ns = 10'000'000;
+  std::uint64_t crash_after_winning_downtime_ns = 100'000'000;
 };
 
 // A schedule in time order (stable: simultaneous faults keep their order).

@@ -13,6 +13,7 @@ namespace {
 constexpr std::uint64_t fault_stream = 0x6661756c74;     // "fault"
 constexpr std::uint64_t workload_stream = 0x776f726b;    // "work"
 constexpr std::uint64_t vote_crash_stream = 0x766f7465;  // "vote"
+constexpr std::uint64_t win_fault_stream = 0x77696e;     // "win"
 constexpr std::uint64_t second = 1'000'000'000;
 constexpr std::uint64_t membership_retry_ns = 100'000'000;
 constexpr std::uint32_t first_probe_process = 1'000'000;  // liveness probes, apart from the workload's
@@ -132,27 +133,87 @@ class random_run {
                     [this](std::uint64_t, const fault& applied) { note(applied); });
     if (options_.record_script)
       for (const timed_fault& t : faults) report_.schedule.push_back({t.time_ns, t.what});
-    if (f.crash_after_vote > 0) {
-      vote_crashes_ = cluster_.sim().derive(vote_crash_stream);
-      cluster_.watch_raft([this, f](const raft::message& m) { maybe_crash_after_vote(m, f); });
-    }
+    if (f.crash_after_vote > 0) vote_crashes_ = cluster_.sim().derive(vote_crash_stream);
+    const bool after_winning = f.isolate_after_winning > 0 || f.crash_after_winning > 0;
+    if (after_winning) win_faults_ = cluster_.sim().derive(win_fault_stream);
+    if (f.crash_after_vote > 0 || after_winning)
+      cluster_.watch_raft([this, f, after_winning](const raft::message& m) {
+        if (f.crash_after_vote > 0) maybe_crash_after_vote(m, f);
+        if (after_winning && starts_leading(m)) after_winning_election(m.from, f);
+      });
   }
 
   // A node's vote is leaving it: perhaps it crashes before its disk is done
-  // and comes back soon (fault_options::crash_after_vote). The reboot goes
-  // into the schedule like any planned fault, so a fixed run (replay,
-  // shrink) does the same with nothing watching.
+  // and comes back soon (fault_options::crash_after_vote).
   void maybe_crash_after_vote(const raft::message& m, const fault_options& f) {
     if (m.type != raft::message_type::vote_reply || m.reject) return;
     for (node_id id : nodes_)
       if (!cluster_.up(id) || cluster_.status(id).stopped) return;
     if (!vote_crashes_.chance(f.crash_after_vote)) return;
+    const std::uint64_t crash_ns = cluster_.sim().now_ns() + vote_crashes_.below(f.crash_after_vote_within_ns + 1);
+    schedule_reboot(m.from, crash_ns, 1 + vote_crashes_.below(f.crash_after_vote_downtime_ns), f);
+  }
+
+  // Only a leader sends appends and heartbeats, so the first one of a term
+  // is its leader starting out (terms only grow, across restarts too).
+  bool starts_leading(const raft::message& m) {
+    if (m.type != raft::message_type::append && m.type != raft::message_type::heartbeat) return false;
+    raft::term_t& led = led_term_[m.from];
+    if (m.term <= led) return false;
+    led = m.term;
+    return true;
+  }
+
+  // A node has just won an election (fault_options::isolate_after_winning,
+  // crash_after_winning): perhaps it is cut off before its first entries
+  // arrive anywhere — which lets back the one cut off before it, as any new
+  // partition replaces the last — or else an isolated predecessor is let
+  // back soon, and the new leader perhaps crashes soon after.
+  void after_winning_election(node_id leader, const fault_options& f) {
+    const std::uint64_t now = cluster_.sim().now_ns();
+    // While a heal is pending, a new cut would be healed early by it.
+    if (win_faults_.chance(f.isolate_after_winning) && now >= heal_pending_until_) return isolate_soon(leader, f);
+    if (isolated_ && *isolated_ != leader) heal_later(f);
+    if (!win_faults_.chance(f.crash_after_winning)) return;
+    const std::uint64_t crash_ns = now + win_faults_.below(f.crash_after_winning_within_ns + 1);
+    schedule_reboot(leader, crash_ns, 1 + win_faults_.below(f.crash_after_winning_downtime_ns), f);
+  }
+
+  // Cut off from every other node a nanosecond after the step that sent its
+  // first messages, so they are lost on arrival and its term's entries stay
+  // on its own disk. It stays cut off until another node leads: with
+  // nothing to depose it, it would lead on unharmed.
+  void isolate_soon(node_id leader, const fault_options& f) {
+    planned_fault cut;
+    cut.time_ns = cluster_.sim().now_ns() + 1;
+    cut.what.kind = fault_kind::isolate;
+    cut.what.node = leader;
+    if (cut.time_ns >= f.stop_ns) return;
+    schedule(cut);
+    isolated_ = leader;
+  }
+
+  // Another node leads: the network is healed within
+  // isolate_after_winning_downtime (else at the end of the faults).
+  void heal_later(const fault_options& f) {
+    isolated_.reset();
+    planned_fault heal;  // a heal by default
+    heal.time_ns = cluster_.sim().now_ns() + 1 + win_faults_.below(f.isolate_after_winning_downtime_ns);
+    if (heal.time_ns >= f.stop_ns) return;
+    schedule(heal);
+    heal_pending_until_ = heal.time_ns;
+  }
+
+  // A crash and its restart as one reboot, into the schedule like any
+  // planned fault, so a fixed run (replay, shrink) does the same with
+  // nothing watching; none whose restart would come after the faults end.
+  void schedule_reboot(node_id id, std::uint64_t crash_ns, std::uint64_t downtime_ns, const fault_options& f) {
+    if (crash_ns + downtime_ns >= f.stop_ns) return;
     planned_fault reboot;
-    reboot.time_ns = cluster_.sim().now_ns() + vote_crashes_.below(f.crash_after_vote_within_ns + 1);
+    reboot.time_ns = crash_ns;
     reboot.what.kind = fault_kind::reboot;
-    reboot.what.node = m.from;
-    reboot.what.downtime_ns = 1 + vote_crashes_.below(f.crash_after_vote_downtime_ns);
-    if (reboot.time_ns + reboot.what.downtime_ns >= f.stop_ns) return;
+    reboot.what.node = id;
+    reboot.what.downtime_ns = downtime_ns;
     schedule(reboot);
   }
 
@@ -332,6 +393,10 @@ class random_run {
   std::vector<node_id> nodes_;
   std::set<node_id> damaged_;  // disks a fault damaged
   dkv::rng vote_crashes_{0};    // draws crash_after_vote's crashes
+  dkv::rng win_faults_{0};      // and isolate_after_winning's and crash_after_winning's
+  std::map<node_id, raft::term_t> led_term_;  // the last term each node was seen leading
+  std::optional<node_id> isolated_;            // a leader cut off by isolate_after_winning, no heal planned yet
+  std::uint64_t heal_pending_until_ = 0;       // when the heal planned for the last one applies
   std::map<node_id, fault_kind> wanted_members_;  // the last membership change asked for each node
   bool asking_again_ = false;                    // a membership retry is scheduled
   run_report report_;

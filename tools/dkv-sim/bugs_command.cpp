@@ -13,7 +13,8 @@
 namespace dkv::sim::tool {
 
 std::vector<std::string> default_swarm() {
-  return {"scenarios/swarm.toml", "scenarios/follower-isolated.toml", "scenarios/elections.toml"};
+  return {"scenarios/swarm.toml", "scenarios/follower-isolated.toml", "scenarios/elections.toml",
+          "scenarios/figure8.toml"};
 }
 
 int bugs_command(const bugs_spec& spec) {
