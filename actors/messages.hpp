@@ -143,10 +143,12 @@ struct membership_command {
   std::uint64_t node = 0;
 };
 
-// `code` 0: appended at `log_index`. Else Unavailable, with `refusal` the
-// replica's reason (not_leader — `leader` names one if known —,
-// change_in_progress, unsafe_change, …), or InvalidOperation for a change
-// that cannot apply (adding a member, removing a stranger or the last voter).
+// `code` 0: taken (appended at `log_index`; a server already a learner is
+// promoted once caught up). Else Unavailable, with `refusal` the replica's
+// reason in words ("not leader" — `leader` names one if known —, "a
+// membership change is in progress", a leader not ready or transferring,
+// too few healthy voters), or InvalidOperation for a change that cannot
+// apply (adding a member, removing a stranger or the last voter).
 struct membership_outcome {
   std::uint8_t code = 0;  // dkv::error_code
   std::uint64_t leader = 0;

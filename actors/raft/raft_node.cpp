@@ -414,6 +414,7 @@ void raft_node::publish() {
   status_->repairing = repairing;
   status_->voters = replica_->config().voters;
   status_->learners = replica_->config().learners;
+  status_->config_committed = replica_->config_index() <= replica_->commit_index();
 }
 
 }  // namespace dkv::actors

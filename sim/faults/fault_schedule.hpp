@@ -17,6 +17,14 @@ inline void schedule_faults(simulator& sim, fault_target& target, const std::vec
     sim.at(f.time_ns, f.what.describe(), [&sim, &target, &nodes, f, on_applied] {
       apply(f.what, target, nodes);
       if (on_applied) on_applied(sim.now_ns(), f.what);
+      if (f.what.kind != fault_kind::reboot) return;
+      fault restart;  // the reboot's second half
+      restart.kind = fault_kind::restart;
+      restart.node = f.what.node;
+      sim.at(sim.now_ns() + f.what.downtime_ns, restart.describe(), [&sim, &target, &nodes, restart, on_applied] {
+        apply(restart, target, nodes);
+        if (on_applied) on_applied(sim.now_ns(), restart);
+      });
     });
 }
 

@@ -138,9 +138,13 @@ std::string quiesce(sim_cluster& cluster, std::uint64_t deadline_ns) {
     }
     const auto leader = cluster.leader();
     if (!leader) return false;
-    const auto commit = cluster.status(*leader).commit;
-    for (node_id id : cluster.members())
-      if (cluster.up(id) && (cluster.status(id).stopped || cluster.status(id).applied != commit)) return false;
+    const actors::raft_node_status& held = cluster.status(*leader);
+    if (!held.config_committed) return false;  // a change under way: members may not hold it yet
+    for (node_id id : cluster.members()) {
+      const actors::raft_node_status& s = cluster.status(id);
+      if (!cluster.up(id)) continue;
+      if (s.stopped || s.applied != held.commit || s.voters != held.voters || s.learners != held.learners) return false;
+    }
     return true;
   };
   const std::uint64_t seconds = (deadline_ns - cluster.sim().now_ns()) / 1'000'000'000;
@@ -208,6 +212,17 @@ check_result check_storage(const sim_cluster& cluster, const std::set<node_id>& 
           std::to_string(repairs) + " repairs, all on the " + std::to_string(damaged.size()) + " damaged disks"};
 }
 
+bool membership_done(const actors::raft_node_status& leader, node_id id, fault_kind change) {
+  const auto in = [id](const std::vector<raft::node_id>& list) {
+    return std::find(list.begin(), list.end(), id) != list.end();
+  };
+  const bool voter = in(leader.voters), learner = in(leader.learners);
+  const bool done = change == fault_kind::add_server    ? voter
+                    : change == fault_kind::add_learner ? learner
+                                                        : !voter && !learner;
+  return done && leader.config_committed;
+}
+
 check_result check_membership(const sim_cluster& cluster, const std::map<node_id, fault_kind>& wanted) {
   check_result r{"membership", false, ""};
   const std::optional<node_id> leader = cluster.leader();
@@ -216,22 +231,15 @@ check_result check_membership(const sim_cluster& cluster, const std::map<node_id
     return r;
   }
   const actors::raft_node_status& held = cluster.status(*leader);
-  const auto has = [](const std::vector<raft::node_id>& list, node_id id) {
-    return std::find(list.begin(), list.end(), id) != list.end();
-  };
   const auto show = [](const actors::raft_node_status& s) {
     std::string text = "voters";
     for (raft::node_id id : s.voters) text += " " + std::to_string(id);
     text += ", learners";
     for (raft::node_id id : s.learners) text += " " + std::to_string(id);
-    return text + (s.learners.empty() ? " none" : "");
+    return text + (s.learners.empty() ? " none" : "") + (s.config_committed ? "" : " (not committed)");
   };
-  for (const auto& [id, change] : wanted) {
-    const bool voter = has(held.voters, id), learner = has(held.learners, id);
-    const bool done = change == fault_kind::add_server    ? voter
-                      : change == fault_kind::add_learner ? learner
-                                                          : !voter && !learner;
-    if (!done) {
+  for (const auto& [id, change] : wanted)
+    if (!membership_done(held, id, change)) {
       r.detail = "node " + std::to_string(id) + " was to be " +
                  (change == fault_kind::add_server    ? "a voter"
                   : change == fault_kind::add_learner ? "a learner"
@@ -239,7 +247,6 @@ check_result check_membership(const sim_cluster& cluster, const std::map<node_id
                  ", but leader " + std::to_string(*leader) + " holds " + show(held);
       return r;
     }
-  }
   for (node_id id : cluster.members()) {
     const actors::raft_node_status& s = cluster.status(id);
     if (s.voters != held.voters || s.learners != held.learners) {

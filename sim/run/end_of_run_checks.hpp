@@ -44,6 +44,9 @@ check_result check_agreement(const sim_cluster& cluster, const history& h);
 check_result check_convergence(const sim_cluster& cluster);
 check_result check_elections(const sim_cluster& cluster);
 check_result check_storage(const sim_cluster& cluster, const std::set<node_id>& damaged);
+// Whether a leader's status shows `change` for `id` done and committed
+// (add_server: a voter; add_learner: a learner; remove_server: neither).
+bool membership_done(const actors::raft_node_status& leader, node_id id, fault_kind change);
 // `wanted`: for each node, the last membership change asked for it.
 check_result check_membership(const sim_cluster& cluster, const std::map<node_id, fault_kind>& wanted);
 // Only for runs whose faults must not depose a leader: one term led in all.

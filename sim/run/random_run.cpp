@@ -116,6 +116,7 @@ class random_run {
 
   void note(const fault& f) {
     if (f.kind == fault_kind::damage_disk) damaged_.insert(f.node);
+    if (f.kind == fault_kind::crash || f.kind == fault_kind::restart) rebooting_.erase(f.node);
     recorder_.fault(cluster_.sim().now_ns(), f);
     ++report_.faults[std::string(f.history_name())];
   }
@@ -221,15 +222,27 @@ class random_run {
   void schedule(const planned_fault& planned) {
     if (options_.record_script) report_.schedule.push_back(planned);
     cluster_.sim().at(planned.time_ns, describe(planned), [this, planned] {
+      // Removing "the leader" when none leads removes no one.
+      if (is_membership_change(planned.what.kind) && planned.role == node_role::leader && !cluster_.leader()) return;
       const fault f = resolve(planned);
+      const bool was_up = f.kind == fault_kind::reboot && cluster_.up(f.node);
       apply(f, cluster_, nodes_);
       note(f);
       if (is_membership_change(f.kind)) want_member(f);
-      if (f.kind == fault_kind::reboot)
-        cluster_.sim().at(cluster_.sim().now_ns() + f.downtime_ns, "restart " + std::to_string(f.node),
-                          [this, id = f.node] {
-                            if (!cluster_.up(id)) restart(id);
-                          });
+      if (was_up) restart_after_reboot(f);  // a reboot of a node that was down does nothing
+    });
+  }
+
+  // A reboot's restart, unless the node was crashed or restarted by
+  // something else meanwhile (then that decides when it runs again).
+  void restart_after_reboot(const fault& f) {
+    const std::uint64_t at = cluster_.sim().now_ns() + f.downtime_ns;
+    rebooting_[f.node] = at;
+    cluster_.sim().at(at, "restart " + std::to_string(f.node), [this, id = f.node, at] {
+      const auto it = rebooting_.find(id);
+      if (it == rebooting_.end() || it->second != at) return;
+      rebooting_.erase(it);
+      if (!cluster_.up(id)) restart(id);
     });
   }
 
@@ -243,41 +256,36 @@ class random_run {
     if (!asking_again_) ask_again_later();
   }
 
+  // Polls until the workload ends: a change the configuration shows may
+  // still be lost with its leader before it commits, and a server added
+  // under a deposed leader stays a learner until a leader is asked again.
   void ask_again_later() {
-    asking_again_ = true;
     const std::uint64_t at = cluster_.sim().now_ns() + membership_retry_ns;
     if (at >= options_.time_ns + options_.settle_ns) return;
+    asking_again_ = true;
     cluster_.sim().at(at, "membership retry", [this] {
-      asking_again_ = false;
+      const std::optional<node_id> leader = cluster_.leader();
       for (const auto& [id, change] : wanted_members_)
-        if (!taken(id, change)) {
+        if (!leader || !membership_done(cluster_.status(*leader), id, change)) {
           cluster_.change_membership(change, id);
-          return ask_again_later();
+          break;
         }
+      ask_again_later();
     });
   }
 
-  // In the leader's configuration (a server added may still be a learner
-  // catching up: it is on its way to a vote).
-  bool taken(node_id id, fault_kind change) const {
-    const std::optional<node_id> leader = cluster_.leader();
-    if (!leader) return false;
-    const actors::raft_node_status& s = cluster_.status(*leader);
-    const auto in = [id](const std::vector<raft::node_id>& list) {
-      return std::find(list.begin(), list.end(), id) != list.end();
-    };
-    if (change == fault_kind::remove_server) return !in(s.voters) && !in(s.learners);
-    return change == fault_kind::add_learner ? in(s.learners) : in(s.voters) || in(s.learners);
-  }
-
+  // Roles are among the members of the configuration (every node unless
+  // membership changes): a follower is the lowest-numbered member up and
+  // not leading; a side is filled with members first.
   fault resolve(const planned_fault& planned) const {
     fault f = planned.what;
     const std::optional<node_id> leader = cluster_.leader();
+    const std::vector<node_id> members = cluster_.members();
     if (planned.role == node_role::leader) {
       f.node = leader.value_or(nodes_.front());
     } else if (planned.role == node_role::follower) {
-      f.node = nodes_.back();
-      for (node_id n : nodes_)
+      f.node = members.back();
+      for (node_id n : members)
         if (n != leader && cluster_.up(n)) {
           f.node = n;
           break;
@@ -286,8 +294,10 @@ class random_run {
     if (f.kind == fault_kind::split && planned.side > 0) {
       f.groups.assign(2, {});
       f.groups[0].push_back(f.node);
+      for (node_id n : members)
+        if (n != f.node && f.groups[0].size() < planned.side) f.groups[0].push_back(n);
       for (node_id n : nodes_)
-        if (n != f.node) f.groups[f.groups[0].size() < planned.side ? 0 : 1].push_back(n);
+        if (std::find(f.groups[0].begin(), f.groups[0].end(), n) == f.groups[0].end()) f.groups[1].push_back(n);
     }
     return f;
   }
@@ -399,6 +409,7 @@ class random_run {
   std::uint64_t heal_pending_until_ = 0;       // when the heal planned for the last one applies
   std::map<node_id, fault_kind> wanted_members_;  // the last membership change asked for each node
   bool asking_again_ = false;                    // a membership retry is scheduled
+  std::map<node_id, std::uint64_t> rebooting_;   // a reboot's node and when it restarts
   run_report report_;
 };
 

@@ -318,6 +318,10 @@ class reader {
       case fault_kind::one_way: need(has_node && has_other, "a node and another"); break;
       case fault_kind::bridge: need(has_node && has_groups, "a node and the groups it bridges"); break;
       case fault_kind::reboot: need(has_node && has_downtime, "a node and a downtime"); break;
+      case fault_kind::add_server:
+      case fault_kind::add_learner:
+        need(has_node && p.role == node_role::given, "a node by number (a node that has a role is a member already)");
+        break;
       default: need(has_node, "a node"); break;
     }
     return p;

@@ -103,6 +103,8 @@ class replica {
   index_t durable_index() const noexcept { return durable_last_; }
   const raft_log& log() const noexcept { return log_; }
   const membership& config() const noexcept { return config_; }
+  // Where the latest configuration entry is (0: the founders' or a snapshot's).
+  index_t config_index() const noexcept { return config_index_; }
   const progress* peer(node_id id) const noexcept;
   node_id transfer_target() const noexcept { return transfer_target_; }
   // Restarted on damaged storage and not yet caught up from a leader: it

@@ -81,6 +81,7 @@ TEST_CASE("bad scenario files are refused with the file, line and key", "[scenar
   CHECK(refusal("duration = \"5s\"\n[[faults.at]]\ntime = \"6s\"\nkind = \"heal\"\n").find("at or after the duration") != std::string::npos);
   CHECK(refusal("[[workload.call]]\nop = \"frob\"\n").find("test.toml:2:6: workload.call.op: must be") == 0);
   CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"reboot\"\nnode = 1\n").find("this fault needs a node and a downtime") != std::string::npos);
+  CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"add_server\"\nnode = \"follower\"\n").find("needs a node by number") != std::string::npos);
   CHECK(refusal("[cluster]\nnodes = 3\nfounders = 4\n").find("cluster.founders: must not exceed cluster.nodes") != std::string::npos);
   CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"add_server\"\n").find("faults.at: this fault needs a node") != std::string::npos);
   CHECK(refusal("[cluster]\nheartbeat_ticks = 10\nelection_ticks = 10\n").find("must stay below cluster.election_ticks") != std::string::npos);
