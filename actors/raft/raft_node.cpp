@@ -412,8 +412,7 @@ void raft_node::publish() {
   status_->commit = replica_->commit_index();
   status_->applied = machine_.applied_index();
   status_->repairing = repairing;
-  status_->voters = replica_->config().voters;
-  status_->learners = replica_->config().learners;
+  status_->config = replica_->config();
   status_->config_committed = replica_->config_index() <= replica_->commit_index();
 }
 

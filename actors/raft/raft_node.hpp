@@ -67,10 +67,9 @@ struct raft_node_status {
   raft::index_t commit = 0;
   raft::index_t applied = 0;
   bool repairing = false;
-  // The latest configuration in its log: who votes, who only listens; and
+  // The latest configuration in its log (who votes, who only listens), and
   // whether that entry is committed (a change under way is not).
-  std::vector<raft::node_id> voters;
-  std::vector<raft::node_id> learners;
+  raft::membership config;
   bool config_committed = true;
   std::uint64_t engine_digest = 0;    // with observe_state
   std::uint64_t sessions_digest = 0;  // with observe_state: the session table

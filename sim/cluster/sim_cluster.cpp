@@ -144,7 +144,7 @@ std::vector<node_id> sim_cluster::members() const {
   if (!at) return node_ids();
   const actors::raft_node_status& s = status(*at);
   std::vector<node_id> ids;
-  for (const auto* list : {&s.voters, &s.learners})
+  for (const auto* list : {&s.config.voters, &s.config.learners})
     for (raft::node_id id : *list) ids.push_back(static_cast<node_id>(id));
   std::sort(ids.begin(), ids.end());
   return ids;

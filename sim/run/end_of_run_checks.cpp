@@ -1,6 +1,5 @@
 #include "sim/run/end_of_run_checks.hpp"
 
-#include <algorithm>
 #include <map>
 
 #include "sim/check/checker.hpp"
@@ -143,7 +142,7 @@ std::string quiesce(sim_cluster& cluster, std::uint64_t deadline_ns) {
     for (node_id id : cluster.members()) {
       const actors::raft_node_status& s = cluster.status(id);
       if (!cluster.up(id)) continue;
-      if (s.stopped || s.applied != held.commit || s.voters != held.voters || s.learners != held.learners) return false;
+      if (s.stopped || s.applied != held.commit || s.config != held.config) return false;
     }
     return true;
   };
@@ -213,13 +212,10 @@ check_result check_storage(const sim_cluster& cluster, const std::set<node_id>& 
 }
 
 bool membership_done(const actors::raft_node_status& leader, node_id id, fault_kind change) {
-  const auto in = [id](const std::vector<raft::node_id>& list) {
-    return std::find(list.begin(), list.end(), id) != list.end();
-  };
-  const bool voter = in(leader.voters), learner = in(leader.learners);
-  const bool done = change == fault_kind::add_server    ? voter
-                    : change == fault_kind::add_learner ? learner
-                                                        : !voter && !learner;
+  const raft::membership& c = leader.config;
+  const bool done = change == fault_kind::add_server    ? c.is_voter(id)
+                    : change == fault_kind::add_learner ? c.is_learner(id)
+                                                        : !c.contains(id);
   return done && leader.config_committed;
 }
 
@@ -233,10 +229,10 @@ check_result check_membership(const sim_cluster& cluster, const std::map<node_id
   const actors::raft_node_status& held = cluster.status(*leader);
   const auto show = [](const actors::raft_node_status& s) {
     std::string text = "voters";
-    for (raft::node_id id : s.voters) text += " " + std::to_string(id);
+    for (raft::node_id id : s.config.voters) text += " " + std::to_string(id);
     text += ", learners";
-    for (raft::node_id id : s.learners) text += " " + std::to_string(id);
-    return text + (s.learners.empty() ? " none" : "") + (s.config_committed ? "" : " (not committed)");
+    for (raft::node_id id : s.config.learners) text += " " + std::to_string(id);
+    return text + (s.config.learners.empty() ? " none" : "") + (s.config_committed ? "" : " (not committed)");
   };
   for (const auto& [id, change] : wanted)
     if (!membership_done(held, id, change)) {
@@ -249,7 +245,7 @@ check_result check_membership(const sim_cluster& cluster, const std::map<node_id
     }
   for (node_id id : cluster.members()) {
     const actors::raft_node_status& s = cluster.status(id);
-    if (s.voters != held.voters || s.learners != held.learners) {
+    if (s.config != held.config) {
       r.detail = "member " + std::to_string(id) + " holds " + show(s) + ", leader " + std::to_string(*leader) +
                  " holds " + show(held);
       return r;

@@ -8,7 +8,6 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 
-#include <algorithm>
 #include <optional>
 
 #include "actors/messages.hpp"
@@ -47,10 +46,6 @@ struct operator_tool {
   }
 };
 
-bool has(const std::vector<raft::node_id>& list, sim::node_id id) {
-  return std::find(list.begin(), list.end(), id) != list.end();
-}
-
 sim::node_id await_leader(sim::sim_cluster& cluster) {
   REQUIRE(cluster.sim().run_until([&] { return cluster.leader().has_value(); }, cluster.sim().now_ns() + 10 * second));
   return *cluster.leader();
@@ -62,7 +57,7 @@ void change(sim::sim_cluster& cluster, sim::fault_kind kind, sim::node_id id) {
     const auto leader = cluster.leader();
     if (!leader) return false;
     const auto& s = cluster.status(*leader);
-    return kind == sim::fault_kind::remove_server ? !has(s.voters, id) && !has(s.learners, id) : has(s.voters, id);
+    return kind == sim::fault_kind::remove_server ? !s.config.contains(id) : s.config.is_voter(id);
   };
   for (int attempt = 0; attempt < 100 && !done(); ++attempt) {
     cluster.change_membership(kind, id);
@@ -104,10 +99,10 @@ TEST_CASE("only the leader takes a membership change, one at a time, and says wh
   // A learner receives the log but does not vote.
   REQUIRE(cluster.sim().run_until([&] { return cluster.status(4).applied >= cluster.status(leader).commit; },
                                   cluster.sim().now_ns() + 5 * second));
-  CHECK(has(cluster.status(leader).learners, 4));
-  CHECK_FALSE(has(cluster.status(leader).voters, 4));
-  CHECK(has(cluster.status(4).learners, 4));
-  CHECK(cluster.status(5).voters.empty());  // never added: it knows no configuration at all
+  CHECK(cluster.status(leader).config.is_learner(4));
+  CHECK_FALSE(cluster.status(leader).config.is_voter(4));
+  CHECK(cluster.status(4).config.is_learner(4));
+  CHECK(cluster.status(5).config.voters.empty());  // never added: it knows no configuration at all
 }
 
 TEST_CASE("servers added to a running cluster catch up and vote, so the founders can all leave", "[actors][sim]") {
@@ -124,7 +119,7 @@ TEST_CASE("servers added to a running cluster catch up and vote, so the founders
   // A leader that removed itself leads until the change commits, then steps down.
   REQUIRE(cluster.sim().run_until([&] { return cluster.leader() > 3; }, cluster.sim().now_ns() + 10 * second));
   const sim::node_id leader = *cluster.leader();
-  CHECK(cluster.status(leader).voters == std::vector<raft::node_id>{4, 5});
+  CHECK(cluster.status(leader).config.voters == std::vector<raft::node_id>{4, 5});
   CHECK(cluster.members() == std::vector<sim::node_id>{4, 5});
   // The founders are gone for good: the newcomers hold everything and decide alone.
   for (sim::node_id founder = 1; founder <= 3; ++founder) cluster.crash(founder);
