@@ -163,7 +163,10 @@ void replica::handle_append_reply(const message& m) {
     p->next = std::clamp(next, p->match + 1, m.log_index);
     return;
   }
-  const bool advanced = p->acknowledge(m.log_index);
+  // A follower cannot hold more of our log than we do: only a broken
+  // promise (a safety bug) makes one say so, and believing it would have us
+  // send entries past our end — a snapshot at every reply, forever.
+  const bool advanced = p->acknowledge(std::min(m.log_index, log_.last_index()));
   if (m.log_index >= p->match && p->state == progress::mode::probe) p->become_replicate();
   if (p->state == progress::mode::snapshot && p->match >= p->snapshot_index) p->become_replicate();
   if (!advanced && !now_counts) return;

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <set>
+#include <sstream>
 
 #include "store/bugs.hpp"
 #include "tests/raft/raft_cluster.hpp"
@@ -402,6 +403,38 @@ TEST_CASE("snapshot chunks survive loss and duplication") {
   }
   CHECK(c.at(3).machine.digest == c.at(1).machine.digest);
   CHECK(c.failure() == "");
+}
+
+TEST_CASE("a follower that claims more than the leader's log is believed only as far as that log goes") {
+  // Only a broken promise (an injected safety bug) lets a follower's commit
+  // index pass a leader's log. Believed, it had the leader look past its
+  // own end for entries, find none, send a snapshot, hear the same claim
+  // back and send the snapshot again: a storm that never ended.
+  raft_cluster c(3, 13);
+  c.elect(1);
+  for (int i = 0; i < 5; ++i) commit_one(c, 1);
+  REQUIRE(c.compact(1));
+  message claim;
+  claim.type = message_type::append_reply;
+  claim.from = 2;
+  claim.to = 1;
+  claim.term = c.raft(1).term();
+  claim.log_index = c.raft(1).log().last_index() + 50;
+  std::ostringstream delivered;
+  c.trace = &delivered;
+  c.raft(1).step(claim);
+  c.process(1);
+  std::size_t messages = 0;
+  for (int round = 0; round < 5; ++round) {
+    c.tick(1);
+    messages += c.deliver_all(1000);
+  }
+  CHECK(messages < 50);  // the heartbeats and their replies
+  CHECK(delivered.str().find("snapshot_chunk") == std::string::npos);
+  CHECK(c.raft(1).is_leader());
+  const index_t next = c.raft(1).propose(bytes("after")).index;
+  c.deliver_all(1000);
+  CHECK(c.raft(1).commit_index() == next);
 }
 
 TEST_CASE("read index: a new leader serves reads only after committing in its term") {
