@@ -28,6 +28,7 @@ class random_run {
 
   run_report run() {
     simulator& sim = cluster_.sim();
+    sim.limit_steps(step_budget());
     sim.trace().keep_events(options_.keep_trace);
     sim.network().set_faults(options_.faults ? options_.network : calm(options_.network));
     if (options_.faults) {
@@ -50,6 +51,7 @@ class random_run {
     sim.run_until([&load] { return load.answered() == load.issued(); },
                   sim.now_ns() + 2 * w.client.call_timeout_ns + second);
     if (options_.check) {
+      if (sim.out_of_steps()) report_.checks.push_back(over_budget());
       if (c.liveness) report_.checks.push_back(after_healing(std::move(live), load, w));
       const std::string unquiet = quiesce(cluster_, sim.now_ns() + 30 * second);
       if (c.agreement) report_.checks.push_back(check_agreement(cluster_, recorder_.recorded()));
@@ -90,6 +92,18 @@ class random_run {
     c.node.observe_state = o.check;
     c.disk = o.faults ? o.disk : reliable(o.disk);
     return c;
+  }
+
+  std::uint64_t step_budget() const {
+    if (options_.max_steps > 0) return options_.max_steps;
+    const std::uint64_t seconds = (options_.time_ns + options_.settle_ns) / second + 1;
+    return std::max<std::uint64_t>(20'000'000, 200'000 * seconds);
+  }
+
+  check_result over_budget() {
+    return {"work", false,
+            "the simulation stopped at " + std::to_string(cluster_.sim().out_of_steps_at_ns() / 1'000'000) + " ms after " +
+                std::to_string(step_budget()) + " steps, its budget: a message storm or a loop"};
   }
 
   // In steps of a simulated second when someone watches: running to a time

@@ -11,7 +11,9 @@
 //      and a network round trip, each at its maximum), and from then on
 //      every workload operation succeeds;
 //   3. the cluster quiesces; agreement, convergence, linearizability,
-//      elections and storage (and, when asked, a stable leader).
+//      elections and storage (and, when asked, a stable leader);
+//   4. always, before them all: the work the simulation did stayed within
+//      its budget of steps (`max_steps`) — a message storm or a loop fails.
 //
 // Everything random comes from the seed: the same seed, the same trace hash.
 
@@ -85,6 +87,10 @@ struct run_options {
   disk_faults disk{.sync_failure = 1e-5, .read_corruption = 1e-4};
   check_selection checks;
   dkv::bugs::bug_set bugs = 0;     // injected bugs switched on for the run
+  // The simulation's budget of steps (actors run): past it the run stops and
+  // fails its `work` check. 0: 200,000 per simulated second of faults and
+  // settling, at least 20 M — twenty times what the busiest scenario takes.
+  std::uint64_t max_steps = 0;
   bool record_script = false;      // report what was issued and injected (shrinking starts there)
   bool keep_trace = false;         // report every trace event (a determinism check compares them)
   // Called about every simulated second with the virtual time and the run's

@@ -37,7 +37,17 @@ class shrinker {
         std::to_string(result_.original_faults) + " faults; " + result_.check + " fails");
 
     calm_the_rest();
-    cut_short();
+    cut_short(true);
+    if (best_.schedule.size() > many_faults) search_other_seeds(recording, options_.other_seeds / 4, false);
+    reduce();
+    search_other_seeds(recording, options_.other_seeds, true);
+    result_.complete = !stopped();
+    result_.reduced = best_;
+  }
+
+ private:
+  // Steps 2 (after the cut) to 4, on best_.
+  void reduce() {
     keep_the_end();
     keep_the_key();
     drop_clients();
@@ -48,11 +58,55 @@ class shrinker {
       shrank = best_.schedule.size() + best_.workload.script.size() < before;
     }
     shorten();
-    result_.complete = !stopped();
-    result_.reduced = best_;
   }
 
- private:
+  // Fewer faults first, then fewer calls.
+  static bool smaller(const run_options& a, const run_options& b) {
+    const auto size = [](const run_options& o) { return std::pair(o.schedule.size(), o.workload.script.size()); };
+    return size(a) < size(b);
+  }
+
+  // Step 5. Some failures need a chain of faults, each leading to the next
+  // (a leader falls as it wins, another wins and falls...): remove one and
+  // every later election goes another way, so no reduction of this run's
+  // schedule fails. A shorter chain is found by search instead: the
+  // original random run from the next seeds, with what steps 1 and 2 kept
+  // (its calm network and disks, its shorter duration), cut short where it
+  // fails. One with fewer faults than the best so far is reduced in turn
+  // (`reduce_each`), and kept if it ends smaller; each smaller case
+  // shortens the runs that follow. The search ends `patience` seeds after
+  // the last smaller case, or once the case has at most `few_faults`.
+  //
+  // A long chain is searched before delta debugging too (without
+  // `reduce_each`, comparing cut runs), which would spend its time on it
+  // one fault at a time.
+  void search_other_seeds(const run_options& random, std::uint64_t patience, bool reduce_each) {
+    for (std::uint64_t i = 1, since_smaller = 0;
+         since_smaller < patience && !stopped() && best_.schedule.size() > few_faults; ++i, ++since_smaller) {
+      run_options candidate = random;
+      candidate.seed = random.seed + i;
+      candidate.time_ns = best_.time_ns;
+      candidate.settle_ns = best_.settle_ns;
+      candidate.network = best_.network;
+      candidate.disk = best_.disk;
+      candidate.node.snapshot_every = best_.node.snapshot_every;
+      const run_report found = simulate(candidate);
+      if (!still_fails(found)) continue;
+      const run_options before = best_;
+      best_ = fixed_run(candidate, found);
+      cut_short(false);  // its faults after the failure do not count
+      if (best_.schedule.size() < before.schedule.size()) {
+        say("seed " + std::to_string(candidate.seed) + " fails with " + std::to_string(best_.schedule.size()) +
+            " faults before " + format_duration(best_.time_ns));
+        if (reduce_each) reduce();
+      }
+      if (smaller(best_, before))
+        since_smaller = 0;
+      else
+        best_ = before;
+    }
+  }
+
   run_report simulate(const run_options& o) {
     ++result_.runs;
     return run_random(o);
@@ -140,7 +194,7 @@ class shrinker {
   }
 
   // Bisection for the earliest cut that still fails (to a simulated 100 ms).
-  void cut_short() {
+  void cut_short(bool tell) {
     std::uint64_t low = 0, high = best_.time_ns;
     const run_options whole = best_;
     while (high - low > 100'000'000 && !stopped()) {
@@ -150,7 +204,7 @@ class shrinker {
       else
         low = middle;
     }
-    if (best_.time_ns < whole.time_ns) say("kept: cut at " + format_duration(best_.time_ns));
+    if (tell && best_.time_ns < whole.time_ns) say("kept: cut at " + format_duration(best_.time_ns));
   }
 
   static std::vector<planned_fault>& faults_of(run_options& o) { return o.schedule; }
@@ -216,6 +270,8 @@ class shrinker {
   run_options best_;
   std::string key_;  // the failing key, for a linearizability failure
   static constexpr std::uint64_t second = 1'000'000'000;
+  static constexpr std::size_t few_faults = 5;    // the size a case is small enough at
+  static constexpr std::size_t many_faults = 20;  // a chain delta debugging would take long over
 };
 
 }  // namespace

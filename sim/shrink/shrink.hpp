@@ -14,7 +14,18 @@
 //      failure names, and each client's calls dropped as a whole;
 //   3. delta debugging (Zeller's ddmin, by complements) over the faults, then
 //      over the calls, again until neither shrinks;
-//   4. the run's duration brought down to just after its last fault.
+//   4. the run's duration brought down to just after its last fault;
+//   5. while the case has more than five faults: the original random run
+//      from the next seeds, shorter and calmer as steps 1 and 2 made it,
+//      each cut short where it fails; one with fewer faults is reduced by
+//      steps 2 to 4 and kept if it ends smaller (fewer faults, then fewer
+//      calls), until `other_seeds` seeds in a row found nothing smaller.
+//      A failure that needs a chain of faults (each leader falls as it
+//      wins, and the next election follows from it) is shrunk this way:
+//      remove any one fault and every later election goes another way. A
+//      cut run of over 20 faults is searched so (a quarter of the patience)
+//      already before step 2 goes on, as delta debugging would spend its
+//      time on it one fault at a time.
 //
 // No clock is read here: the caller's `out_of_time` decides when to stop,
 // and then the smallest failing case found so far is the answer.
@@ -30,6 +41,7 @@ namespace dkv::sim {
 struct shrink_options {
   std::function<bool()> out_of_time = [] { return false; };
   std::function<void(const std::string&)> log;  // a line per kept step (may be empty)
+  std::uint64_t other_seeds = 1000;  // step 5 ends this many seeds after its last smaller case
 };
 
 struct shrink_result {

@@ -40,6 +40,12 @@ class simulator {
   trace_hash& trace() noexcept { return trace_; }
   std::uint64_t now_ns() const;
   std::uint64_t steps() const noexcept { return steps_; }
+  // A budget of steps (jobs run). Past it nothing more runs and the clock
+  // only moves to the deadlines asked for, so a run caught in a message
+  // storm or a loop ends, and can say so.
+  void limit_steps(std::uint64_t steps) noexcept { step_limit_ = steps; }
+  bool out_of_steps() const noexcept { return steps_ >= step_limit_; }
+  std::uint64_t out_of_steps_at_ns() const noexcept { return out_of_steps_at_ns_; }
   std::uint64_t timers_fired() const noexcept { return timers_fired_; }
   std::size_t pending_timers() const;
 
@@ -93,6 +99,8 @@ class simulator {
   trace_hash trace_;
   std::multimap<std::uint64_t, scheduled_action> actions_;  // equal times run in insertion order
   std::uint64_t steps_ = 0;
+  std::uint64_t step_limit_ = UINT64_MAX;
+  std::uint64_t out_of_steps_at_ns_ = 0;  // the virtual time the budget ran out
   std::uint64_t timers_fired_ = 0;
   caf::actor_system_config config_;
   std::unique_ptr<caf::actor_system> system_;

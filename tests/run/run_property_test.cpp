@@ -191,6 +191,23 @@ TEST_CASE("a reboot crashes its node and restarts it after its downtime, as one 
         std::string::npos);
 }
 
+TEST_CASE("a run past its budget of steps stops, and fails its work check first", "[run]") {
+  sim::run_options o;
+  o.seed = 4;
+  o.time_ns = 3 * second;
+  o.settle_ns = second;
+  const sim::run_report whole = sim::run_random(o);
+  REQUIRE(whole.passed());
+  o.max_steps = 2000;  // a few hundred milliseconds of this run
+  const sim::run_report stopped = sim::run_random(o);
+  const sim::check_result* failed = stopped.first_failure();
+  REQUIRE(failed);
+  CHECK(failed->name == "work");
+  INFO(failed->detail);
+  CHECK(failed->detail.find("after 2000 steps") != std::string::npos);
+  CHECK(stopped.events < whole.events / 2);
+}
+
 TEST_CASE("a leader cut off as it wins commits nothing: its first entries reach no one", "[run][faults]") {
   // Every new leader is isolated a nanosecond after its first append or
   // heartbeat leaves, and the one before it is let back: no term's no-op
