@@ -583,7 +583,12 @@ std::string to_toml(const run_options& o, std::string_view intent) {
     }
     out += fmt::format("{} = {}\n", dot == std::string_view::npos ? f.key : f.key.substr(dot + 1), format_value(f, f.get(o)));
   }
-  for (const planned_fault& p : o.schedule) {
+  // In time order, for the reader; faults at one instant keep theirs, the
+  // order they apply in.
+  std::vector<planned_fault> schedule = o.schedule;
+  std::stable_sort(schedule.begin(), schedule.end(),
+                   [](const planned_fault& a, const planned_fault& b) { return a.time_ns < b.time_ns; });
+  for (const planned_fault& p : schedule) {
     out += fmt::format("\n[[faults.at]]  # {}\ntime = \"{}\"\nkind = ", describe(p), format_duration(p.time_ns));
     const fault& f = p.what;
     out += fmt::format("\"{}\"", kind_name(f.kind));

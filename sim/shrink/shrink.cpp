@@ -81,29 +81,35 @@ class shrinker {
   // `reduce_each`, comparing cut runs), which would spend its time on it
   // one fault at a time.
   void search_other_seeds(const run_options& random, std::uint64_t patience, bool reduce_each) {
-    for (std::uint64_t i = 1, since_smaller = 0;
-         since_smaller < patience && !stopped() && best_.schedule.size() > few_faults; ++i, ++since_smaller) {
+    for (std::uint64_t since_smaller = 0;
+         since_smaller < patience && !stopped() && best_.schedule.size() > few_faults;) {
       run_options candidate = random;
-      candidate.seed = random.seed + i;
+      candidate.seed = random.seed + ++seeds_tried_;  // the second search goes on from the first
       candidate.time_ns = best_.time_ns;
       candidate.settle_ns = best_.settle_ns;
       candidate.network = best_.network;
       candidate.disk = best_.disk;
       candidate.node.snapshot_every = best_.node.snapshot_every;
       const run_report found = simulate(candidate);
-      if (!still_fails(found)) continue;
       const run_options before = best_;
-      best_ = fixed_run(candidate, found);
-      cut_short(false);  // its faults after the failure do not count
-      if (best_.schedule.size() < before.schedule.size()) {
-        say("seed " + std::to_string(candidate.seed) + " fails with " + std::to_string(best_.schedule.size()) +
-            " faults before " + format_duration(best_.time_ns));
-        if (reduce_each) reduce();
+      const std::string key_before = key_;
+      // Its recording must fail too, as the first run's did (step 1).
+      if (still_fails(found) && try_candidate(fixed_run(candidate, found))) {
+        key_ = found.first_failure()->key;
+        cut_short(false);  // its faults after the failure do not count
+        if (best_.schedule.size() < before.schedule.size()) {
+          say("seed " + std::to_string(candidate.seed) + " fails with " + std::to_string(best_.schedule.size()) +
+              " faults before " + format_duration(best_.time_ns));
+          if (reduce_each) reduce();
+        }
       }
-      if (smaller(best_, before))
+      if (smaller(best_, before)) {
         since_smaller = 0;
-      else
+      } else {
         best_ = before;
+        key_ = key_before;
+        ++since_smaller;
+      }
     }
   }
 
@@ -269,6 +275,7 @@ class shrinker {
   shrink_result& result_;
   run_options best_;
   std::string key_;  // the failing key, for a linearizability failure
+  std::uint64_t seeds_tried_ = 0;  // by step 5
   static constexpr std::uint64_t second = 1'000'000'000;
   static constexpr std::size_t few_faults = 5;    // the size a case is small enough at
   static constexpr std::size_t many_faults = 20;  // a chain delta debugging would take long over

@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,7 @@ class simulator {
   // storm or a loop ends, and can say so.
   void limit_steps(std::uint64_t steps) noexcept { step_limit_ = steps; }
   bool out_of_steps() const noexcept { return steps_ >= step_limit_; }
-  std::uint64_t out_of_steps_at_ns() const noexcept { return out_of_steps_at_ns_; }
+  std::uint64_t out_of_steps_at_ns() const noexcept { return out_of_steps_at_ns_.value_or(0); }
   std::uint64_t timers_fired() const noexcept { return timers_fired_; }
   std::size_t pending_timers() const;
 
@@ -89,6 +90,7 @@ class simulator {
   };
 
   bool run_one_job();
+  bool stopped_by_budget();  // out of steps (noting when it first said so)
   void move_clock_to(std::uint64_t t_ns);  // never backwards
   // Handles the next event (action, arrival, timer) at or before `limit_ns`; false if there is none.
   bool advance(std::uint64_t limit_ns);
@@ -100,7 +102,7 @@ class simulator {
   std::multimap<std::uint64_t, scheduled_action> actions_;  // equal times run in insertion order
   std::uint64_t steps_ = 0;
   std::uint64_t step_limit_ = UINT64_MAX;
-  std::uint64_t out_of_steps_at_ns_ = 0;  // the virtual time the budget ran out
+  std::optional<std::uint64_t> out_of_steps_at_ns_;  // when the budget first stopped a step
   std::uint64_t timers_fired_ = 0;
   caf::actor_system_config config_;
   std::unique_ptr<caf::actor_system> system_;

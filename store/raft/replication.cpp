@@ -104,12 +104,16 @@ void replica::handle_snapshot_chunk(const message& m) {
   const bool fits = (same || m.offset == 0) && m.offset == incoming_data_.size();
   if (fits) incoming_data_.append(m.data.view());
   if (fits && m.done) {
+    const index_t installed = incoming_meta_.index;
     install_snapshot(incoming_meta_, std::move(incoming_data_));
     incoming_data_.clear();
     incoming_meta_ = {};
     incoming_term_ = 0;
+    // The snapshot's index, not our last: entries we kept after it agree
+    // with the leader only at the snapshot's index, not necessarily beyond;
+    // the next append checks them.
     message reply = make(message_type::append_reply, m.from);
-    reply.log_index = log_.last_index();
+    reply.log_index = installed;
     reply.repair_epoch = repair_epoch_;
     send_when_durable(std::move(reply));
     return;

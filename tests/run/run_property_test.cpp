@@ -205,6 +205,7 @@ TEST_CASE("a run past its budget of steps stops, and fails its work check first"
   CHECK(failed->name == "work");
   INFO(failed->detail);
   CHECK(failed->detail.find("after 2000 steps") != std::string::npos);
+  CHECK(failed->detail.find("stopped at 0 ms") == std::string::npos);  // it says when
   CHECK(stopped.events < whole.events / 2);
 }
 
