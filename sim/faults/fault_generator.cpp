@@ -9,7 +9,7 @@ namespace dkv::sim {
 
 namespace {
 
-enum class pick { partition, crash, pause, clock, damage };
+enum class pick { partition, crash, pause, clock, damage, membership };
 
 fault on(fault_kind kind, node_id node = 0, node_id other = 0) {
   fault f;
@@ -46,6 +46,8 @@ class generator {
         if (damaged_.size() < options_.max_damaged) choices.emplace_back(pick::damage, w.damage);
       }
       choices.emplace_back(pick::clock, w.clock);
+      // Last, so that a weight of 0 leaves every other draw as it was.
+      if (t >= changing_until_ && nodes_.size() >= 3) choices.emplace_back(pick::membership, w.membership);
       if (const auto chosen = choose(choices)) add(*chosen, t, end);
     }
     std::stable_sort(events_.begin(), events_.end(),
@@ -123,6 +125,15 @@ class generator {
         emit(t, f);
         break;
       }
+      case pick::membership: {
+        // A server removed and added back: it rejoins as a learner, catches
+        // up on what it missed, and votes again.
+        const node_id n = any_of(nodes_);
+        emit(t, on(fault_kind::remove_server, n));
+        emit(end, on(fault_kind::add_server, n));
+        changing_until_ = end;
+        break;
+      }
     }
   }
 
@@ -156,6 +167,7 @@ class generator {
   std::map<node_id, std::uint64_t> down_until_;
   std::set<node_id> damaged_;
   std::uint64_t partitioned_until_ = 0;
+  std::uint64_t changing_until_ = 0;  // one membership change at a time
 };
 
 }  // namespace

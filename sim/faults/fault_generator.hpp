@@ -1,6 +1,7 @@
 #pragma once
 // Random fault schedules from a seed: partitions of every shape, crashes and
-// restarts, pauses, clock jumps and disk damage, spread over [start, stop).
+// restarts, pauses, clock jumps, disk damage and (when weighted) servers
+// removed from the configuration and added back, spread over [start, stop).
 // Every fault ends by `stop` — the network healed, crashed nodes restarted,
 // paused ones resumed — so a run can check liveness after it. At most
 // `max_down` nodes are crashed or paused at once, and the disks of at most
@@ -21,6 +22,7 @@ struct fault_weights {
   unsigned pause = 1;
   unsigned clock = 1;
   unsigned damage = 1;
+  unsigned membership = 0;  // a server removed, and added back when the fault ends
 };
 
 // Which shape a random partition takes, by weight (a bridge needs 3 nodes).

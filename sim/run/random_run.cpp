@@ -144,11 +144,17 @@ class random_run {
     f.max_down = std::min(f.max_down, (options_.nodes - 1) / 2);
     f.max_damaged = std::min(f.max_damaged, (options_.nodes - 1) / 2);
     dkv::rng random = cluster_.sim().derive(fault_stream);
-    const std::vector<timed_fault> faults = generate_faults(random, nodes_, f);
+    std::vector<timed_fault> faults = generate_faults(random, nodes_, f);
+    // Membership changes go where a schedule's do: asked again until taken.
+    std::vector<timed_fault> changes;
+    for (const timed_fault& t : faults)
+      if (is_membership_change(t.what.kind)) changes.push_back(t);
+    std::erase_if(faults, [](const timed_fault& t) { return is_membership_change(t.what.kind); });
     schedule_faults(cluster_.sim(), cluster_, nodes_, faults,
                     [this](std::uint64_t, const fault& applied) { note(applied); });
     if (options_.record_script)
       for (const timed_fault& t : faults) report_.schedule.push_back({t.time_ns, t.what});
+    for (const timed_fault& t : changes) schedule({t.time_ns, t.what});
     if (f.crash_after_vote > 0) vote_crashes_ = cluster_.sim().derive(vote_crash_stream);
     const bool after_winning = f.isolate_after_winning > 0 || f.crash_after_winning > 0;
     if (after_winning) win_faults_ = cluster_.sim().derive(win_fault_stream);

@@ -101,6 +101,7 @@ const field fields[] = {
     DKV_FIELD("faults.weights.pause", integer, 0, 1000, random_plan.weights.pause),
     DKV_FIELD("faults.weights.clock", integer, 0, 1000, random_plan.weights.clock),
     DKV_FIELD("faults.weights.damage", integer, 0, 1000, random_plan.weights.damage),
+    DKV_FIELD("faults.weights.membership", integer, 0, 1000, random_plan.weights.membership),
     DKV_FIELD("faults.shapes.split", integer, 0, 1000, random_plan.shapes.split),
     DKV_FIELD("faults.shapes.one_way", integer, 0, 1000, random_plan.shapes.one_way),
     DKV_FIELD("faults.shapes.isolate", integer, 0, 1000, random_plan.shapes.isolate),

@@ -1,6 +1,6 @@
 // Whole simulated runs with membership changes (scenarios/membership-change
-// .toml): servers added and removed under partitions pass every check and
-// end in the configuration asked for; a change the cluster refuses fails
+// .toml, membership-churn.toml): servers added and removed under partitions
+// pass every check and end in the configuration asked for; a change the cluster refuses fails
 // the membership check; and a recorded run replays to the same trace.
 
 #include <catch2/catch.hpp>
@@ -40,6 +40,19 @@ TEST_CASE("servers added and removed under partitions: every check passes, the c
     REQUIRE(membership);
     CHECK(membership->detail.find("nodes as asked") != std::string::npos);
     CHECK(report.faults.at("membership") == 4);
+  }
+}
+
+TEST_CASE("servers removed and added back at random among partitions and crashes: every check passes",
+          "[run][membership]") {
+  const sim::scenario s = sim::load_scenario(DKV_SCENARIOS_DIR "/membership-churn.toml");
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    const sim::run_report report = sim::run_random(sim::instantiate(s, seed));
+    INFO("replay: dkv-sim run scenarios/membership-churn.toml --seed " << seed);
+    for (const auto& c : report.checks) INFO(c.name << ": " << c.detail);
+    CHECK(report.passed());
+    REQUIRE(find_check(report, "membership"));
+    CHECK(report.faults.at("membership") >= 2);  // a removal and its return at least
   }
 }
 

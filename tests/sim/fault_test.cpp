@@ -6,6 +6,7 @@
 #include <rapidcheck/catch.h>
 
 #include <map>
+#include <optional>
 
 #include "sim/faults/fault_generator.hpp"
 #include "sim/faults/fault_schedule.hpp"
@@ -23,6 +24,7 @@ TEST_CASE("generated fault schedules keep their promises", "[sim][faults][proper
     options.mean_gap_ns = 1'000'000'000;
     options.max_down = (nodes.size() - 1) / 2;
     options.max_damaged = options.max_down;
+    options.weights.membership = size_pick % 3;  // 0: none at all
     dkv::rng random(seed);
     const auto faults = sim::generate_faults(random, nodes, options);
     RC_ASSERT(!faults.empty());
@@ -30,6 +32,8 @@ TEST_CASE("generated fault schedules keep their promises", "[sim][faults][proper
     std::map<sim::node_id, fault_kind> state;  // crash / pause while down
     std::set<sim::node_id> damaged;
     bool partitioned = false;
+    std::optional<sim::node_id> removed;  // one server out of the configuration at a time
+    std::size_t changes = 0;
     std::uint64_t last = 0;
     for (const auto& [t, f] : faults) {
       RC_ASSERT(t >= last);
@@ -51,11 +55,22 @@ TEST_CASE("generated fault schedules keep their promises", "[sim][faults][proper
           break;
         case fault_kind::heal: partitioned = false; break;
         case fault_kind::clock: break;
+        case fault_kind::remove_server:
+          RC_ASSERT(!removed);
+          removed = f.node;
+          ++changes;
+          break;
+        case fault_kind::add_server:
+          RC_ASSERT(removed == f.node);  // the one removed, back
+          removed.reset();
+          break;
         default: RC_ASSERT(!partitioned); partitioned = true;
       }
     }
     RC_ASSERT(state.empty());
     RC_ASSERT(!partitioned);
+    RC_ASSERT(!removed);
+    RC_ASSERT((changes > 0) == (options.weights.membership > 0));
     RC_ASSERT(damaged.size() <= options.max_damaged);
 
     dkv::rng again(seed);
