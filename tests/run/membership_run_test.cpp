@@ -77,11 +77,13 @@ TEST_CASE("the membership check fails a run whose change the cluster never takes
 }
 
 TEST_CASE("a run with membership changes replays as a fixed run to the same trace", "[run][membership][determinism]") {
-  const sim::scenario s = sim::load_scenario(DKV_SCENARIOS_DIR "/membership-change.toml");
-  sim::run_options o = sim::instantiate(s, 7);
-  o.record_script = true;
-  const sim::run_report first = sim::run_random(o);
-  const sim::run_report again = sim::run_random(sim::fixed_run(o, first));
-  CHECK(again.trace_hash == first.trace_hash);
-  CHECK(again.faults == first.faults);
+  for (const char* file : {"/membership-change.toml", "/membership-churn.toml"}) {
+    INFO(file);
+    sim::run_options o = sim::instantiate(sim::load_scenario(std::string(DKV_SCENARIOS_DIR) + file), 7);
+    o.record_script = true;
+    const sim::run_report first = sim::run_random(o);
+    const sim::run_report again = sim::run_random(sim::fixed_run(o, first));
+    CHECK(again.trace_hash == first.trace_hash);
+    CHECK(again.faults == first.faults);
+  }
 }
