@@ -16,8 +16,9 @@
 //      over the calls, again until neither shrinks;
 //   4. the run's duration brought down to just after its last fault;
 //   5. while the case has more than five faults: the original random run
-//      from the next seeds, shorter and calmer as steps 1 and 2 made it,
-//      each cut short where it fails; one with fewer faults is reduced by
+//      from the next seeds, shorter and calmer as steps 1 and 2 made it
+//      (every other one with one kind of random fault off, in turn), each
+//      cut short where it fails; one with fewer faults is reduced by
 //      steps 2 to 4 and kept if it ends smaller (fewer faults, then fewer
 //      calls), until `other_seeds` seeds in a row found nothing smaller.
 //      A failure that needs a chain of faults (each leader falls as it
