@@ -379,6 +379,53 @@ TEST_CASE("snapshot install: a follower behind the compacted log receives it in 
   CHECK(c.raft(3).log().snapshot_index() == c.raft(1).log().snapshot_index());
 }
 
+TEST_CASE("a follower that installs a snapshot acknowledges its index, not the entries it kept after it") {
+  // Entries kept after the snapshot agree with the leader at the snapshot's
+  // index only: claiming them would have the leader count entries the
+  // follower may hold from another term. The next append checks them.
+  raft_cluster c(3, 14);
+  c.elect(1);
+  const index_t base = commit_one(c, 1);
+  // L+1 and L+2 reach both followers; node 2's acknowledgments commit them
+  // on the leader, node 3's are lost; L+3 reaches only node 3.
+  REQUIRE(c.raft(1).propose(bytes("a")).ok());
+  REQUIRE(c.raft(1).propose(bytes("b")).ok());
+  c.process(1);
+  for (std::size_t k = 0; k < c.pool().size();)
+    if (c.pool()[k].type == message_type::append) c.deliver(k); else ++k;
+  REQUIRE(c.raft(1).propose(bytes("c")).ok());
+  c.process(1);
+  c.drop_if([](const message& m) { return m.to == 2 || m.from == 3; });
+  for (std::size_t k = 0; k < c.pool().size();)
+    if (c.pool()[k].to == 3) c.deliver(k); else ++k;
+  c.drop_if([](const message& m) { return m.from == 3; });
+  c.deliver_all(100);
+  REQUIRE(c.raft(1).commit_index() >= base + 2);
+  REQUIRE(c.raft(3).log().last_index() == base + 3);
+  REQUIRE(c.raft(3).commit_index() < base + 2);
+  REQUIRE(c.compact(1));
+  const std::optional<snapshot>& taken = c.at(1).disk.state().latest_snapshot;
+  REQUIRE(taken);
+  REQUIRE(taken->meta.index == base + 2);
+
+  message chunk;
+  chunk.type = message_type::snapshot_chunk;
+  chunk.from = 1;
+  chunk.to = 3;
+  chunk.term = c.raft(1).term();
+  chunk.snap = taken->meta;
+  chunk.data = taken->data;
+  chunk.done = true;
+  c.drop_if([](const message&) { return true; });
+  c.raft(3).step(chunk);
+  c.process(3);
+  const auto reply = std::find_if(c.pool().begin(), c.pool().end(),
+                                  [](const message& m) { return m.type == message_type::append_reply && m.from == 3; });
+  REQUIRE(reply != c.pool().end());
+  CHECK(reply->log_index == base + 2);
+  CHECK(c.raft(3).log().last_index() == base + 3);  // kept, to be checked by the next append
+}
+
 TEST_CASE("snapshot chunks survive loss and duplication") {
   options opts;
   opts.snapshot_chunk_bytes = 4;
