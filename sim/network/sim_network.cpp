@@ -79,8 +79,20 @@ bool sim_network::round_trip(const caf::message& payload, caf::message& received
   return !source(received) && received.size() == payload.size() && received.type_token() == payload.type_token();
 }
 
+void sim_network::go_dark() {
+  dark_ = true;
+  stats_.cut += arrivals_.size();
+  arrivals_.clear();
+  in_flight_.clear();
+  free_slots_.clear();
+}
+
 void sim_network::route(node_id from, node_id to, const caf::message& payload) {
   ++stats_.sent;
+  if (dark_) {
+    ++stats_.cut;
+    return;
+  }
   const auto now_ns = static_cast<std::uint64_t>(system_.clock().now().time_since_epoch().count());
   caf::message received;
   const bool intact = round_trip(payload, received);

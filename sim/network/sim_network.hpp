@@ -51,6 +51,10 @@ class sim_network {
   void attach(node_id id, caf::actor endpoint);
   void detach(node_id id);
 
+  // Loses what is in flight and every message sent from now on (a run out
+  // of its budget of steps).
+  void go_dark();
+
   partition& cuts() noexcept { return cuts_; }
   void set_faults(const link_faults& faults) { faults_ = faults; }  // every link without its own
   void set_link_faults(node_id from, node_id to, const link_faults& faults) { link_overrides_[{from, to}] = faults; }
@@ -100,6 +104,7 @@ class sim_network {
   link_faults faults_;
   std::map<std::pair<node_id, node_id>, link_faults> link_overrides_;
   partition cuts_;
+  bool dark_ = false;
   struct endpoint {
     caf::actor actor;
     std::uint64_t incarnation = 0;

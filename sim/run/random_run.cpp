@@ -62,7 +62,7 @@ class random_run {
       if (c.stable_leader) report_.checks.push_back(check_stable_leader(cluster_));
       if (c.membership && !wanted_members_.empty())
         report_.checks.push_back(check_membership(cluster_, wanted_members_));
-      // Past its budget (in quiescing too) the run stopped: what the other checks say is moot.
+      // Past its budget (in quiescing too) the network went dark: what the other checks say is moot.
       if (sim.out_of_steps()) report_.checks.insert(report_.checks.begin(), over_budget());
       for (outcome o : {outcome::ok, outcome::fail, outcome::info}) report_.outcomes[outcome_name(o)] = recorder_.count(o);
     }
@@ -103,8 +103,9 @@ class random_run {
 
   check_result over_budget() {
     return {"work", false,
-            "the simulation stopped at " + std::to_string(cluster_.sim().out_of_steps_at_ns() / 1'000'000) + " ms after " +
-                std::to_string(step_budget()) + " steps, its budget: a message storm or a loop"};
+            "the simulation ran out of its budget of " + std::to_string(step_budget()) + " steps at " +
+                std::to_string(cluster_.sim().out_of_steps_at_ns() / 1'000'000) +
+                " ms, and its network went dark: a message storm or a loop"};
   }
 
   // In steps of a simulated second when someone watches: running to a time

@@ -13,8 +13,8 @@
 //   3. the cluster quiesces; agreement, convergence, linearizability,
 //      elections and storage (and, when asked, a stable leader);
 //   4. with the checks, always, and first when it fails: the simulation
-//      stayed within its budget of steps (`max_steps`); past it the run
-//      stopped — a message storm or a loop.
+//      stayed within its budget of steps (`max_steps`); past it the
+//      network went dark (a message storm or a loop) and the run ends soon.
 //
 // Everything random comes from the seed: the same seed, the same trace hash.
 
@@ -88,8 +88,8 @@ struct run_options {
   disk_faults disk{.sync_failure = 1e-5, .read_corruption = 1e-4};
   check_selection checks;
   dkv::bugs::bug_set bugs = 0;     // injected bugs switched on for the run
-  // The simulation's budget of steps (actors run): past it the run stops and
-  // fails its `work` check. 0: 200,000 per simulated second of faults and
+  // The simulation's budget of steps (actors run): past it the network goes
+  // dark and the run fails its `work` check. 0: 200,000 per simulated second of faults and
   // settling, at least 20 M — far over what the busiest scenario takes
   // (300 k for 30 s), quiescing and the last calls' wait included.
   std::uint64_t max_steps = 0;

@@ -62,14 +62,7 @@ void simulator::pause(const caf::actor& actor) {
 
 void simulator::resume(const caf::actor& actor) { std::erase(paused_, job_of(actor)); }
 
-bool simulator::stopped_by_budget() {
-  if (!out_of_steps()) return false;
-  if (!out_of_steps_at_ns_) out_of_steps_at_ns_ = now_ns();
-  return true;
-}
-
 bool simulator::run_one_job() {
-  if (stopped_by_budget()) return false;
   auto& jobs = scheduler_->jobs;
   // The seeded choice of who runs next, among the jobs not paused: rotate it to the front.
   std::size_t runnable = jobs.size();
@@ -86,7 +79,10 @@ bool simulator::run_one_job() {
   }
   std::rotate(jobs.begin(), chosen, chosen + 1);
   scheduler_->run_once();
-  ++steps_;
+  if (++steps_ == step_limit_) {
+    out_of_steps_at_ns_ = now_ns();
+    network_->go_dark();
+  }
   return true;
 }
 
@@ -95,7 +91,6 @@ void simulator::move_clock_to(std::uint64_t t_ns) {
 }
 
 bool simulator::advance(std::uint64_t limit_ns) {
-  if (stopped_by_budget()) return false;
   auto& clock = scheduler_->clock();
   const bool has_timer = clock.has_pending_timeout();
   const std::uint64_t timer_ns =

@@ -41,11 +41,11 @@ class simulator {
   trace_hash& trace() noexcept { return trace_; }
   std::uint64_t now_ns() const;
   std::uint64_t steps() const noexcept { return steps_; }
-  // A budget of steps (jobs run). Past it nothing more runs and the clock
-  // only moves to the deadlines asked for, so a run caught in a message
-  // storm or a loop ends, and can say so.
+  // A budget of steps (jobs run). Past it the network goes dark: what is in
+  // flight is lost and nothing more is carried, so a message storm ends;
+  // the actors and their timers run on, and calls end by their deadlines.
   void limit_steps(std::uint64_t steps) noexcept { step_limit_ = steps; }
-  bool out_of_steps() const noexcept { return steps_ >= step_limit_; }
+  bool out_of_steps() const noexcept { return out_of_steps_at_ns_.has_value(); }
   std::uint64_t out_of_steps_at_ns() const noexcept { return out_of_steps_at_ns_.value_or(0); }
   std::uint64_t timers_fired() const noexcept { return timers_fired_; }
   std::size_t pending_timers() const;
@@ -90,7 +90,6 @@ class simulator {
   };
 
   bool run_one_job();
-  bool stopped_by_budget();  // out of steps (noting when it first said so)
   void move_clock_to(std::uint64_t t_ns);  // never backwards
   // Handles the next event (action, arrival, timer) at or before `limit_ns`; false if there is none.
   bool advance(std::uint64_t limit_ns);
@@ -102,7 +101,7 @@ class simulator {
   std::multimap<std::uint64_t, scheduled_action> actions_;  // equal times run in insertion order
   std::uint64_t steps_ = 0;
   std::uint64_t step_limit_ = UINT64_MAX;
-  std::optional<std::uint64_t> out_of_steps_at_ns_;  // when the budget first stopped a step
+  std::optional<std::uint64_t> out_of_steps_at_ns_;  // when the budget ran out
   std::uint64_t timers_fired_ = 0;
   caf::actor_system_config config_;
   std::unique_ptr<caf::actor_system> system_;

@@ -191,7 +191,7 @@ TEST_CASE("a reboot crashes its node and restarts it after its downtime, as one 
         std::string::npos);
 }
 
-TEST_CASE("a run past its budget of steps stops, and fails its work check first", "[run]") {
+TEST_CASE("a run past its budget of steps goes dark, and fails its work check first", "[run]") {
   sim::run_options o;
   o.seed = 4;
   o.time_ns = 3 * second;
@@ -204,8 +204,8 @@ TEST_CASE("a run past its budget of steps stops, and fails its work check first"
   REQUIRE(failed);
   CHECK(failed->name == "work");
   INFO(failed->detail);
-  CHECK(failed->detail.find("after 2000 steps") != std::string::npos);
-  CHECK(failed->detail.find("stopped at 0 ms") == std::string::npos);  // it says when
+  CHECK(failed->detail.find("budget of 2000 steps") != std::string::npos);
+  CHECK(failed->detail.find("steps at 0 ms") == std::string::npos);  // it says when
   CHECK(stopped.events < whole.events / 2);
 }
 
