@@ -48,15 +48,6 @@ sim_client::sim_client(sim_cluster& cluster, actors::client_config config)
   caller_ = cluster_.sim().spawn(caller, state_);
 }
 
-sim_client::~sim_client() {
-  // The caller holds the client, and a call the client has not answered
-  // holds the caller (the promise of its answer): a run stopped mid-call
-  // (out of steps) would keep both alive past the actor system. Let go of
-  // the client; the shutdown frees both.
-  state_->waiting.clear();
-  state_->client = caf::actor{};
-}
-
 std::uint64_t sim_client::submit(actors::store_call call, callback done) {
   const std::uint64_t tag = next_tag_++;
   state_->waiting[tag] = std::move(done);

@@ -23,9 +23,6 @@ class sim_client {
   using callback = std::function<void(const actors::store_answer&)>;
 
   explicit sim_client(sim_cluster& cluster, actors::client_config config = {});
-  ~sim_client();
-  sim_client(const sim_client&) = delete;
-  sim_client& operator=(const sim_client&) = delete;
 
   // Returns the call's tag, for forget().
   std::uint64_t submit(actors::store_call call, callback done);

@@ -89,9 +89,10 @@ struct run_options {
   check_selection checks;
   dkv::bugs::bug_set bugs = 0;     // injected bugs switched on for the run
   // The simulation's budget of steps (actors run): past it the network goes
-  // dark and the run fails its `work` check. 0: 200,000 per simulated second of faults and
-  // settling, at least 20 M — far over what the busiest scenario takes
-  // (300 k for 30 s), quiescing and the last calls' wait included.
+  // dark and the run fails its `work` check. 0: 200,000 per simulated
+  // second of faults and settling, at least 20 M — far over what the
+  // busiest scenario takes (300 k for 30 s), quiescing and the last calls'
+  // wait included.
   std::uint64_t max_steps = 0;
   bool record_script = false;      // report what was issued and injected (shrinking starts there)
   bool keep_trace = false;         // report every trace event (a determinism check compares them)
