@@ -9,6 +9,7 @@
 // cluster must survive them).
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "sim/faults/fault.hpp"
@@ -71,6 +72,13 @@ struct fault_options {
   double crash_after_winning = 0;
   std::uint64_t crash_after_winning_within_ns = 10'000'000;
   std::uint64_t crash_after_winning_downtime_ns = 100'000'000;
+  // Which of the faults struck at a step (the crashes above, the cuts and
+  // the heals that let the cut back) strike, by their order in the run, 0
+  // the first: all when unset; else those listed (ascending) and none past
+  // them. Every draw is made either way, so the faults before one left out
+  // are the same; the shrinker uses it to drop a fault from a chain and
+  // let the rest strike at the steps the run then takes.
+  std::optional<std::vector<std::size_t>> only_step_faults;
 };
 
 // A schedule in time order (stable: simultaneous faults keep their order).

@@ -211,7 +211,7 @@ class random_run {
     cut.time_ns = cluster_.sim().now_ns() + 1;
     cut.what.kind = fault_kind::isolate;
     cut.what.node = leader;
-    if (cut.time_ns >= f.stop_ns) return;
+    if (cut.time_ns >= f.stop_ns || !strikes(f)) return;
     schedule(cut);
     isolated_ = leader;
   }
@@ -222,16 +222,22 @@ class random_run {
     isolated_.reset();
     planned_fault heal;  // a heal by default
     heal.time_ns = cluster_.sim().now_ns() + 1 + win_faults_.below(f.isolate_after_winning_downtime_ns);
-    if (heal.time_ns >= f.stop_ns) return;
+    if (heal.time_ns >= f.stop_ns || !strikes(f)) return;
     schedule(heal);
     heal_pending_until_ = heal.time_ns;
+  }
+
+  // Counts a fault struck at a step: does it strike (fault_options::only_step_faults)?
+  bool strikes(const fault_options& f) {
+    const std::size_t n = report_.step_faults++;
+    return !f.only_step_faults || std::binary_search(f.only_step_faults->begin(), f.only_step_faults->end(), n);
   }
 
   // A crash and its restart as one reboot, into the schedule like any
   // planned fault, so a fixed run (replay, shrink) does the same with
   // nothing watching; none whose restart would come after the faults end.
   void schedule_reboot(node_id id, std::uint64_t crash_ns, std::uint64_t downtime_ns, const fault_options& f) {
-    if (crash_ns + downtime_ns >= f.stop_ns) return;
+    if (crash_ns + downtime_ns >= f.stop_ns || !strikes(f)) return;
     planned_fault reboot;
     reboot.time_ns = crash_ns;
     reboot.what.kind = fault_kind::reboot;

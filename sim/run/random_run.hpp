@@ -116,6 +116,7 @@ struct run_report {
   // fixed run (no random faults, this script) that does the same as this one.
   std::vector<scripted_call> script;
   std::vector<planned_fault> schedule;
+  std::size_t step_faults = 0;     // faults the random plan struck at a step, left out or not
   std::vector<trace_event> trace;  // with keep_trace
   bool passed() const;
   const check_result* first_failure() const;

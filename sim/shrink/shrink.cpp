@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <numeric>
 
 #include "sim/scenario/duration.hpp"
 
@@ -39,6 +40,7 @@ class shrinker {
 
     calm_the_rest();
     cut_short(true);
+    fewer_step_faults(recording);
     if (best_.schedule.size() > many_faults) search_other_seeds(recording, options_.other_seeds / 4, false);
     reduce();
     search_other_seeds(recording, options_.other_seeds, true);
@@ -55,10 +57,28 @@ class shrinker {
     for (bool shrank = true; shrank && !stopped();) {
       const std::size_t before = best_.schedule.size() + best_.workload.script.size();
       shrink_list(faults_of, "faults");
+      const bool sooner = snapshot_sooner();
       shrink_list(calls_of, "calls");
-      shrank = best_.schedule.size() + best_.workload.script.size() < before;
+      shrank = sooner || best_.schedule.size() + best_.workload.script.size() < before;
     }
     shorten();
+  }
+
+  // The least number of entries between snapshots that still fails (from
+  // 1, doubling): a snapshot bug then needs only as many writes as the
+  // snapshot must hold, where the interval step 1 left needed that many
+  // writes to reach a snapshot at all. Tried again once calls are fewer,
+  // as a busy run may hide the bug under snapshots at every entry.
+  bool snapshot_sooner() {
+    for (std::uint64_t every = 1; every < best_.node.snapshot_every && !stopped(); every *= 2) {
+      run_options c = best_;
+      c.node.snapshot_every = every;
+      if (try_candidate(c)) {
+        say("kept: a snapshot every " + std::to_string(every) + " entries");
+        return true;
+      }
+    }
+    return false;
   }
 
   // Fewer faults first, then fewer calls.
@@ -84,14 +104,9 @@ class shrinker {
   void search_other_seeds(const run_options& random, std::uint64_t patience, bool reduce_each) {
     for (std::uint64_t since_smaller = 0;
          since_smaller < patience && !stopped() && best_.schedule.size() > few_faults;) {
-      run_options candidate = random;
+      run_options candidate = like_best(random);
       candidate.seed = random.seed + ++seeds_tried_;  // the second search goes on from the first
       calmer_plan(candidate.random_plan, seeds_tried_);
-      candidate.time_ns = best_.time_ns;
-      candidate.settle_ns = best_.settle_ns;
-      candidate.network = best_.network;
-      candidate.disk = best_.disk;
-      candidate.node.snapshot_every = best_.node.snapshot_every;
       const run_report found = simulate(candidate);
       const run_options before = best_;
       const std::string key_before = key_;
@@ -102,6 +117,7 @@ class shrinker {
         if (best_.schedule.size() < before.schedule.size()) {
           say("seed " + std::to_string(candidate.seed) + " fails with " + std::to_string(best_.schedule.size()) +
               " faults before " + format_duration(best_.time_ns));
+          fewer_step_faults(candidate);
           if (reduce_each) reduce();
         }
       }
@@ -113,6 +129,57 @@ class shrinker {
         ++since_smaller;
       }
     }
+  }
+
+  // Step 2b. Faults struck at a protocol step (a leader cut off or crashed
+  // as it wins, a voter crashed as its vote leaves) form chains: each
+  // leads to the next election. Dropped from the recorded schedule, one
+  // takes its successors' elections with it, and they strike at nothing.
+  // Dropped from the random run instead (fault_options::only_step_faults),
+  // the rest strike at the steps the run then takes: delta debugging over
+  // which of them strike, in the random run `random` with what steps 1 and
+  // 2 kept. Its result is recorded and kept if smaller.
+  void fewer_step_faults(const run_options& random) {
+    const fault_options& plan = random.random_plan;
+    if (!random.random_faults || stopped() ||
+        (plan.crash_after_vote <= 0 && plan.isolate_after_winning <= 0 && plan.crash_after_winning <= 0))
+      return;
+    run_options r = like_best(random);
+    r.record_script = true;
+    const run_report all = simulate(r);
+    // Over a long chain, delta debugging finds little: each step fault it
+    // drops moves all the later ones, and the failure seldom survives that.
+    if (!still_fails(all) || all.step_faults > many_faults) return;
+    std::vector<std::size_t> kept(all.step_faults);
+    std::iota(kept.begin(), kept.end(), std::size_t{0});
+    run_report failing = all;
+    ddmin(kept, [&](const std::vector<std::size_t>& fewer) {
+      r.random_plan.only_step_faults = fewer;
+      run_report found = simulate(r);
+      if (!still_fails(found)) return false;
+      kept = fewer;
+      failing = std::move(found);
+      return true;
+    });
+    r.random_plan.only_step_faults = kept;
+    const run_options before = best_;
+    if (try_candidate(fixed_run(r, failing)) && smaller(best_, before)) {
+      key_ = failing.first_failure()->key;
+      say("kept: " + std::to_string(kept.size()) + " of " + std::to_string(all.step_faults) +
+          " faults struck at a step, " + std::to_string(best_.schedule.size()) + " faults in all");
+    } else {
+      best_ = before;
+    }
+  }
+
+  // A random run as calm and as short as steps 1 and 2 made the case.
+  run_options like_best(run_options random) const {
+    random.time_ns = best_.time_ns;
+    random.settle_ns = best_.settle_ns;
+    random.network = best_.network;
+    random.disk = best_.disk;
+    random.node.snapshot_every = best_.node.snapshot_every;
+    return random;
   }
 
   // Every other seed, one kind of random fault fewer, in turn: a chain may
@@ -234,46 +301,44 @@ class shrinker {
   static std::vector<planned_fault>& faults_of(run_options& o) { return o.schedule; }
   static std::vector<scripted_call>& calls_of(run_options& o) { return o.workload.script; }
 
-  // ddmin by complements: drop one of n chunks at a time; on success keep
-  // going at the same granularity, else split finer.
+  // ddmin over one of best_'s lists.
   template <class T>
   void shrink_list(std::vector<T>& (*member)(run_options&), const char* what) {
-    const std::vector<T>& list = member(best_);
-    if (list.empty() || stopped()) return;
-    {
+    ddmin(member(best_), [&](const std::vector<T>& fewer) {
       run_options c = best_;
-      member(c).clear();
-      if (try_candidate(c)) {
-        say(std::string("kept: no ") + what);
-        return;
-      }
-    }
+      member(c) = fewer;
+      if (!try_candidate(c)) return false;
+      say(fewer.empty() ? std::string("kept: no ") + what : "kept: " + std::to_string(fewer.size()) + " " + what);
+      return true;
+    });
+  }
+
+  // Zeller's ddmin by complements: the empty list first, then drop one of n
+  // chunks at a time; on success keep going at the same granularity, else
+  // split finer. `fails` is asked of a smaller list and, when true, has
+  // made it the case (`list` is then updated through it or here).
+  template <class T, class Fails>
+  void ddmin(const std::vector<T>& list, Fails fails) {
+    if (list.empty() || stopped() || fails(std::vector<T>{})) return;
     std::size_t n = 2;
     while (list.size() >= 2 && !stopped()) {
       const std::size_t size = list.size();
       n = std::min(n, size);
       bool removed = false;
       for (std::size_t chunk = 0; chunk < n && !removed; ++chunk) {
-        const std::size_t begin = size * chunk / n, end = size * (chunk + 1) / n;
-        run_options c = best_;
-        std::vector<T>& items = member(c);
-        items.erase(items.begin() + static_cast<std::ptrdiff_t>(begin), items.begin() + static_cast<std::ptrdiff_t>(end));
-        removed = try_candidate(c);
+        std::vector<T> fewer = list;
+        fewer.erase(fewer.begin() + static_cast<std::ptrdiff_t>(size * chunk / n),
+                    fewer.begin() + static_cast<std::ptrdiff_t>(size * (chunk + 1) / n));
+        removed = fails(fewer);
       }
-      if (removed) {
-        say(std::string("kept: ") + std::to_string(list.size()) + " " + what);
+      if (removed)
         n = std::max<std::size_t>(n - 1, 2);
-      } else if (n >= size) {
+      else if (n >= size)
         break;
-      } else {
+      else
         n = std::min(2 * n, size);
-      }
     }
-    if (list.size() == 1 && !stopped()) {
-      run_options c = best_;
-      member(c).clear();
-      if (try_candidate(c)) say(std::string("kept: no ") + what);
-    }
+    if (list.size() == 1 && !stopped()) fails(std::vector<T>{});
   }
 
   // Faults end just after the last one (at least a second of run).

@@ -13,7 +13,9 @@
 //      doubling from 50 ms), only the calls on the key a linearizability
 //      failure names, and each client's calls dropped as a whole;
 //   3. delta debugging (Zeller's ddmin, by complements) over the faults, then
-//      over the calls, again until neither shrinks;
+//      over the calls, then the fewest entries between snapshots that still
+//      fails (1, 2, 4...: with few calls left, a snapshot bug needs a
+//      snapshot of few entries), again until none of them shrinks;
 //   4. the run's duration brought down to just after its last fault;
 //   5. while the case has more than five faults: the original random run
 //      from the next seeds, shorter and calmer as steps 1 and 2 made it

@@ -10,6 +10,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/catch.h>
 
+#include <numeric>
 #include <sstream>
 
 #include "sim/history/parse.hpp"
@@ -240,4 +241,38 @@ TEST_CASE("leaders isolated or crashed as they win: the checks hold, and a fixed
     CHECK(sim::run_random(o).trace_hash == original.trace_hash);
     CHECK(sim::run_random(sim::fixed_run(o, original)).trace_hash == original.trace_hash);
   }
+}
+
+TEST_CASE("faults struck at a step can be left out by their order, the run before the first left out unchanged",
+          "[run][faults][determinism]") {
+  // What the shrinker does to a chain of leaders falling as they win: keep
+  // some of its faults by their order (fault_options::only_step_faults) and
+  // let them strike at whatever steps the run then takes.
+  sim::run_options o = after_winning(1, 0.5, 1.0);
+  o.record_script = true;
+  const sim::run_report all = sim::run_random(o);
+  REQUIRE(all.step_faults > 5);
+  REQUIRE(all.schedule.size() == all.step_faults);  // nothing else is drawn
+
+  // Every one of them listed: the same run.
+  std::vector<std::size_t> every(all.step_faults);
+  std::iota(every.begin(), every.end(), std::size_t{0});
+  o.random_plan.only_step_faults = every;
+  CHECK(sim::run_random(o).trace_hash == all.trace_hash);
+
+  // The third left out, and none past the fifth: the first two strike as
+  // before, then two more, wherever the run then takes them.
+  o.random_plan.only_step_faults = std::vector<std::size_t>{0, 1, 3, 4};
+  const sim::run_report fewer = sim::run_random(o);
+  REQUIRE(fewer.schedule.size() == 4);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(fewer.schedule[i].time_ns == all.schedule[i].time_ns);
+    CHECK(sim::describe(fewer.schedule[i]) == sim::describe(all.schedule[i]));
+  }
+  CHECK(fewer.trace_hash != all.trace_hash);
+  CHECK(fewer.passed());
+
+  // None: no fault at all.
+  o.random_plan.only_step_faults = std::vector<std::size_t>{};
+  CHECK(sim::run_random(o).schedule.empty());
 }
