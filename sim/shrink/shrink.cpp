@@ -23,8 +23,8 @@ class shrinker {
     const check_result* failed = first.first_failure();
     if (!failed) return;
     result_.failed = true;
-    result_.check = failed->name;
-    key_ = failed->key;
+    result_.check = check_to_keep(first);
+    key_ = failure_of(first)->key;
     result_.original_calls = first.script.size();
     result_.original_faults = first.schedule.size();
     best_ = fixed_run(recording, first);
@@ -41,7 +41,7 @@ class shrinker {
     calm_the_rest();
     cut_short(true);
     fewer_step_faults(recording);
-    if (best_.schedule.size() > many_faults) search_other_seeds(recording, options_.other_seeds / 4, false);
+    if (best_.schedule.size() > many_faults) search_other_seeds(recording, options_.other_seeds / 8, false);
     reduce();
     search_other_seeds(recording, options_.other_seeds, true);
     result_.complete = !stopped();
@@ -112,7 +112,7 @@ class shrinker {
       const std::string key_before = key_;
       // Its recording must fail too, as the first run's did (step 1).
       if (still_fails(found) && try_candidate(fixed_run(candidate, found))) {
-        key_ = found.first_failure()->key;
+        key_ = failure_of(found)->key;
         cut_short(false);  // its faults after the failure do not count
         if (best_.schedule.size() < before.schedule.size()) {
           say("seed " + std::to_string(candidate.seed) + " fails with " + std::to_string(best_.schedule.size()) +
@@ -164,7 +164,7 @@ class shrinker {
     r.random_plan.only_step_faults = kept;
     const run_options before = best_;
     if (try_candidate(fixed_run(r, failing)) && smaller(best_, before)) {
-      key_ = failing.first_failure()->key;
+      key_ = failure_of(failing)->key;
       say("kept: " + std::to_string(kept.size()) + " of " + std::to_string(all.step_faults) +
           " faults struck at a step, " + std::to_string(best_.schedule.size()) + " faults in all");
     } else {
@@ -203,10 +203,31 @@ class shrinker {
     return run_random(o);
   }
 
-  bool still_fails(const run_report& r) const {
-    const check_result* failed = r.first_failure();
-    return failed && failed->name == result_.check;
+  // The check a case must keep failing: the first that failed, unless a
+  // check of safety failed too. A bug that breaks safety may leave the
+  // cluster unable to serve as well (a write never answered after healing),
+  // but the broken safety is what it did, and its check can be failed by a
+  // run cut short, where liveness is judged only at the run's end.
+  static std::string check_to_keep(const run_report& r) {
+    const std::string& first = r.first_failure()->name;
+    if (first == "work") return first;
+    for (const check_result& c : r.checks)
+      for (const char* safety : {"agreement", "convergence", "linearizability", "elections", "storage"})
+        if (!c.passed && c.name == safety) return c.name;
+    return first;
   }
+
+  // That check, failed in `r` (a run past its budget of steps fails `work`
+  // alone: what its other checks say is moot).
+  const check_result* failure_of(const run_report& r) const {
+    const check_result* first = r.first_failure();
+    if (!first || (first->name == "work" && result_.check != "work")) return nullptr;
+    for (const check_result& c : r.checks)
+      if (!c.passed && c.name == result_.check) return &c;
+    return nullptr;
+  }
+
+  bool still_fails(const run_report& r) const { return failure_of(r) != nullptr; }
 
   bool stopped() const { return options_.out_of_time(); }
 

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "sim/scenario/scenario.hpp"
 #include "sim/shrink/shrink.hpp"
 
@@ -101,6 +103,29 @@ TEST_CASE("a failure that needs a chain of faults shrinks by a search of other s
   const run_report again = run_random(r.reduced);
   REQUIRE(failure(again));
   CHECK(failure(again)->name == "agreement");
+}
+
+TEST_CASE("a run that breaks safety and liveness shrinks to the broken safety", "[shrink]") {
+  // figure8.toml seed 6004 under figure8-commit fails liveness first (a
+  // write unanswered after healing) and agreement too. Liveness is judged
+  // at a run's end, so no cut run fails it; agreement is what the bug did.
+  run_options o = instantiate(load_scenario(DKV_SCENARIOS_DIR "/figure8.toml"), 6004);
+  o.bugs = dkv::bugs::bit(dkv::bugs::bug::figure8_commit);
+  const run_report original = run_random(o);
+  REQUIRE(failure(original));
+  CHECK(failure(original)->name == "liveness");
+  shrink_options first_steps;  // steps 1 and 2: stopped after some runs, deterministically
+  std::size_t asked = 0;
+  first_steps.out_of_time = [&asked] { return ++asked > 100; };
+  const shrink_result r = shrink(o, first_steps);
+  REQUIRE(r.failed);
+  CHECK(r.check == "agreement");
+  CHECK(r.reduced.time_ns < o.time_ns / 2);  // cut short, as a liveness failure cannot be
+  CHECK(r.faults() < r.original_faults / 2);
+  const run_report again = run_random(r.reduced);
+  REQUIRE(failure(again));
+  CHECK_FALSE(std::none_of(again.checks.begin(), again.checks.end(),
+                           [](const check_result& c) { return c.name == "agreement" && !c.passed; }));
 }
 
 TEST_CASE("a passing run has nothing to shrink", "[shrink]") {
