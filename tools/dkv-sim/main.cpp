@@ -69,11 +69,11 @@ int main(int argc, char** argv) {
   shrink_cmd->add_option("--output", shrink_output, "Write the reduced scenario to FILE (default: print it)");
 
   bugs_spec bugs;
-  std::string bugs_budget = "60s", bugs_shrink_budget = "30s";
+  std::string bugs_budget = "60s", bugs_shrink_budget = "60s";
   CLI::App* bugs_cmd = app.add_subcommand("bugs", "The default swarm against each injected bug: caught or not");
   bugs_cmd->add_option("--budget", bugs_budget, "Wall time per bug to the first failure (default 60s)")
       ->check(duration_check());
-  bugs_cmd->add_option("--shrink-budget", bugs_shrink_budget, "Wall time to shrink each caught bug (default 30s)")
+  bugs_cmd->add_option("--shrink-budget", bugs_shrink_budget, "Wall time to shrink each caught bug (default 60s, as shrink)")
       ->check(duration_check());
   bugs_cmd->add_option("--jobs", bugs.jobs, "Processes (default: one per core)")->check(CLI::Range(1, 256));
   bugs_cmd->add_option("--first-seed", bugs.first_seed, "The first seed (default 1)");
