@@ -79,6 +79,11 @@ struct fault_options {
   // are the same; the shrinker uses it to drop a fault from a chain and
   // let the rest strike at the steps the run then takes.
   std::optional<std::vector<std::size_t>> only_step_faults;
+
+  // Does the plan strike faults at protocol steps at all?
+  bool strikes_at_steps() const noexcept {
+    return crash_after_vote > 0 || isolate_after_winning > 0 || crash_after_winning > 0;
+  }
 };
 
 // A schedule in time order (stable: simultaneous faults keep their order).

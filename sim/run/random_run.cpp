@@ -159,7 +159,7 @@ class random_run {
     if (f.crash_after_vote > 0) vote_crashes_ = cluster_.sim().derive(vote_crash_stream);
     const bool after_winning = f.isolate_after_winning > 0 || f.crash_after_winning > 0;
     if (after_winning) win_faults_ = cluster_.sim().derive(win_fault_stream);
-    if (f.crash_after_vote > 0 || after_winning)
+    if (f.strikes_at_steps())
       cluster_.watch_raft([this, f, after_winning](const raft::message& m) {
         if (f.crash_after_vote > 0) maybe_crash_after_vote(m, f);
         if (after_winning && starts_leading(m)) after_winning_election(m.from, f);

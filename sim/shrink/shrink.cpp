@@ -140,10 +140,7 @@ class shrinker {
   // which of them strike, in the random run `random` with what steps 1 and
   // 2 kept. Its result is recorded and kept if smaller.
   void fewer_step_faults(const run_options& random) {
-    const fault_options& plan = random.random_plan;
-    if (!random.random_faults || stopped() ||
-        (plan.crash_after_vote <= 0 && plan.isolate_after_winning <= 0 && plan.crash_after_winning <= 0))
-      return;
+    if (!random.random_faults || !random.random_plan.strikes_at_steps() || stopped()) return;
     run_options r = like_best(random);
     r.record_script = true;
     const run_report all = simulate(r);
