@@ -61,7 +61,7 @@ install(TARGETS ${dkv_package_targets}
 # path — but those of sim/scenario and sim/shrink (dkv-sim's scenario files
 # and shrinker, with a TOML dependency), whose libraries are not in the
 # package yet.
-foreach(layer store actors sim)
+foreach(layer store check actors sim)
   install(DIRECTORY "${PROJECT_SOURCE_DIR}/${layer}" DESTINATION ${dkv_install_includedir}
     FILES_MATCHING PATTERN "*.hpp"
     PATTERN "sim/scenario" EXCLUDE
@@ -83,7 +83,7 @@ file(WRITE "${PROJECT_BINARY_DIR}/package/dkvConfig.cmake" [=[
 # Imported targets: dkv::store, dkv::actors, dkv::sim, dkv::sim_disk,
 # dkv::check, dkv::history_recorder, dkv::report, dkv::sim_cluster, dkv::sim_run,
 # dkv::net_peer.
-# Public entry points: actors/embed.hpp, sim/embed.hpp, sim/check/embed.hpp,
+# Public entry points: actors/actors.hpp, sim/sim.hpp, check/check.hpp,
 # net/peer/peer_network.hpp.
 include(CMakeFindDependencyMacro)
 set(_dkv_module_path "${CMAKE_MODULE_PATH}")

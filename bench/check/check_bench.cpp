@@ -12,13 +12,13 @@
 #include <functional>
 #include <sstream>
 
-#include "sim/check/checker.hpp"
-#include "sim/history/parse.hpp"
+#include "check/linearizability/checker.hpp"
+#include "check/history/parse.hpp"
 #include "tests/support/synthetic_history.hpp"
 
 namespace {
 
-using namespace dkv::sim;
+using namespace dkv::check;
 using stopwatch = std::chrono::steady_clock;  // the benchmark's own timing, outside any simulation
 
 std::string read(const std::string& path) {

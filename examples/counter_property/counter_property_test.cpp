@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "counter_service.hpp"
-#include "sim/check/embed.hpp"
-#include "sim/embed.hpp"
+#include "check/check.hpp"
+#include "sim/sim.hpp"
 
 namespace {
 
@@ -53,7 +53,7 @@ struct run_result {
   outcome_tally tally;
   std::uint64_t final_value = 0;
   bool final_read_ok = true;
-  sim::linearizability_result linearizability;
+  check::check_report linearizability;
   std::size_t operations = 0, faults = 0;
   std::uint64_t virtual_ns = 0, trace_hash = 0;
 };
@@ -161,7 +161,7 @@ run_result run_counter(const scenario& s) {
     out.final_value = k;
   }
   out.operations = history.recorded().operations.size();
-  out.linearizability = sim::check_linearizability(history.recorded());
+  out.linearizability = check::check_history(history.recorded());
   out.virtual_ns = sim.now_ns();
   out.trace_hash = sim.trace().value();
   return out;

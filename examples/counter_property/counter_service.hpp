@@ -23,8 +23,8 @@
 #include <memory>
 #include <string>
 
-#include "actors/embed.hpp"
-#include "sim/embed.hpp"
+#include "actors/actors.hpp"
+#include "sim/sim.hpp"
 
 namespace counter {
 

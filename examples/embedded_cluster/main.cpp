@@ -25,8 +25,8 @@
 #include <optional>
 #include <string>
 
-#include "actors/embed.hpp"
-#include "sim/embed.hpp"
+#include "actors/actors.hpp"
+#include "sim/sim.hpp"
 #include "store/lock_manager.hpp"
 #include "store/rng.hpp"
 

@@ -38,7 +38,7 @@
 #include <string>
 #include <thread>
 
-#include "actors/embed.hpp"
+#include "actors/actors.hpp"
 #include "net/peer/peer_network.hpp"
 
 namespace {

@@ -18,7 +18,7 @@
 #include <map>
 #include <random>
 
-#include "actors/embed.hpp"
+#include "actors/actors.hpp"
 #include "net/peer/peer_network.hpp"
 #include "net/server/dstore_shard.hpp"
 #include "net/server/lstore_shard.hpp"

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "actors/embed.hpp"
+#include "actors/actors.hpp"
 #include "actors/messages.hpp"
 #include "store/raft/message_codec.hpp"
 

@@ -2,10 +2,14 @@
 
 #include <map>
 
-#include "sim/check/checker.hpp"
+#include "check/linearizability/checker.hpp"
 #include "store/command.hpp"
 
 namespace dkv::sim {
+
+using check::history;
+using check::operation;
+using check::outcome;
 
 namespace {
 
@@ -46,16 +50,16 @@ bool merge(const sim_cluster& cluster, Records records, std::map<std::uint64_t, 
 
 }  // namespace
 
-check_result check_linearizable(const history& h) {
-  check_options options;
-  options.model = model_kind::dkv;
+check_result check_linearizability(const history& h) {
+  check::check_options options;
+  options.model = check::model_kind::dkv;
   options.threads = 1;  // the verdict does not depend on it; the simulation stays on one thread
-  const check_report report = check_history(h, options);
-  check_result r{"linearizability", report.result == verdict::linearizable, ""};
+  const check::check_report report = check::check_history(h, options);
+  check_result r{"linearizability", report.ok(), ""};
   if (r.passed)
     r.detail = std::to_string(h.operations.size()) + " operations, " + std::to_string(report.partitions) + " keys";
   else
-    r.detail = (report.result == verdict::unknown ? "undecided: " : "") + report.explanation +
+    r.detail = (report.result == check::verdict::unknown ? "undecided: " : "") + report.explanation +
                (report.part.empty() ? "" : " (key " + report.part + ")");
   if (!r.passed) r.key = report.part;
   return r;

@@ -2,8 +2,8 @@
 // The checks that judge a simulated run (issue: "end-of-run checks"), for
 // every test and for dkv-sim:
 //
-//   linearizability — the history against SPEC.md's model, with the index
-//       witness (dkv_check.hpp);
+//   linearizability — the history against the dkv model of docs/spec.md,
+//       by check::check_history (check/linearizability/checker.hpp);
 //   agreement — every replica, in every incarnation, applied the same entry
 //       at each log index and the same store write at each store index;
 //       together they form one sequence with no holes; every acknowledged
@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "sim/cluster/sim_cluster.hpp"
-#include "sim/history/history.hpp"
+#include "check/history/history.hpp"
 
 namespace dkv::sim {
 
@@ -39,8 +39,8 @@ struct check_result {
   std::string key = {};  // linearizability: the key whose operations cannot be ordered
 };
 
-check_result check_linearizable(const history& h);
-check_result check_agreement(const sim_cluster& cluster, const history& h);
+check_result check_linearizability(const check::history& h);
+check_result check_agreement(const sim_cluster& cluster, const check::history& h);
 check_result check_convergence(const sim_cluster& cluster);
 check_result check_elections(const sim_cluster& cluster);
 check_result check_storage(const sim_cluster& cluster, const std::set<node_id>& damaged);

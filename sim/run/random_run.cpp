@@ -56,7 +56,7 @@ class random_run {
       if (c.agreement) report_.checks.push_back(check_agreement(cluster_, recorder_.recorded()));
       if (c.convergence)
         report_.checks.push_back(unquiet.empty() ? check_convergence(cluster_) : check_result{"convergence", false, unquiet});
-      if (c.linearizability) report_.checks.push_back(check_linearizable(recorder_.recorded()));
+      if (c.linearizability) report_.checks.push_back(check_linearizability(recorder_.recorded()));
       if (c.elections) report_.checks.push_back(check_elections(cluster_));
       if (c.storage) report_.checks.push_back(check_storage(cluster_, damaged_));
       if (c.stable_leader) report_.checks.push_back(check_stable_leader(cluster_));

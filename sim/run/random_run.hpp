@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "sim/faults/fault_generator.hpp"
-#include "sim/history/history_recorder.hpp"
+#include "sim/run/history_recorder.hpp"
 #include "sim/run/end_of_run_checks.hpp"
 #include "sim/run/workload.hpp"
 #include "store/bugs.hpp"

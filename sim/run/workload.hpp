@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "sim/cluster/sim_client.hpp"
-#include "sim/history/history_recorder.hpp"
+#include "sim/run/history_recorder.hpp"
 #include "store/rng.hpp"
 
 namespace dkv::sim {

@@ -5,10 +5,10 @@
 
 #include <sstream>
 
-#include "sim/check/checker.hpp"
-#include "sim/history/parse.hpp"
+#include "check/linearizability/checker.hpp"
+#include "check/history/parse.hpp"
 
-using namespace dkv::sim;
+using namespace dkv::check;
 
 namespace {
 

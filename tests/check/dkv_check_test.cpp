@@ -4,10 +4,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "sim/check/checker.hpp"
-#include "sim/history/parse.hpp"
+#include "check/linearizability/checker.hpp"
+#include "check/history/parse.hpp"
 
-using namespace dkv::sim;
+using namespace dkv::check;
 
 namespace {
 

@@ -2,9 +2,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "sim/history/parse.hpp"
+#include "check/history/parse.hpp"
 
-using namespace dkv::sim;
+using namespace dkv::check;
 
 namespace {
 history parse_ok(std::string_view text) {

@@ -6,7 +6,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/catch.h>
 
-#include "sim/check/checker.hpp"
+#include "check/linearizability/checker.hpp"
 #include "tests/support/synthetic_history.hpp"
 
 using namespace dkv;
@@ -19,10 +19,10 @@ TEST_CASE("synthetic dkv histories: linearizable, and caught once poisoned", "[c
     o.keys = *rc::gen::inRange<std::uint32_t>(1, 6);
     o.info = *rc::gen::element(0.0, 0.05, 0.2);
     o.seed = seed;
-    sim::history h = test::synthetic_history(o);
-    const sim::check_report r = sim::check_history(h, {});
-    RC_ASSERT(r.result == sim::verdict::linearizable);
-    if (test::poison_read(h, seed)) RC_ASSERT(sim::check_history(h, {}).result == sim::verdict::not_linearizable);
+    check::history h = test::synthetic_history(o);
+    const check::check_report r = check::check_history(h, {});
+    RC_ASSERT(r.result == check::verdict::linearizable);
+    if (test::poison_read(h, seed)) RC_ASSERT(check::check_history(h, {}).result == check::verdict::not_linearizable);
   });
 }
 
@@ -34,9 +34,9 @@ TEST_CASE("synthetic dkv histories without indexes, checked as one", "[check][pr
     o.keys = *rc::gen::inRange<std::uint32_t>(1, 3);
     o.info = 0.1;
     o.seed = seed;
-    sim::history h = test::synthetic_history(o);
+    check::history h = test::synthetic_history(o);
     for (auto& op : h.operations) op.index.reset();
-    RC_ASSERT(sim::check_history(h, {}).result == sim::verdict::linearizable);
-    if (test::poison_read(h, seed)) RC_ASSERT(sim::check_history(h, {}).result == sim::verdict::not_linearizable);
+    RC_ASSERT(check::check_history(h, {}).result == check::verdict::linearizable);
+    if (test::poison_read(h, seed)) RC_ASSERT(check::check_history(h, {}).result == check::verdict::not_linearizable);
   });
 }

@@ -6,10 +6,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "sim/check/checker.hpp"
-#include "sim/history/parse.hpp"
+#include "check/linearizability/checker.hpp"
+#include "check/history/parse.hpp"
 
-using namespace dkv::sim;
+using namespace dkv::check;
 
 TEST_CASE("every file of Porcupine's test data gets its listed verdict", "[check][ground-truth]") {
   const std::string dir = DKV_TESTDATA;

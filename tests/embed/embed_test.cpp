@@ -1,5 +1,5 @@
-// The embedding entry points (actors/embed.hpp, sim/embed.hpp,
-// sim/check/embed.hpp): spawning dkv's actors in a given actor system, an
+// The embedding entry points (actors/actors.hpp, sim/sim.hpp,
+// check/check.hpp): spawning dkv's actors in a given actor system, an
 // application's own actor and types on the simulated network, and each
 // misuse failing with a clear error.
 
@@ -19,10 +19,10 @@
 #include <optional>
 #include <string>
 
-#include "actors/embed.hpp"
-#include "sim/check/embed.hpp"
+#include "actors/actors.hpp"
+#include "check/check.hpp"
 #include "sim/disk/sim_disk.hpp"
-#include "sim/embed.hpp"
+#include "sim/sim.hpp"
 
 namespace {
 
@@ -287,20 +287,20 @@ TEST_CASE("a recorded history under faults checks as linearizable", "[embed]") {
     if (recorder.complete(id, client.call(call)) == sim::outcome::info) process = recorder.new_process();
   }
   CHECK(history.recorded().faults.size() == 4);
-  const auto result = sim::check_linearizability(history.recorded());
+  const auto result = check::check_history(history.recorded());
   INFO(result.summary);
   CHECK(result.ok());
   CHECK_THAT(result.summary, Contains("linearizable: " + std::to_string(calls) + " operations"));
 
   // A poisoned read is caught, with the key in the summary.
-  sim::history broken = history.recorded();
+  check::history broken = history.recorded();
   for (auto& op : broken.operations)
-    if (op.f == "get" && op.result == sim::outcome::ok) {
+    if (op.f == "get" && op.result == check::outcome::ok) {
       op.result_value = "never written";
       op.found = true;
       break;
     }
-  const auto caught = sim::check_linearizability(broken);
+  const auto caught = check::check_history(broken);
   CHECK_FALSE(caught.ok());
   CHECK_THAT(caught.summary, Contains("not linearizable, key 'k'"));
 }

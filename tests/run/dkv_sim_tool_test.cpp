@@ -11,8 +11,8 @@
 #include <regex>
 #include <sstream>
 
-#include "sim/check/checker.hpp"
-#include "sim/history/parse.hpp"
+#include "check/linearizability/checker.hpp"
+#include "check/history/parse.hpp"
 #include "store/bugs.hpp"
 #include "tests/support/run_command.hpp"
 
@@ -72,15 +72,15 @@ TEST_CASE("dkv-sim --history writes the run's history, and it checks as lineariz
   std::stringstream text;
   text << in.rdbuf();
   std::filesystem::remove(path);
-  dkv::sim::history h;
-  dkv::sim::parse_error error;
-  REQUIRE(dkv::sim::parse_history(text.str(), h, error));
-  CHECK(h.format == dkv::sim::history_format::dkv_json);
+  dkv::check::history h;
+  dkv::check::parse_error error;
+  REQUIRE(dkv::check::parse_history(text.str(), h, error));
+  CHECK(h.format == dkv::check::history_format::dkv_json);
   CHECK(h.operations.size() > 50);
   CHECK_FALSE(h.faults.empty());
-  dkv::sim::check_options options;
-  options.model = dkv::sim::model_kind::dkv;
-  CHECK(dkv::sim::check_history(h, options).result == dkv::sim::verdict::linearizable);
+  dkv::check::check_options options;
+  options.model = dkv::check::model_kind::dkv;
+  CHECK(dkv::check::check_history(h, options).result == dkv::check::verdict::linearizable);
   CHECK(text.str().rfind("{\"t\": 0, \"type\": \"meta\", \"seed\": 5", 0) == 0);
 }
 

@@ -13,7 +13,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "sim/history/parse.hpp"
+#include "check/history/parse.hpp"
 #include "sim/run/random_run.hpp"
 
 using namespace dkv;
@@ -67,20 +67,20 @@ sim::run_options after_winning(std::uint64_t seed, double isolate, double crash)
 }
 
 // The run's history, as its checks saw it.
-sim::history history_of(sim::run_options o) {
+check::history history_of(sim::run_options o) {
   std::ostringstream text;
   o.history = &text;
   REQUIRE(sim::run_random(o).passed());
-  sim::history h;
-  sim::parse_error error;
-  REQUIRE(sim::parse_history(text.str(), h, error));
+  check::history h;
+  check::parse_error error;
+  REQUIRE(check::parse_history(text.str(), h, error));
   return h;
 }
 
-std::size_t ok_before(const sim::history& h, std::uint64_t t_ns) {
+std::size_t ok_before(const check::history& h, std::uint64_t t_ns) {
   std::size_t n = 0;
-  for (const sim::operation& op : h.operations)
-    if (op.result == sim::outcome::ok && op.return_ns < t_ns) ++n;
+  for (const check::operation& op : h.operations)
+    if (op.result == check::outcome::ok && op.return_ns < t_ns) ++n;
   return n;
 }
 

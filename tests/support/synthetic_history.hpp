@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/check/dkv_model.hpp"
-#include "sim/history/history.hpp"
+#include "check/linearizability/dkv_model.hpp"
+#include "check/history/history.hpp"
 #include "store/rng.hpp"
 
 namespace dkv::test {
@@ -34,8 +34,8 @@ inline std::string tagged(char tag, std::uint64_t n) {
   return s;
 }
 
-inline sim::history synthetic_history(const synthetic_options& o) {
-  using namespace dkv::sim;
+inline check::history synthetic_history(const synthetic_options& o) {
+  using namespace dkv::check;
   dkv::rng random(o.seed);
   history h;
   h.format = history_format::dkv_json;
@@ -125,10 +125,10 @@ inline sim::history synthetic_history(const synthetic_options& o) {
 }
 
 // Makes one found read return a value no write ever wrote; false if there is none.
-inline bool poison_read(sim::history& h, std::uint64_t seed) {
+inline bool poison_read(check::history& h, std::uint64_t seed) {
   std::vector<std::size_t> candidates;
   for (std::size_t i = 0; i < h.operations.size(); ++i)
-    if (h.operations[i].result == sim::outcome::ok && h.operations[i].f == "get" && h.operations[i].found)
+    if (h.operations[i].result == check::outcome::ok && h.operations[i].f == "get" && h.operations[i].found)
       candidates.push_back(i);
   if (candidates.empty()) return false;
   dkv::rng random(seed);

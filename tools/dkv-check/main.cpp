@@ -17,13 +17,13 @@
 #include <sstream>
 #include <thread>
 
-#include "sim/check/checker.hpp"
-#include "sim/history/parse.hpp"
-#include "sim/report/html_report.hpp"
+#include "check/linearizability/checker.hpp"
+#include "check/history/parse.hpp"
+#include "check/report/html_report.hpp"
 
 namespace {
 
-using namespace dkv::sim;
+using namespace dkv::check;
 
 // Sets `cancel` once `seconds` of wall time pass, unless stopped first.
 class watchdog {

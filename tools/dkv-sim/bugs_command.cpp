@@ -18,7 +18,7 @@ std::vector<std::string> default_swarm() {
           "scenarios/figure8.toml"};
 }
 
-int bugs_command(const bugs_spec& spec) {
+int bugs_command(const bugs_arguments& spec) {
   if (spec.list) {
     for (const auto& b : dkv::bugs::catalogue())
       std::cout << fmt::format("{:<26} {}\n{:<26} at {}\n", b.name, b.summary, "", b.site);

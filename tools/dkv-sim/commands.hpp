@@ -6,14 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "tools/dkv-sim/run_spec.hpp"
+#include "tools/dkv-sim/run_arguments.hpp"
 
 namespace dkv::sim::tool {
 
 // run, and replay (the same run; with check_determinism twice, compared event by event).
-int run_command(const run_spec& spec, bool check_determinism);
+int run_command(const run_arguments& spec, bool check_determinism);
 
-struct swarm_spec {
+struct swarm_arguments {
   std::vector<std::string> scenarios;  // empty: every file in scenarios/
   std::uint64_t seeds = 100;           // per scenario
   std::uint64_t first_seed = 1;
@@ -23,11 +23,11 @@ struct swarm_spec {
   std::string out_dir = "dkv-sim-out";
   double budget_s = 0;  // > 0: stop after this much wall time
 };
-int swarm_command(const swarm_spec& spec);
+int swarm_command(const swarm_arguments& spec);
 
-int shrink_command(const run_spec& spec, double budget_s, const std::string& out_path);
+int shrink_command(const run_arguments& spec, double budget_s, const std::string& out_path);
 
-struct bugs_spec {
+struct bugs_arguments {
   double budget_s = 60;         // per bug, to the first failure
   double shrink_budget_s = 30;  // per caught bug
   unsigned jobs = 0;
@@ -36,7 +36,7 @@ struct bugs_spec {
   std::vector<std::string> only;       // --bug: just these
   bool list = false;
 };
-int bugs_command(const bugs_spec& spec);
+int bugs_command(const bugs_arguments& spec);
 
 // What `dkv-sim bugs` runs unless told otherwise: scenarios/swarm.toml (every
 // fault, everything drawn), scenarios/follower-isolated.toml (a leader that

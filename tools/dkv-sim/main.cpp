@@ -37,18 +37,18 @@ int main(int argc, char** argv) {
   CLI::App app{"dkv-sim: dstore's actors in the deterministic simulator"};
   app.require_subcommand(1);
 
-  run_spec run;
+  run_arguments run;
   CLI::App* run_cmd = app.add_subcommand("run", "One simulated run of a scenario (or of the flags), then the checks");
   add_spec_options(*run_cmd, run, false);
 
-  run_spec replay;
+  run_arguments replay;
   bool check_determinism = false;
   CLI::App* replay_cmd = app.add_subcommand("replay", "Run a failure again exactly, from its scenario, seed and bugs");
   add_spec_options(*replay_cmd, replay, false);
   replay_cmd->add_flag("--check-determinism", check_determinism,
                        "Run it twice and compare the traces event by event, naming the first divergent event");
 
-  swarm_spec swarm;
+  swarm_arguments swarm;
   CLI::App* swarm_cmd = app.add_subcommand("swarm", "Many seeds of some scenarios in parallel processes");
   swarm_cmd->add_option("scenarios", swarm.scenarios, "Scenario files (default: every file in ./scenarios)");
   swarm_cmd->add_option("--seeds", swarm.seeds, "Seeds per scenario (default 100)")->check(CLI::Range(1, 100'000'000));
@@ -61,14 +61,14 @@ int main(int argc, char** argv) {
   swarm_cmd->add_option("--out", swarm.out_dir, "Where failing runs write their history and report");
   add_bug_option(*swarm_cmd, swarm.bugs);
 
-  run_spec shrink;
+  run_arguments shrink;
   std::string shrink_budget = "60s", shrink_output;
   CLI::App* shrink_cmd = app.add_subcommand("shrink", "Reduce a failing run to the fewest calls and faults that still fail");
   add_spec_options(*shrink_cmd, shrink, false);
   shrink_cmd->add_option("--budget", shrink_budget, "Wall time to spend (default 60s)")->check(duration_check());
   shrink_cmd->add_option("--output", shrink_output, "Write the reduced scenario to FILE (default: print it)");
 
-  bugs_spec bugs;
+  bugs_arguments bugs;
   std::string bugs_budget = "60s", bugs_shrink_budget = "60s";
   CLI::App* bugs_cmd = app.add_subcommand("bugs", "The default swarm against each injected bug: caught or not");
   bugs_cmd->add_option("--budget", bugs_budget, "Wall time per bug to the first failure (default 60s)")

@@ -43,7 +43,7 @@ bool same_trace(const run_report& a, const run_report& b, std::ostream& out) {
 
 }  // namespace
 
-int run_command(const run_spec& spec, bool check_determinism) {
+int run_command(const run_arguments& spec, bool check_determinism) {
   prepared_run run = prepare(spec);
   std::ofstream history_file;
   if (!spec.history_path.empty()) {

@@ -9,7 +9,7 @@
 
 namespace dkv::sim::tool {
 
-int shrink_command(const run_spec& spec, double budget_s, const std::string& out_path) {
+int shrink_command(const run_arguments& spec, double budget_s, const std::string& out_path) {
   prepared_run run = prepare(spec);
   print_header(run, std::cout);
   const auto started = wall_clock::now();

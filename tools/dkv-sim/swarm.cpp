@@ -13,7 +13,7 @@
 #include <tuple>
 #include <utility>
 
-#include "tools/dkv-sim/run_spec.hpp"
+#include "tools/dkv-sim/run_arguments.hpp"
 
 namespace dkv::sim::tool {
 
@@ -45,7 +45,7 @@ std::pair<std::size_t, std::uint64_t> pair_at(const swarm_plan& plan, std::uint6
 // A worker's life: its share of the pairs, one line each, then exit.
 [[noreturn]] void work(const swarm_plan& plan, unsigned index, int to) {
   const std::uint64_t total = plan.seeds * plan.scenarios.size();
-  run_spec spec;
+  run_arguments spec;
   spec.out_dir = plan.out_dir;
   for (std::uint64_t k = index; k < total; k += plan.jobs) {
     const auto [which, seed] = pair_at(plan, k);

@@ -14,7 +14,7 @@
 
 namespace dkv::sim::tool {
 
-int swarm_command(const swarm_spec& spec) {
+int swarm_command(const swarm_arguments& spec) {
   std::vector<std::string> files = spec.scenarios.empty() ? scenario_files("scenarios") : spec.scenarios;
   if (files.empty()) throw usage_error("no scenario files given, and none in ./scenarios");
   swarm_plan plan;
@@ -69,7 +69,7 @@ int swarm_command(const swarm_spec& spec) {
     if (r.passed) continue;
     if (shown++ == 0) std::cout << "failures (history and report in " << plan.out_dir << "/):\n";
     if (shown > 20) continue;
-    run_spec replay;
+    run_arguments replay;
     replay.scenario_path = files[r.scenario];
     replay.bugs = spec.bugs;
     std::cout << "  " << plan.scenarios[r.scenario].name << " seed " << r.seed << ": " << r.check << " — "

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/embed.hpp"
+#include "actors/actors.hpp"
 #include "net/peer/peer_network.hpp"
 #include "tests/net/peer/peer_test_support.hpp"
 

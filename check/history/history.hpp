@@ -1,0 +1,73 @@
+#pragma once
+// A history: every client operation of a run with its call and return time
+// and outcome, plus the faults that happened — what the simulator records
+// (HISTORY.md), what dkv-check reads (also from Jepsen and EDN logs), and
+// what the checker and the report work from. Pure data.
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dkv::check {
+
+inline constexpr std::uint64_t never = std::numeric_limits<std::uint64_t>::max();
+
+enum class outcome : std::uint8_t {
+  ok,    // took effect, with this result
+  fail,  // certainly took no effect
+  info,  // unknown: took effect at some point after the call, or never
+};
+
+// HISTORY.md's name of an outcome (an event's "type").
+inline const char* outcome_name(outcome o) noexcept {
+  switch (o) {
+    case outcome::ok: return "ok";
+    case outcome::fail: return "fail";
+    case outcome::info: return "info";
+  }
+  return "info";
+}
+
+// One operation. Which fields matter depends on `f` (the model reads them):
+//   register: read / write a / cas a->b     (a, b: integers; a read's result in `result_number`)
+//   kv:       get key / put key value / append key value (a get's result in `result_value`)
+//   dkv:      set, setE, setEIfUnset, expire, delete, deleteIfValue, get, has (HISTORY.md)
+struct operation {
+  std::uint32_t process = 0;
+  std::uint64_t call_ns = 0;
+  std::uint64_t return_ns = never;  // `never` for info: it may take effect any time after the call
+  outcome result = outcome::info;
+  std::string f;
+  std::size_t line = 0;  // of the invocation in the source file, for messages
+
+  // arguments
+  std::string key;
+  std::string value;
+  std::uint64_t expire_in = 0, delete_in = 0;
+  std::optional<std::int64_t> a, b;  // register: write value; cas old, new
+
+  // results (ok only)
+  bool found = false;                        // get / has / deleteIfValue's "deleted"
+  std::optional<std::string> result_value;   // get (dkv, kv)
+  std::optional<std::int64_t> result_number; // register read; empty = nil
+  std::optional<std::uint64_t> index;        // dkv: the write index of the result
+  int code = 0;                              // dkv: SPEC.md error code on fail / info
+};
+
+struct fault_event {
+  std::uint64_t time_ns = 0;
+  std::string kind;         // partition, heal, crash, restart, …
+  std::string description;  // for the report
+};
+
+enum class history_format : std::uint8_t { empty, dkv_json, jepsen_register, edn_kv };
+
+struct history {
+  history_format format = history_format::empty;
+  std::vector<operation> operations;  // in call order
+  std::vector<fault_event> faults;
+};
+
+}  // namespace dkv::check
