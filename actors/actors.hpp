@@ -107,7 +107,7 @@ caf::actor spawn_client(caf::actor_system& system, const client_config& config, 
 
 // store_call by operation, for an actor that asks a client directly:
 //   self->request(client, caf::infinite, calls::set("k", "v")).then([](store_answer& a) { … });
-// An answer's code is SPEC.md's (error_of() in actors/client/dstore.hpp).
+// An answer's code is docs/spec.md's (error_of() in actors/client/dstore.hpp).
 namespace calls {
 inline store_call make(store_op op, std::string key, std::string value = {}, std::uint64_t expire_in = 0,
                        std::uint64_t delete_in = 0) {

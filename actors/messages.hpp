@@ -51,7 +51,7 @@ struct propose_command {
   bool forwarded = false;
 };
 
-// The answer to a propose_command, with SPEC.md's codes: unavailable with
+// The answer to a propose_command, with docs/spec.md's codes: unavailable with
 // log_index 0 (this attempt was certainly never appended: no leader —
 // `leader` names one if known —, busy, or lost to another leader's entry),
 // invalid_operation with log_index 0 (too large), or, once the command was
@@ -70,7 +70,7 @@ struct command_outcome {
 
 enum class read_kind : std::uint8_t { get = 1, has = 2, info = 3 };
 
-// A linearizable read (SPEC.md dstore: the read-index path, no stale local
+// A linearizable read (docs/spec.md dstore: the read-index path, no stale local
 // read), forwarded like a proposal.
 struct read_command {
   std::uint64_t client = 0;
@@ -116,7 +116,7 @@ struct store_call {
   std::uint64_t delete_in = 0;
 };
 
-// SPEC.md's outcome of a store_call: success with the result fields, or a
+// docs/spec.md's outcome of a store_call: success with the result fields, or a
 // code — Timeout only when some attempt may have been applied, Unavailable
 // only when none can ever be.
 struct store_answer {

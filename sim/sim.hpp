@@ -161,10 +161,10 @@ inline void schedule_faults(sim_cluster& cluster, const std::vector<timed_fault>
 }
 
 // Records an application's store calls (actors/messages.hpp: store_call,
-// store_answer) in a history_recorder as HISTORY.md's operations, at the
+// store_answer) in a history_recorder as docs/history.md's operations, at the
 // simulator's virtual time — what the checker needs to judge them.
 //
-// HISTORY.md's rules: a logical process has at most one call in flight, and
+// docs/history.md's rules: a logical process has at most one call in flight, and
 // after an indeterminate outcome (info: Timeout, InternalError) it goes on
 // under a new process id, since that call may still take effect at any
 // later time. GetDBInfo is not an operation of the model and is not recorded.

@@ -1,6 +1,6 @@
 #pragma once
-// The store's error: one of SPEC.md's six codes plus a message. Codes keep
-// dKV's numbers because they travel on the wire (PROTOCOL.md) and into
+// The store's error: one of docs/spec.md's six codes plus a message. Codes keep
+// dKV's numbers because they travel on the wire (docs/protocol.md) and into
 // histories, where the checker maps them onto ok / fail / info.
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// IStore: the store contract of SPEC.md — dKV's eight operations plus
+// IStore: the store contract of docs/spec.md — dKV's eight operations plus
 // DeleteIfValue, each result carrying its index. lstore, dstore and the
 // network client all implement it and pass the same conformance suite.
 

@@ -1,5 +1,5 @@
 #pragma once
-// Size limits of a store (SPEC.md, "Limits"). A request at a limit succeeds;
+// Size limits of a store (docs/spec.md, "Limits"). A request at a limit succeeds;
 // one byte over is InvalidOperation and consumes no index.
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// The lock manager of SPEC.md, on any IStore.
+// The lock manager of docs/spec.md, on any IStore.
 //
 // Acquire is SetEIfUnset(key, owner, 0, timeout) then a Get that checks the
 // stored value is ours; release is DeleteIfValue(key, owner) — one applied

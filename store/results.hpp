@@ -1,5 +1,5 @@
 #pragma once
-// Results of store operations. Every result carries `index` (SPEC.md, "Every
+// Results of store operations. Every result carries `index` (docs/spec.md, "Every
 // result carries its index"): for a write the index it was applied at, for a
 // read the index of the state that was read.
 
@@ -35,7 +35,7 @@ struct delete_if_value_result {
   std::uint64_t index = 0;
 };
 
-// SPEC.md's GetDBInfo: approximate, possibly slightly stale.
+// docs/spec.md's GetDBInfo: approximate, possibly slightly stale.
 struct db_info {
   std::uint64_t size_bytes = 0;
   std::string engine;

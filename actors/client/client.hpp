@@ -2,7 +2,7 @@
 // The client actor: a caller's IStore operations (store_call, answered with
 // a store_answer) carried to a dstore cluster. It finds the leader (any node
 // answers with the leader it knows, and forwards), retries with backoff on
-// its own clock, and reports each outcome as SPEC.md's error table demands:
+// its own clock, and reports each outcome as docs/spec.md's error table demands:
 //
 //   - success and the store's own refusals (InvalidOperation, Unsupported)
 //     as the state machine gave them;
@@ -13,7 +13,7 @@
 //     applied (it went unanswered), and when the write's session was
 //     evicted after an attempt that may have been applied.
 //
-// Writes are exactly-once through a session (SPEC.md, dstore): the client
+// Writes are exactly-once through a session (docs/spec.md, dstore): the client
 // opens one through the log, numbers its writes, and every attempt of a
 // write carries the same (session, sequence) and the lowest sequence still
 // unanswered. A write refused for an unknown session that cannot have been

@@ -1,5 +1,5 @@
 #pragma once
-// dstore: SPEC.md's IStore over a dkv cluster. Each operation becomes one
+// dstore: docs/spec.md's IStore over a dkv cluster. Each operation becomes one
 // store_call to a client actor, and the facade blocks until its answer. How
 // it waits is the caller's business — in the simulator, by running the
 // simulation until the answer arrives; over a real actor system, by a

@@ -1,7 +1,7 @@
 #pragma once
 // A history: every client operation of a run with its call and return time
 // and outcome, plus the faults that happened — what the simulator records
-// (HISTORY.md), what dkv-check reads (also from Jepsen and EDN logs), and
+// (docs/history.md), what dkv-check reads (also from Jepsen and EDN logs), and
 // what the checker and the report work from. Pure data.
 
 #include <cstdint>
@@ -20,7 +20,7 @@ enum class outcome : std::uint8_t {
   info,  // unknown: took effect at some point after the call, or never
 };
 
-// HISTORY.md's name of an outcome (an event's "type").
+// docs/history.md's name of an outcome (an event's "type").
 inline const char* outcome_name(outcome o) noexcept {
   switch (o) {
     case outcome::ok: return "ok";
@@ -33,7 +33,7 @@ inline const char* outcome_name(outcome o) noexcept {
 // One operation. Which fields matter depends on `f` (the model reads them):
 //   register: read / write a / cas a->b     (a, b: integers; a read's result in `result_number`)
 //   kv:       get key / put key value / append key value (a get's result in `result_value`)
-//   dkv:      set, setE, setEIfUnset, expire, delete, deleteIfValue, get, has (HISTORY.md)
+//   dkv:      set, setE, setEIfUnset, expire, delete, deleteIfValue, get, has (docs/history.md)
 struct operation {
   std::uint32_t process = 0;
   std::uint64_t call_ns = 0;
@@ -53,7 +53,7 @@ struct operation {
   std::optional<std::string> result_value;   // get (dkv, kv)
   std::optional<std::int64_t> result_number; // register read; empty = nil
   std::optional<std::uint64_t> index;        // dkv: the write index of the result
-  int code = 0;                              // dkv: SPEC.md error code on fail / info
+  int code = 0;                              // dkv: docs/spec.md error code on fail / info
 };
 
 struct fault_event {

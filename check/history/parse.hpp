@@ -1,6 +1,6 @@
 #pragma once
-// Reading histories: dkv's JSON lines (HISTORY.md), Jepsen register logs and
-// EDN key-value logs (the formats of ../shared/testdata/porcupine). The format
+// Reading histories: dkv's JSON lines (docs/history.md), Jepsen register logs and
+// EDN key-value logs (the formats of tests/data/porcupine). The format
 // is detected from the content. Parsing is forgiving about layout (tabs or
 // runs of spaces, blank lines, an empty file) and strict about meaning: an
 // event that cannot be understood is an error naming its line.

@@ -1,5 +1,5 @@
 #pragma once
-// SPEC.md's store, one key at a time or whole: the state a checker replays
+// docs/spec.md's store, one key at a time or whole: the state a checker replays
 // writes on. Entries follow the logical clock exactly (expireAt = W+e,
 // deleteAt = W+d, saturating; expired values gone; Has true until deleted).
 
@@ -14,7 +14,7 @@ namespace dkv::check {
 
 enum class dkv_op_kind : std::uint8_t { set, set_e, set_e_if_unset, expire, remove, remove_if_value, get, has };
 
-// Parses HISTORY.md's "f"; false for an unknown name.
+// Parses docs/history.md's "f"; false for an unknown name.
 bool parse_dkv_op(std::string_view f, dkv_op_kind& out);
 inline bool is_write(dkv_op_kind k) { return k != dkv_op_kind::get && k != dkv_op_kind::has; }
 

@@ -3,7 +3,7 @@
 // the seed, the number of increments, the user's pauses and a schedule of
 // partitions and crashes, applied through dkv's fault API. After healing,
 // the test checks the service's own invariant and the linearizability of
-// every store call the service made (recorded as a HISTORY.md history).
+// every store call the service made (recorded as a docs/history.md history).
 
 #include <catch2/catch.hpp>
 #include <rapidcheck.h>

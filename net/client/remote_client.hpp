@@ -1,10 +1,10 @@
 #pragma once
-// The network client of the protocol (../shared/PROTOCOL.md): one
+// The network client of the protocol (docs/protocol.md): one
 // io_context and one I/O thread, a pool of connections per endpoint
 // (connected lazily, many requests in flight on each, request ids unique
 // per connection), calls spread round-robin over the endpoints.
 //
-// Honest outcomes (SPEC.md): a request that was certainly never sent (the
+// Honest outcomes (docs/spec.md): a request that was certainly never sent (the
 // connection could not be made, or was lost before the request was written,
 // or the server answered Unavailable) goes to the next endpoint, with
 // backoff, until call_timeout, and then answers Unavailable (code 5). One

@@ -1,5 +1,5 @@
 #pragma once
-// SPEC.md's lock manager over the network: protocol types 10 (acquire) and
+// docs/spec.md's lock manager over the network: protocol types 10 (acquire) and
 // 11 (release), served by the shard's own lock manager. The timeout counts
 // WRITES TO THE STORE, not seconds (0 = never); the acquiring write's index
 // (ext meta) is a fencing token.

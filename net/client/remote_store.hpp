@@ -1,5 +1,5 @@
 #pragma once
-// remote_store: SPEC.md's IStore over the network — each operation is one
+// remote_store: docs/spec.md's IStore over the network — each operation is one
 // blocking call through a remote_client to a shard of a protocol server
 // (dkv's, or dKV's own: its error texts are parsed when no ext code came).
 // Results' indexes come from the ext meta field. Limits are checked by the

@@ -1,5 +1,5 @@
 #pragma once
-// The protocol's frame (../shared/PROTOCOL.md): shard id (u64), request id
+// The protocol's frame (docs/protocol.md): shard id (u64), request id
 // (u64), payload length (u32), all big-endian, then the payload. The same in
 // both directions. frame_reader cuts frames out of a byte stream as it
 // arrives, refusing a payload over its limit before buffering it.

@@ -1,5 +1,5 @@
 #pragma once
-// The client protocol's message (../shared/PROTOCOL.md, dKV's binary
+// The client protocol's message (docs/protocol.md, dKV's binary
 // encoding): a type byte, a flags byte, then each field whose flag is set,
 // in flag order, integers big-endian. A field that is empty, zero or false
 // is not sent and reads back as such. Pure code: no sockets, no allocation
@@ -50,7 +50,7 @@ struct message {
   bool ok = false;              // get: found; has: exists; lock: acquired / released
   std::string err;              // dKV's "KVStoreError (code NAME): message"
   std::string meta;             // ext: a store result's write index, 8 bytes big-endian
-  std::uint8_t code = 0;        // ext: SPEC.md's error code; sent whenever err is
+  std::uint8_t code = 0;        // ext: docs/spec.md's error code; sent whenever err is
 
   friend bool operator==(const message&, const message&) = default;
 };

@@ -1,5 +1,5 @@
 #pragma once
-// The lock operations of the protocol (types 10 and 11, PROTOCOL.md) on a
+// The lock operations of the protocol (types 10 and 11, docs/protocol.md) on a
 // lock manager, whatever store it runs over:
 //   acquire: key, deleteIn = timeout in store writes  ->  ok = acquired, value = owner id,
 //            ext meta = the acquiring write's index (a fencing token)

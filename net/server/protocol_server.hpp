@@ -1,5 +1,5 @@
 #pragma once
-// The protocol server (../shared/PROTOCOL.md over TCP or a unix socket,
+// The protocol server (docs/protocol.md over TCP or a unix socket,
 // Boost.Asio): `workers` I/O threads; each connection reads frames, decodes
 // them, hands each request to the shard its frame names and writes the
 // responses back as they complete, in any order, matched by request id.

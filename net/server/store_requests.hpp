@@ -1,5 +1,5 @@
 #pragma once
-// The mapping between protocol messages (../shared/PROTOCOL.md) and store
+// The mapping between protocol messages (docs/protocol.md) and store
 // calls, shared by every shard kind: an lstore shard runs the call on its
 // store (run_on), a dstore shard hands it to a client actor; both turn the
 // answer back into a response the same way.

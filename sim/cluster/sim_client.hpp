@@ -30,7 +30,7 @@ class sim_client {
   void forget(std::uint64_t tag);
   // Runs the simulation until the answer (the client's own deadline bounds it).
   actors::store_answer call(actors::store_call call);
-  // An IStore over this client (SPEC.md's dstore), blocking as call() does.
+  // An IStore over this client (docs/spec.md's dstore), blocking as call() does.
   std::unique_ptr<actors::dstore> store();
 
   const caf::actor& actor() const noexcept;

@@ -48,7 +48,7 @@ struct fault {
 
   // One line, as the trace hashes it and a history shows it.
   std::string describe() const;
-  // HISTORY.md's name for it: "partition", "heal", "crash", "membership", …
+  // docs/history.md's name for it: "partition", "heal", "crash", "membership", …
   std::string_view history_name() const noexcept;
 };
 

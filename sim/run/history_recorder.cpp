@@ -9,7 +9,7 @@ namespace dkv::sim {
 
 namespace {
 
-using line_json = nlohmann::ordered_json;  // keeps HISTORY.md's field order
+using line_json = nlohmann::ordered_json;  // keeps docs/history.md's field order
 
 // Strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past
 // U+10FFFF) — at least as strict as nlohmann's writer and reader, so whatever
@@ -69,7 +69,7 @@ line_json bytes(std::string_view s) {
   return wrapped;
 }
 
-// nlohmann's compact dump has no spaces; HISTORY.md's lines have ", " and ": ".
+// nlohmann's compact dump has no spaces; docs/history.md's lines have ", " and ": ".
 void append(std::string& out, const line_json& j) {
   if (j.is_object() || j.is_array()) {
     out += j.is_object() ? '{' : '[';

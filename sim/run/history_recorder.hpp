@@ -1,6 +1,6 @@
 #pragma once
 // Records a run as it happens: every client operation and fault, written as
-// HISTORY.md's JSON lines to a sink and kept in memory as the `history` the
+// docs/history.md's JSON lines to a sink and kept in memory as the `history` the
 // checker reads. The in-memory copy is exactly what parse_history would read
 // back from the lines written so far, so checking the file and checking the
 // run in memory give the same verdict.
@@ -29,7 +29,7 @@ using check::outcome;
 // How an operation ended.
 struct op_result {
   outcome result = outcome::info;
-  int code = 0;                        // SPEC.md error code (fail / info)
+  int code = 0;                        // docs/spec.md error code (fail / info)
   bool found = false;                  // get, has; deleteIfValue's "deleted"
   std::optional<std::string> value;    // get's value when found
   std::optional<std::uint64_t> index;  // on every ok

@@ -100,7 +100,7 @@ struct run_options {
   // planned end (a progress bar). It does not change the run.
   std::function<void(std::uint64_t now_ns, std::uint64_t end_ns)> progress;
   bool check = true;               // record the history and run the end-of-run checks
-  std::ostream* history = nullptr;  // also write it here (HISTORY.md)
+  std::ostream* history = nullptr;  // also write it here (docs/history.md)
 };
 
 struct run_report {
@@ -109,7 +109,7 @@ struct run_report {
   std::uint64_t virtual_ns = 0;    // simulated time at the end
   std::uint64_t operations = 0;    // client operations answered
   std::map<std::string, std::size_t> outcomes;  // ok / fail / info
-  std::map<std::string, std::size_t> faults;    // by HISTORY.md's name
+  std::map<std::string, std::size_t> faults;    // by docs/history.md's name
   disk_stats disks;                             // summed over the nodes' simulated disks
   std::vector<check_result> checks;
   // With record_script: the calls issued and the faults scheduled, as a

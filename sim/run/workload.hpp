@@ -1,6 +1,6 @@
 #pragma once
 // A random workload on a simulated cluster: a few clients, each one process
-// with at most one operation in flight (HISTORY.md), issuing every IStore
+// with at most one operation in flight (docs/history.md), issuing every IStore
 // operation — SetE, Expire and lock acquire / release included — over a
 // small set of keys, so that operations collide. Values are unique per
 // operation, which lets the checks tell writes apart. Every call and its
@@ -109,10 +109,10 @@ class workload {
   std::vector<scripted_call> issued_calls_;
 };
 
-// HISTORY.md's name of an operation ("get", "setE", …).
+// docs/history.md's name of an operation ("get", "setE", …).
 const char* history_name(actors::store_op op) noexcept;
 
-// SPEC.md's error code as a history outcome: ok, fail (certainly not applied), info (unknown).
+// docs/spec.md's error code as a history outcome: ok, fail (certainly not applied), info (unknown).
 outcome outcome_of(std::uint8_t code) noexcept;
 // How the client's answer to `op` goes into the history.
 op_result result_of(const operation& op, const actors::store_answer& answer);

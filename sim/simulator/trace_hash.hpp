@@ -1,5 +1,5 @@
 #pragma once
-// The run's fingerprint (DESIGN.md, principle 3): one hash over every
+// The run's fingerprint (docs/design.md, principle 3): one hash over every
 // delivery (virtual time, logical source and destination, the hash of the
 // message's serialized bytes — which name its type), every timer armed and
 // every fault. The same seed must give the same hash in any process.

@@ -21,7 +21,7 @@ constexpr std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) noexcep
   return a > std::numeric_limits<std::uint64_t>::max() - b ? std::numeric_limits<std::uint64_t>::max() : a + b;
 }
 
-// SPEC.md: deadline = W + n when n > 0, else never (0).
+// docs/spec.md: deadline = W + n when n > 0, else never (0).
 constexpr std::uint64_t deadline_after(std::uint64_t now, std::uint64_t n) noexcept {
   return n == 0 ? 0 : saturating_add(now, n);
 }

@@ -1,5 +1,5 @@
 #pragma once
-// One Raft replica as a pure state machine (DESIGN.md principle 1): no
+// One Raft replica as a pure state machine (docs/design.md principle 1): no
 // threads, no clock, no I/O. Inputs — tick(), step(message), propose(),
 // read(), change_membership(), transfer_leadership(), persisted(),
 // compact() — change its state; take_ready() hands back what must happen

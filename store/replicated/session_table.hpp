@@ -1,5 +1,5 @@
 #pragma once
-// Client sessions of the replicated state machine (SPEC.md, dstore): the
+// Client sessions of the replicated state machine (docs/spec.md, dstore): the
 // memory that makes a retried write apply at most once.
 //
 // A session is opened by a log entry and named by that entry's log index.

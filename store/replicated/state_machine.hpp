@@ -1,5 +1,5 @@
 #pragma once
-// The replicated state machine of dstore (SPEC.md, "Distributed store"): the
+// The replicated state machine of dstore (docs/spec.md, "Distributed store"): the
 // engine plus client sessions, fed with committed log entries in log order.
 //
 // - The store clock counts applied store writes only: a session opening, a

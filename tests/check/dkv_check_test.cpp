@@ -1,5 +1,5 @@
 // The dkv store model: the index witness (duplicates, real time, gaps), reads
-// against SPEC.md's clock, info writes searched into gaps, and histories
+// against docs/spec.md's clock, info writes searched into gaps, and histories
 // without indexes checked as one.
 
 #include <catch2/catch.hpp>

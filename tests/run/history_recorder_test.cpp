@@ -1,4 +1,4 @@
-// The history recorder: its lines are HISTORY.md's, and what it keeps in
+// The history recorder: its lines are docs/history.md's, and what it keeps in
 // memory is exactly what parse_history reads back from them.
 
 #include <catch2/catch.hpp>
@@ -93,7 +93,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("recorder: HISTORY.md's example lines, exactly", "[check][recorder]") {
+TEST_CASE("recorder: docs/history.md's example lines, exactly", "[check][recorder]") {
   std::ostringstream out;
   history_recorder r(&out);
   r.meta(0, 42, "leader-isolation", 3);

@@ -1,4 +1,4 @@
-// Model-based test of the engine against the reference model (SPEC.md):
+// Model-based test of the engine against the reference model (docs/spec.md):
 // random sequences of writes at explicit indexes (including stale ones),
 // reads, clock moves, Save/Load round trips, damaged loads and reclamation.
 // Replay a failure with RC_PARAMS="seed=N" (the seed is printed).

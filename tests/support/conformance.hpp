@@ -1,5 +1,5 @@
 #pragma once
-// The IStore conformance suite: every row of SPEC.md as a named case that
+// The IStore conformance suite: every row of docs/spec.md as a named case that
 // any implementation can be run through (lstore now; dstore and the network
 // client reuse it unchanged). Cases assume a fresh store and one client.
 //

@@ -1,5 +1,5 @@
 #pragma once
-// A reference model of the store, written from SPEC.md alone and kept as
+// A reference model of the store, written from docs/spec.md alone and kept as
 // plain as possible: an ordered map and a clock. Tests compare the engine,
 // lstore and (later) dstore against it.
 

@@ -2,10 +2,10 @@
 // Simulator-style dkv histories with a known answer, for tests and the
 // checker benchmark. Client slots issue operations one at a time; each takes
 // effect at a random instant between its call and its return, in effect order
-// against a SPEC.md store, so the history is linearizable by construction
+// against a docs/spec.md store, so the history is linearizable by construction
 // (with the indexes a real store reports). Some operations end `info`:
 // applied or not, at random, never answered — and their slot continues under
-// a fresh process id, as HISTORY.md asks. `poison_read` then breaks it.
+// a fresh process id, as docs/history.md asks. `poison_read` then breaks it.
 
 #include <cstdint>
 #include <queue>

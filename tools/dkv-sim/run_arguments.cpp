@@ -27,7 +27,7 @@ void add_spec_options(CLI::App& command, run_arguments& spec, bool scenario_requ
   if (scenario_required) file->required();
   command.add_option("--seed", spec.seed, "The master seed (default: the scenario's, else 1)");
   add_bug_option(command, spec.bugs);
-  command.add_option("--history", spec.history_path, "Write the history (HISTORY.md's JSON lines) to FILE");
+  command.add_option("--history", spec.history_path, "Write the history (docs/history.md's JSON lines) to FILE");
   command.add_option("--report", spec.report_path, "Write the run's HTML report (dkv-check's) to FILE");
   command.add_option("--out", spec.out_dir, "Where a failing run writes its history and report (default dkv-sim-out)");
   run_flags& f = spec.flags;

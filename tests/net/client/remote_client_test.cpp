@@ -1,4 +1,4 @@
-// remote_client's honest outcomes (SPEC.md): Timeout only when a write may
+// remote_client's honest outcomes (docs/spec.md): Timeout only when a write may
 // have been applied, Unavailable only when it cannot have been.
 
 #include "net/client/remote_client.hpp"

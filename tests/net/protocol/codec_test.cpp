@@ -1,4 +1,4 @@
-// The message codec against ../shared/PROTOCOL.md: every field combination
+// The message codec against docs/protocol.md: every field combination
 // round-trips, the bytes match the spec computed by hand, and damaged input
 // (cut short, hostile lengths, unknown types) is refused with a reason.
 
@@ -100,7 +100,7 @@ TEST_CASE("message codec: each of the 256 field combinations sets exactly its fl
   }
 }
 
-TEST_CASE("message codec: a fully populated message has the bytes PROTOCOL.md gives") {
+TEST_CASE("message codec: a fully populated message has the bytes docs/protocol.md gives") {
   // Computed by hand from the field table, one field per line.
   const std::string expected = from_hex(
       "04 ff"                                 // type setE, every flag

@@ -1,4 +1,4 @@
-// Frames against ../shared/PROTOCOL.md, and the frame reader: however the
+// Frames against docs/protocol.md, and the frame reader: however the
 // stream is cut into reads, the same frames come out; an oversize frame is
 // caught from its header alone; consumed bytes do not pile up.
 
@@ -53,7 +53,7 @@ rc::Gen<std::vector<frame>> gen_frames() {
 
 }  // namespace
 
-TEST_CASE("frame: header and payload have the bytes PROTOCOL.md gives") {
+TEST_CASE("frame: header and payload have the bytes docs/protocol.md gives") {
   std::string bytes;
   append_frame(bytes, 100, 0x0102030405060708, "xy");
   CHECK(bytes == from_hex("0000000000000064 0102030405060708 00000002 7879"));
