@@ -109,26 +109,26 @@ caf::actor spawn_client(caf::actor_system& system, const client_config& config, 
 //   self->request(client, caf::infinite, calls::set("k", "v")).then([](store_answer& a) { … });
 // An answer's code is docs/spec.md's (error_of() in actors/client/dstore.hpp).
 namespace calls {
-inline store_call make(store_op op, std::string key, std::string value = {}, std::uint64_t expire_in = 0,
+inline store_call make(operation_kind op, std::string key, std::string value = {}, std::uint64_t expire_in = 0,
                        std::uint64_t delete_in = 0) {
   return {static_cast<std::uint8_t>(op), std::move(key), std::move(value), expire_in, delete_in};
 }
-inline store_call set(std::string key, std::string value) { return make(store_op::set, std::move(key), std::move(value)); }
+inline store_call set(std::string key, std::string value) { return make(operation_kind::set, std::move(key), std::move(value)); }
 inline store_call set_e(std::string key, std::string value, std::uint64_t expire_in, std::uint64_t delete_in) {
-  return make(store_op::set_e, std::move(key), std::move(value), expire_in, delete_in);
+  return make(operation_kind::set_e, std::move(key), std::move(value), expire_in, delete_in);
 }
 inline store_call set_e_if_unset(std::string key, std::string value, std::uint64_t expire_in,
                                  std::uint64_t delete_in) {
-  return make(store_op::set_e_if_unset, std::move(key), std::move(value), expire_in, delete_in);
+  return make(operation_kind::set_e_if_unset, std::move(key), std::move(value), expire_in, delete_in);
 }
-inline store_call expire(std::string key) { return make(store_op::expire, std::move(key)); }
-inline store_call remove(std::string key) { return make(store_op::remove, std::move(key)); }
+inline store_call expire(std::string key) { return make(operation_kind::expire, std::move(key)); }
+inline store_call remove(std::string key) { return make(operation_kind::remove, std::move(key)); }
 inline store_call remove_if_value(std::string key, std::string value) {
-  return make(store_op::remove_if_value, std::move(key), std::move(value));
+  return make(operation_kind::remove_if_value, std::move(key), std::move(value));
 }
-inline store_call get(std::string key) { return make(store_op::get, std::move(key)); }
-inline store_call has(std::string key) { return make(store_op::has, std::move(key)); }
-inline store_call info() { return make(store_op::info, {}); }
+inline store_call get(std::string key) { return make(operation_kind::get, std::move(key)); }
+inline store_call has(std::string key) { return make(operation_kind::has, std::move(key)); }
+inline store_call info() { return make(operation_kind::info, {}); }
 }  // namespace calls
 
 }  // namespace dkv::actors

@@ -19,6 +19,7 @@
 #include <map>
 #include <string>
 
+#include "store/operation.hpp"
 #include "store/results.hpp"
 
 namespace dkv {
@@ -92,24 +93,9 @@ struct read_outcome {
   db_info info;  // read_kind::info
 };
 
-// The nine operations of IStore, as a caller asks the client actor for one.
-// The six writes keep store/command.hpp's write_kind numbers.
-enum class store_op : std::uint8_t {
-  set = 1,
-  set_e = 2,
-  set_e_if_unset = 3,
-  expire = 4,
-  remove = 5,
-  remove_if_value = 6,
-  get = 7,
-  has = 8,
-  info = 9,
-};
-
-inline constexpr bool is_write(store_op op) noexcept { return op <= store_op::remove_if_value; }
-
+// One of the nine operations of IStore, as a caller asks the client actor for one.
 struct store_call {
-  std::uint8_t op = static_cast<std::uint8_t>(store_op::get);
+  std::uint8_t op = static_cast<std::uint8_t>(operation_kind::get);  // dkv::operation_kind
   std::string key;
   std::string value;
   std::uint64_t expire_in = 0;

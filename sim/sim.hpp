@@ -179,9 +179,9 @@ class store_call_recorder {
 
   // Records the call's invocation by `process`; returns the id to complete.
   std::size_t invoke(std::uint32_t process, const actors::store_call& call) {
-    const auto kind = static_cast<actors::store_op>(call.op);
-    if (kind == actors::store_op::info) return not_recorded;  // not an IStore operation
-    const char* f = history_name(kind);
+    const auto kind = static_cast<operation_kind>(call.op);
+    if (kind == operation_kind::info) return not_recorded;  // not an IStore operation
+    const std::string_view f = check::history_name(kind);
     operation op;
     op.process = process;
     op.f = f;
@@ -209,7 +209,7 @@ class store_call_recorder {
   simulator* sim_;
   history_recorder* history_;
   std::uint32_t next_process_ = 1;
-  std::unordered_map<std::size_t, const char*> fs_;  // in flight: id -> f
+  std::unordered_map<std::size_t, std::string_view> fs_;  // in flight: id -> f
 };
 
 }  // namespace dkv::sim

@@ -5,39 +5,29 @@
 
 namespace dkv {
 
-std::string_view op_name(write_kind kind) noexcept {
+feature needed_feature(operation_kind kind) noexcept {
   switch (kind) {
-    case write_kind::set: return "Set";
-    case write_kind::set_e: return "SetE";
-    case write_kind::set_e_if_unset: return "SetEIfUnset";
-    case write_kind::expire: return "Expire";
-    case write_kind::remove: return "Delete";
-    case write_kind::remove_if_value: return "DeleteIfValue";
-  }
-  return "Unknown";
-}
-
-feature needed_feature(write_kind kind) noexcept {
-  switch (kind) {
-    case write_kind::set: return feature::set;
-    case write_kind::set_e: return feature::set_e;
-    case write_kind::set_e_if_unset: return feature::set_e_if_unset;
-    case write_kind::expire: return feature::expire;
-    case write_kind::remove:
-    case write_kind::remove_if_value: return feature::remove;
+    case operation_kind::set: return feature::set;
+    case operation_kind::set_e: return feature::set_e;
+    case operation_kind::set_e_if_unset: return feature::set_e_if_unset;
+    case operation_kind::expire: return feature::expire;
+    case operation_kind::remove:
+    case operation_kind::remove_if_value: return feature::remove;
+    case operation_kind::get: return feature::get;
+    case operation_kind::has: return feature::has;
+    case operation_kind::info: break;  // GetDBInfo: every engine answers it
   }
   return feature::set;
 }
 
 error validate(const write_command& command, const kvdb& engine, const store_limits& limits) {
-  if (!engine.SupportsFeature(needed_feature(command.kind))) return unsupported_operation(op_name(command.kind));
+  if (!engine.SupportsFeature(needed_feature(command.kind))) return unsupported_operation(dkv_name(command.kind));
   return limits.check(command.key, command.value);
 }
 
 std::uint64_t fingerprint(const write_command& c) noexcept {
-  const bool has_value = c.kind == write_kind::set || c.kind == write_kind::set_e ||
-                         c.kind == write_kind::set_e_if_unset || c.kind == write_kind::remove_if_value;
-  const bool has_schedule = c.kind == write_kind::set_e || c.kind == write_kind::set_e_if_unset;
+  const bool has_value = takes_value(c.kind);
+  const bool has_schedule = takes_schedule(c.kind);
   XXH3_state_t state;
   XXH3_64bits_reset(&state);
   const auto add_number = [&](std::uint64_t v) { XXH3_64bits_update(&state, &v, sizeof v); };
@@ -56,14 +46,17 @@ std::uint64_t fingerprint(const write_command& c) noexcept {
 error apply(const write_command& c, kvdb& engine, std::uint64_t index, bool& deleted) {
   deleted = false;
   switch (c.kind) {
-    case write_kind::set: return engine.Set(c.key, c.value, index);
-    case write_kind::set_e: return engine.SetE(c.key, c.value, c.expire_in, c.delete_in, index);
-    case write_kind::set_e_if_unset: return engine.SetEIfUnset(c.key, c.value, c.expire_in, c.delete_in, index);
-    case write_kind::expire: return engine.Expire(c.key, index);
-    case write_kind::remove: return engine.Delete(c.key, index);
-    case write_kind::remove_if_value: return engine.DeleteIfValue(c.key, c.value, index, deleted);
+    case operation_kind::set: return engine.Set(c.key, c.value, index);
+    case operation_kind::set_e: return engine.SetE(c.key, c.value, c.expire_in, c.delete_in, index);
+    case operation_kind::set_e_if_unset: return engine.SetEIfUnset(c.key, c.value, c.expire_in, c.delete_in, index);
+    case operation_kind::expire: return engine.Expire(c.key, index);
+    case operation_kind::remove: return engine.Delete(c.key, index);
+    case operation_kind::remove_if_value: return engine.DeleteIfValue(c.key, c.value, index, deleted);
+    case operation_kind::get:
+    case operation_kind::has:
+    case operation_kind::info: break;
   }
-  return internal_error("unknown write kind");
+  return internal_error("not a write: " + std::string(dkv_name(c.kind)));
 }
 
 }  // namespace dkv

@@ -7,27 +7,16 @@
 #include <string_view>
 
 #include "store/kvdb.hpp"
+#include "store/operation.hpp"
 
 namespace dkv {
 
-enum class write_kind : std::uint8_t {
-  set = 1,
-  set_e = 2,
-  set_e_if_unset = 3,
-  expire = 4,
-  remove = 5,  // Delete
-  remove_if_value = 6,
-};
-
-inline constexpr bool valid_write_kind(std::uint8_t k) noexcept { return k >= 1 && k <= 6; }
-
-// The operation's name as dKV reports it ("SetE", "Delete", …).
-std::string_view op_name(write_kind kind) noexcept;
-feature needed_feature(write_kind kind) noexcept;
+// The engine feature a write needs.
+feature needed_feature(operation_kind kind) noexcept;
 
 // Views into the caller's bytes: a command never owns its key and value.
 struct write_command {
-  write_kind kind = write_kind::set;
+  operation_kind kind = operation_kind::set;  // a write (is_write)
   std::string_view key;
   std::string_view value;  // set, set_e, set_e_if_unset, remove_if_value
   std::uint64_t expire_in = 0;

@@ -27,25 +27,25 @@ write_result without_flag(delete_if_value_result r) { return {std::move(r.err), 
 }  // namespace
 
 write_result lstore::Set(std::string_view key, std::string_view value) {
-  return without_flag(write({write_kind::set, key, value, 0, 0}));
+  return without_flag(write({operation_kind::set, key, value, 0, 0}));
 }
 
 write_result lstore::SetE(std::string_view key, std::string_view value, std::uint64_t expire_in,
                           std::uint64_t delete_in) {
-  return without_flag(write({write_kind::set_e, key, value, expire_in, delete_in}));
+  return without_flag(write({operation_kind::set_e, key, value, expire_in, delete_in}));
 }
 
 write_result lstore::SetEIfUnset(std::string_view key, std::string_view value, std::uint64_t expire_in,
                                  std::uint64_t delete_in) {
-  return without_flag(write({write_kind::set_e_if_unset, key, value, expire_in, delete_in}));
+  return without_flag(write({operation_kind::set_e_if_unset, key, value, expire_in, delete_in}));
 }
 
-write_result lstore::Expire(std::string_view key) { return without_flag(write({write_kind::expire, key, {}, 0, 0})); }
+write_result lstore::Expire(std::string_view key) { return without_flag(write({operation_kind::expire, key, {}, 0, 0})); }
 
-write_result lstore::Delete(std::string_view key) { return without_flag(write({write_kind::remove, key, {}, 0, 0})); }
+write_result lstore::Delete(std::string_view key) { return without_flag(write({operation_kind::remove, key, {}, 0, 0})); }
 
 delete_if_value_result lstore::DeleteIfValue(std::string_view key, std::string_view value) {
-  return write({write_kind::remove_if_value, key, value, 0, 0});
+  return write({operation_kind::remove_if_value, key, value, 0, 0});
 }
 
 get_result lstore::Get(std::string_view key) {

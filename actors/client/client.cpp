@@ -39,8 +39,8 @@ client::client(caf::actor_config& cfg, client_config config, std::shared_ptr<tra
 caf::behavior client::make_behavior() {
   return {
       [this](store_call& op) -> caf::result<store_answer> {
-        const auto kind = static_cast<store_op>(op.op);
-        if (op.op < static_cast<std::uint8_t>(store_op::set) || op.op > static_cast<std::uint8_t>(store_op::info))
+        const auto kind = static_cast<operation_kind>(op.op);
+        if (op.op < static_cast<std::uint8_t>(operation_kind::set) || op.op > static_cast<std::uint8_t>(operation_kind::info))
           return failure(error_code::invalid_operation, "unknown operation " + std::to_string(op.op));
         if (error e = config_.limits.check(op.key, is_write(kind) ? std::string_view(op.value) : std::string_view());
             !e.ok())
@@ -123,8 +123,8 @@ void client::send_attempt(std::uint64_t id, call& c) {
   c.requests.push_back(request);
   c.outstanding.insert(request);
   if (c.kind == purpose::read) {
-    const auto op = static_cast<store_op>(c.op.op);
-    const read_kind kind = op == store_op::has ? read_kind::has : op == store_op::info ? read_kind::info : read_kind::get;
+    const auto op = static_cast<operation_kind>(c.op.op);
+    const read_kind kind = op == operation_kind::has ? read_kind::has : op == operation_kind::info ? read_kind::info : read_kind::get;
     network_->send(to, caf::make_message(read_command{config_.self, request, c.op.key, static_cast<std::uint8_t>(kind)}));
   } else {
     if (c.kind == purpose::open_session) {
@@ -134,7 +134,7 @@ void client::send_attempt(std::uint64_t id, call& c) {
       write.session = c.session;
       write.sequence = c.sequence;
       write.lowest_unanswered = lowest_unanswered();
-      write.command = {static_cast<write_kind>(c.op.op), c.op.key, c.op.value, c.op.expire_in, c.op.delete_in};
+      write.command = {static_cast<operation_kind>(c.op.op), c.op.key, c.op.value, c.op.expire_in, c.op.delete_in};
       replicated::encode_client_write(write, buffer_);
     }
     network_->send(to, caf::make_message(propose_command{config_.self, request, buffer_}));

@@ -10,7 +10,7 @@ error error_of(const store_answer& answer) {
 dstore::dstore(store_round_trip round_trip, store_limits limits)
     : round_trip_(std::move(round_trip)), limits_(limits) {}
 
-store_answer dstore::call(store_op op, std::string_view key, std::string_view value, std::uint64_t expire_in,
+store_answer dstore::call(operation_kind op, std::string_view key, std::string_view value, std::uint64_t expire_in,
                           std::uint64_t delete_in) {
   store_call c;
   c.op = static_cast<std::uint8_t>(op);
@@ -26,42 +26,42 @@ write_result as_write(const store_answer& a) { return {error_of(a), a.code == 0 
 }  // namespace
 
 write_result dstore::Set(std::string_view key, std::string_view value) {
-  return as_write(call(store_op::set, key, value));
+  return as_write(call(operation_kind::set, key, value));
 }
 
 write_result dstore::SetE(std::string_view key, std::string_view value, std::uint64_t expire_in,
                           std::uint64_t delete_in) {
-  return as_write(call(store_op::set_e, key, value, expire_in, delete_in));
+  return as_write(call(operation_kind::set_e, key, value, expire_in, delete_in));
 }
 
 write_result dstore::SetEIfUnset(std::string_view key, std::string_view value, std::uint64_t expire_in,
                                  std::uint64_t delete_in) {
-  return as_write(call(store_op::set_e_if_unset, key, value, expire_in, delete_in));
+  return as_write(call(operation_kind::set_e_if_unset, key, value, expire_in, delete_in));
 }
 
-write_result dstore::Expire(std::string_view key) { return as_write(call(store_op::expire, key)); }
+write_result dstore::Expire(std::string_view key) { return as_write(call(operation_kind::expire, key)); }
 
-write_result dstore::Delete(std::string_view key) { return as_write(call(store_op::remove, key)); }
+write_result dstore::Delete(std::string_view key) { return as_write(call(operation_kind::remove, key)); }
 
 delete_if_value_result dstore::DeleteIfValue(std::string_view key, std::string_view value) {
-  const store_answer a = call(store_op::remove_if_value, key, value);
+  const store_answer a = call(operation_kind::remove_if_value, key, value);
   return {error_of(a), a.code == 0 && a.found, a.code == 0 ? a.index : 0};
 }
 
 get_result dstore::Get(std::string_view key) {
-  store_answer a = call(store_op::get, key);
+  store_answer a = call(operation_kind::get, key);
   if (a.code != 0) return {error_of(a), false, {}, 0};
   return {{}, a.found, std::move(a.value), a.index};
 }
 
 has_result dstore::Has(std::string_view key) {
-  const store_answer a = call(store_op::has, key);
+  const store_answer a = call(operation_kind::has, key);
   if (a.code != 0) return {error_of(a), false, 0};
   return {{}, a.found, a.index};
 }
 
 db_info_result dstore::GetDBInfo() {
-  store_answer a = call(store_op::info, {});
+  store_answer a = call(operation_kind::info, {});
   return {error_of(a), std::move(a.info)};
 }
 

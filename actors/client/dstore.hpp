@@ -33,7 +33,7 @@ class dstore final : public istore {
   const store_limits& limits() const override { return limits_; }
 
  private:
-  store_answer call(store_op op, std::string_view key, std::string_view value = {}, std::uint64_t expire_in = 0,
+  store_answer call(operation_kind op, std::string_view key, std::string_view value = {}, std::uint64_t expire_in = 0,
                     std::uint64_t delete_in = 0);
 
   store_round_trip round_trip_;

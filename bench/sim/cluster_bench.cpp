@@ -46,12 +46,12 @@ constexpr std::size_t keys = 16;
 
 // The plain operations of sim/run/workload.cpp, by the same weights.
 constexpr struct {
-  actors::store_op op;
+  operation_kind op;
   unsigned weight;
 } mix[] = {
-    {actors::store_op::get, 25},   {actors::store_op::has, 6},    {actors::store_op::set, 16},
-    {actors::store_op::set_e, 10}, {actors::store_op::set_e_if_unset, 6}, {actors::store_op::expire, 5},
-    {actors::store_op::remove, 5}, {actors::store_op::remove_if_value, 7},
+    {operation_kind::get, 25},   {operation_kind::has, 6},    {operation_kind::set, 16},
+    {operation_kind::set_e, 10}, {operation_kind::set_e_if_unset, 6}, {operation_kind::expire, 5},
+    {operation_kind::remove, 5}, {operation_kind::remove_if_value, 7},
 };
 
 struct counts {
@@ -97,15 +97,15 @@ class driver {
     call.op = static_cast<std::uint8_t>(mix[chosen].op);
     call.key = fmt::format("k{}", random_.below(keys));
     switch (mix[chosen].op) {
-      case actors::store_op::set_e:
-      case actors::store_op::set_e_if_unset:
+      case operation_kind::set_e:
+      case operation_kind::set_e_if_unset:
         call.expire_in = random_.below(13);
         call.delete_in = random_.below(13);
         [[fallthrough]];
-      case actors::store_op::set:
+      case operation_kind::set:
         call.value = fmt::format("v{}.{}", index, counts_.issued);
         break;
-      case actors::store_op::remove_if_value:
+      case operation_kind::remove_if_value:
         call.value = fmt::format("v{}.{}", random_.below(clients_.size()), random_.below(counts_.issued + 1));
         break;
       default: break;

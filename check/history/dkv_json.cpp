@@ -78,8 +78,9 @@ bool parse_dkv_json(std::string_view text, history& h, parse_error& error) {
       op.line = number;
       if (!j.contains("f") || !j["f"].is_string()) return fail("missing \"f\"");
       op.f = j["f"].get<std::string>();
-      static const char* known[] = {"set", "setE", "setEIfUnset", "expire", "delete", "deleteIfValue", "get", "has"};
-      if (std::find(std::begin(known), std::end(known), op.f) == std::end(known)) return fail("unknown f \"" + op.f + "\"");
+      // GetDBInfo is no operation of a history: it reads no key.
+      if (const auto kind = operation_named(op.f); !kind || *kind == operation_kind::info)
+        return fail("unknown f \"" + op.f + "\"");
       if (!j.contains("key") || !read_bytes(j["key"], op.key)) return fail("missing or bad \"key\"");
       if (j.contains("value") && !read_bytes(j["value"], op.value)) return fail("bad \"value\"");
       op.expire_in = j.value("e", std::uint64_t{0});

@@ -8,7 +8,10 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "store/operation.hpp"
 
 namespace dkv::check {
 
@@ -55,6 +58,11 @@ struct operation {
   std::optional<std::uint64_t> index;        // dkv: the write index of the result
   int code = 0;                              // dkv: docs/spec.md error code on fail / info
 };
+
+// An operation's name in a dkv history ("set", "setE", "deleteIfValue", …),
+// and back: none for a name that is not one.
+std::string_view history_name(operation_kind kind) noexcept;
+std::optional<operation_kind> operation_named(std::string_view f) noexcept;
 
 struct fault_event {
   std::uint64_t time_ns = 0;

@@ -150,13 +150,13 @@ class index_witness_check {
     for (std::size_t id = 0; id < h_.operations.size(); ++id) {
       const dkv_op& op = c_.ops[id];
       if (h_.operations[id].result == outcome::fail) continue;
-      if (op.kind != dkv_op_kind::set && op.kind != dkv_op_kind::set_e && op.kind != dkv_op_kind::set_e_if_unset) continue;
+      if (op.kind != operation_kind::set && op.kind != operation_kind::set_e && op.kind != operation_kind::set_e_if_unset) continue;
       auto [it, fresh] = first_written.try_emplace({op.key, op.value}, h_.operations[id].call_ns);
       if (!fresh) it->second = std::min(it->second, h_.operations[id].call_ns);
     }
     for (std::size_t id = 0; id < h_.operations.size(); ++id) {
       const operation& o = h_.operations[id];
-      if (o.result != outcome::ok || c_.ops[id].kind != dkv_op_kind::get || !o.found) continue;
+      if (o.result != outcome::ok || c_.ops[id].kind != operation_kind::get || !o.found) continue;
       const auto it = first_written.find({c_.ops[id].key, c_.ops[id].value});
       if (it == first_written.end() || it->second > o.return_ns) {
         violation(c_.ops_by_key[c_.ops[id].key],

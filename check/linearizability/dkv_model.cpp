@@ -9,37 +9,24 @@ std::uint64_t deadline(std::uint64_t w, std::uint64_t n) {
 }
 }  // namespace
 
-bool parse_dkv_op(std::string_view f, dkv_op_kind& out) {
-  static const std::pair<std::string_view, dkv_op_kind> names[] = {
-      {"set", dkv_op_kind::set},       {"setE", dkv_op_kind::set_e},   {"setEIfUnset", dkv_op_kind::set_e_if_unset},
-      {"expire", dkv_op_kind::expire}, {"delete", dkv_op_kind::remove}, {"deleteIfValue", dkv_op_kind::remove_if_value},
-      {"get", dkv_op_kind::get},       {"has", dkv_op_kind::has}};
-  for (const auto& [name, kind] : names)
-    if (name == f) {
-      out = kind;
-      return true;
-    }
-  return false;
-}
-
 bool apply_write(dkv_entry& e, const dkv_op& op, std::uint64_t w) {
   auto set = [&](std::uint64_t expire_in, std::uint64_t delete_in) {
     e = {true, op.value, deadline(w, expire_in), deadline(w, delete_in)};
   };
   switch (op.kind) {
-    case dkv_op_kind::set: set(0, 0); return false;
-    case dkv_op_kind::set_e: set(op.expire_in, op.delete_in); return false;
-    case dkv_op_kind::set_e_if_unset:
+    case operation_kind::set: set(0, 0); return false;
+    case operation_kind::set_e: set(op.expire_in, op.delete_in); return false;
+    case operation_kind::set_e_if_unset:
       if (!e.exists || e.deleted_at(w)) set(op.expire_in, op.delete_in);
       return false;
-    case dkv_op_kind::expire:
+    case operation_kind::expire:
       if (e.live_at(w)) {
         e.value.clear();
         e.expire_at = w;
       }
       return false;
-    case dkv_op_kind::remove: e = {}; return false;
-    case dkv_op_kind::remove_if_value:
+    case operation_kind::remove: e = {}; return false;
+    case operation_kind::remove_if_value:
       if (e.live_at(w) && e.value == op.value) {
         e = {};
         return true;
@@ -51,7 +38,7 @@ bool apply_write(dkv_entry& e, const dkv_op& op, std::uint64_t w) {
 
 bool read_matches(const dkv_entry& e, const dkv_op& op, std::uint64_t w) {
   if (!op.known) return true;
-  if (op.kind == dkv_op_kind::has) return op.found == (e.exists && !e.deleted_at(w));
+  if (op.kind == operation_kind::has) return op.found == (e.exists && !e.deleted_at(w));
   const bool live = e.live_at(w);
   return op.found == live && (!live || op.value == e.value);
 }
@@ -74,7 +61,7 @@ bool dkv_store_model::step(const state& s, const op& o, state& next) {
   next.clock = s.clock + 1;
   if (next.entries.size() <= o.key) next.entries.resize(o.key + 1);
   const bool deleted = apply_write(next.entries[o.key], o, next.clock);
-  return !o.known || o.kind != dkv_op_kind::remove_if_value || deleted == o.found;
+  return !o.known || o.kind != operation_kind::remove_if_value || deleted == o.found;
 }
 
 }  // namespace dkv::check

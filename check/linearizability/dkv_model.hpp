@@ -10,13 +10,9 @@
 
 #include <xxhash.h>
 
+#include "store/operation.hpp"
+
 namespace dkv::check {
-
-enum class dkv_op_kind : std::uint8_t { set, set_e, set_e_if_unset, expire, remove, remove_if_value, get, has };
-
-// Parses docs/history.md's "f"; false for an unknown name.
-bool parse_dkv_op(std::string_view f, dkv_op_kind& out);
-inline bool is_write(dkv_op_kind k) { return k != dkv_op_kind::get && k != dkv_op_kind::has; }
 
 struct dkv_entry {
   bool exists = false;
@@ -30,7 +26,7 @@ struct dkv_entry {
 };
 
 struct dkv_op {
-  dkv_op_kind kind = dkv_op_kind::get;
+  operation_kind kind = operation_kind::get;
   std::uint32_t key = 0;  // dense id
   std::string value;      // argument (writes), or the value a get returned
   std::uint64_t expire_in = 0, delete_in = 0;

@@ -12,7 +12,7 @@ dkv_view make_dkv_view(const history& h) {
     const operation& o = h.operations[id];
     if (o.result == outcome::fail) continue;
     dkv_op& op = c.ops[id];
-    parse_dkv_op(o.f, op.kind);  // the parser accepted only known names
+    op.kind = *operation_named(o.f);  // the parser accepted only known names
     op.value = o.f == "get" ? o.result_value.value_or("") : o.value;
     op.expire_in = o.expire_in;
     op.delete_in = o.delete_in;

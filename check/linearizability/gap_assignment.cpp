@@ -113,7 +113,7 @@ class gap_matching {
           lower = std::min(lower, earlier->second);
         range_[w] = {gap_position_after(lower), gap_position_at_or_after(upper)};
         const dkv_op& op = c_.ops[id];
-        const bool exact = (op.kind == dkv_op_kind::set_e || op.kind == dkv_op_kind::set_e_if_unset) &&
+        const bool exact = (op.kind == operation_kind::set_e || op.kind == operation_kind::set_e_if_unset) &&
                            (op.expire_in != 0 || op.delete_in != 0);
         if (!exact) continue;
         placements others;

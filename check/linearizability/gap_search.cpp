@@ -81,7 +81,7 @@ class searcher {
           }
         } else {
           undo.emplace_back(s.op.key, entry);
-          if (apply_write(entry, s.op, s.index) != s.op.found && s.op.kind == dkv_op_kind::remove_if_value) {
+          if (apply_write(entry, s.op, s.index) != s.op.found && s.op.kind == operation_kind::remove_if_value) {
             deepest_ = std::max(deepest_, pos);
             rollback();
             return false;

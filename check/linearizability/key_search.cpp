@@ -120,7 +120,7 @@ class searcher {
   // Whether `step` holds on `entry` (applying it if it is a write).
   static bool holds(const key_step& step, dkv_entry& entry) {
     if (!is_write(step.op.kind)) return read_matches(entry, step.op, step.index);
-    return apply_write(entry, step.op, step.index) == step.op.found || step.op.kind != dkv_op_kind::remove_if_value;
+    return apply_write(entry, step.op, step.index) == step.op.found || step.op.kind != operation_kind::remove_if_value;
   }
 
   void place(std::size_t g, std::size_t u, std::vector<std::uint64_t>& used) {
@@ -201,7 +201,7 @@ class searcher {
         if (std::find(tried.begin(), tried.end(), kind_[u]) != tried.end()) continue;
         tried.push_back(kind_[u]);
         const dkv_op& op = infos_[u].op;
-        const bool exact = (op.kind == dkv_op_kind::set_e || op.kind == dkv_op_kind::set_e_if_unset) &&
+        const bool exact = (op.kind == operation_kind::set_e || op.kind == operation_kind::set_e_if_unset) &&
                            (op.expire_in != 0 || op.delete_in != 0);
         // The earliest gap it may take: an info write took an index soon after
         // its call, and choosing gaps close to the calls keeps keys apart.
@@ -263,7 +263,7 @@ class searcher {
       if (!holds(steps_[q], e)) return false;
     }
     if (dkv_entry check = e; !holds(steps_[pos], check)) return false;
-    const bool exact = (op.kind == dkv_op_kind::set_e || op.kind == dkv_op_kind::set_e_if_unset) &&
+    const bool exact = (op.kind == operation_kind::set_e || op.kind == operation_kind::set_e_if_unset) &&
                        (op.expire_in != 0 || op.delete_in != 0);
     place(g, u, used);
     if (!exact) may_act_after_[infos_[u].id] = earliest_slot(p, op, placed);

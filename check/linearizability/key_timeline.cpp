@@ -11,7 +11,7 @@ namespace {
 // no longer holds.
 bool replay(dkv_entry& entry, const dkv_op& op, const key_timeline::step& s) {
   if (s.read) return read_matches(entry, op, s.index);
-  return apply_write(entry, op, s.index) == op.found || !op.known || op.kind != dkv_op_kind::remove_if_value;
+  return apply_write(entry, op, s.index) == op.found || !op.known || op.kind != operation_kind::remove_if_value;
 }
 
 }  // namespace

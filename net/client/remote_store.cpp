@@ -104,7 +104,7 @@ write_result remote_store::Expire(std::string_view key) { return as_write(call(m
 write_result remote_store::Delete(std::string_view key) { return as_write(call(message_type::remove, key)); }
 
 delete_if_value_result remote_store::DeleteIfValue(std::string_view key, std::string_view value) {
-  const message response = call(message_type::delete_if_value, key, value);
+  const message response = call(message_type::remove_if_value, key, value);
   error err = error_of(response);
   if (!err.ok()) return {std::move(err), false, 0};
   return {{}, response.ok, meta_index(response.meta)};

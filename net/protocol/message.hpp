@@ -26,7 +26,7 @@ enum class message_type : std::uint8_t {
   lock_release = 11,
   custom = 12,
   db_info = 13,  // ext
-  delete_if_value = 14,  // ext: key, value; ok = deleted
+  remove_if_value = 14,  // ext: key, value; ok = deleted
 };
 
 // The flag of each field, in the order the fields follow the flags byte.

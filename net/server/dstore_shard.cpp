@@ -157,7 +157,7 @@ void dstore_shard::handle(message request, std::function<void(message)> reply) {
       caf::scoped_actor self{system_};
       actors::dstore store(
           [&](actors::store_call call) {
-            actors::store_answer out = lost_answer(actors::is_write(static_cast<actors::store_op>(call.op)));
+            actors::store_answer out = lost_answer(is_write(static_cast<operation_kind>(call.op)));
             self->request(options_.client, caf::infinite, std::move(call))
                 .receive([&](actors::store_answer& answer) { out = std::move(answer); }, [](caf::error&) {});
             return out;
@@ -174,7 +174,7 @@ void dstore_shard::handle(message request, std::function<void(message)> reply) {
   std::string why;
   if (!to_store_call(request, call, why)) return reply(invalid_request_response(std::move(why)));
   const std::uint64_t token = parked_->park(request.type, std::move(reply));
-  if (call.op == static_cast<std::uint8_t>(actors::store_op::info) && options_.network)
+  if (call.op == static_cast<std::uint8_t>(operation_kind::info) && options_.network)
     caf::anon_send(gateway_, token);
   else
     caf::anon_send(gateway_, token, std::move(call));

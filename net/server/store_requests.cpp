@@ -8,33 +8,25 @@ namespace dkv::net {
 
 namespace {
 
-using actors::store_op;
 
 // The store operation of a request type, or false when the type is none.
-bool op_of(message_type type, store_op& op) {
+bool op_of(message_type type, operation_kind& op) {
   switch (type) {
-    case message_type::set: op = store_op::set; return true;
-    case message_type::set_e: op = store_op::set_e; return true;
-    case message_type::set_e_if_unset: op = store_op::set_e_if_unset; return true;
-    case message_type::expire: op = store_op::expire; return true;
-    case message_type::remove: op = store_op::remove; return true;
-    case message_type::delete_if_value: op = store_op::remove_if_value; return true;
-    case message_type::get: op = store_op::get; return true;
-    case message_type::has: op = store_op::has; return true;
-    case message_type::db_info: op = store_op::info; return true;
+    case message_type::set: op = operation_kind::set; return true;
+    case message_type::set_e: op = operation_kind::set_e; return true;
+    case message_type::set_e_if_unset: op = operation_kind::set_e_if_unset; return true;
+    case message_type::expire: op = operation_kind::expire; return true;
+    case message_type::remove: op = operation_kind::remove; return true;
+    case message_type::remove_if_value: op = operation_kind::remove_if_value; return true;
+    case message_type::get: op = operation_kind::get; return true;
+    case message_type::has: op = operation_kind::has; return true;
+    case message_type::db_info: op = operation_kind::info; return true;
     default: return false;
   }
 }
 
-bool takes_value(store_op op) {
-  return op == store_op::set || op == store_op::set_e || op == store_op::set_e_if_unset ||
-         op == store_op::remove_if_value;
-}
-
-bool takes_schedule(store_op op) { return op == store_op::set_e || op == store_op::set_e_if_unset; }
-
 bool fill_call(message_type type, actors::store_call& call, std::string& why) {
-  store_op op{};
+  operation_kind op{};
   if (!op_of(type, op)) {
     why = "message type " + std::to_string(static_cast<unsigned>(type)) + " is not a store operation";
     return false;
@@ -48,8 +40,8 @@ bool fill_call(message_type type, actors::store_call& call, std::string& why) {
 template <class Message>
 bool convert(Message&& request, actors::store_call& call, std::string& why) {
   if (!fill_call(request.type, call, why)) return false;
-  const auto op = static_cast<store_op>(call.op);
-  if (op != store_op::info) call.key = std::forward<Message>(request).key;
+  const auto op = static_cast<operation_kind>(call.op);
+  if (op != operation_kind::info) call.key = std::forward<Message>(request).key;
   else call.key.clear();
   if (takes_value(op)) call.value = std::forward<Message>(request).value;
   else call.value.clear();
@@ -75,7 +67,7 @@ message respond(message_type request_type, Answer&& answer) {
       if (answer.found) response.value = std::forward<Answer>(answer).value;
       break;
     case message_type::has:
-    case message_type::delete_if_value:
+    case message_type::remove_if_value:
       response.ok = answer.found;
       break;
     case message_type::db_info:
@@ -123,34 +115,34 @@ message invalid_request_response(std::string why) {
 }
 
 actors::store_answer run_on(istore& store, const actors::store_call& call) {
-  switch (static_cast<store_op>(call.op)) {
-    case store_op::set: {
+  switch (static_cast<operation_kind>(call.op)) {
+    case operation_kind::set: {
       const write_result r = store.Set(call.key, call.value);
       return answer_of(r.err, r.index);
     }
-    case store_op::set_e: {
+    case operation_kind::set_e: {
       const write_result r = store.SetE(call.key, call.value, call.expire_in, call.delete_in);
       return answer_of(r.err, r.index);
     }
-    case store_op::set_e_if_unset: {
+    case operation_kind::set_e_if_unset: {
       const write_result r = store.SetEIfUnset(call.key, call.value, call.expire_in, call.delete_in);
       return answer_of(r.err, r.index);
     }
-    case store_op::expire: {
+    case operation_kind::expire: {
       const write_result r = store.Expire(call.key);
       return answer_of(r.err, r.index);
     }
-    case store_op::remove: {
+    case operation_kind::remove: {
       const write_result r = store.Delete(call.key);
       return answer_of(r.err, r.index);
     }
-    case store_op::remove_if_value: {
+    case operation_kind::remove_if_value: {
       const delete_if_value_result r = store.DeleteIfValue(call.key, call.value);
       actors::store_answer answer = answer_of(r.err, r.index);
       answer.found = r.err.ok() && r.deleted;
       return answer;
     }
-    case store_op::get: {
+    case operation_kind::get: {
       get_result r = store.Get(call.key);
       actors::store_answer answer = answer_of(r.err, r.index);
       if (r.err.ok()) {
@@ -159,13 +151,13 @@ actors::store_answer run_on(istore& store, const actors::store_call& call) {
       }
       return answer;
     }
-    case store_op::has: {
+    case operation_kind::has: {
       const has_result r = store.Has(call.key);
       actors::store_answer answer = answer_of(r.err, r.index);
       answer.found = r.err.ok() && r.found;
       return answer;
     }
-    case store_op::info: {
+    case operation_kind::info: {
       db_info_result r = store.GetDBInfo();
       actors::store_answer answer = answer_of(r.err, 0);
       if (r.err.ok()) answer.info = std::move(r.info);

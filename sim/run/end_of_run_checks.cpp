@@ -13,17 +13,17 @@ using check::outcome;
 
 namespace {
 
-std::optional<write_kind> kind_of(const std::string& f) {
-  static const std::map<std::string, write_kind, std::less<>> kinds = {
-      {"set", write_kind::set},       {"setE", write_kind::set_e},     {"setEIfUnset", write_kind::set_e_if_unset},
-      {"expire", write_kind::expire}, {"delete", write_kind::remove}, {"deleteIfValue", write_kind::remove_if_value},
+std::optional<operation_kind> kind_of(const std::string& f) {
+  static const std::map<std::string, operation_kind, std::less<>> kinds = {
+      {"set", operation_kind::set},       {"setE", operation_kind::set_e},     {"setEIfUnset", operation_kind::set_e_if_unset},
+      {"expire", operation_kind::expire}, {"delete", operation_kind::remove}, {"deleteIfValue", operation_kind::remove_if_value},
   };
   const auto it = kinds.find(f);
   if (it == kinds.end()) return std::nullopt;
   return it->second;
 }
 
-std::uint64_t fingerprint_of(const operation& op, write_kind kind) {
+std::uint64_t fingerprint_of(const operation& op, operation_kind kind) {
   return fingerprint(write_command{kind, op.key, op.value, op.expire_in, op.delete_in});
 }
 

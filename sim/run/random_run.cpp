@@ -169,7 +169,7 @@ class random_run {
   // A node's vote is leaving it: perhaps it crashes before its disk is done
   // and comes back soon (fault_options::crash_after_vote).
   void maybe_crash_after_vote(const raft::message& m, const fault_options& f) {
-    if (m.type != raft::message_type::vote_reply || m.reject) return;
+    if (m.type != raft::rpc_type::vote_reply || m.reject) return;
     for (node_id id : nodes_)
       if (!cluster_.up(id) || cluster_.status(id).stopped) return;
     if (!vote_crashes_.chance(f.crash_after_vote)) return;
@@ -180,7 +180,7 @@ class random_run {
   // Only a leader sends appends and heartbeats, so the first one of a term
   // is its leader starting out (terms only grow, across restarts too).
   bool starts_leading(const raft::message& m) {
-    if (m.type != raft::message_type::append && m.type != raft::message_type::heartbeat) return false;
+    if (m.type != raft::rpc_type::append && m.type != raft::rpc_type::heartbeat) return false;
     raft::term_t& led = led_term_[m.from];
     if (m.term <= led) return false;
     led = m.term;
@@ -409,7 +409,7 @@ class random_run {
       op.value = "probe" + std::to_string(attempt);
       const std::size_t id = recorder_.invoke(sim.now_ns(), op);
       actors::store_call call;
-      call.op = static_cast<std::uint8_t>(actors::store_op::set);
+      call.op = static_cast<std::uint8_t>(operation_kind::set);
       call.key = op.key;
       call.value = op.value;
       const op_result r = result_of(op, probe.call(std::move(call)));  // blocks: the simulation runs

@@ -8,32 +8,16 @@ namespace dkv::sim {
 
 namespace {
 
-using actors::store_op;
 
 // The plain operations of a mix with their weights, in a fixed order.
-std::vector<std::pair<store_op, unsigned>> weighted(const operation_mix& m) {
-  return {{store_op::get, m.get},       {store_op::has, m.has},
-          {store_op::set, m.set},       {store_op::set_e, m.set_e},
-          {store_op::set_e_if_unset, m.set_e_if_unset}, {store_op::expire, m.expire},
-          {store_op::remove, m.remove}, {store_op::remove_if_value, m.remove_if_value}};
+std::vector<std::pair<operation_kind, unsigned>> weighted(const operation_mix& m) {
+  return {{operation_kind::get, m.get},       {operation_kind::has, m.has},
+          {operation_kind::set, m.set},       {operation_kind::set_e, m.set_e},
+          {operation_kind::set_e_if_unset, m.set_e_if_unset}, {operation_kind::expire, m.expire},
+          {operation_kind::remove, m.remove}, {operation_kind::remove_if_value, m.remove_if_value}};
 }
 
 }  // namespace
-
-const char* history_name(store_op op) noexcept {
-  switch (op) {
-    case store_op::set: return "set";
-    case store_op::set_e: return "setE";
-    case store_op::set_e_if_unset: return "setEIfUnset";
-    case store_op::expire: return "expire";
-    case store_op::remove: return "delete";
-    case store_op::remove_if_value: return "deleteIfValue";
-    case store_op::get: return "get";
-    case store_op::has: return "has";
-    case store_op::info: return "info";
-  }
-  return "unknown";
-}
 
 outcome outcome_of(std::uint8_t code) noexcept {
   switch (static_cast<error_code>(code)) {
@@ -117,7 +101,7 @@ void workload::choose(client_process& p, std::size_t index, actors::store_call& 
   } else {
     draw(p, index, call);
   }
-  op.f = history_name(static_cast<store_op>(call.op));
+  op.f = check::history_name(static_cast<operation_kind>(call.op));
   op.process = p.process;
   op.key = call.key;
   op.value = call.value;
@@ -126,22 +110,22 @@ void workload::choose(client_process& p, std::size_t index, actors::store_call& 
 }
 
 void workload::draw(client_process& p, std::size_t index, actors::store_call& call) {
-  const auto pick = [&](store_op o) { call.op = static_cast<std::uint8_t>(o); };
+  const auto pick = [&](operation_kind o) { call.op = static_cast<std::uint8_t>(o); };
   const auto fresh_value = [&] { return fmt::format("v{}.{}", index, p.operations); };
   lock_state& lock = p.lock;
   if (lock.now == lock_state::step::check_acquired) {  // acquire's second half: is the lock ours?
-    pick(store_op::get);
+    pick(operation_kind::get);
     call.key = lock.key;
   } else if (options_.locks > 0 && random_.below(100) < options_.mix.lock) {
     if (lock.now == lock_state::step::free) {  // acquire: SetEIfUnset(key, owner, 0, timeout), then Get
-      pick(store_op::set_e_if_unset);
+      pick(operation_kind::set_e_if_unset);
       lock.key = "lock" + std::to_string(random_.below(options_.locks));
       lock.owner = "owner" + fresh_value();
       call.key = lock.key;
       call.value = lock.owner;
       call.delete_in = 1 + random_.below(options_.max_schedule);
     } else {  // release: DeleteIfValue(key, owner)
-      pick(store_op::remove_if_value);
+      pick(operation_kind::remove_if_value);
       call.key = lock.key;
       call.value = lock.owner;
     }
@@ -152,17 +136,17 @@ void workload::draw(client_process& p, std::size_t index, actors::store_call& ca
     auto roll = static_cast<unsigned>(random_.below(std::max(total, 1u)));
     std::size_t chosen = 0;
     while (chosen + 1 < mix.size() && roll >= mix[chosen].second) roll -= mix[chosen++].second;
-    const store_op o = total == 0 ? store_op::get : mix[chosen].first;
+    const operation_kind o = total == 0 ? operation_kind::get : mix[chosen].first;
     pick(o);
     call.key = fmt::format("k{}", draw_key());
     switch (o) {
-      case store_op::set_e:
-      case store_op::set_e_if_unset:
+      case operation_kind::set_e:
+      case operation_kind::set_e_if_unset:
         call.expire_in = random_.below(options_.max_schedule + 1);
         call.delete_in = random_.below(options_.max_schedule + 1);
         [[fallthrough]];
-      case store_op::set: call.value = padded(fresh_value()); break;
-      case store_op::remove_if_value:  // a value some client wrote, or one nobody did
+      case operation_kind::set: call.value = padded(fresh_value()); break;
+      case operation_kind::remove_if_value:  // a value some client wrote, or one nobody did
         call.value = padded(fmt::format("v{}.{}", random_.below(options_.clients), random_.below(p.operations + 1)));
         break;
       default: break;

@@ -109,9 +109,6 @@ class workload {
   std::vector<scripted_call> issued_calls_;
 };
 
-// docs/history.md's name of an operation ("get", "setE", …).
-const char* history_name(actors::store_op op) noexcept;
-
 // docs/spec.md's error code as a history outcome: ok, fail (certainly not applied), info (unknown).
 outcome outcome_of(std::uint8_t code) noexcept;
 // How the client's answer to `op` goes into the history.

@@ -381,10 +381,11 @@ class reader {
     return c;
   }
 
-  static std::optional<actors::store_op> op_named(std::string_view name) {
-    for (auto op = static_cast<std::uint8_t>(actors::store_op::set); op <= static_cast<std::uint8_t>(actors::store_op::has); ++op)
-      if (name == history_name(static_cast<actors::store_op>(op))) return static_cast<actors::store_op>(op);
-    return std::nullopt;
+  // A call of a script names one of the eight operations of a history.
+  static std::optional<operation_kind> op_named(std::string_view name) {
+    const auto op = check::operation_named(name);
+    if (op == operation_kind::info) return std::nullopt;
+    return op;
   }
 
   // What only the settings together can get wrong.
@@ -616,7 +617,7 @@ std::string to_toml(const run_options& o, std::string_view intent) {
   }
   for (const scripted_call& c : o.workload.script) {
     out += fmt::format("\n[[workload.call]]\nclient = {}\nat = \"{}\"\nop = \"{}\"\nkey = {}\n", c.client,
-                       format_duration(c.at_ns), history_name(static_cast<actors::store_op>(c.call.op)), toml_string(c.call.key));
+                       format_duration(c.at_ns), check::history_name(static_cast<operation_kind>(c.call.op)), toml_string(c.call.key));
     if (!c.call.value.empty()) out += fmt::format("value = {}\n", toml_string(c.call.value));
     if (c.call.expire_in) out += fmt::format("expire_in = {}\n", c.call.expire_in);
     if (c.call.delete_in) out += fmt::format("delete_in = {}\n", c.call.delete_in);

@@ -11,7 +11,7 @@
 
 namespace dkv::raft {
 
-enum class message_type : std::uint8_t {
+enum class rpc_type : std::uint8_t {
   pre_vote,         // "would you vote for me at term+1?" — changes no one's term
   pre_vote_reply,
   vote,             // a real election at `term`
@@ -25,10 +25,10 @@ enum class message_type : std::uint8_t {
   timeout_now,      // leadership transfer: campaign now, skipping pre-vote
 };
 
-std::string_view type_name(message_type type) noexcept;
+std::string_view rpc_name(rpc_type type) noexcept;
 
 struct message {
-  message_type type = message_type::heartbeat;
+  rpc_type type = rpc_type::heartbeat;
   node_id from = no_node;
   node_id to = no_node;
   term_t term = 0;

@@ -35,19 +35,19 @@ std::string_view refusal_name(refusal r) noexcept {
   return "?";
 }
 
-std::string_view type_name(message_type type) noexcept {
+std::string_view rpc_name(rpc_type type) noexcept {
   switch (type) {
-    case message_type::pre_vote: return "pre_vote";
-    case message_type::pre_vote_reply: return "pre_vote_reply";
-    case message_type::vote: return "vote";
-    case message_type::vote_reply: return "vote_reply";
-    case message_type::append: return "append";
-    case message_type::append_reply: return "append_reply";
-    case message_type::heartbeat: return "heartbeat";
-    case message_type::heartbeat_reply: return "heartbeat_reply";
-    case message_type::snapshot_chunk: return "snapshot_chunk";
-    case message_type::snapshot_reply: return "snapshot_reply";
-    case message_type::timeout_now: return "timeout_now";
+    case rpc_type::pre_vote: return "pre_vote";
+    case rpc_type::pre_vote_reply: return "pre_vote_reply";
+    case rpc_type::vote: return "vote";
+    case rpc_type::vote_reply: return "vote_reply";
+    case rpc_type::append: return "append";
+    case rpc_type::append_reply: return "append_reply";
+    case rpc_type::heartbeat: return "heartbeat";
+    case rpc_type::heartbeat_reply: return "heartbeat_reply";
+    case rpc_type::snapshot_chunk: return "snapshot_chunk";
+    case rpc_type::snapshot_reply: return "snapshot_reply";
+    case rpc_type::timeout_now: return "timeout_now";
   }
   return "?";
 }
@@ -137,7 +137,7 @@ void replica::become_pre_candidate() {
   leader_ = no_node;
   votes_.assign(1, {opts_.id, true});  // a pre-vote promises nothing: no need to persist
   reset_election_timer();
-  request_votes(message_type::pre_vote, term_ + 1, false);
+  request_votes(rpc_type::pre_vote, term_ + 1, false);
   tally_votes();
 }
 
@@ -149,12 +149,12 @@ void replica::become_candidate(bool transfer) {
   votes_.clear();
   reset_election_timer();
   // Our own vote counts once it is on disk, like anyone else's.
-  message self_vote = make(message_type::vote_reply, opts_.id);
+  message self_vote = make(rpc_type::vote_reply, opts_.id);
   send_when_durable(std::move(self_vote));
-  request_votes(message_type::vote, term_, transfer);
+  request_votes(rpc_type::vote, term_, transfer);
 }
 
-void replica::request_votes(message_type type, term_t term, bool transfer) {
+void replica::request_votes(rpc_type type, term_t term, bool transfer) {
   for (node_id voter : config_.voters) {
     if (voter == opts_.id) continue;
     message m = make(type, voter);
@@ -190,12 +190,12 @@ void replica::campaign() {
 // ---- elections ------------------------------------------------------------
 
 void replica::handle_vote_request(const message& m) {
-  const bool pre = m.type == message_type::pre_vote;
+  const bool pre = m.type == rpc_type::pre_vote;
   const bool can_vote =
       vote_ == m.from || (vote_ == no_node && leader_ == no_node) || (pre && m.term > term_);
   const bool up_to_date = m.log_term > log_.last_term() ||
                           (m.log_term == log_.last_term() && m.log_index >= log_.last_index());
-  message reply = make(pre ? message_type::pre_vote_reply : message_type::vote_reply, m.from);
+  message reply = make(pre ? rpc_type::pre_vote_reply : rpc_type::vote_reply, m.from);
   if (!can_vote || !up_to_date || repairing_) {
     reply.reject = true;
     send(std::move(reply));
@@ -212,9 +212,9 @@ void replica::handle_vote_request(const message& m) {
 }
 
 void replica::handle_vote_reply(const message& m) {
-  const bool counts = role_ == role::candidate ? m.type == message_type::vote_reply && m.term == term_
+  const bool counts = role_ == role::candidate ? m.type == rpc_type::vote_reply && m.term == term_
                                                : role_ == role::pre_candidate &&
-                                                     m.type == message_type::pre_vote_reply &&
+                                                     m.type == rpc_type::pre_vote_reply &&
                                                      m.term == (m.reject ? term_ : term_ + 1);
   if (!counts || !config_.is_voter(m.from)) return;
   if (std::none_of(votes_.begin(), votes_.end(), [&](const auto& v) { return v.first == m.from; }))
@@ -298,9 +298,9 @@ bool sorted_unique(const std::vector<node_id>& ids) {
 // Messages come off a network: a corrupt or hostile one must not break the
 // log's invariants. Checksums are the transport's job; this is the shape.
 bool well_formed(const message& m, node_id self) {
-  if (m.type > message_type::timeout_now || m.from == no_node) return false;
-  if (m.from == self && m.type != message_type::vote_reply) return false;  // only our own vote comes from us
-  if (m.type == message_type::append) {
+  if (m.type > rpc_type::timeout_now || m.from == no_node) return false;
+  if (m.from == self && m.type != rpc_type::vote_reply) return false;  // only our own vote comes from us
+  if (m.type == rpc_type::append) {
     term_t previous = m.log_term;
     for (std::size_t i = 0; i < m.entries.size(); ++i) {
       const entry& e = m.entries[i];
@@ -309,7 +309,7 @@ bool well_formed(const message& m, node_id self) {
       previous = e.term;
     }
   }
-  if (m.type == message_type::snapshot_chunk) {
+  if (m.type == rpc_type::snapshot_chunk) {
     const membership& c = m.snap.config;
     if (m.snap.index == 0 || m.snap.term > m.term || !sorted_unique(c.voters) || !sorted_unique(c.learners) ||
         m.offset > m.offset + m.data.size())
@@ -326,23 +326,23 @@ void replica::step(const message& m) {
     ++malformed_messages_;
     return;
   }
-  const bool from_leader = m.type == message_type::append || m.type == message_type::heartbeat ||
-                           m.type == message_type::snapshot_chunk;
-  const bool vote_request = m.type == message_type::vote || m.type == message_type::pre_vote;
+  const bool from_leader = m.type == rpc_type::append || m.type == rpc_type::heartbeat ||
+                           m.type == rpc_type::snapshot_chunk;
+  const bool vote_request = m.type == rpc_type::vote || m.type == rpc_type::pre_vote;
   if (m.term > term_) {
     // A leader we heard recently is alive: a candidate is disruptive, unless
     // the leader itself asked for the election (leadership transfer).
     if (vote_request && !m.transfer && in_leader_lease()) return;
     const bool term_unchanged =
-        m.type == message_type::pre_vote || (m.type == message_type::pre_vote_reply && !m.reject);
+        m.type == rpc_type::pre_vote || (m.type == rpc_type::pre_vote_reply && !m.reject);
     if (!term_unchanged) become_follower(m.term, from_leader ? m.from : no_node);
   } else if (m.term < term_) {
     // A stale leader learns our term from the reply and steps down; a stale
     // pre-candidate learns it from the rejection.
     if (from_leader && (opts_.check_quorum || opts_.pre_vote)) {
-      send(make(message_type::append_reply, m.from));
-    } else if (m.type == message_type::pre_vote) {
-      message reply = make(message_type::pre_vote_reply, m.from);
+      send(make(rpc_type::append_reply, m.from));
+    } else if (m.type == rpc_type::pre_vote) {
+      message reply = make(rpc_type::pre_vote_reply, m.from);
       reply.reject = true;
       send(std::move(reply));
     }
@@ -356,23 +356,23 @@ void replica::step(const message& m) {
     election_elapsed_ = 0;
   }
   switch (m.type) {
-    case message_type::pre_vote:
-    case message_type::vote: handle_vote_request(m); break;
-    case message_type::pre_vote_reply:
-    case message_type::vote_reply: handle_vote_reply(m); break;
-    case message_type::append: handle_append(m); break;
-    case message_type::heartbeat: handle_heartbeat(m); break;
-    case message_type::snapshot_chunk: handle_snapshot_chunk(m); break;
-    case message_type::append_reply:
+    case rpc_type::pre_vote:
+    case rpc_type::vote: handle_vote_request(m); break;
+    case rpc_type::pre_vote_reply:
+    case rpc_type::vote_reply: handle_vote_reply(m); break;
+    case rpc_type::append: handle_append(m); break;
+    case rpc_type::heartbeat: handle_heartbeat(m); break;
+    case rpc_type::snapshot_chunk: handle_snapshot_chunk(m); break;
+    case rpc_type::append_reply:
       if (role_ == role::leader) handle_append_reply(m);
       break;
-    case message_type::heartbeat_reply:
+    case rpc_type::heartbeat_reply:
       if (role_ == role::leader) handle_heartbeat_reply(m);
       break;
-    case message_type::snapshot_reply:
+    case rpc_type::snapshot_reply:
       if (role_ == role::leader) handle_snapshot_reply(m);
       break;
-    case message_type::timeout_now:
+    case rpc_type::timeout_now:
       if (may_campaign() && role_ != role::leader) become_candidate(true);
       break;
   }
@@ -428,7 +428,7 @@ proposal replica::transfer_leadership(node_id target) {
     transfer_elapsed_ = 0;
     timeout_now_sent_ = false;
     if (find_peer(target)->match == log_.last_index()) {
-      send(make(message_type::timeout_now, target));
+      send(make(rpc_type::timeout_now, target));
       timeout_now_sent_ = true;
     }
   }
@@ -502,7 +502,7 @@ void replica::fail_reads() {
 
 // ---- outputs --------------------------------------------------------------
 
-message replica::make(message_type type, node_id to) const {
+message replica::make(rpc_type type, node_id to) const {
   message m;
   m.type = type;
   m.from = opts_.id;
@@ -530,7 +530,7 @@ void replica::send_when_durable(message m) {
 bool replica::supersedes(const message& later, const message& earlier) noexcept {
   // One disk sync often releases several acknowledgements to the leader: the
   // last one covers the others (the leader keeps only the highest match).
-  const auto ack = [](const message& m) { return m.type == message_type::append_reply && !m.reject; };
+  const auto ack = [](const message& m) { return m.type == rpc_type::append_reply && !m.reject; };
   return ack(later) && ack(earlier) && later.to == earlier.to && later.term == earlier.term &&
          later.repair_epoch == earlier.repair_epoch && later.log_index >= earlier.log_index;
 }

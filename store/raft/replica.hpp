@@ -120,7 +120,7 @@ class replica {
   void become_candidate(bool transfer);
   void become_leader();
   // Asks every other voter for its (pre-)vote at `term`, with our last entry.
-  void request_votes(message_type type, term_t term, bool transfer);
+  void request_votes(rpc_type type, term_t term, bool transfer);
   void reset_election_timer();
   bool promotable() const noexcept { return config_.is_voter(opts_.id); }
   bool may_campaign() const;
@@ -172,10 +172,10 @@ class replica {
   void send_when_durable(message m);
   void deliver(message m);
   bool durable_work_pending() const noexcept;
-  message make(message_type type, node_id to) const;
+  message make(rpc_type type, node_id to) const;
   // A leader's message to a follower: carries its last index and echoes the
   // follower's repair name.
-  message to_follower(message_type type, const progress& p) const;
+  message to_follower(rpc_type type, const progress& p) const;
   progress* find_peer(node_id id) noexcept;
   proposal refuse(refusal why) const { return {why, leader_, 0, 0}; }
 

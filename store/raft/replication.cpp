@@ -23,7 +23,7 @@ std::size_t payload_bytes(const std::vector<entry>& entries) {
 
 void replica::handle_append(const message& m) {
   note_repair_target(m);
-  message reply = make(message_type::append_reply, m.from);
+  message reply = make(rpc_type::append_reply, m.from);
   reply.repair_epoch = repair_epoch_;
   if (m.log_index < commit_) {
     // Everything up to our commit index agrees with any leader's log.
@@ -77,7 +77,7 @@ void replica::handle_heartbeat(const message& m) {
   // (recovery can stop before the records that overwrote them).
   if (!repairing_ || m.repair_epoch == repair_epoch_)
     commit_ = std::max(commit_, std::min(m.commit, log_.last_index()));
-  message reply = make(message_type::heartbeat_reply, m.from);
+  message reply = make(rpc_type::heartbeat_reply, m.from);
   reply.context = m.context;
   reply.repair_epoch = repair_epoch_;
   send(std::move(reply));
@@ -87,7 +87,7 @@ void replica::handle_heartbeat(const message& m) {
 void replica::handle_snapshot_chunk(const message& m) {
   if (m.snap.index <= commit_) {
     // We already hold all of it: tell the leader where we are.
-    message reply = make(message_type::append_reply, m.from);
+    message reply = make(rpc_type::append_reply, m.from);
     reply.log_index = commit_;
     reply.repair_epoch = repair_epoch_;
     send_when_durable(std::move(reply));
@@ -112,13 +112,13 @@ void replica::handle_snapshot_chunk(const message& m) {
     // The snapshot's index, not our last: entries we kept after it agree
     // with the leader only at the snapshot's index, not necessarily beyond;
     // the next append checks them.
-    message reply = make(message_type::append_reply, m.from);
+    message reply = make(rpc_type::append_reply, m.from);
     reply.log_index = installed;
     reply.repair_epoch = repair_epoch_;
     send_when_durable(std::move(reply));
     return;
   }
-  message reply = make(message_type::snapshot_reply, m.from);
+  message reply = make(rpc_type::snapshot_reply, m.from);
   reply.log_index = m.snap.index;
   reply.offset = incoming_data_.size();  // where the leader should go on
   send(std::move(reply));
@@ -176,7 +176,7 @@ void replica::handle_append_reply(const message& m) {
   if (!advanced && !now_counts) return;
   maybe_commit();
   if (p->id == transfer_target_ && p->match == log_.last_index() && !timeout_now_sent_) {
-    send(make(message_type::timeout_now, p->id));
+    send(make(rpc_type::timeout_now, p->id));
     timeout_now_sent_ = true;
   }
   maybe_promote_learners();
@@ -210,7 +210,7 @@ void replica::handle_snapshot_reply(const message& m) {
   p->paused = false;
 }
 
-message replica::to_follower(message_type type, const progress& p) const {
+message replica::to_follower(rpc_type type, const progress& p) const {
   message m = make(type, p.id);
   m.leader_last = log_.last_index();
   m.repair_epoch = p.repair_epoch;
@@ -257,7 +257,7 @@ bool replica::send_append(progress& p, bool allow_empty) {
   std::vector<entry> entries;
   if (p.next <= log_.last_index()) entries = log_.slice(p.next, log_.last_index() + 1, opts_.max_append_bytes);
   if (entries.empty() && !allow_empty) return false;
-  message m = to_follower(message_type::append, p);
+  message m = to_follower(rpc_type::append, p);
   m.log_index = prev;
   m.log_term = *prev_term;
   m.commit = commit_;
@@ -279,7 +279,7 @@ void replica::send_snapshot_chunk(progress& p) {
   const std::string_view data = latest_snapshot_->data.view();
   const std::uint64_t offset = std::min<std::uint64_t>(p.snapshot_offset, data.size());
   const std::string_view chunk = data.substr(offset, opts_.snapshot_chunk_bytes);
-  message m = to_follower(message_type::snapshot_chunk, p);
+  message m = to_follower(rpc_type::snapshot_chunk, p);
   m.snap = latest_snapshot_->meta;
   m.offset = offset;
   m.data = payload::copy_of(chunk);
@@ -289,7 +289,7 @@ void replica::send_snapshot_chunk(progress& p) {
 }
 
 void replica::send_heartbeat(const progress& p, std::uint64_t context) {
-  message m = to_follower(message_type::heartbeat, p);
+  message m = to_follower(rpc_type::heartbeat, p);
   m.commit = std::min(p.match, commit_);
   m.context = context;
   send(std::move(m));

@@ -45,9 +45,9 @@ error decode_log_command(std::string_view bytes, log_command& out) {
       !r.u64(w.command.expire_in) || !r.u64(w.command.delete_in) || !r.bytes(w.command.key) ||
       !r.bytes(w.command.value))
     return malformed("truncated client write");
-  if (!valid_write_kind(kind)) return malformed("unknown write kind");
+  if (!is_write_code(kind)) return malformed("unknown write kind");
   if (!r.done()) return malformed("trailing bytes");
-  w.command.kind = static_cast<write_kind>(kind);
+  w.command.kind = static_cast<operation_kind>(kind);
   out.type = log_command_type::client_write;
   return {};
 }

@@ -24,7 +24,6 @@ using actors::command_outcome;
 using actors::propose_command;
 using actors::store_answer;
 using actors::store_call;
-using actors::store_op;
 using replicated::apply_status;
 
 namespace {
@@ -71,7 +70,7 @@ struct harness {
   }
   void submit(int tag, std::string key, std::string value) {
     store_call c;
-    c.op = static_cast<std::uint8_t>(store_op::set);
+    c.op = static_cast<std::uint8_t>(operation_kind::set);
     c.key = std::move(key);
     c.value = std::move(value);
     caf::anon_send(caller, tag, std::move(c));
@@ -203,7 +202,7 @@ TEST_CASE("proposals a snapshot overtakes free their slots: the node can lead ag
   sim::sim_client writer(cluster);
   for (int i = 0; i < 60; ++i) {
     store_call c;
-    c.op = static_cast<std::uint8_t>(store_op::set);
+    c.op = static_cast<std::uint8_t>(operation_kind::set);
     c.key = "k";
     c.value = std::to_string(i);
     REQUIRE(writer.call(c).code == 0);
@@ -233,7 +232,7 @@ TEST_CASE("proposals a snapshot overtakes free their slots: the node can lead ag
   INFO("new proposal to the leader: code " << int(outcomes->front().code) << " log_index " << outcomes->front().log_index);
   CHECK(outcomes->front().log_index != 0);  // appended and applied, not refused as busy
   store_call c;
-  c.op = static_cast<std::uint8_t>(store_op::set);
+  c.op = static_cast<std::uint8_t>(operation_kind::set);
   c.key = "after";
   c.value = "x";
   const store_answer a = writer.call(c);

@@ -11,11 +11,10 @@
 using namespace dkv;
 using actors::store_answer;
 using actors::store_call;
-using actors::store_op;
 
 namespace {
 
-store_call call(store_op op, std::string key, std::string value = {}, std::uint64_t delete_in = 0) {
+store_call call(operation_kind op, std::string key, std::string value = {}, std::uint64_t delete_in = 0) {
   store_call c;
   c.op = static_cast<std::uint8_t>(op);
   c.key = std::move(key);
@@ -36,7 +35,7 @@ TEST_CASE("clients racing for a lock: one acquires, every write gets its own ind
   // Acquire, as the lock manager does: SetEIfUnset(key, owner, 0, timeout), all at once.
   std::vector<std::optional<store_answer>> acquired(clients.size());
   for (std::size_t i = 0; i < clients.size(); ++i)
-    clients[i]->submit(call(store_op::set_e_if_unset, "lock", "owner" + std::to_string(i), 0),
+    clients[i]->submit(call(operation_kind::set_e_if_unset, "lock", "owner" + std::to_string(i), 0),
                        [&acquired, i](const store_answer& a) { acquired[i] = a; });
   REQUIRE(cluster.sim().run_until(
       [&] { return std::all_of(acquired.begin(), acquired.end(), [](const auto& a) { return a.has_value(); }); },
@@ -51,12 +50,12 @@ TEST_CASE("clients racing for a lock: one acquires, every write gets its own ind
   CHECK(*indexes.rbegin() == clients.size());
 
   // Then each reads the key: all see the same owner — the first writer by index.
-  const store_answer held = clients[0]->call(call(store_op::get, "lock"));
+  const store_answer held = clients[0]->call(call(operation_kind::get, "lock"));
   REQUIRE(held.code == 0);
   REQUIRE(held.found);
   const auto first = std::min_element(acquired.begin(), acquired.end(),
                                       [](const auto& a, const auto& b) { return a->index < b->index; });
   CHECK(held.value == "owner" + std::to_string(first - acquired.begin()));
   CHECK(held.index == clients.size());
-  for (auto& c : clients) CHECK(c->call(call(store_op::get, "lock")).value == held.value);
+  for (auto& c : clients) CHECK(c->call(call(operation_kind::get, "lock")).value == held.value);
 }

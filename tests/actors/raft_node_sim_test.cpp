@@ -117,7 +117,7 @@ TEST_CASE("writes through a session and linearizable reads through the read inde
   write.session = session;
   write.sequence = 1;
   write.lowest_unanswered = 1;
-  write.command = {.kind = write_kind::set, .key = "k", .value = "v1"};
+  write.command = {.kind = operation_kind::set, .key = "k", .value = "v1"};
   std::string bytes;
   replicated::encode_client_write(write, bytes);
   const std::size_t before = h.outcomes.size();
@@ -204,7 +204,7 @@ TEST_CASE("injected bug follower-local-reads: a cut-off follower answers a read 
     write.session = session;
     write.sequence = sequence;
     write.lowest_unanswered = sequence;
-    write.command = {.kind = write_kind::set, .key = "k", .value = value};
+    write.command = {.kind = operation_kind::set, .key = "k", .value = value};
     std::string bytes;
     replicated::encode_client_write(write, bytes);
     const std::size_t before = h.outcomes.size();

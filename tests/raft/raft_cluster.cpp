@@ -197,7 +197,7 @@ void raft_cluster::arrive(const message& m) {
   node& to = at(m.to);
   const bool arrives = to.up() && connected(m.from, m.to);
   if (trace)
-    *trace << "    " << (arrives ? "" : "lost: ") << type_name(m.type) << ' ' << m.from << "->" << m.to << " term "
+    *trace << "    " << (arrives ? "" : "lost: ") << rpc_name(m.type) << ' ' << m.from << "->" << m.to << " term "
            << m.term << " index " << m.log_index << " entries " << m.entries.size() << " commit " << m.commit
            << (m.reject ? " reject" : "") << (m.repair_epoch ? " repair " + std::to_string(m.repair_epoch) : "") << '\n';
   if (!arrives) return;

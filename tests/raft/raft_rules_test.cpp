@@ -36,7 +36,7 @@ node_id elect_among(raft_cluster& c, std::initializer_list<node_id> group) {
   return no_node;
 }
 
-std::size_t count_type(const raft_cluster& c, message_type type) {
+std::size_t count_type(const raft_cluster& c, rpc_type type) {
   return static_cast<std::size_t>(
       std::count_if(c.pool().begin(), c.pool().end(), [&](const message& m) { return m.type == type; }));
 }
@@ -82,7 +82,7 @@ TEST_CASE("skipped ticks: a follower is due at its election timeout, and ticks p
   CHECK(follower.ticks_until_due() == 1);
   follower.tick(1);
   c.process(2);
-  CHECK(count_type(c, message_type::pre_vote) == 2);
+  CHECK(count_type(c, rpc_type::pre_vote) == 2);
 }
 
 TEST_CASE("skipped ticks: a leader that missed many beats once, and checks its quorum once") {
@@ -91,7 +91,7 @@ TEST_CASE("skipped ticks: a leader that missed many beats once, and checks its q
   CHECK(c.raft(1).ticks_until_due() == 1);  // heartbeat_ticks
   c.raft(1).tick(100);                        // a stalled process
   c.process(1);
-  CHECK(count_type(c, message_type::heartbeat) == 2);
+  CHECK(count_type(c, rpc_type::heartbeat) == 2);
   // One quorum check, on what it heard before the stall; the next finds no
   // answer since and steps down.
   CHECK(c.raft(1).is_leader());
@@ -113,7 +113,7 @@ TEST_CASE("skipped ticks: a follower that may not campaign is never due") {
   CHECK_FALSE(c.raft(2).ticks_until_due());
   c.raft(2).tick(1000);
   c.process(2);
-  CHECK(count_type(c, message_type::pre_vote) + count_type(c, message_type::vote) == 0);
+  CHECK(count_type(c, rpc_type::pre_vote) + count_type(c, rpc_type::vote) == 0);
 }
 
 TEST_CASE("election restriction: a candidate with a shorter log of the same term loses") {
@@ -145,7 +145,7 @@ TEST_CASE("vote persistence: a vote leaves only once durable, and survives a res
       c.deliver(k);
       break;
     }
-  CHECK(count_type(c, message_type::vote_reply) == 0);
+  CHECK(count_type(c, rpc_type::vote_reply) == 0);
   CHECK(c.raft(2).vote() == 1);
   SECTION("crash before the write: the vote is gone and was never announced") {
     c.crash(2, 0);
@@ -154,14 +154,14 @@ TEST_CASE("vote persistence: a vote leaves only once durable, and survives a res
   }
   SECTION("the write completes: the vote goes out, and a restart keeps it") {
     REQUIRE(c.persist_one(2));
-    CHECK(count_type(c, message_type::vote_reply) == 1);
+    CHECK(count_type(c, rpc_type::vote_reply) == 1);
     c.crash(2, 0);
     c.restart(2);
     CHECK(c.raft(2).vote() == 1);
     CHECK(c.raft(2).term() == 2);
     // Another candidate of the same term is refused.
     message request;
-    request.type = message_type::vote;
+    request.type = rpc_type::vote;
     request.from = 3;
     request.to = 2;
     request.term = 2;
@@ -171,7 +171,7 @@ TEST_CASE("vote persistence: a vote leaves only once durable, and survives a res
     c.auto_persist = true;
     c.process(2);
     const auto replies = std::count_if(c.pool().begin(), c.pool().end(), [](const message& m) {
-      return m.type == message_type::vote_reply && m.to == 3 && !m.reject;
+      return m.type == rpc_type::vote_reply && m.to == 3 && !m.reject;
     });
     CHECK(replies == 0);
   }
@@ -194,7 +194,7 @@ TEST_CASE("term rules: a higher term deposes a leader; a lower term is ignored")
   c.elect(1);
   const term_t term = c.raft(1).term();
   message stale;
-  stale.type = message_type::append;
+  stale.type = rpc_type::append;
   stale.from = 3;
   stale.to = 2;
   stale.term = term - 1;
@@ -203,7 +203,7 @@ TEST_CASE("term rules: a higher term deposes a leader; a lower term is ignored")
   CHECK(c.raft(2).leader() == 1);
 
   message newer;
-  newer.type = message_type::heartbeat;
+  newer.type = rpc_type::heartbeat;
   newer.from = 3;
   newer.to = 1;
   newer.term = term + 5;
@@ -247,7 +247,7 @@ TEST_CASE("fast backtracking: a follower far behind is found in a few round trip
   c.tick(1);
   std::size_t rejections = 0;
   while (!c.pool().empty()) {
-    if (c.pool().front().type == message_type::append_reply && c.pool().front().reject) ++rejections;
+    if (c.pool().front().type == rpc_type::append_reply && c.pool().front().reject) ++rejections;
     c.deliver(0);
   }
   CHECK(c.raft(3).log().last_index() == c.raft(1).log().last_index());
@@ -271,7 +271,7 @@ TEST_CASE("Figure 8: an entry of an earlier term commits only through one of the
   auto r = leader.take_ready();
   leader.persisted(r.sequence);
   message yes;
-  yes.type = message_type::vote_reply;
+  yes.type = rpc_type::vote_reply;
   yes.from = 2;
   yes.to = 1;
   yes.term = 4;
@@ -283,7 +283,7 @@ TEST_CASE("Figure 8: an entry of an earlier term commits only through one of the
   REQUIRE(leader.durable_index() == 3);
 
   message ack;
-  ack.type = message_type::append_reply;
+  ack.type = rpc_type::append_reply;
   ack.from = 2;
   ack.to = 1;
   ack.term = 4;
@@ -317,10 +317,10 @@ TEST_CASE("a follower acknowledges an append only once it is durable") {
   c.auto_persist = false;
   c.raft(1).propose(bytes("v"));
   c.process(1);
-  while (count_type(c, message_type::append) > 0) c.deliver(0);
-  CHECK(count_type(c, message_type::append_reply) == 0);
+  while (count_type(c, rpc_type::append) > 0) c.deliver(0);
+  CHECK(count_type(c, rpc_type::append_reply) == 0);
   REQUIRE(c.persist_one(2));
-  CHECK(count_type(c, message_type::append_reply) == 1);
+  CHECK(count_type(c, rpc_type::append_reply) == 1);
 }
 
 TEST_CASE("one sync acknowledges several appends with one reply") {
@@ -332,9 +332,9 @@ TEST_CASE("one sync acknowledges several appends with one reply") {
     c.process(1);
   }
   // Three appends reach node 2 before its disk syncs any of them.
-  while (count_type(c, message_type::append) > 0) c.deliver(0);
+  while (count_type(c, rpc_type::append) > 0) c.deliver(0);
   REQUIRE(c.persist_all(2));
-  CHECK(count_type(c, message_type::append_reply) == 1);
+  CHECK(count_type(c, rpc_type::append_reply) == 1);
   c.auto_persist = true;
   c.persist_all(1);
   c.deliver_all();
@@ -392,7 +392,7 @@ TEST_CASE("a follower that installs a snapshot acknowledges its index, not the e
   REQUIRE(c.raft(1).propose(bytes("b")).ok());
   c.process(1);
   for (std::size_t k = 0; k < c.pool().size();)
-    if (c.pool()[k].type == message_type::append) c.deliver(k); else ++k;
+    if (c.pool()[k].type == rpc_type::append) c.deliver(k); else ++k;
   REQUIRE(c.raft(1).propose(bytes("c")).ok());
   c.process(1);
   c.drop_if([](const message& m) { return m.to == 2 || m.from == 3; });
@@ -409,7 +409,7 @@ TEST_CASE("a follower that installs a snapshot acknowledges its index, not the e
   REQUIRE(taken->meta.index == base + 2);
 
   message chunk;
-  chunk.type = message_type::snapshot_chunk;
+  chunk.type = rpc_type::snapshot_chunk;
   chunk.from = 1;
   chunk.to = 3;
   chunk.term = c.raft(1).term();
@@ -420,7 +420,7 @@ TEST_CASE("a follower that installs a snapshot acknowledges its index, not the e
   c.raft(3).step(chunk);
   c.process(3);
   const auto reply = std::find_if(c.pool().begin(), c.pool().end(),
-                                  [](const message& m) { return m.type == message_type::append_reply && m.from == 3; });
+                                  [](const message& m) { return m.type == rpc_type::append_reply && m.from == 3; });
   REQUIRE(reply != c.pool().end());
   CHECK(reply->log_index == base + 2);
   CHECK(c.raft(3).log().last_index() == base + 3);  // kept, to be checked by the next append
@@ -440,10 +440,10 @@ TEST_CASE("snapshot chunks survive loss and duplication") {
     c.process();
     // Every third chunk is lost, every other one arrives twice.
     for (std::size_t k = 0, n = 0; k < c.pool().size();) {
-      if (c.pool()[k].type == message_type::snapshot_chunk && ++n % 3 == 0) {
+      if (c.pool()[k].type == rpc_type::snapshot_chunk && ++n % 3 == 0) {
         c.drop(k);
       } else {
-        if (c.pool()[k].type == message_type::snapshot_chunk) c.duplicate(k);
+        if (c.pool()[k].type == rpc_type::snapshot_chunk) c.duplicate(k);
         c.deliver(k);
       }
     }
@@ -462,7 +462,7 @@ TEST_CASE("a follower that claims more than the leader's log is believed only as
   for (int i = 0; i < 5; ++i) commit_one(c, 1);
   REQUIRE(c.compact(1));
   message claim;
-  claim.type = message_type::append_reply;
+  claim.type = rpc_type::append_reply;
   claim.from = 2;
   claim.to = 1;
   claim.term = c.raft(1).term();
@@ -531,7 +531,7 @@ TEST_CASE("read index: a round asks just a quorum, the followers heard from last
   c.process(1);
   std::set<node_id> asked;
   for (const message& m : c.pool())
-    if (m.type == message_type::heartbeat) asked.insert(m.to);
+    if (m.type == rpc_type::heartbeat) asked.insert(m.to);
   CHECK(asked.size() == 2);  // with the leader, three of five
   CHECK_FALSE(asked.count(2));
   c.deliver_all();
@@ -544,12 +544,12 @@ TEST_CASE("read index: when the followers asked do not answer, the next heartbea
   commit_one(c, 1);
   REQUIRE(c.raft(1).read(5).ok());
   c.process(1);
-  REQUIRE(count_type(c, message_type::heartbeat) == 1);
-  c.drop_if([](const message& m) { return m.type == message_type::heartbeat; });
+  REQUIRE(count_type(c, rpc_type::heartbeat) == 1);
+  c.drop_if([](const message& m) { return m.type == rpc_type::heartbeat; });
   c.deliver_all();
   CHECK(c.at(1).reads_served.empty());
   c.tick(1);
-  CHECK(count_type(c, message_type::heartbeat) == 2);
+  CHECK(count_type(c, rpc_type::heartbeat) == 2);
   c.deliver_all();
   REQUIRE(c.at(1).reads_served.size() == 1);
   CHECK(c.at(1).reads_served[0].id == 5);
@@ -616,7 +616,7 @@ TEST_CASE("flow control: a replicating follower has at most the window in flight
   c.process(1);
   std::size_t to_two = 0;
   for (const message& m : c.pool())
-    if (m.type == message_type::append && m.to == 2) ++to_two;
+    if (m.type == rpc_type::append && m.to == 2) ++to_two;
   CHECK(to_two == 4);
   c.deliver_all();
   CHECK(c.raft(2).log().last_index() == c.raft(1).log().last_index());
@@ -696,7 +696,7 @@ TEST_CASE("leadership transfer to a lagging follower waits for it to catch up") 
   c.heal();
   REQUIRE(c.raft(1).transfer_leadership(3).ok());
   c.process(1);
-  CHECK(count_type(c, message_type::timeout_now) == 0);
+  CHECK(count_type(c, rpc_type::timeout_now) == 0);
   for (int i = 0; i < 5 && !c.raft(3).is_leader(); ++i) {
     c.tick(1);
     c.deliver_all();
@@ -742,7 +742,7 @@ TEST_CASE("malformed messages are ignored and counted; the log keeps its shape")
   const term_t term = c.raft(2).term();
   const index_t last = c.raft(2).log().last_index();
   message gap;
-  gap.type = message_type::append;
+  gap.type = rpc_type::append;
   gap.from = 1;
   gap.to = 2;
   gap.term = term;
@@ -758,7 +758,7 @@ TEST_CASE("malformed messages are ignored and counted; the log keeps its shape")
   nobody.entries.clear();
   c.raft(2).step(nobody);
   message chunk;
-  chunk.type = message_type::snapshot_chunk;
+  chunk.type = rpc_type::snapshot_chunk;
   chunk.from = 1;
   chunk.to = 2;
   chunk.term = term;
@@ -816,7 +816,7 @@ TEST_CASE("damaged storage: a repairing follower takes a commit index only from 
   // A heartbeat sent on what node 3 acknowledged before the damage: in a
   // WAL, the entries at those indexes may now be older ones it overwrote.
   message beat;
-  beat.type = message_type::heartbeat;
+  beat.type = rpc_type::heartbeat;
   beat.from = 1;
   beat.to = 3;
   beat.term = c.raft(1).term();
@@ -842,7 +842,7 @@ TEST_CASE("damaged storage: a leader does not count a repairing follower toward 
   const proposal p = c.raft(1).propose(bytes("v"));
   c.process(1);
   message ack;
-  ack.type = message_type::append_reply;
+  ack.type = rpc_type::append_reply;
   ack.from = 2;
   ack.to = 1;
   ack.term = c.raft(1).term();
@@ -937,7 +937,7 @@ void win_quietly(raft_cluster& c, node_id id) {
   REQUIRE(c.raft(id).is_leader());
 }
 
-std::size_t find_message(const raft_cluster& c, node_id from, node_id to, message_type type) {
+std::size_t find_message(const raft_cluster& c, node_id from, node_id to, rpc_type type) {
   for (std::size_t k = 0; k < c.pool().size(); ++k)
     if (c.pool()[k].from == from && c.pool()[k].to == to && c.pool()[k].type == type) return k;
   FAIL("no such message in the pool");
@@ -971,7 +971,7 @@ TEST_CASE("injected bug figure8-commit: an entry of an earlier term is committed
   REQUIRE(c.raft(1).term() == 4);
   c.drop_if([](const message& m) { return m.from == 1; });
   message append;
-  append.type = message_type::append;
+  append.type = rpc_type::append;
   append.from = 1;
   append.to = 3;
   append.term = 4;
@@ -981,7 +981,7 @@ TEST_CASE("injected bug figure8-commit: an entry of an earlier term is committed
   append.entries = {c.raft(1).log().at(3)};
   c.raft(3).step(append);
   c.process(3);
-  c.deliver(find_message(c, 3, 1, message_type::append_reply));
+  c.deliver(find_message(c, 3, 1, rpc_type::append_reply));
   // A majority holds X, of term 2: only the bug counts that as committed (and applies it).
   CHECK(c.raft(1).commit_index() == (bug ? 3 : 2));
   c.crash(1);
@@ -1010,16 +1010,16 @@ TEST_CASE("injected bug vote-before-durable: a vote lost in a crash is given twi
   c.raft(1).campaign();
   c.process();
   c.drop_if([](const message& m) { return m.to == 3; });
-  c.deliver(find_message(c, 1, 2, message_type::vote));
+  c.deliver(find_message(c, 1, 2, rpc_type::vote));
   REQUIRE(c.raft(2).vote() == 1);
   // The vote waits for node 2's disk, unless the bug lets it out at once.
-  CHECK(count_type(c, message_type::vote_reply) == (bug ? 1 : 0));
+  CHECK(count_type(c, rpc_type::vote_reply) == (bug ? 1 : 0));
   c.crash(2, 0);  // the vote never reached the disk
   c.restart(2);
   CHECK(c.raft(2).vote() == no_node);
   c.auto_persist = true;
   REQUIRE(c.persist_all(1));  // node 1 counts its own vote
-  if (bug) c.deliver(find_message(c, 2, 1, message_type::vote_reply));
+  if (bug) c.deliver(find_message(c, 2, 1, rpc_type::vote_reply));
   CHECK(c.raft(1).is_leader() == bug);
   c.isolate(1);
   c.drop_if([](const message& m) { return m.from == 1; });

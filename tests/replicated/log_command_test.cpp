@@ -16,13 +16,13 @@ TEST_CASE("log commands round trip", "[replicated]") {
   REQUIRE(decoded.type == log_command_type::open_session);
 
   const std::string key(1000, 'k'), value("v\0v", 3);
-  encode_client_write({7, 9, 3, {write_kind::set_e, key, value, 5, 11}}, bytes);
+  encode_client_write({7, 9, 3, {operation_kind::set_e, key, value, 5, 11}}, bytes);
   REQUIRE(decode_log_command(bytes, decoded).ok());
   REQUIRE(decoded.type == log_command_type::client_write);
   REQUIRE(decoded.write.session == 7);
   REQUIRE(decoded.write.sequence == 9);
   REQUIRE(decoded.write.lowest_unanswered == 3);
-  REQUIRE(decoded.write.command.kind == write_kind::set_e);
+  REQUIRE(decoded.write.command.kind == operation_kind::set_e);
   REQUIRE(decoded.write.command.key == key);
   REQUIRE(decoded.write.command.value == value);
   REQUIRE(decoded.write.command.expire_in == 5);
@@ -32,7 +32,7 @@ TEST_CASE("log commands round trip", "[replicated]") {
 TEST_CASE("malformed log commands are refused", "[replicated]") {
   std::string bytes;
   log_command decoded;
-  encode_client_write({1, 1, 1, {write_kind::remove_if_value, "key", "value", 0, 0}}, bytes);
+  encode_client_write({1, 1, 1, {operation_kind::remove_if_value, "key", "value", 0, 0}}, bytes);
   for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
     const error e = decode_log_command(std::string_view(bytes).substr(0, cut), decoded);
     REQUIRE(e.code() == error_code::invalid_operation);

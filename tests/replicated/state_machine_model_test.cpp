@@ -24,7 +24,7 @@ struct action {
   action_kind kind;
   std::uint32_t client;  // picks a session, modulo those open
   std::uint32_t pick;    // picks a sequence number to retry / acknowledge up to
-  write_kind op;
+  operation_kind op;
   std::uint8_t key;
   std::uint8_t value;
   std::uint8_t expire_in, delete_in;
@@ -49,12 +49,12 @@ const std::string keys[] = {"a", "b", "c", ""};
 delete_if_value_result apply_to(lstore& store, const write_command& c) {
   auto plain = [](write_result w) { return delete_if_value_result{std::move(w.err), false, w.index}; };
   switch (c.kind) {
-    case write_kind::set: return plain(store.Set(c.key, c.value));
-    case write_kind::set_e: return plain(store.SetE(c.key, c.value, c.expire_in, c.delete_in));
-    case write_kind::set_e_if_unset: return plain(store.SetEIfUnset(c.key, c.value, c.expire_in, c.delete_in));
-    case write_kind::expire: return plain(store.Expire(c.key));
-    case write_kind::remove: return plain(store.Delete(c.key));
-    case write_kind::remove_if_value: return store.DeleteIfValue(c.key, c.value);
+    case operation_kind::set: return plain(store.Set(c.key, c.value));
+    case operation_kind::set_e: return plain(store.SetE(c.key, c.value, c.expire_in, c.delete_in));
+    case operation_kind::set_e_if_unset: return plain(store.SetEIfUnset(c.key, c.value, c.expire_in, c.delete_in));
+    case operation_kind::expire: return plain(store.Expire(c.key));
+    case operation_kind::remove: return plain(store.Delete(c.key));
+    case operation_kind::remove_if_value: return store.DeleteIfValue(c.key, c.value);
   }
   return {};
 }
@@ -75,7 +75,7 @@ struct Arbitrary<action> {
                                                                    {1, action_kind::restore}})),
         gen::set(&action::client, gen::inRange<std::uint32_t>(0, 3)),
         gen::set(&action::pick, gen::inRange<std::uint32_t>(0, 8)),
-        gen::set(&action::op, gen::map(gen::inRange(1, 7), [](int k) { return static_cast<write_kind>(k); })),
+        gen::set(&action::op, gen::map(gen::inRange(1, 7), [](int k) { return static_cast<operation_kind>(k); })),
         gen::set(&action::key, gen::inRange<std::uint8_t>(0, 4)),
         gen::set(&action::value, gen::inRange<std::uint8_t>(0, 3)),
         gen::set(&action::expire_in, gen::inRange<std::uint8_t>(0, 4)),

@@ -33,7 +33,7 @@ struct log_feeder {
   }
   apply_result set(std::uint64_t session, std::uint64_t sequence, std::string_view key, std::string_view value,
                    std::uint64_t lowest = 0) {
-    return write(session, sequence, lowest, {write_kind::set, key, value, 0, 0});
+    return write(session, sequence, lowest, {operation_kind::set, key, value, 0, 0});
   }
   std::string get(std::string_view key) {
     std::string value;
@@ -67,10 +67,10 @@ TEST_CASE("DeleteIfValue's outcome is remembered for its retry", "[replicated]")
   log_feeder log;
   const std::uint64_t s = log.open_session();
   log.set(s, 1, "lock", "me");
-  const apply_result released = log.write(s, 2, 0, {write_kind::remove_if_value, "lock", "me", 0, 0});
+  const apply_result released = log.write(s, 2, 0, {operation_kind::remove_if_value, "lock", "me", 0, 0});
   REQUIRE(released.deleted);
   log.set(s, 3, "lock", "me");  // taken again
-  const apply_result retry = log.write(s, 2, 0, {write_kind::remove_if_value, "lock", "me", 0, 0});
+  const apply_result retry = log.write(s, 2, 0, {operation_kind::remove_if_value, "lock", "me", 0, 0});
   REQUIRE(retry.status == apply_status::duplicate);
   REQUIRE(retry.deleted);
   REQUIRE(log.get("lock") == "me");  // the retry did not delete the new lock
@@ -144,7 +144,7 @@ TEST_CASE("a snapshot carries the engine, the sessions and the applied index", "
   log_feeder log;
   const std::uint64_t s = log.open_session();
   log.set(s, 1, "a", "1");
-  log.write(s, 2, 0, {write_kind::set_e, "b", "2", 3, 6});
+  log.write(s, 2, 0, {operation_kind::set_e, "b", "2", 3, 6});
   std::string snapshot;
   REQUIRE(log.machine.save(snapshot).ok());
 
@@ -159,7 +159,7 @@ TEST_CASE("a snapshot carries the engine, the sessions and the applied index", "
 
   // A retry after the restore still gets its first answer.
   std::string bytes;
-  encode_client_write({s, 2, 0, {write_kind::set_e, "b", "2", 3, 6}}, bytes);
+  encode_client_write({s, 2, 0, {operation_kind::set_e, "b", "2", 3, 6}}, bytes);
   const apply_result retry = restored.apply(log.next_index, bytes);
   REQUIRE(retry.status == apply_status::duplicate);
   REQUIRE(retry.index == 2);
@@ -207,7 +207,7 @@ TEST_CASE("injected bug raw-index-clock: the store clock follows the Raft log in
   log_feeder log;
   const std::uint64_t s = log.open_session();  // log index 1
   log.machine.skip(log.next_index++);          // 2: a leader's no-op
-  const apply_result first = log.write(s, 1, 0, {write_kind::set_e, "k", "v", 2, 0});  // log index 3
+  const apply_result first = log.write(s, 1, 0, {operation_kind::set_e, "k", "v", 2, 0});  // log index 3
   REQUIRE(first.err.ok());
   CHECK(first.index == (bug ? 3 : 1));
   log.machine.skip(log.next_index++);  // 4, 5: no-ops of two more elections

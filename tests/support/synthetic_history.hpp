@@ -82,7 +82,7 @@ inline check::history synthetic_history(const synthetic_options& o) {
     effects.pop();
     operation& op = h.operations[p.op];
     dkv_op model;
-    parse_dkv_op(op.f, model.kind);
+    model.kind = *operation_named(op.f);
     model.value = op.value;
     model.expire_in = op.expire_in;
     model.delete_in = op.delete_in;
@@ -97,7 +97,7 @@ inline check::history synthetic_history(const synthetic_options& o) {
       }
     } else {
       op.index = clock;
-      if (model.kind == dkv_op_kind::has) {
+      if (model.kind == operation_kind::has) {
         op.found = entry.exists && !entry.deleted_at(clock);
       } else {
         op.found = entry.live_at(clock);

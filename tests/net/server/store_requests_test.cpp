@@ -7,7 +7,6 @@
 namespace dkv::net {
 namespace {
 
-using actors::store_op;
 
 message request_of(message_type type, std::string key = "k", std::string value = "v", std::uint64_t e = 7,
                    std::uint64_t d = 9) {
@@ -23,19 +22,19 @@ message request_of(message_type type, std::string key = "k", std::string value =
 TEST_CASE("every store request maps to its store call, with the fields its type takes") {
   struct row {
     message_type type;
-    store_op op;
+    operation_kind op;
     bool key, value, schedule;
   };
   const row rows[] = {
-      {message_type::set, store_op::set, true, true, false},
-      {message_type::set_e, store_op::set_e, true, true, true},
-      {message_type::set_e_if_unset, store_op::set_e_if_unset, true, true, true},
-      {message_type::expire, store_op::expire, true, false, false},
-      {message_type::remove, store_op::remove, true, false, false},
-      {message_type::delete_if_value, store_op::remove_if_value, true, true, false},
-      {message_type::get, store_op::get, true, false, false},
-      {message_type::has, store_op::has, true, false, false},
-      {message_type::db_info, store_op::info, false, false, false},
+      {message_type::set, operation_kind::set, true, true, false},
+      {message_type::set_e, operation_kind::set_e, true, true, true},
+      {message_type::set_e_if_unset, operation_kind::set_e_if_unset, true, true, true},
+      {message_type::expire, operation_kind::expire, true, false, false},
+      {message_type::remove, operation_kind::remove, true, false, false},
+      {message_type::remove_if_value, operation_kind::remove_if_value, true, true, false},
+      {message_type::get, operation_kind::get, true, false, false},
+      {message_type::has, operation_kind::has, true, false, false},
+      {message_type::db_info, operation_kind::info, false, false, false},
   };
   for (const row& r : rows) {
     CAPTURE(static_cast<int>(r.type));
@@ -88,7 +87,7 @@ TEST_CASE("answers map to responses of the request's type") {
   const message moved = to_response(message_type::get, actors::store_answer(found));
   CHECK(moved == got);
   CHECK(to_response(message_type::has, found).ok);
-  CHECK(to_response(message_type::delete_if_value, found).ok);
+  CHECK(to_response(message_type::remove_if_value, found).ok);
   CHECK_FALSE(to_response(message_type::get, ok).ok);
   CHECK(to_response(message_type::get, ok).value.empty());
 
@@ -139,8 +138,8 @@ TEST_CASE("run_on executes each call on a local store") {
   CHECK(run(message_type::has, "b").found);
   CHECK(run(message_type::expire, "b").index == 4);
   CHECK_FALSE(run(message_type::get, "b").found);
-  CHECK_FALSE(run(message_type::delete_if_value, "a", "wrong").found);
-  CHECK(run(message_type::delete_if_value, "a", "1").found);
+  CHECK_FALSE(run(message_type::remove_if_value, "a", "wrong").found);
+  CHECK(run(message_type::remove_if_value, "a", "1").found);
   CHECK(run(message_type::remove, "b").index == 7);
   CHECK_FALSE(run(message_type::has, "b").found);
   const auto info = run(message_type::db_info, "");
