@@ -14,7 +14,7 @@
 
 #include "check/linearizability/checker.hpp"
 #include "check/history/parse.hpp"
-#include "tests/support/synthetic_history.hpp"
+#include "check/testing/synthetic_history.hpp"
 
 namespace {
 

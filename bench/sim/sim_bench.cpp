@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "tests/sim/toy_cluster.hpp"
+#include "sim/testing/toy_cluster.hpp"
 
 int main() {
   using clock = std::chrono::steady_clock;  // the benchmark's own stopwatch, outside the simulation

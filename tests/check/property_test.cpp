@@ -7,7 +7,7 @@
 #include <rapidcheck/catch.h>
 
 #include "check/linearizability/checker.hpp"
-#include "tests/support/synthetic_history.hpp"
+#include "check/testing/synthetic_history.hpp"
 
 using namespace dkv;
 

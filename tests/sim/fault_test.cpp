@@ -10,7 +10,7 @@
 
 #include "sim/faults/fault_generator.hpp"
 #include "sim/faults/fault_schedule.hpp"
-#include "tests/sim/toy_cluster.hpp"
+#include "sim/testing/toy_cluster.hpp"
 
 using namespace dkv;
 using sim::fault_kind;

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "tests/sim/toy_cluster.hpp"
+#include "sim/testing/toy_cluster.hpp"
 
 using namespace dkv;
 

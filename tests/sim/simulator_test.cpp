@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "sim/simulator/instant_random.hpp"
-#include "tests/sim/toy_cluster.hpp"
+#include "sim/testing/toy_cluster.hpp"
 
 using namespace dkv;
 

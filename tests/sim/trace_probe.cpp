@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "tests/sim/toy_cluster.hpp"
+#include "sim/testing/toy_cluster.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 2) {
