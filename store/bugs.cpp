@@ -37,6 +37,10 @@ constexpr std::array<bug_info, static_cast<std::size_t>(bug::count_)> table{{
     {bug::no_prevote_checkquorum, "no-prevote-checkquorum",
      "the replica runs without pre-vote and check-quorum (and so without the leader lease), whatever its options say",
      "store/raft/replica.cpp: replica::replica"},
+    {bug::apply_before_commit, "apply-before-commit",
+     "the replica hands entries to the state machine once they are durable, not once they are committed: "
+     "a write a later leader overwrites has already taken effect",
+     "store/raft/replica.cpp: replica::take_ready"},
 }};
 
 constexpr bool in_enum_order() {

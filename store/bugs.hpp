@@ -29,6 +29,7 @@ enum class bug : std::uint8_t {
   snapshot_drops_ttl,        // snapshots lose keys' expiry and deletion deadlines
   wal_accepts_torn,          // WAL recovery accepts a torn record instead of cutting it
   no_prevote_checkquorum,    // pre-vote and check-quorum off
+  apply_before_commit,       // entries are applied once durable, before they are committed
   count_
 };
 

@@ -36,6 +36,11 @@ client::client(caf::actor_config& cfg, client_config config, std::shared_ptr<tra
   if (!config_.nodes.empty()) rotation_ = random_.below(config_.nodes.size());
 }
 
+void client::on_exit() {
+  calls_.clear();
+  timers_ = {};
+}
+
 caf::behavior client::make_behavior() {
   return {
       [this](store_call& op) -> caf::result<store_answer> {

@@ -69,6 +69,10 @@ class client : public caf::event_based_actor {
          std::shared_ptr<local_clock> clock, std::uint64_t seed);
 
   caf::behavior make_behavior() override;
+  // Drops the calls still in flight: each one's response promise holds this
+  // actor, so a client stopped with calls unanswered (a simulated run that
+  // a failed assertion ended mid-call) would otherwise never be freed.
+  void on_exit() override;
 
  private:
   enum class purpose : std::uint8_t { read, write, open_session };

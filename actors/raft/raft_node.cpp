@@ -3,6 +3,7 @@
 #include <caf/send.hpp>
 
 #include "actors/messages.hpp"
+#include "store/assert.hpp"
 #include "store/bugs.hpp"
 #include "store/raft/message_codec.hpp"
 #include "store/replicated/log_command.hpp"
@@ -35,7 +36,24 @@ raft_node::raft_node(caf::actor_config& cfg, raft_node_config config, dkv::stora
       clock_(std::move(clock)),
       seed_(seed),
       status_(status),
-      machine_(config_.machine) {}
+      machine_(config_.machine) {
+  // A failed DKV_ASSERT whose handler unwinds (the simulator's) ends the
+  // node here, as a stop: the handler has reported it already, and CAF's
+  // default handler would print it again. Any other exception goes there.
+  set_exception_handler([this](caf::scheduled_actor* self, std::exception_ptr& thrown) -> caf::error {
+    try {
+      std::rethrow_exception(thrown);
+    } catch (const broken_invariant& failed) {
+      if (status_) {
+        status_->stopped = true;
+        status_->stop_reason = std::string("assertion failed: ") + failed.what();
+      }
+      return caf::exit_reason::unhandled_exception;
+    } catch (...) {
+      return caf::scheduled_actor::default_exception_handler(self, thrown);
+    }
+  });
+}
 
 bool raft_node::start() {
   if (error e = raft::wal_storage::open(*files_, config_.wal, storage_); !e.ok()) {
@@ -51,6 +69,8 @@ bool raft_node::start() {
       return false;
     }
     last_snapshot_ = recovered.latest_snapshot->meta.index;
+    // A snapshot is the state machine at its index (maybe_snapshot).
+    DKV_ASSERT(machine_.applied_index() == last_snapshot_, machine_.applied_index(), last_snapshot_);
   }
   replica_ = std::make_unique<raft::replica>(config_.raft, std::move(recovered), seed_);
   observe_digests();
@@ -198,6 +218,7 @@ void raft_node::arm_tick() {
 }
 
 void raft_node::log_synced_up_to(std::uint64_t sequence, const std::string& failure) {
+  DKV_ASSERT(sequence <= written_, sequence, written_);  // a sync covers what was written before it began
   sync_pending_ = false;
   if (!failure.empty()) return stop("a sync of its log failed: " + failure);
   replica_->persisted(sequence);
@@ -251,6 +272,7 @@ void raft_node::carry_out(raft::ready& work) {
   if (work.must_persist() || work.state)
     if (error e = storage_->write(work); !e.ok()) return stop("a write to its storage failed: " + e.message());
   if (work.must_persist()) {
+    DKV_ASSERT(work.sequence > written_, work.sequence, written_);  // readies come in order
     // Until the disk has synced them the replica holds back whatever relies
     // on these records. A sync under way takes none of them: they wait for
     // the next one, started when it completes.
@@ -267,9 +289,13 @@ void raft_node::carry_out(raft::ready& work) {
     network_->send(m.to, caf::make_message(raft_packet{buffer_}));
   }
   if (work.snapshot) {
+    // The replica installs only a snapshot past its commit index, so past what we applied.
+    DKV_ASSERT(work.snapshot->meta.index > machine_.applied_index(), work.snapshot->meta.index,
+               machine_.applied_index());
     if (error e = machine_.load(work.snapshot->data.view()); !e.ok())
       return stop("a snapshot from the leader does not load: " + e.message());
     last_snapshot_ = work.snapshot->meta.index;
+    DKV_ASSERT(machine_.applied_index() == last_snapshot_, machine_.applied_index(), last_snapshot_);
     // Proposals the snapshot covers will not be applied here one by one: we
     // cannot tell whether they made it, so their clients hear nothing and
     // stay in doubt (Timeout), and their slots are freed.
@@ -335,6 +361,8 @@ void raft_node::refuse_read(const read_command& read, error_code code) {
 
 void raft_node::apply(const raft::entry& e) {
   if (e.index <= machine_.applied_index()) return;  // covered by an installed snapshot
+  // Committed entries come in order, none left out.
+  DKV_ASSERT(e.index == machine_.applied_index() + 1, e.index, machine_.applied_index());
   if (config_.observe_state && status_) status_->applied_log.emplace_back(e.index, fingerprint(e));
   command_outcome outcome;
   if (e.kind == raft::entry_kind::command) {

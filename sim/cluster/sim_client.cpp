@@ -48,6 +48,8 @@ sim_client::sim_client(sim_cluster& cluster, actors::client_config config)
   caller_ = cluster_.sim().spawn(caller, state_);
 }
 
+sim_client::~sim_client() { state_->waiting.clear(); }
+
 std::uint64_t sim_client::submit(actors::store_call call, callback done) {
   const std::uint64_t tag = next_tag_++;
   state_->waiting[tag] = std::move(done);

@@ -23,6 +23,10 @@ class sim_client {
   using callback = std::function<void(const actors::store_answer&)>;
 
   explicit sim_client(sim_cluster& cluster, actors::client_config config = {});
+  // Drops the callbacks still waiting: an answer that comes once the client
+  // is gone (at the simulation's teardown, after a run that a failed
+  // assertion stopped mid-call) must not reach what they point into.
+  ~sim_client();
 
   // Returns the call's tag, for forget().
   std::uint64_t submit(actors::store_call call, callback done);

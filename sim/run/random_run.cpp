@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <iomanip>
+#include <optional>
 
 #include "sim/faults/fault_schedule.hpp"
+#include "store/assert.hpp"
 
 namespace dkv::sim {
 
@@ -27,6 +29,20 @@ class random_run {
   }
 
   run_report run() {
+    try {
+      drive();
+    } catch (const dkv::broken_invariant& failed) {
+      // A DKV_ASSERT failed and the simulation stopped there: that is the
+      // run's verdict, and what the other checks would say of a cluster
+      // stopped mid-step is moot.
+      report_.checks.assign(1, check_result{"invariants", false, failed.what()});
+    }
+    summarize();
+    return report_;
+  }
+
+ private:
+  void drive() {
     simulator& sim = cluster_.sim();
     sim.limit_steps(step_budget());
     sim.trace().keep_events(options_.keep_trace);
@@ -39,7 +55,7 @@ class random_run {
     workload_options w = options_.workload;
     w.stop_ns = options_.time_ns + options_.settle_ns;
     w.record_script = options_.record_script;
-    workload load(cluster_, options_.check ? &recorder_ : nullptr, sim.derive(workload_stream), w);
+    workload& load = load_.emplace(cluster_, options_.check ? &recorder_ : nullptr, sim.derive(workload_stream), w);
     load.start();
     run_until(options_.time_ns, w.stop_ns);
 
@@ -64,9 +80,15 @@ class random_run {
         report_.checks.push_back(check_membership(cluster_, wanted_members_));
       // Past its budget (in quiescing too) the network went dark: what the other checks say is moot.
       if (sim.out_of_steps()) report_.checks.insert(report_.checks.begin(), over_budget());
-      for (outcome o : {outcome::ok, outcome::fail, outcome::info}) report_.outcomes[outcome_name(o)] = recorder_.count(o);
     }
-    if (options_.record_script) report_.script = load.script();
+  }
+
+  // What the run did, whether it ran to its end or an assertion stopped it.
+  void summarize() {
+    simulator& sim = cluster_.sim();
+    if (options_.check)
+      for (outcome o : {outcome::ok, outcome::fail, outcome::info}) report_.outcomes[outcome_name(o)] = recorder_.count(o);
+    if (options_.record_script && load_) report_.script = load_->script();
     for (node_id id : nodes_) {
       const disk_stats& d = cluster_.disk(id).stats();
       report_.disks.syncs += d.syncs;
@@ -76,15 +98,13 @@ class random_run {
       report_.disks.unsynced_files += d.unsynced_files;
       report_.disks.torn_files += d.torn_files;
     }
-    report_.operations = load.answered();
+    report_.operations = load_ ? load_->answered() : 0;
     report_.trace_hash = sim.trace().value();
     if (options_.keep_trace) report_.trace = sim.trace().kept();
     report_.events = sim.trace().events();
     report_.virtual_ns = sim.now_ns();
-    return report_;
   }
 
- private:
   static sim_cluster_options cluster_options(const run_options& o) {
     sim_cluster_options c;
     c.nodes = o.nodes;
@@ -428,6 +448,7 @@ class random_run {
   run_options options_;
   sim_cluster cluster_;
   history_recorder recorder_;
+  std::optional<workload> load_;  // from the start of the run; destroyed before the cluster it calls
   std::vector<node_id> nodes_;
   std::set<node_id> damaged_;  // disks a fault damaged
   dkv::rng vote_crashes_{0};    // draws crash_after_vote's crashes

@@ -14,7 +14,10 @@
 //      elections and storage (and, when asked, a stable leader);
 //   4. with the checks, always, and first when it fails: the simulation
 //      stayed within its budget of steps (`max_steps`); past it the
-//      network went dark (a message storm or a loop) and the run ends soon.
+//      network went dark (a message storm or a loop) and the run ends soon;
+//   5. at any moment: a failed DKV_ASSERT (store/assert.hpp) ends the run
+//      there, its only check "invariants" failed with the assertion's
+//      file, line, condition and values (with check or without).
 //
 // Everything random comes from the seed: the same seed, the same trace hash.
 

@@ -79,6 +79,7 @@ bool simulator::run_one_job() {
   }
   std::rotate(jobs.begin(), chosen, chosen + 1);
   scheduler_->run_once();
+  trap_.rethrow_if_failed();  // CAF caught it and ended the actor; the run ends too
   if (++steps_ == step_limit_) {
     out_of_steps_at_ns_ = now_ns();
     network_->go_dark();
@@ -125,6 +126,7 @@ bool simulator::advance(std::uint64_t limit_ns) {
 void simulator::run_until(std::uint64_t t_ns) { run_until([] { return false; }, t_ns); }
 
 bool simulator::run_until(const std::function<bool()>& done, std::uint64_t deadline_ns) {
+  trap_.rethrow_if_failed();  // a run stopped by a failed assertion stays stopped
   for (;;) {
     while (run_one_job())
       if (done()) return true;

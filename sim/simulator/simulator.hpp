@@ -7,6 +7,11 @@
 // jumps to the next due timer or scheduled action (a fault, a workload
 // event). Every RNG of the run is derived from the master seed, and the trace
 // hash fingerprints the run (trace_hash.hpp).
+//
+// A failed DKV_ASSERT in the simulated code ends the run at once: the
+// simulator's loop throws dkv::broken_invariant (assertion_trap.hpp), the
+// first failure's message, out of run_until and again from every later
+// step; the simulator can still be destroyed cleanly.
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -22,6 +27,7 @@
 #include <vector>
 
 #include "sim/network/sim_network.hpp"
+#include "sim/simulator/assertion_trap.hpp"
 #include "sim/simulator/trace_hash.hpp"
 #include "store/rng.hpp"
 
@@ -36,6 +42,8 @@ class simulator {
   simulator& operator=(const simulator&) = delete;
 
   std::uint64_t seed() const noexcept { return seed_; }
+  // The first assertion that failed in this simulation, if one did.
+  const std::optional<std::string>& failed_assertion() const noexcept { return trap_.failure(); }
   caf::actor_system& system() noexcept { return *system_; }
   sim_network& network() noexcept { return *network_; }
   trace_hash& trace() noexcept { return trace_; }
@@ -94,6 +102,7 @@ class simulator {
   // Handles the next event (action, arrival, timer) at or before `limit_ns`; false if there is none.
   bool advance(std::uint64_t limit_ns);
 
+  assertion_trap trap_;  // first: it outlives the actor system, whose shutdown may fail an assertion too
   std::uint64_t seed_;
   dkv::rng master_;      // only copied from: derived streams do not depend on call order
   dkv::rng scheduling_;  // picks the next runnable actor

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 
+#include "store/assert.hpp"
 #include "store/raft/types.hpp"
 
 namespace dkv::raft {
@@ -72,6 +73,8 @@ class progress {
     return inflight_.size() >= max_messages || inflight_bytes_ >= max_bytes;
   }
   void sent(index_t last, std::size_t bytes) {
+    // Appends go out from `next` on, so they end at or after it.
+    DKV_ASSERT(last >= next, id, last, next, match);
     inflight_.push_back({last, bytes});
     inflight_bytes_ += bytes;
     next = last + 1;

@@ -26,18 +26,21 @@ std::vector<entry> raft_log::slice(index_t from, index_t to, std::size_t max_byt
 }
 
 void raft_log::truncate_from(index_t index) {
-  if (index <= snapshot_index_) index = snapshot_index_ + 1;
-  if (index <= last_index()) entries_.resize(index - first_index());
+  // No clamp: the one caller (a follower's conflict) skips what its snapshot
+  // covers and truncates only at an entry it holds. Below the snapshot would
+  // mean committed state in conflict; past the end, a conflict that is not there.
+  DKV_ASSERT(index > snapshot_index_ && index <= last_index(), index, snapshot_index_, last_index());
+  entries_.resize(index - first_index());
 }
 
-index_t raft_log::first_index_of_term_run(index_t index) const noexcept {
+index_t raft_log::first_index_of_term_run(index_t index) const {
   const auto term = term_at(index);
   if (!term) return first_index();
   while (index > first_index() && at(index - 1).term == *term) --index;
   return index;
 }
 
-index_t raft_log::last_index_with_term_at_most(term_t term, index_t index) const noexcept {
+index_t raft_log::last_index_with_term_at_most(term_t term, index_t index) const {
   index = std::min(index, last_index());
   for (; index >= first_index(); --index)
     if (at(index).term <= term) return index;
@@ -45,13 +48,17 @@ index_t raft_log::last_index_with_term_at_most(term_t term, index_t index) const
 }
 
 void raft_log::compact(index_t index) {
-  if (index <= snapshot_index_ || index > last_index()) return;
+  // No clamp: the replica's compact() refuses an unusable index before it
+  // gets here (and restore() compacts only to an entry it holds). Quietly
+  // doing nothing would leave the log longer than its snapshot claims.
+  DKV_ASSERT(index > snapshot_index_ && index <= last_index(), index, snapshot_index_, last_index());
   snapshot_term_ = at(index).term;
   entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(index - snapshot_index_));
   snapshot_index_ = index;
 }
 
 bool raft_log::restore(index_t index, term_t term) {
+  DKV_ASSERT(index >= snapshot_index_, index, snapshot_index_);
   if (index > snapshot_index_ && matches(index, term)) {
     compact(index);
     return true;

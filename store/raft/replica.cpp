@@ -7,6 +7,7 @@
 #include <iterator>
 #include <utility>
 
+#include "store/assert.hpp"
 #include "store/bugs.hpp"
 
 namespace dkv::raft {
@@ -69,8 +70,11 @@ replica::replica(options opts, durable_state recovered, std::uint64_t seed)
     base_config_.voters.erase(std::unique(base_config_.voters.begin(), base_config_.voters.end()),
                               base_config_.voters.end());
   }
+  // What the disk gave back ends at the first entry that does not follow
+  // the one before (the next index, no lower term): storage damage that
+  // got past the checksums is not to break the log's invariants.
   for (entry& e : recovered.entries)
-    if (e.index == log_.last_index() + 1) log_.append(std::move(e));
+    if (e.index == log_.last_index() + 1 && e.term >= log_.last_term()) log_.append(std::move(e));
   term_ = recovered.state.term;
   vote_ = recovered.state.vote;
   commit_ = std::clamp(recovered.state.commit, log_.snapshot_index(), log_.last_index());
@@ -115,6 +119,7 @@ bool replica::in_leader_lease() const noexcept {
 }
 
 void replica::become_follower(term_t term, node_id leader) {
+  DKV_ASSERT(term >= term_, term, term_);  // terms never go back
   const bool was_leader = role_ == role::leader;
   if (term != term_) {
     term_ = term;
@@ -167,6 +172,8 @@ void replica::request_votes(rpc_type type, term_t term, bool transfer) {
 }
 
 void replica::become_leader() {
+  // Won with our own vote in this term.
+  DKV_ASSERT(role_ == role::candidate && vote_ == opts_.id, role_, vote_, opts_.id, term_);
   role_ = role::leader;
   leader_ = opts_.id;
   votes_.clear();
@@ -549,6 +556,7 @@ ready replica::take_ready() {
   }
   ready r;
   const hard_state now{term_, vote_, commit_};
+  DKV_ASSERT(now.term >= handed_state_.term, now.term, handed_state_.term);  // the disk's term never goes back
   if (durable_work_pending()) {
     r.sequence = next_sequence_++;
     r.snapshot = std::move(snapshot_to_persist_);
@@ -561,11 +569,13 @@ ready replica::take_ready() {
   } else if (now != handed_state_) {
     r.state = handed_state_ = now;  // the commit index alone: no sync (ready.hpp)
   }
-  const index_t applicable = std::min(commit_, durable_last_);
+  // injected bug apply_before_commit: what is durable is applied, committed or not.
+  const index_t applicable = bugs::on(bugs::bug::apply_before_commit) ? durable_last_ : std::min(commit_, durable_last_);
   if (applied_ < applicable) {
     r.committed = log_.slice(applied_ + 1, applicable + 1);
     applied_ = applicable;
   }
+  check_invariants();
   r.repaired = std::exchange(repaired_, false);
   r.messages = std::move(outbox_);
   r.reads = std::move(reads_ready_);
@@ -577,7 +587,10 @@ ready replica::take_ready() {
 }
 
 void replica::persisted(std::uint64_t sequence) {
-  if (sequence <= persisted_sequence_ || sequence >= next_sequence_) return;
+  // Only readies handed out can be durable; an acknowledgement that comes
+  // again is old news.
+  DKV_ASSERT(sequence < next_sequence_, sequence, next_sequence_);
+  if (sequence <= persisted_sequence_) return;
   persisted_sequence_ = sequence;
   std::size_t done = 0;
   for (const handed_out& h : unacknowledged_) {
@@ -617,6 +630,21 @@ void replica::check_repaired() {
   // from won it anyway, so record the vote as theirs: we can never give this
   // term's vote to anyone else.
   if (vote_ == no_node) vote_ = leader_;
+}
+
+void replica::check_invariants() const {
+  // snapshot <= applied <= commit <= last: nothing is applied before it
+  // commits, and nothing commits that the log does not hold.
+  DKV_ASSERT(log_.snapshot_index() <= applied_, log_.snapshot_index(), applied_);
+  DKV_ASSERT(applied_ <= commit_, applied_, commit_);
+  DKV_ASSERT(commit_ <= log_.last_index(), commit_, log_.last_index());
+  DKV_ASSERT(durable_last_ <= log_.last_index(), durable_last_, log_.last_index());
+  if (role_ != role::leader) return;
+  DKV_ASSERT(leader_ == opts_.id, leader_, opts_.id);
+  // A follower's progress: it holds up to match, gets entries from next on,
+  // and neither goes past our log (which only grows while we lead).
+  for (const progress& p : peers_)
+    DKV_ASSERT(p.match < p.next && p.next <= log_.last_index() + 1, p.id, p.match, p.next, log_.last_index());
 }
 
 const progress* replica::peer(node_id id) const noexcept {

@@ -147,6 +147,9 @@ class replica {
   void broadcast_heartbeat(std::uint64_t context);
   progress* heard_from(node_id id);  // find_peer(), noting that it answered
   void maybe_commit();
+  // Raises the commit index to `index`, which the log must hold (etcd's
+  // commitTo: a commit past the end means a lost or truncated log).
+  void commit_to(index_t index);
 
   // log and membership
   index_t append_entry(entry_kind kind, payload data);
@@ -166,6 +169,9 @@ class replica {
   void start_waiting_reads();
   void release_confirmed_reads();
   void fail_reads();
+
+  // What holds between any two inputs: asserted as each ready goes out.
+  void check_invariants() const;
 
   // messages
   void send(message m);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "store/assert.hpp"
 #include "store/bugs.hpp"
 #include "store/raft/replica.hpp"
 
@@ -47,6 +48,10 @@ void replica::handle_append(const message& m) {
     if (e.index <= log_.snapshot_index()) continue;
     if (e.index <= log_.last_index()) {
       if (log_.matches(e.index, e.term)) continue;
+      // Log matching: no leader's log disagrees with a committed entry. And
+      // only a follower gives up entries: a leader's log only grows.
+      DKV_ASSERT(e.index > commit_, e.index, e.term, commit_);
+      DKV_ASSERT(role_ == role::follower, role_, term_);
       log_.truncate_from(e.index);  // a conflict: the leader's log wins
       on_truncated(e.index);
     }
@@ -54,7 +59,7 @@ void replica::handle_append(const message& m) {
     if (e.kind == entry_kind::config) adopt_config(e);
   }
   const index_t last_new = m.log_index + m.entries.size();
-  commit_ = std::max(commit_, std::min(m.commit, last_new));
+  commit_to(std::min(m.commit, last_new));
   reply.log_index = last_new;
   send_when_durable(std::move(reply));
   check_repaired();
@@ -75,8 +80,7 @@ void replica::handle_heartbeat(const message& m) {
   // Not after damage, until the leader names this repair: its match may
   // count entries we lost, and our log may hold older ones in their place
   // (recovery can stop before the records that overwrote them).
-  if (!repairing_ || m.repair_epoch == repair_epoch_)
-    commit_ = std::max(commit_, std::min(m.commit, log_.last_index()));
+  if (!repairing_ || m.repair_epoch == repair_epoch_) commit_to(std::min(m.commit, log_.last_index()));
   message reply = make(rpc_type::heartbeat_reply, m.from);
   reply.context = m.context;
   reply.repair_epoch = repair_epoch_;
@@ -125,9 +129,11 @@ void replica::handle_snapshot_chunk(const message& m) {
 }
 
 void replica::install_snapshot(snapshot_meta meta, std::string&& data) {
+  // Only what we have not committed: what we have may be applied already.
+  DKV_ASSERT(meta.index > commit_, meta.index, commit_);
   if (!log_.restore(meta.index, meta.term)) durable_last_ = std::min(durable_last_, meta.index);
   persist_from_ = std::min(persist_from_, meta.index + 1);
-  commit_ = std::max(commit_, meta.index);
+  commit_to(meta.index);
   applied_ = std::max(applied_, meta.index);
   base_config_ = meta.config;
   refresh_config();
@@ -315,19 +321,27 @@ void replica::maybe_commit() {
   // Figure 8: entries of earlier terms commit only under one of ours.
   if (!log_.matches(candidate, term_)) {
     // injected bug figure8_commit: an earlier term's entry commits as soon as a majority holds it.
-    if (bugs::on(bugs::bug::figure8_commit)) commit_ = candidate;  // (this term has committed nothing of its own)
+    if (bugs::on(bugs::bug::figure8_commit)) commit_to(candidate);  // (this term has committed nothing of its own)
     return;
   }
-  commit_ = candidate;
+  commit_to(candidate);
   committed_in_term_ = true;
   start_waiting_reads();
   maybe_promote_learners();
   if (config_index_ <= commit_ && !promotable()) become_follower(term_, no_node);  // we removed ourselves
 }
 
+void replica::commit_to(index_t index) {
+  if (index <= commit_) return;  // old news: the commit index never goes back
+  DKV_ASSERT(index <= log_.last_index(), index, log_.last_index(), commit_);
+  commit_ = index;
+}
+
 // ---- log and membership ---------------------------------------------------
 
 index_t replica::append_entry(entry_kind kind, payload data) {
+  // Only a leader writes entries of its own; a follower's come from its leader.
+  DKV_ASSERT(role_ == role::leader, role_, term_);
   const index_t index = log_.last_index() + 1;
   log_.append({term_, index, kind, std::move(data)});
   if (kind == entry_kind::config) adopt_config(log_.at(index));

@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "store/assert.hpp"
 #include "store/byte_io.hpp"
 #include "store/raft/entry_codec.hpp"
 #include "store/raft/membership.hpp"
@@ -203,6 +204,11 @@ error wal_storage::replay(const dkv::storage::wal_recovery& recovered) {
   if (!named)
     if (error e = fs_.sync_directory(); !e.ok()) return e;
   raise_term_to_log(state);
+  if (!state.entries.empty())
+    log_end_ = state.entries.back().index;
+  else if (state.latest_snapshot)
+    log_end_ = state.latest_snapshot->meta.index;
+  if (last_mark) log_end_ = std::max(log_end_, last_mark->index);
   state_ = state.state;
   voted_ = state.state;
   state.needs_repair = damaged_;
@@ -236,6 +242,9 @@ error wal_storage::rewrite_long_vote_files() {
 }
 
 error wal_storage::write_vote(const hard_state& s) {
+  // One vote per term: a later record has a higher term, or the same term
+  // and the vote where there was none (what recovery's `later` believes).
+  DKV_ASSERT(later(s, voted_), s.term, s.vote, voted_.term, voted_.vote);
   const std::string record = encode_vote(s);
   for (const auto& f : vote_logs_)
     if (error e = f->append(record); !e.ok()) return e;
@@ -259,6 +268,7 @@ error wal_storage::write_snapshot(const snapshot& s) {
 }
 
 error wal_storage::append_mark(const snapshot_meta& meta) {
+  log_end_ = std::max(log_end_, meta.index);
   buffer_.clear();
   byte_writer w(buffer_);
   w.u64(meta.index);
@@ -267,6 +277,7 @@ error wal_storage::append_mark(const snapshot_meta& meta) {
 }
 
 error wal_storage::append_state(const hard_state& state) {
+  DKV_ASSERT(state.term >= state_.term, state.term, state_.term);  // terms on disk never go back
   buffer_.clear();
   byte_writer w(buffer_);
   w.u64(state.term);
@@ -277,6 +288,13 @@ error wal_storage::append_state(const hard_state& state) {
 }
 
 error wal_storage::append_entries_record(const std::vector<entry>& entries) {
+  // The record stores its first index only: the entries are consecutive,
+  // and they continue the log (replacing what they overlap) with no gap.
+  const index_t first = entries.front().index;
+  DKV_ASSERT(first >= 1 && first <= log_end_ + 1, first, log_end_);
+  for (std::size_t i = 1; i < entries.size(); ++i)
+    DKV_ASSERT(entries[i].index == first + i, first, i, entries[i].index);
+  log_end_ = entries.back().index;
   buffer_.clear();
   byte_writer w(buffer_);
   w.u64(entries.front().index);
@@ -318,6 +336,9 @@ error wal_storage::write(const ready& work) {
 }
 
 error wal_storage::save_snapshot(const snapshot& taken) {
+  // The shell snapshots what it applied, so committed: the hard state
+  // written with those entries says so.
+  DKV_ASSERT(taken.meta.index <= state_.commit, taken.meta.index, state_.commit);
   if (error e = write_snapshot(taken); !e.ok()) return e;
   std::uint64_t segment = 0;
   if (error e = wal_->rotate(segment); !e.ok()) return e;

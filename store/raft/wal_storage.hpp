@@ -85,6 +85,9 @@ class wal_storage final : public storage {
   std::shared_ptr<dkv::storage::file> vote_logs_[2];
   bool vote_unsynced_ = false;                     // the vote files have records to sync
   std::map<std::uint64_t, index_t> segment_last_;  // segment -> highest entry index in it
+  // At most where the log replays to: the last entry written, or a later
+  // snapshot mark. A batch starting past it would leave a gap.
+  index_t log_end_ = 0;
   std::optional<snapshot_meta> unmarked_snapshot_;  // replay adopted a snapshot file the log has no mark for
   bool damaged_ = false;
   bool skip_sync_ = false;

@@ -1,5 +1,6 @@
 #include "store/replicated/state_machine.hpp"
 
+#include "store/assert.hpp"
 #include "store/bugs.hpp"
 #include "store/byte_io.hpp"
 #include "store/command.hpp"
@@ -36,9 +37,13 @@ std::string_view status_name(apply_status status) noexcept {
 state_machine::state_machine(state_machine_options options, const db_factory& make_engine)
     : options_(options), engine_(make_engine(options.limits)), sessions_(options.sessions) {}
 
-void state_machine::skip(std::uint64_t log_index) { applied_index_ = log_index; }
+void state_machine::skip(std::uint64_t log_index) {
+  DKV_ASSERT(log_index > applied_index_, log_index, applied_index_);  // each entry once, in log order
+  applied_index_ = log_index;
+}
 
 apply_result state_machine::apply(std::uint64_t log_index, std::string_view entry) {
+  DKV_ASSERT(log_index > applied_index_, log_index, applied_index_);  // each entry once, in log order
   applied_index_ = log_index;
   log_command command;
   if (error e = decode_log_command(entry, command); !e.ok()) {
@@ -99,6 +104,9 @@ apply_result state_machine::apply_write(std::uint64_t log_index, const client_wr
     std::uint64_t index = engine_->WriteIdx() + 1;
     // injected bug raw_index_clock: the store clock jumps to the Raft log index (dKV's way), counting non-writes.
     if (bugs::on(bugs::bug::raw_index_clock)) index = log_index;
+    // The store clock only advances: the engine would refuse the write, and
+    // the client would hear an internal error for a write that is in the log.
+    DKV_ASSERT(index > engine_->WriteIdx(), index, engine_->WriteIdx(), log_index);
     result.err = dkv::apply(write.command, *engine_, index, result.deleted);
     if (result.err.ok()) result.index = index;
     if (index % reclaim_every == 0) engine_->GarbageCollect(reclaim_budget);

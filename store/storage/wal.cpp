@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "store/assert.hpp"
 #include "store/bugs.hpp"
 
 #define XXH_INLINE_ALL
@@ -198,6 +199,8 @@ error wal::open(file_system& fs, const wal_options& options, std::unique_ptr<wal
 }
 
 error wal::start_segment(std::uint64_t segment) {
+  // Replay reads segments by number: a new one must come after every other.
+  DKV_ASSERT(segments_.empty() || segment > segments_.back(), segment, segments_.back());
   std::unique_ptr<file> f;
   if (error e = fs_.open(segment_name(segment), open_mode::create, f); !e.ok()) return e;
   if (f->size() != 0)

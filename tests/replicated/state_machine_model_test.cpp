@@ -55,6 +55,9 @@ delete_if_value_result apply_to(lstore& store, const write_command& c) {
     case operation_kind::expire: return plain(store.Expire(c.key));
     case operation_kind::remove: return plain(store.Delete(c.key));
     case operation_kind::remove_if_value: return store.DeleteIfValue(c.key, c.value);
+    case operation_kind::get:
+    case operation_kind::has:
+    case operation_kind::info: break;  // not writes: no command carries them
   }
   return {};
 }

@@ -187,6 +187,26 @@ TEST_CASE("dkv-sim swarm runs seeds in parallel processes and tabulates them", "
   CHECK(failing.output.find(": stable-leader — dkv-sim replay ") != std::string::npos);
 }
 
+TEST_CASE("a failed assertion is a failing run with its seed, replay and shrink commands; a swarm counts it",
+          "[run][tool][assert]") {
+  const scratch dir;
+  const run_result r = run("run " + scenarios + "/swarm.toml --seed 1 --bug apply-before-commit --out " +
+                           dir.path.string());
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("check invariants: FAIL — store/raft/replica.cpp:") != std::string::npos);
+  CHECK(r.output.find("verdict: FAIL (invariants)") != std::string::npos);
+  CHECK(r.output.find("replay:  dkv-sim replay ") != std::string::npos);
+  CHECK(r.output.find("shrink:  dkv-sim shrink ") != std::string::npos);
+
+  const run_result swarm = run("swarm " + scenarios + "/swarm.toml --seeds 2 --jobs 2 --bug apply-before-commit --out " +
+                               dir.path.string());
+  INFO(swarm.output);
+  CHECK(swarm.exit_code == 1);
+  CHECK(swarm.output.find("swarm seed 1: invariants — dkv-sim replay ") != std::string::npos);
+  CHECK(swarm.output.find("crash(") == std::string::npos);  // no worker died
+}
+
 TEST_CASE("dkv-sim bugs --list names every bug and where it lives", "[run][tool]") {
   const run_result r = run("bugs --list");
   CHECK(r.exit_code == 0);

@@ -136,3 +136,19 @@ TEST_CASE("a passing run has nothing to shrink", "[shrink]") {
   CHECK_FALSE(r.failed);
   CHECK(r.runs == 1);
 }
+
+TEST_CASE("a run that fails an assertion shrinks to a case that fails the same assertion", "[shrink][assert]") {
+  run_options o = instantiate(load_scenario(DKV_SCENARIOS_DIR "/swarm.toml"), 1);
+  o.bugs = dkv::bugs::bit(dkv::bugs::bug::apply_before_commit);
+  shrink_options steps_1_to_4;
+  steps_1_to_4.other_seeds = 0;
+  const shrink_result r = shrink(o, steps_1_to_4);
+  REQUIRE(r.failed);
+  CHECK(r.check == "invariants");
+  CHECK(r.reproduced);
+  CHECK(r.calls() + r.faults() < r.original_calls + r.original_faults);
+  const run_report again = run_random(r.reduced);
+  REQUIRE(failure(again));
+  CHECK(failure(again)->name == "invariants");
+  CHECK(failure(again)->detail.starts_with("store/raft/replica.cpp:"));
+}
