@@ -69,6 +69,7 @@ error validate(const server_options& o) {
     if (o.members.empty()) return bad("dstore shards need --cluster-members");
     if (o.self == 0 || o.self > o.members.size()) return bad("--replica-id must name one of --cluster-members");
     if (o.data_dir.empty()) return bad("dstore shards need --data-dir");
+    if (error e = check_member_addresses(o.members); !e.ok()) return bad("--cluster-members: " + e.message());
   }
   if (o.rtt_ms == 0) return bad("--rtt-millisecond must be at least 1");
   if (o.heartbeat_rtt_factor == 0) return bad("--heartbeat-rtt-factor must be at least 1");

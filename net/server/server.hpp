@@ -39,7 +39,8 @@ struct server_options {
 };
 
 // Checks what can be checked before anything starts: a dstore shard needs
-// members, the factors must make sense, and so on.
+// members, every member's host resolves and no two share an address, the
+// factors make sense, and so on.
 error validate(const server_options& options);
 
 class server {
