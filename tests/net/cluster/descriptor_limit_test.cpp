@@ -206,10 +206,25 @@ std::string resumed(const std::string& listener) { return "INFO  dkv serve: " + 
 // A spinning accept loop uses a full core; a paused one next to nothing.
 constexpr double cpu_bound_s = 0.3;
 
+// A sanitized server cannot be run out of descriptors: UBSan checks a
+// virtual call it has not seen before by reading the object through a pipe,
+// and with no descriptor left for the pipe it reports a bad vptr and aborts
+// (in Asio's timer queue or a strand's destructor, as the listener pauses).
+// The normal build runs these tests.
+#ifdef DKV_SANITIZED
+constexpr bool sanitized = true;
+#else
+constexpr bool sanitized = false;
+#endif
+
 }  // namespace
 
 TEST_CASE("dkv serve out of descriptors pauses accepting clients, says so, keeps serving and accepts again",
           "[cluster][descriptors]") {
+  if (sanitized) {
+    WARN("skipped under the sanitizers: they need descriptors of their own");
+    return;
+  }
   limited_server server([](const limited_server&) { return std::vector<std::string>{"--shards", "100=lstore"}; });
   const std::string listener = "clients on tcp " + server.client_endpoint();
   REQUIRE(server.first);
@@ -250,6 +265,10 @@ TEST_CASE("dkv serve out of descriptors pauses accepting clients, says so, keeps
 
 TEST_CASE("dkv serve out of descriptors pauses accepting peers, says so, keeps serving and accepts again",
           "[cluster][descriptors]") {
+  if (sanitized) {
+    WARN("skipped under the sanitizers: they need descriptors of their own");
+    return;
+  }
   limited_server server([](const limited_server& s) {
     return std::vector<std::string>{"--shards",          "100=lstore,200=dstore",       "--replica-id", "node-1",
                                     "--cluster-members", "node-1=" + s.peer_endpoint(), "--data-dir",
