@@ -11,31 +11,30 @@
 // The verdict is deterministic: budgets count search steps, not time, and
 // the failing part reported is the same on every run (checker.hpp).
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "check/history/history.hpp"
+#include "check/input_file.hpp"
 #include "check/history/parse.hpp"
 #include "check/linearizability/checker.hpp"
 
 namespace dkv::check {
 
 // Reads a history file and checks it; a file that cannot be read gives
-// `unknown`, with why in the summary.
+// `unknown`, with why in the summary. So does a directory or an empty or
+// blank file (check/input_file.hpp): read as nothing, it would pass as an
+// empty history.
 inline check_report check_history_file(const std::string& path, const check_options& options = {}) {
   check_report unreadable;
   unreadable.result = verdict::unknown;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    unreadable.summary = path + ": cannot open";
+  std::string text, why;
+  if (!read_input_file(path, text, why)) {
+    unreadable.summary = path + ": " + why;
     return unreadable;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
   history h;
   parse_error error;
-  if (!parse_history(text.str(), h, error)) {
+  if (!parse_history(text, h, error)) {
     unreadable.summary = path + ": unreadable (line " + std::to_string(error.line) + ": " + error.reason + ")";
     return unreadable;
   }

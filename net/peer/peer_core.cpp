@@ -31,7 +31,7 @@ std::vector<char>& scratch() {
 }  // namespace
 
 peer_core::peer_core(caf::actor_system& system, peer_network_options options)
-    : system_(system), options_(std::move(options)), acceptor_(io_) {
+    : system_(system), options_(std::move(options)), acceptor_(io_), accept_timer_(io_) {
   for (const auto& [member, endpoint] : options_.members)
     if (member != options_.self) links_.emplace(member, std::make_unique<outgoing_link>(*this, endpoint));
 }
@@ -71,6 +71,7 @@ dkv::error peer_core::start() {
   if (acceptor_.bind(endpoint, ec)) return failed(ec);
   if (acceptor_.listen(asio::socket_base::max_listen_connections, ec)) return failed(ec);
   bound_port_ = acceptor_.local_endpoint(ec).port();
+  listener_ = "peers on " + where(listen_on);
   started_ = true;
   accepting_sends_ = true;
   work_.emplace(io_.get_executor());
@@ -104,6 +105,7 @@ void peer_core::stop() {
 void peer_core::close_all() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  accept_timer_.cancel();  // else run() would wait out a pause
   for (auto& [member, link] : links_) link->close();
   const auto connections = incoming_;  // close() erases from incoming_
   for (const auto& c : connections) c->close();
@@ -112,14 +114,24 @@ void peer_core::close_all() {
 void peer_core::accept_next() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
     if (!acceptor_.is_open()) return;  // stopping
+    if (accept_backoff::is_shortage(ec)) {
+      // Out of descriptors: the connection stays in the backlog, and accepting
+      // at once would fail at once, round and round. Wait for some to be freed.
+      accept_timer_.expires_after(accept_backoff_.pause(ec, listener_, incoming_.size(), options_.report));
+      accept_timer_.async_wait([this](const boost::system::error_code& e) {
+        if (!e && acceptor_.is_open()) accept_next();
+      });
+      return;
+    }
     if (!ec) {
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       auto connection = std::make_shared<incoming_connection>(*this, std::move(socket));
       incoming_.insert(connection);
+      accept_backoff_.accepted(listener_, incoming_.size(), options_.report);
       connection->start();
     }
-    accept_next();  // an error here (out of descriptors, say) is about one connection, not the listener
+    accept_next();  // another error (a connection reset in the backlog, …) is about one connection
   });
 }
 

@@ -29,6 +29,7 @@
 #include <string>
 
 #include "actors/seams.hpp"
+#include "net/peer/accept_backoff.hpp"
 #include "store/error.hpp"
 
 namespace dkv::net {
@@ -44,6 +45,7 @@ struct peer_network_options {
   std::size_t max_queued_bytes = 64u << 20;        // per peer; beyond it, sends are dropped (the transport is lossy)
   std::size_t max_frame_bytes = 256u << 20;        // a bigger incoming frame closes that connection
   std::chrono::milliseconds reconnect_min{20}, reconnect_max{1000};  // backoff between connect attempts
+  report_sink report;  // where the listener says it pauses for want of descriptors, and resumes
 };
 
 // Within a group: raft node k is member k; member k's client actor has this address.

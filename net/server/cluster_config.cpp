@@ -1,6 +1,12 @@
 #include "net/server/cluster_config.hpp"
 
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <map>
 #include <set>
 
 namespace dkv::net {
@@ -86,6 +92,7 @@ error parse_members(std::string_view text, std::vector<member_spec>& out) {
   out.clear();
   if (trim(text).empty()) return bad("--cluster-members is empty (e.g. \"node-1=127.0.0.1:7001\")");
   std::set<std::string, std::less<>> names;
+  std::map<std::string, std::string, std::less<>> at;  // "host:port" as written -> the member there
   for (std::string_view item : split(text, ',')) {
     item = trim(item);
     const std::size_t equals = item.find('=');
@@ -97,6 +104,9 @@ error parse_members(std::string_view text, std::vector<member_spec>& out) {
       return bad("member " + m.name + ": " + e.message());
     if (m.port == 0) return bad("member " + m.name + ": port 0 cannot be reached by its peers");
     if (!names.insert(m.name).second) return bad("member " + m.name + " is given twice");
+    const std::string address = m.host + ":" + std::to_string(m.port);
+    if (const auto [there, fresh] = at.emplace(address, m.name); !fresh)
+      return bad("members " + there->second + " and " + m.name + " are both at " + address);
     out.push_back(std::move(m));
   }
   return {};
@@ -111,6 +121,47 @@ error member_number(const std::vector<member_spec>& members, std::string_view re
   std::string names;
   for (const member_spec& m : members) names += (names.empty() ? "" : ", ") + m.name;
   return bad("--replica-id '" + std::string(replica_id) + "' is not among --cluster-members (" + names + ")");
+}
+
+namespace {
+
+// The numeric endpoints a member's host:port resolves to ("127.0.0.1:7001",
+// "[::1]:7001"), or an error naming the member and its host.
+error resolve(const member_spec& m, std::set<std::string>& out) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const int status = ::getaddrinfo(m.host.c_str(), std::to_string(m.port).c_str(), &hints, &found);
+  if (status != 0)
+    return bad("member " + m.name + ": host '" + m.host + "' does not resolve (" +
+               (status == EAI_SYSTEM ? std::strerror(errno) : ::gai_strerror(status)) + ")");
+  for (const addrinfo* a = found; a; a = a->ai_next) {
+    char host[NI_MAXHOST], port[NI_MAXSERV];
+    if (::getnameinfo(a->ai_addr, a->ai_addrlen, host, sizeof host, port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+      continue;
+    const bool v6 = a->ai_family == AF_INET6;
+    out.insert((v6 ? "[" : "") + std::string(host) + (v6 ? "]:" : ":") + port);
+  }
+  ::freeaddrinfo(found);
+  return {};
+}
+
+}  // namespace
+
+error check_member_addresses(const std::vector<member_spec>& members) {
+  std::map<std::string, const member_spec*> at;  // a resolved endpoint -> the first member there
+  for (const member_spec& m : members) {
+    std::set<std::string> endpoints;
+    if (error e = resolve(m, endpoints); !e.ok()) return e;
+    for (const std::string& endpoint : endpoints)
+      if (const auto [there, fresh] = at.emplace(endpoint, &m); !fresh && there->second != &m)
+        return bad("members " + there->second->name + " (" + there->second->host + ":" +
+                   std::to_string(there->second->port) + ") and " + m.name + " (" + m.host + ":" +
+                   std::to_string(m.port) + ") are one address, " + endpoint);
+  }
+  return {};
 }
 
 }  // namespace dkv::net

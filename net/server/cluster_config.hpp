@@ -8,7 +8,9 @@
 // A member's place in --cluster-members is its number (1-based): the Raft
 // id of its replica in every dstore shard. Every member must be given the
 // same list in the same order. Cluster-member addresses carry the Raft
-// traffic between servers; clients use --transport-endpoint.
+// traffic between servers; clients use --transport-endpoint. Names and
+// addresses must be distinct, and every host must resolve: a server refuses
+// to start otherwise (dkv serve: exit 2).
 
 #include <cstdint>
 #include <string>
@@ -45,5 +47,12 @@ error parse_host_port(std::string_view text, std::string& host, std::uint16_t& p
 
 // The 1-based number of `replica_id` among `members`, or an error.
 error member_number(const std::vector<member_spec>& members, std::string_view replica_id, std::uint64_t& out);
+
+// Resolves every member's host (the system's resolver: it may wait on DNS)
+// and refuses a host that does not resolve and two members at one address
+// ("localhost:7001" and "127.0.0.1:7001"). Either would start a server that
+// never reaches a quorum and never says why: a peer link retries an address
+// that does not exist, or a member sends its Raft traffic to itself.
+error check_member_addresses(const std::vector<member_spec>& members);
 
 }  // namespace dkv::net

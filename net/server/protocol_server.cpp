@@ -4,6 +4,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -27,16 +28,23 @@ struct protocol_server::state {
   state(const protocol_server_options& options, std::map<std::uint64_t, std::shared_ptr<shard>> shard_map)
       : shards(std::move(shard_map)),
         tcp(options.tcp),
+        report(options.report),
+        listener("clients on " + options.transport + " " + options.endpoint),
         context{shards, options.max_frame_bytes,
                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(options.idle_timeout), counters} {}
 
   // Declared first, destroyed last: every Asio object below needs it.
   boost::asio::io_context io;
   std::optional<generic_acceptor> acceptor;
+  // The accept loop's: touched only by its handlers, which run one after another.
+  boost::asio::steady_timer accept_timer{io};
+  accept_backoff backoff;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::map<std::uint64_t, std::shared_ptr<shard>> shards;
   tcp_connection_options tcp;
+  report_sink report;
+  std::string listener;  // for the reports: "clients on tcp 0.0.0.0:8080"
   detail::server_counters counters;
   detail::server_context context;
   std::shared_ptr<detail::server_gate> gate = std::make_shared<detail::server_gate>();
@@ -109,6 +117,15 @@ void set_tcp_options(detail::stream_socket& socket, const tcp_connection_options
 void on_accept(protocol_server::state& s, detail::connection_strand strand, const boost::system::error_code& ec,
                detail::stream_socket socket) {
   if (ec == boost::asio::error::operation_aborted || !s.acceptor || !s.acceptor->is_open()) return;
+  if (accept_backoff::is_shortage(ec)) {
+    // Out of descriptors: the connection stays in the backlog, and accepting
+    // at once would fail at once, round and round. Wait for some to be freed.
+    s.accept_timer.expires_after(s.backoff.pause(ec, s.listener, s.counters.open.load(), s.report));
+    s.accept_timer.async_wait([&s](const boost::system::error_code& e) {
+      if (!e) accept_next(s);
+    });
+    return;
+  }
   if (!ec) {
     if (s.is_tcp) set_tcp_options(socket, s.tcp);
     auto connection = std::make_shared<server_connection>(std::move(socket), strand, s.context, s.gate);
@@ -118,9 +135,10 @@ void on_accept(protocol_server::state& s, detail::connection_strand strand, cons
     }
     s.counters.accepted.fetch_add(1, std::memory_order_relaxed);
     s.counters.open.fetch_add(1, std::memory_order_relaxed);
+    s.backoff.accepted(s.listener, s.counters.open.load(), s.report);
     boost::asio::post(strand, [connection] { connection->start(); });
   }
-  accept_next(s);  // an accept error (out of descriptors, …) ends one connection, not the server
+  accept_next(s);  // another accept error (a connection reset in the backlog, …) ends one connection
 }
 
 void accept_next(protocol_server::state& s) {

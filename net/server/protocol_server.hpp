@@ -11,7 +11,8 @@
 // frame longer than max_frame_bytes gets an error response for its request
 // id, then the connection is closed (the stream cannot be resynchronised).
 // A connection with no bytes received for idle_timeout, and nothing owed to
-// it, is closed.
+// it, is closed. Out of descriptors, the server pauses accepting and reports
+// it (net/peer/accept_backoff.hpp) while it serves the connections it has.
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +22,7 @@
 #include <optional>
 #include <string>
 
+#include "net/peer/accept_backoff.hpp"
 #include "net/server/shard.hpp"
 #include "store/error.hpp"
 
@@ -42,6 +44,7 @@ struct protocol_server_options {
   tcp_connection_options tcp;
   std::size_t max_frame_bytes = (128u << 20) + (1u << 20);  // a 128 MiB value and its message
   std::chrono::seconds idle_timeout{300};
+  report_sink report;  // where the accept loop says it pauses and resumes (none: it says nothing)
 };
 
 struct protocol_server_stats {

@@ -69,6 +69,7 @@ error validate(const server_options& o) {
     if (o.members.empty()) return bad("dstore shards need --cluster-members");
     if (o.self == 0 || o.self > o.members.size()) return bad("--replica-id must name one of --cluster-members");
     if (o.data_dir.empty()) return bad("dstore shards need --data-dir");
+    if (error e = check_member_addresses(o.members); !e.ok()) return bad("--cluster-members: " + e.message());
   }
   if (o.rtt_ms == 0) return bad("--rtt-millisecond must be at least 1");
   if (o.heartbeat_rtt_factor == 0) return bad("--heartbeat-rtt-factor must be at least 1");
@@ -141,6 +142,7 @@ error server::start() {
   if (replicated) {
     peer_network_options peer;
     peer.self = options_.self;
+    peer.report = options_.report;
     for (std::size_t i = 0; i < options_.members.size(); ++i)
       peer.members[i + 1] = {options_.members[i].host, options_.members[i].port};
     r->peers = std::make_unique<peer_network>(system, peer);
@@ -232,7 +234,9 @@ error server::start() {
     }, replicas));
   }
 
-  r->clients = std::make_unique<protocol_server>(options_.clients, r->shards);
+  protocol_server_options clients = options_.clients;
+  if (!clients.report) clients.report = options_.report;
+  r->clients = std::make_unique<protocol_server>(std::move(clients), r->shards);
   if (error e = r->clients->start(); !e.ok()) return e;
   running_ = std::move(r);
   return {};

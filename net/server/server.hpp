@@ -36,10 +36,14 @@ struct server_options {
   protocol_server_options clients;
   unsigned actor_threads = 2;  // CAF's scheduler
   unsigned lock_threads = 4;   // per lockmgr(dstore) shard
+  // What the listeners (clients' and peers') have to say while the server
+  // runs: out of descriptors, and accepting again. Also clients.report, if that is unset.
+  report_sink report;
 };
 
 // Checks what can be checked before anything starts: a dstore shard needs
-// members, the factors must make sense, and so on.
+// members, every member's host resolves and no two share an address, the
+// factors make sense, and so on.
 error validate(const server_options& options);
 
 class server {

@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
 #include <type_traits>
 
+#include "check/input_file.hpp"
 #include "sim/run/workload.hpp"
 #include "sim/scenario/duration.hpp"
 
@@ -492,12 +492,11 @@ scenario parse_scenario(std::string_view text, const std::string& path) {
 }
 
 scenario load_scenario(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw scenario_error(path + ": cannot read the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in && !in.eof()) throw scenario_error(path + ": reading failed");
-  return parse_scenario(text.str(), path);
+  // A directory or an empty file would parse as no settings at all: the
+  // default run, which passes, for a path that names no scenario.
+  std::string text, why;
+  if (!check::read_input_file(path, text, why)) throw scenario_error(path + ": " + why);
+  return parse_scenario(text, path);
 }
 
 run_options instantiate(const scenario& sc, std::uint64_t seed) {

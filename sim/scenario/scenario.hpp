@@ -45,7 +45,9 @@ struct scenario {
   dkv::bugs::bug_set bugs = 0;          // bugs = ["…"]
 };
 
-// Throws scenario_error ("FILE:LINE:COL: KEY: what is wrong", or "FILE: …").
+// Throws scenario_error ("FILE:LINE:COL: KEY: what is wrong", or "FILE: …"),
+// also for a file that is no scenario at all: a directory, a file that cannot
+// be opened, an empty or blank one (check/input_file.hpp).
 scenario load_scenario(const std::string& path);
 scenario parse_scenario(std::string_view text, const std::string& path);
 

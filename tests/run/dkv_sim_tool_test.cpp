@@ -10,6 +10,8 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "check/linearizability/checker.hpp"
 #include "check/history/parse.hpp"
@@ -123,12 +125,43 @@ TEST_CASE("bad scenario files, unknown bugs and misfit flags: a clear error, exi
   CHECK(r.output.find("unknown bug 'no-such-bug' (known: follower-local-reads, ") != std::string::npos);
   r = run("run " + dir.file("missing.toml"));
   CHECK(r.exit_code == 2);
-  CHECK(r.output.find("missing.toml: cannot read the file") != std::string::npos);
+  CHECK(r.output.find("missing.toml: cannot open: No such file or directory") != std::string::npos);
   r = run("run " + scenarios + "/total-crash.toml --nodes 3");  // its faults name nodes 4 and 5
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("does not fit a cluster of 3 nodes") != std::string::npos);
   CHECK(run("swarm --seeds 0").exit_code == 2);
   CHECK(run("bugs --bug nope").exit_code == 2);
+}
+
+TEST_CASE("every command refuses a scenario that is no file of settings: exit 2, the file named on stderr",
+          "[run][tool][scenario]") {
+  // Read as nothing, a directory or an empty file used to be the default
+  // scenario: a one-minute run that passed.
+  const scratch dir;
+  const std::string empty = dir.file("empty.toml");
+  std::ofstream{empty};  // created, nothing written
+  struct refused {
+    std::string path, why;
+  };
+  const std::vector<refused> files = {
+      {dir.path.string(), "is a directory"},
+      {empty, "is empty"},
+      {dir.file("blank.toml", "\n  \n\t\n"), "holds nothing but blank space"},
+      {dir.file("missing.toml"), "cannot open: No such file or directory"},
+  };
+  for (const refused& f : files) {
+    for (const std::string& command :
+         {"run " + f.path + " --time 1s", "replay " + f.path + " --seed 1 --time 1s",
+          "shrink " + f.path + " --seed 1 --time 1s --budget 1s", "swarm " + f.path + " --seeds 1 --jobs 1",
+          "swarm " + scenarios + "/swarm.toml " + f.path + " --seeds 1 --jobs 1",
+          "bugs --scenario " + f.path + " --bug ack-before-durable --budget 1s --shrink-budget 1s --jobs 1"}) {
+      INFO(command);
+      // Only what it writes to stderr (stdout goes nowhere): one line.
+      const run_result r = dkv::test::run_command("{ " + std::string(DKV_SIM_TOOL) + " " + command + " >/dev/null; }");
+      CHECK(r.exit_code == 2);
+      CHECK(r.output == "dkv-sim: " + f.path + ": " + f.why + "\n");
+    }
+  }
 }
 
 TEST_CASE("a failing run writes its history and report, and replays exactly", "[run][tool][scenario]") {

@@ -6,6 +6,12 @@
 // "FILE: unknown" or "FILE: unreadable (line N: why)" — and the exit code:
 // 1 if any file is not linearizable, else 3 if any is unreadable, else 2 if
 // any is unknown (or the usage is wrong), else 0.
+//
+// A file that holds no history at all — a directory, a file that cannot be
+// opened, an empty or blank one — is bad usage, not an empty history (which
+// would be linearizable): each such file is named on stderr ("dkv-check:
+// FILE: is a directory") and the exit code is 2, before any file is checked
+// (a pipe is judged as it is read: then 2 unless a worse verdict comes).
 
 #include <CLI/CLI.hpp>
 
@@ -14,9 +20,9 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
+#include "check/input_file.hpp"
 #include "check/linearizability/checker.hpp"
 #include "check/history/parse.hpp"
 #include "check/report/html_report.hpp"
@@ -95,28 +101,35 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
 
+  // Every bad input is named before anything is checked.
+  bool bad_input = false;
+  for (const std::string& file : files)
+    if (const std::string why = input_problem(file); !why.empty()) {
+      std::fprintf(stderr, "dkv-check: %s: %s\n", file.c_str(), why.c_str());
+      bad_input = true;
+    }
+  if (bad_input) return 2;
+
   check_options options;
   options.model = *parse_model_kind(model_text);
   options.split = !no_split;
   bool any_failed = false, any_unreadable = false, any_unknown = false;
   for (std::size_t i = 0; i < files.size(); ++i) {
     const std::string& file = files[i];
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      std::printf("%s: unreadable (cannot open the file)\n", file.c_str());
-      any_unreadable = true;
+    // A pipe (`dkv-check <(zcat h.jsonl.gz)`) is judged only as it is read.
+    std::string text, why;
+    if (!read_input_file(file, text, why)) {
+      std::fprintf(stderr, "dkv-check: %s: %s\n", file.c_str(), why.c_str());
+      bad_input = true;
       continue;
     }
-    std::stringstream text;
-    text << in.rdbuf();
     history h;
     parse_error error;
     std::optional<history_format> forced;
     if (options.model == model_kind::register_) forced = history_format::jepsen_register;
     if (options.model == model_kind::kv) forced = history_format::edn_kv;
     if (options.model == model_kind::dkv) forced = history_format::dkv_json;
-    if (detect_format(text.str()) == history_format::empty) forced.reset();
-    if (!parse_history(text.str(), h, error, forced)) {
+    if (!parse_history(text, h, error, forced)) {
       std::printf("%s: unreadable (line %zu: %s)\n", file.c_str(), error.line, error.reason.c_str());
       any_unreadable = true;
       continue;
@@ -146,5 +159,5 @@ int main(int argc, char** argv) {
       }
     }
   }
-  return any_failed ? 1 : any_unreadable ? 3 : any_unknown ? 2 : 0;
+  return any_failed ? 1 : any_unreadable ? 3 : any_unknown || bad_input ? 2 : 0;
 }

@@ -24,6 +24,7 @@ class server_process {
   // Starts `binary` with `args`; stdout and stderr are appended to `log_path`.
   void start(const std::string& binary, const std::vector<std::string>& args, const std::string& log_path);
   bool running() const noexcept { return pid_ > 0; }
+  pid_t pid() const noexcept { return pid_; }  // -1 when not running
 
   // Sends `signal` and waits up to `bound` for the exit; the exit status
   // (as exit code, or 128 + signal) or nothing if it did not end in time (it
