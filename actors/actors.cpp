@@ -39,7 +39,8 @@ const char* first_missing_type(const caf::uniform_type_info_map& types) {
 [[noreturn]] void fail(const std::string& what) { throw embed_error("dkv: " + what); }
 
 void require_types(const caf::actor_system& system, const char* spawning) {
-  if (error e = check_message_types(system); !e.ok()) fail(std::string("cannot spawn ") + spawning + ": " + e.message());
+  if (error e = check_message_types(system); !e.ok())
+    fail(std::string("cannot spawn ") + spawning + ": " + e.message());
 }
 
 }  // namespace
@@ -69,15 +70,17 @@ error validate(const raft_node_config& c) {
   if (r.max_inflight_bytes < r.max_append_bytes)
     return bad("raft.max_inflight_bytes (" + str(r.max_inflight_bytes) + ") must be at least raft.max_append_bytes (" +
                str(r.max_append_bytes) + ")");
-  if (r.snapshot_chunk_bytes == 0) return out_of_range("raft.snapshot_chunk_bytes", r.snapshot_chunk_bytes, "at least 1");
+  if (r.snapshot_chunk_bytes == 0)
+    return out_of_range("raft.snapshot_chunk_bytes", r.snapshot_chunk_bytes, "at least 1");
   if (r.max_payload_bytes == 0) return out_of_range("raft.max_payload_bytes", r.max_payload_bytes, "at least 1");
   if (c.tick_ns == 0) return out_of_range("tick_ns", c.tick_ns, "at least 1 (the node's clock per Raft tick)");
   if (c.snapshot_every == 0) return out_of_range("snapshot_every", c.snapshot_every, "at least 1");
   if (c.max_pending == 0) return out_of_range("max_pending", c.max_pending, "at least 1");
   if (c.wal.segment_bytes == 0) return out_of_range("wal.segment_bytes", c.wal.segment_bytes, "at least 1");
   if (c.wal.max_record_bytes <= r.max_payload_bytes)
-    return bad("wal.max_record_bytes (" + str(c.wal.max_record_bytes) + ") must be greater than raft.max_payload_bytes (" +
-               str(r.max_payload_bytes) + "): a proposal the replica accepts must fit in one log record");
+    return bad("wal.max_record_bytes (" + str(c.wal.max_record_bytes) +
+               ") must be greater than raft.max_payload_bytes (" + str(r.max_payload_bytes) +
+               "): a proposal the replica accepts must fit in one log record");
   if (c.machine.limits.max_key_bytes == 0)
     return out_of_range("machine.limits.max_key_bytes", c.machine.limits.max_key_bytes, "at least 1");
   if (c.machine.sessions.max_sessions == 0)

@@ -113,12 +113,13 @@ inline store_call make(operation_kind op, std::string key, std::string value = {
                        std::uint64_t delete_in = 0) {
   return {static_cast<std::uint8_t>(op), std::move(key), std::move(value), expire_in, delete_in};
 }
-inline store_call set(std::string key, std::string value) { return make(operation_kind::set, std::move(key), std::move(value)); }
+inline store_call set(std::string key, std::string value) {
+  return make(operation_kind::set, std::move(key), std::move(value));
+}
 inline store_call set_e(std::string key, std::string value, std::uint64_t expire_in, std::uint64_t delete_in) {
   return make(operation_kind::set_e, std::move(key), std::move(value), expire_in, delete_in);
 }
-inline store_call set_e_if_unset(std::string key, std::string value, std::uint64_t expire_in,
-                                 std::uint64_t delete_in) {
+inline store_call set_e_if_unset(std::string key, std::string value, std::uint64_t expire_in, std::uint64_t delete_in) {
   return make(operation_kind::set_e_if_unset, std::move(key), std::move(value), expire_in, delete_in);
 }
 inline store_call expire(std::string key) { return make(operation_kind::expire, std::move(key)); }

@@ -108,10 +108,10 @@ struct store_call {
 struct store_answer {
   std::uint8_t code = 0;  // dkv::error_code
   std::string message;
-  bool found = false;    // get, has; deleteIfValue's "deleted"
-  std::string value;     // get
+  bool found = false;  // get, has; deleteIfValue's "deleted"
+  std::string value;   // get
   std::uint64_t index = 0;
-  db_info info;          // info
+  db_info info;  // info
 };
 
 // Asks a node to change the cluster's membership by one server (Raft
@@ -172,8 +172,8 @@ typename Inspector::result_type inspect(Inspector& f, propose_command& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, command_outcome& x) {
-  return f(caf::meta::type_name("command_outcome"), x.request, x.code, x.leader, x.log_index, x.status,
-           x.store_index, x.deleted, x.message);
+  return f(caf::meta::type_name("command_outcome"), x.request, x.code, x.leader, x.log_index, x.status, x.store_index,
+           x.deleted, x.message);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, read_command& x) {

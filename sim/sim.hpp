@@ -85,8 +85,8 @@ class network_port final : public actors::transport {
     const caf::uniform_type_info_map& types = system_->types();
     for (std::size_t i = 0; i < message.size(); ++i)
       if (const caf::rtti_pair rtti = message.cvals()->type(i); types.portable_name(rtti) == types.default_type_name())
-        throw actors::embed_error("dkv: a message of unregistered type " + type_name(rtti.second) + " sent from address " +
-                                  std::to_string(address_) +
+        throw actors::embed_error("dkv: a message of unregistered type " + type_name(rtti.second) +
+                                  " sent from address " + std::to_string(address_) +
                                   ": add its type-ID block in sim_cluster_options::configure (docs/embedding.md)");
     network_->route(address_, static_cast<node_id>(to), message);
   }
@@ -96,7 +96,8 @@ class network_port final : public actors::transport {
   static std::string type_name(const std::type_info* type) {
     if (!type) return "?";
     int status = 0;
-    std::unique_ptr<char, void (*)(void*)> name{abi::__cxa_demangle(type->name(), nullptr, nullptr, &status), std::free};
+    std::unique_ptr<char, void (*)(void*)> name{abi::__cxa_demangle(type->name(), nullptr, nullptr, &status),
+                                                std::free};
     return status == 0 && name ? name.get() : type->name();
   }
 

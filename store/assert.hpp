@@ -28,7 +28,7 @@
 namespace dkv {
 
 struct assertion_failure {
-  const char* file = "";        // as the build names it: relative to the project's root
+  const char* file = "";  // as the build names it: relative to the project's root
   int line = 0;
   const char* expression = "";  // the condition as written
   std::string values;           // "commit=7 last=5", or empty
@@ -100,8 +100,8 @@ template <class... Ts>
 }  // namespace detail
 }  // namespace dkv
 
-#define DKV_ASSERT(cond, ...)                                                                             \
-  do {                                                                                                    \
-    if (!(cond)) [[unlikely]]                                                                             \
+#define DKV_ASSERT(cond, ...)                                                                              \
+  do {                                                                                                     \
+    if (!(cond)) [[unlikely]]                                                                              \
       ::dkv::detail::assertion_failed(__FILE__, __LINE__, #cond, #__VA_ARGS__ __VA_OPT__(, ) __VA_ARGS__); \
   } while (false)

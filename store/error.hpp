@@ -40,12 +40,8 @@ class error {
   std::string message_;
 };
 
-inline error internal_error(std::string message) {
-  return {error_code::internal_error, std::move(message)};
-}
-inline error invalid_operation(std::string message) {
-  return {error_code::invalid_operation, std::move(message)};
-}
+inline error internal_error(std::string message) { return {error_code::internal_error, std::move(message)}; }
+inline error invalid_operation(std::string message) { return {error_code::invalid_operation, std::move(message)}; }
 inline error unsupported_operation(std::string_view op) {
   return {error_code::unsupported_operation, std::string(op) + " operation is not supported"};
 }

@@ -49,14 +49,13 @@ class kvdb {
   virtual error Set(std::string_view key, std::string_view value, std::uint64_t index) = 0;
   // Set, taking ownership of the value's buffer instead of copying it (large values).
   virtual error SetOwned(std::string_view key, std::string&& value, std::uint64_t index) = 0;
-  virtual error SetE(std::string_view key, std::string_view value, std::uint64_t expire_in,
-                     std::uint64_t delete_in, std::uint64_t index) = 0;
+  virtual error SetE(std::string_view key, std::string_view value, std::uint64_t expire_in, std::uint64_t delete_in,
+                     std::uint64_t index) = 0;
   virtual error SetEIfUnset(std::string_view key, std::string_view value, std::uint64_t expire_in,
                             std::uint64_t delete_in, std::uint64_t index) = 0;
   virtual error Expire(std::string_view key, std::uint64_t index) = 0;
   virtual error Delete(std::string_view key, std::uint64_t index) = 0;
-  virtual error DeleteIfValue(std::string_view key, std::string_view value, std::uint64_t index,
-                              bool& deleted) = 0;
+  virtual error DeleteIfValue(std::string_view key, std::string_view value, std::uint64_t index, bool& deleted) = 0;
 
   // --- reads (at the current clock) ---
   // Copies the value into `value_out`, reusing its capacity: no allocation once warm.

@@ -20,8 +20,8 @@ struct store_limits {
       return invalid_operation("key of " + std::to_string(key.size()) + " bytes exceeds the limit of " +
                                std::to_string(max_key_bytes));
     if (value.size() > max_value_bytes)
-      return invalid_operation("value of " + std::to_string(value.size()) +
-                               " bytes exceeds the limit of " + std::to_string(max_value_bytes));
+      return invalid_operation("value of " + std::to_string(value.size()) + " bytes exceeds the limit of " +
+                               std::to_string(max_value_bytes));
     return {};
   }
 };

@@ -9,8 +9,7 @@ constexpr std::uint64_t reclaim_every = 64;
 constexpr std::size_t reclaim_budget = 64;
 }  // namespace
 
-lstore::lstore(store_limits limits, const db_factory& make_engine)
-    : limits_(limits), engine_(make_engine(limits)) {}
+lstore::lstore(store_limits limits, const db_factory& make_engine) : limits_(limits), engine_(make_engine(limits)) {}
 
 delete_if_value_result lstore::write(const write_command& command) {
   if (error e = validate(command, *engine_, limits_); !e.ok()) return {std::move(e), false, 0};
@@ -40,9 +39,13 @@ write_result lstore::SetEIfUnset(std::string_view key, std::string_view value, s
   return without_flag(write({operation_kind::set_e_if_unset, key, value, expire_in, delete_in}));
 }
 
-write_result lstore::Expire(std::string_view key) { return without_flag(write({operation_kind::expire, key, {}, 0, 0})); }
+write_result lstore::Expire(std::string_view key) {
+  return without_flag(write({operation_kind::expire, key, {}, 0, 0}));
+}
 
-write_result lstore::Delete(std::string_view key) { return without_flag(write({operation_kind::remove, key, {}, 0, 0})); }
+write_result lstore::Delete(std::string_view key) {
+  return without_flag(write({operation_kind::remove, key, {}, 0, 0}));
+}
 
 delete_if_value_result lstore::DeleteIfValue(std::string_view key, std::string_view value) {
   return write({operation_kind::remove_if_value, key, value, 0, 0});

@@ -45,7 +45,8 @@ caf::behavior client::make_behavior() {
   return {
       [this](store_call& op) -> caf::result<store_answer> {
         const auto kind = static_cast<operation_kind>(op.op);
-        if (op.op < static_cast<std::uint8_t>(operation_kind::set) || op.op > static_cast<std::uint8_t>(operation_kind::info))
+        if (op.op < static_cast<std::uint8_t>(operation_kind::set) ||
+            op.op > static_cast<std::uint8_t>(operation_kind::info))
           return failure(error_code::invalid_operation, "unknown operation " + std::to_string(op.op));
         if (error e = config_.limits.check(op.key, is_write(kind) ? std::string_view(op.value) : std::string_view());
             !e.ok())
@@ -129,8 +130,11 @@ void client::send_attempt(std::uint64_t id, call& c) {
   c.outstanding.insert(request);
   if (c.kind == purpose::read) {
     const auto op = static_cast<operation_kind>(c.op.op);
-    const read_kind kind = op == operation_kind::has ? read_kind::has : op == operation_kind::info ? read_kind::info : read_kind::get;
-    network_->send(to, caf::make_message(read_command{config_.self, request, c.op.key, static_cast<std::uint8_t>(kind)}));
+    const read_kind kind = op == operation_kind::has    ? read_kind::has
+                           : op == operation_kind::info ? read_kind::info
+                                                        : read_kind::get;
+    network_->send(to,
+                   caf::make_message(read_command{config_.self, request, c.op.key, static_cast<std::uint8_t>(kind)}));
   } else {
     if (c.kind == purpose::open_session) {
       replicated::encode_open_session(buffer_);
@@ -222,8 +226,7 @@ void client::on_command_outcome(const command_outcome& o) {
     case apply_status::stale_sequence:
       if (late) return;
       return finish(id, error_code::timeout, "the session has moved past this write");
-    default:
-      return finish(id, error_code::internal_error, "the cluster could not decode the write");
+    default: return finish(id, error_code::internal_error, "the cluster could not decode the write");
   }
 }
 

@@ -43,15 +43,15 @@
 namespace dkv::actors {
 
 struct client_config {
-  std::vector<net_address> nodes;  // the cluster
-  net_address self = 0;            // where nodes answer
+  std::vector<net_address> nodes;                                                     // the cluster
+  net_address self = 0;                                                               // where nodes answer
   store_limits limits{.max_key_bytes = 64ull << 10, .max_value_bytes = 16ull << 20};  // dstore's
   // All on the client's own clock.
   std::uint64_t attempt_timeout_ns = 300'000'000;  // unanswered this long: try again, elsewhere
   std::uint64_t min_backoff_ns = 5'000'000;        // after a refusal; doubles up to max
   std::uint64_t max_backoff_ns = 500'000'000;
   std::uint64_t call_timeout_ns = 10'000'000'000;  // then Timeout, or Unavailable
-  std::size_t max_calls = 4096;                     // in flight; beyond, Unavailable at once
+  std::size_t max_calls = 4096;                    // in flight; beyond, Unavailable at once
 };
 
 // One of the client's own timers for a call.
@@ -81,7 +81,7 @@ class client : public caf::event_based_actor {
     purpose kind = purpose::read;
     store_call op;
     caf::typed_response_promise<store_answer> promise;
-    std::uint64_t session = 0;   // writes: the session of `sequence` (0: not numbered yet)
+    std::uint64_t session = 0;  // writes: the session of `sequence` (0: not numbered yet)
     std::uint64_t sequence = 0;
     std::set<std::uint64_t> outstanding;  // attempts (request ids) sent and not answered
     std::vector<std::uint64_t> requests;  // every attempt's request id
@@ -91,7 +91,7 @@ class client : public caf::event_based_actor {
 
   struct attempt {
     std::uint64_t call = 0;
-    net_address node = 0;      // where it was sent
+    net_address node = 0;       // where it was sent
     std::uint64_t session = 0;  // writes: the session it was numbered in
   };
 
@@ -126,13 +126,13 @@ class client : public caf::event_based_actor {
   std::shared_ptr<local_clock> clock_;
   dkv::rng random_;
 
-  std::map<std::uint64_t, call> calls_;              // by call id
-  std::map<std::uint64_t, attempt> requests_;     // by request id
+  std::map<std::uint64_t, call> calls_;        // by call id
+  std::map<std::uint64_t, attempt> requests_;  // by request id
   std::uint64_t next_call_ = 1;
   std::uint64_t next_request_ = 1;
 
-  std::uint64_t session_ = 0;          // 0: none open
-  std::uint64_t opening_ = 0;          // the open_session call running, if any
+  std::uint64_t session_ = 0;  // 0: none open
+  std::uint64_t opening_ = 0;  // the open_session call running, if any
   std::uint64_t next_sequence_ = 1;
   std::deque<std::uint64_t> waiting_;  // writes waiting for a session
 

@@ -16,8 +16,8 @@ using store_round_trip = std::function<store_answer(store_call)>;
 
 class dstore final : public istore {
  public:
-  explicit dstore(store_round_trip round_trip, store_limits limits = {.max_key_bytes = 64ull << 10,
-                                                                       .max_value_bytes = 16ull << 20});
+  explicit dstore(store_round_trip round_trip,
+                  store_limits limits = {.max_key_bytes = 64ull << 10, .max_value_bytes = 16ull << 20});
 
   write_result Set(std::string_view key, std::string_view value) override;
   write_result SetE(std::string_view key, std::string_view value, std::uint64_t expire_in,

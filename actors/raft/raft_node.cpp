@@ -192,7 +192,8 @@ void raft_node::pass_ticks(std::uint64_t ticks) {
 void raft_node::count_ticks_gone_by() {
   std::uint64_t ticks = ticks_until(clock().now());
   if (ticks == 0) return;  // the common case: an input within the current tick
-  if (const std::optional<std::uint32_t> due = replica_->ticks_until_due()) ticks = std::min<std::uint64_t>(ticks, *due - 1);
+  if (const std::optional<std::uint32_t> due = replica_->ticks_until_due())
+    ticks = std::min<std::uint64_t>(ticks, *due - 1);
   pass_ticks(ticks);  // short of the one due: the replica only counts
 }
 

@@ -46,9 +46,9 @@ namespace dkv::actors {
 
 struct raft_node_config {
   raft::options raft;
-  std::uint64_t tick_ns = 10'000'000;      // the node's own clock per Raft tick
-  std::uint64_t snapshot_every = 10'000;   // applied entries between snapshots
-  std::size_t max_pending = 1024;          // proposals awaiting an outcome
+  std::uint64_t tick_ns = 10'000'000;     // the node's own clock per Raft tick
+  std::uint64_t snapshot_every = 10'000;  // applied entries between snapshots
+  std::size_t max_pending = 1024;         // proposals awaiting an outcome
   // For the simulator's end-of-run checks: keep every applied entry's
   // fingerprint and the engine's digest in the status (costly: tests only).
   bool observe_state = false;
@@ -135,7 +135,7 @@ class raft_node : public caf::event_based_actor {
   // input the replica counts the ticks gone by, short of that one, which
   // acts when its timer rings — at the timer's place in the mailbox, after
   // the messages that came before it, as if every tick had been a timer.
-  caf::timespan measure_tick_period() const;  // one tick of the node's clock on the scheduler's
+  caf::timespan measure_tick_period() const;                        // one tick of the node's clock on the scheduler's
   std::uint64_t ticks_until(caf::actor_clock::time_point t) const;  // from next_tick_at_, t's own included
   void pass_ticks(std::uint64_t ticks);
   void count_ticks_gone_by();
@@ -162,10 +162,10 @@ class raft_node : public caf::event_based_actor {
   // The log's sync: at most one under way. Records written meanwhile wait
   // for the next one, which covers them all (group commit).
   bool sync_pending_ = false;
-  std::uint64_t written_ = 0;  // the latest ready whose records are written
+  std::uint64_t written_ = 0;      // the latest ready whose records are written
   bool drive_later_sent_ = false;  // a drive_later waits in the mailbox
   caf::timespan tick_period_{};
-  caf::actor_clock::time_point next_tick_at_{};  // the next tick not yet passed to the replica
+  caf::actor_clock::time_point next_tick_at_{};          // the next tick not yet passed to the replica
   std::optional<caf::actor_clock::time_point> tick_at_;  // when the armed timer rings, if one is
   std::uint64_t ticks_ = 0;                              // timers armed: the latest one's number
   std::string buffer_;

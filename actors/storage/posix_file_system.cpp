@@ -52,9 +52,8 @@ class posix_file final : public storage::file {
     out.resize(offset < size_ ? std::min<std::uint64_t>(length, size_ - offset) : 0);
     std::size_t done = 0;
     while (done < out.size()) {
-      const ssize_t n = retry([&] {
-        return ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-      });
+      const ssize_t n =
+          retry([&] { return ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done)); });
       if (n < 0) return system_error("cannot read", path_);
       if (n == 0) break;  // shorter than we knew: another writer cut it
       done += static_cast<std::size_t>(n);

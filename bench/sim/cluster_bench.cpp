@@ -49,9 +49,10 @@ constexpr struct {
   operation_kind op;
   unsigned weight;
 } mix[] = {
-    {operation_kind::get, 25},   {operation_kind::has, 6},    {operation_kind::set, 16},
-    {operation_kind::set_e, 10}, {operation_kind::set_e_if_unset, 6}, {operation_kind::expire, 5},
-    {operation_kind::remove, 5}, {operation_kind::remove_if_value, 7},
+    {operation_kind::get, 25},           {operation_kind::has, 6},
+    {operation_kind::set, 16},           {operation_kind::set_e, 10},
+    {operation_kind::set_e_if_unset, 6}, {operation_kind::expire, 5},
+    {operation_kind::remove, 5},         {operation_kind::remove_if_value, 7},
 };
 
 struct counts {
@@ -102,9 +103,7 @@ class driver {
         call.expire_in = random_.below(13);
         call.delete_in = random_.below(13);
         [[fallthrough]];
-      case operation_kind::set:
-        call.value = fmt::format("v{}.{}", index, counts_.issued);
-        break;
+      case operation_kind::set: call.value = fmt::format("v{}.{}", index, counts_.issued); break;
       case operation_kind::remove_if_value:
         call.value = fmt::format("v{}.{}", random_.below(clients_.size()), random_.below(counts_.issued + 1));
         break;
@@ -193,15 +192,17 @@ int main(int argc, char** argv) {
   const std::uint64_t light_s = arg(argc, argv, "--light", 300);
   const std::uint64_t busy_s = arg(argc, argv, "--busy", 60);
   const std::size_t clients = arg(argc, argv, "--clients", 32);
-  std::printf("simulated 3-node dstore cluster (raft_node + client actors), seed %llu, 1%% drops,"
-              " one node isolated 2 s of every 10 s\n",
-              static_cast<unsigned long long>(seed));
+  std::printf(
+      "simulated 3-node dstore cluster (raft_node + client actors), seed %llu, 1%% drops,"
+      " one node isolated 2 s of every 10 s\n",
+      static_cast<unsigned long long>(seed));
   if (light_s > 0) {
     const result light = run(seed, false, light_s * second, 1);
-    std::printf("  (a) light, 10 client operations per simulated s: %.0f simulated s in %.3f wall s = %.0fx real time"
-                " (CPU %.3f s: %.0fx)\n",
-                light.simulated_s, light.wall_s, light.simulated_s / light.wall_s, light.cpu_s,
-                light.simulated_s / light.cpu_s);
+    std::printf(
+        "  (a) light, 10 client operations per simulated s: %.0f simulated s in %.3f wall s = %.0fx real time"
+        " (CPU %.3f s: %.0fx)\n",
+        light.simulated_s, light.wall_s, light.simulated_s / light.wall_s, light.cpu_s,
+        light.simulated_s / light.cpu_s);
     print_ops(light);
     std::printf("      per simulated s: %.0f timers fired, %.0f deliveries, %.0f scheduler steps; trace %016llx\n",
                 light.timers / light.simulated_s, light.deliveries / light.simulated_s, light.steps / light.simulated_s,
@@ -209,19 +210,21 @@ int main(int argc, char** argv) {
   }
   if (busy_s > 0) {
     const result busy = run(seed, true, busy_s * second, clients);
-    std::printf("  (b) saturating, %zu clients back to back, %.0f simulated s in %.2f wall s (CPU %.2f s: %.1f k"
-                " operations per CPU s):\n",
-                clients, busy.simulated_s, busy.wall_s, busy.cpu_s, busy.ops.answered() / busy.cpu_s / 1e3);
-    std::printf("      %.1f k client operations answered per wall s (%.1f k ok), %.2f M trace events and"
-                " %.2f M deliveries per wall s\n",
-                busy.ops.answered() / busy.wall_s / 1e3, busy.ops.ok / busy.wall_s / 1e3,
-                busy.events / busy.wall_s / 1e6, busy.deliveries / busy.wall_s / 1e6);
+    std::printf(
+        "  (b) saturating, %zu clients back to back, %.0f simulated s in %.2f wall s (CPU %.2f s: %.1f k"
+        " operations per CPU s):\n",
+        clients, busy.simulated_s, busy.wall_s, busy.cpu_s, busy.ops.answered() / busy.cpu_s / 1e3);
+    std::printf(
+        "      %.1f k client operations answered per wall s (%.1f k ok), %.2f M trace events and"
+        " %.2f M deliveries per wall s\n",
+        busy.ops.answered() / busy.wall_s / 1e3, busy.ops.ok / busy.wall_s / 1e3, busy.events / busy.wall_s / 1e6,
+        busy.deliveries / busy.wall_s / 1e6);
     print_ops(busy);
-    std::printf("      per client operation: %.1f deliveries, %.1f scheduler steps, %.2f timers fired;"
-                " %.0f operations per simulated s; trace %016llx\n",
-                static_cast<double>(busy.deliveries) / busy.ops.answered(),
-                static_cast<double>(busy.steps) / busy.ops.answered(),
-                static_cast<double>(busy.timers) / busy.ops.answered(), busy.ops.answered() / busy.simulated_s,
-                static_cast<unsigned long long>(busy.hash));
+    std::printf(
+        "      per client operation: %.1f deliveries, %.1f scheduler steps, %.2f timers fired;"
+        " %.0f operations per simulated s; trace %016llx\n",
+        static_cast<double>(busy.deliveries) / busy.ops.answered(),
+        static_cast<double>(busy.steps) / busy.ops.answered(), static_cast<double>(busy.timers) / busy.ops.answered(),
+        busy.ops.answered() / busy.simulated_s, static_cast<unsigned long long>(busy.hash));
   }
 }

@@ -9,7 +9,7 @@
 #include "sim/testing/toy_cluster.hpp"
 
 int main() {
-  using clock = std::chrono::steady_clock;  // the benchmark's own stopwatch, outside the simulation
+  using clock = std::chrono::steady_clock;                 // the benchmark's own stopwatch, outside the simulation
   constexpr std::uint64_t simulated_ns = 600'000'000'000;  // 10 simulated minutes
   dkv::test::toy_cluster cluster(1, 5, ~std::uint64_t{0});
   cluster.sim.network().set_faults({.min_latency_ns = 200'000, .max_latency_ns = 2'000'000, .drop = 0.01});
@@ -26,8 +26,10 @@ int main() {
   const double wall = std::chrono::duration<double>(clock::now() - start).count();
   const auto& stats = cluster.sim.network().stats();
   std::printf("sim core: 5 nodes, 32 rumours, 1%% drops, %.0f simulated s in %.2f wall s\n", simulated_ns / 1e9, wall);
-  std::printf("  deliveries   %llu (%.2f M/s)\n", static_cast<unsigned long long>(stats.delivered), stats.delivered / wall / 1e6);
-  std::printf("  steps        %llu (%.2f M/s)\n", static_cast<unsigned long long>(cluster.sim.steps()), cluster.sim.steps() / wall / 1e6);
+  std::printf("  deliveries   %llu (%.2f M/s)\n", static_cast<unsigned long long>(stats.delivered),
+              stats.delivered / wall / 1e6);
+  std::printf("  steps        %llu (%.2f M/s)\n", static_cast<unsigned long long>(cluster.sim.steps()),
+              cluster.sim.steps() / wall / 1e6);
   std::printf("  time ratio   %.0fx real time\n", simulated_ns / 1e9 / wall);
   std::printf("  trace hash   %016llx\n", static_cast<unsigned long long>(cluster.sim.trace().value()));
 }

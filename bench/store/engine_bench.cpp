@@ -120,9 +120,12 @@ void BM_engine_mixed_70_20_10(benchmark::State& state) {
   std::size_t i = 0;
   unsigned roll = 0;
   for (auto _ : state) {
-    if (roll < 7) benchmark::DoNotOptimize(db->Get(k[i], out));
-    else if (roll < 9) benchmark::DoNotOptimize(db->Set(k[i], value(), ++w));
-    else benchmark::DoNotOptimize(db->Delete(k[i], ++w));
+    if (roll < 7)
+      benchmark::DoNotOptimize(db->Get(k[i], out));
+    else if (roll < 9)
+      benchmark::DoNotOptimize(db->Set(k[i], value(), ++w));
+    else
+      benchmark::DoNotOptimize(db->Delete(k[i], ++w));
     if (++roll == 10) roll = 0;
     if (++i == n) i = 0;
   }

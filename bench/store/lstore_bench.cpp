@@ -51,9 +51,12 @@ void BM_lstore_set(benchmark::State& state) {
 
 void BM_lstore_mixed_70_20_10(benchmark::State& state) {
   run(state, [](dkv::lstore& s, const std::string& key, unsigned roll) {
-    if (roll < 7) benchmark::DoNotOptimize(s.Get(key));
-    else if (roll < 9) benchmark::DoNotOptimize(s.Set(key, value()));
-    else benchmark::DoNotOptimize(s.Delete(key));
+    if (roll < 7)
+      benchmark::DoNotOptimize(s.Get(key));
+    else if (roll < 9)
+      benchmark::DoNotOptimize(s.Set(key, value()));
+    else
+      benchmark::DoNotOptimize(s.Delete(key));
   });
 }
 

@@ -16,7 +16,6 @@
 
 namespace dkv::check::history_lines {
 
-
 // Splits into lines, keeping their numbers (1-based); a final newline adds no line.
 template <typename Fn>
 bool for_each_line(std::string_view text, Fn&& fn) {

@@ -18,7 +18,8 @@ std::string_view history_name(operation_kind kind) noexcept {
 }
 
 std::optional<operation_kind> operation_named(std::string_view f) noexcept {
-  for (auto code = static_cast<std::uint8_t>(first_operation); code <= static_cast<std::uint8_t>(last_operation); ++code)
+  for (auto code = static_cast<std::uint8_t>(first_operation); code <= static_cast<std::uint8_t>(last_operation);
+       ++code)
     if (history_name(static_cast<operation_kind>(code)) == f) return static_cast<operation_kind>(code);
   return std::nullopt;
 }

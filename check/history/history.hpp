@@ -52,11 +52,11 @@ struct operation {
   std::optional<std::int64_t> a, b;  // register: write value; cas old, new
 
   // results (ok only)
-  bool found = false;                        // get / has / deleteIfValue's "deleted"
-  std::optional<std::string> result_value;   // get (dkv, kv)
-  std::optional<std::int64_t> result_number; // register read; empty = nil
-  std::optional<std::uint64_t> index;        // dkv: the write index of the result
-  int code = 0;                              // dkv: docs/spec.md error code on fail / info
+  bool found = false;                         // get / has / deleteIfValue's "deleted"
+  std::optional<std::string> result_value;    // get (dkv, kv)
+  std::optional<std::int64_t> result_number;  // register read; empty = nil
+  std::optional<std::uint64_t> index;         // dkv: the write index of the result
+  int code = 0;                               // dkv: docs/spec.md error code on fail / info
 };
 
 // An operation's name in a dkv history ("set", "setE", "deleteIfValue", …),

@@ -11,9 +11,12 @@ history_format detect_format(std::string_view text) {
   history_format format = history_format::empty;
   for_each_line(text, [&](std::size_t, std::string_view line) {
     if (blank(line)) return true;
-    if (line.find(jepsen_marker) != std::string_view::npos) format = history_format::jepsen_register;
-    else if (line.find(":process") != std::string_view::npos) format = history_format::edn_kv;
-    else format = history_format::dkv_json;
+    if (line.find(jepsen_marker) != std::string_view::npos)
+      format = history_format::jepsen_register;
+    else if (line.find(":process") != std::string_view::npos)
+      format = history_format::edn_kv;
+    else
+      format = history_format::dkv_json;
     return false;
   });
   return format;

@@ -85,13 +85,17 @@ void check_by_search(const history& h, const check_options& options, check_repor
   const parts split = partition_by_key(h, options.split && report.model == model_kind::kv);
   std::vector<partition_result> results;
   if (report.model == model_kind::register_) {
-    results = check_parts(split.operations.size(), options.threads, [&](std::size_t i, const check_budget& b) {
-      return wgl_check(register_model{}, register_ops(h, split.operations[i]), b);
-    }, options.budget);
+    results = check_parts(
+        split.operations.size(), options.threads,
+        [&](std::size_t i, const check_budget& b) {
+          return wgl_check(register_model{}, register_ops(h, split.operations[i]), b);
+        },
+        options.budget);
   } else {
-    results = check_parts(split.operations.size(), options.threads, [&](std::size_t i, const check_budget& b) {
-      return wgl_check(kv_model{}, kv_ops(h, split.operations[i]), b);
-    }, options.budget);
+    results = check_parts(
+        split.operations.size(), options.threads,
+        [&](std::size_t i, const check_budget& b) { return wgl_check(kv_model{}, kv_ops(h, split.operations[i]), b); },
+        options.budget);
   }
   // The verdict: the lowest failing part, else the lowest unknown one.
   report.partitions = split.operations.size();
@@ -130,8 +134,10 @@ std::string summarize(const history& h, const check_report& r) {
 check_report check_history(const history& h, const check_options& options) {
   check_report report;
   report.model = resolve(options.model, h.format);
-  if (report.model == model_kind::dkv) check_dkv_model(h, options, report);
-  else check_by_search(h, options, report);
+  if (report.model == model_kind::dkv)
+    check_dkv_model(h, options, report);
+  else
+    check_by_search(h, options, report);
   report.summary = summarize(h, report);
   return report;
 }

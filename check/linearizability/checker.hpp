@@ -39,11 +39,11 @@ struct check_report {
   std::size_t partitions = 0;
   std::uint64_t steps = 0;
   // For a failure (or an unknown), the part concerned:
-  std::string part;                     // its key; empty when unsplit
-  std::vector<std::size_t> part_ops;    // the operations involved (ids = positions in history.operations)
+  std::string part;                   // its key; empty when unsplit
+  std::vector<std::size_t> part_ops;  // the operations involved (ids = positions in history.operations)
   std::vector<std::size_t> longest_prefix;
-  std::optional<std::size_t> stuck;     // the first operation that cannot be placed after the prefix
-  std::string explanation;              // e.g. "index 17 is used twice (a duplicated write)"
+  std::optional<std::size_t> stuck;  // the first operation that cannot be placed after the prefix
+  std::string explanation;           // e.g. "index 17 is used twice (a duplicated write)"
   // One line: "linearizable: 120 operations, 3 parts", or why not.
   std::string summary;
 

@@ -38,7 +38,12 @@ void check_unsplit(const history& h, const dkv_view& c, const check_options& opt
 class index_witness_check {
  public:
   index_witness_check(const history& h, const dkv_view& c, const check_options& options, check_report& report)
-      : h_(h), c_(c), options_(options), report_(report), key_count_(c.keys.size()), used_(key_count_),
+      : h_(h),
+        c_(c),
+        options_(options),
+        report_(report),
+        key_count_(c.keys.size()),
+        used_(key_count_),
         may_act_after_(key_count_) {}
 
   void run() {
@@ -106,9 +111,9 @@ class index_witness_check {
         latest_call = k;
       }
       if (point > order_[k].ret)
-        return violation({order_[k].id, order_[latest_call].id},
-                         describe(h_, order_[k].id) + " returned before " + describe(h_, order_[latest_call].id) +
-                             " was invoked, yet comes after it in index order");
+        return violation({order_[k].id, order_[latest_call].id}, describe(h_, order_[k].id) + " returned before " +
+                                                                     describe(h_, order_[latest_call].id) +
+                                                                     " was invoked, yet comes after it in index order");
     }
     return true;
   }
@@ -150,7 +155,9 @@ class index_witness_check {
     for (std::size_t id = 0; id < h_.operations.size(); ++id) {
       const dkv_op& op = c_.ops[id];
       if (h_.operations[id].result == outcome::fail) continue;
-      if (op.kind != operation_kind::set && op.kind != operation_kind::set_e && op.kind != operation_kind::set_e_if_unset) continue;
+      if (op.kind != operation_kind::set && op.kind != operation_kind::set_e &&
+          op.kind != operation_kind::set_e_if_unset)
+        continue;
       auto [it, fresh] = first_written.try_emplace({op.key, op.value}, h_.operations[id].call_ns);
       if (!fresh) it->second = std::min(it->second, h_.operations[id].call_ns);
     }
@@ -176,9 +183,9 @@ class index_witness_check {
     for (std::size_t id : info_writes_)
       key_infos_[c_.ops[id].key].push_back({id, c_.ops[id], h_.operations[id].call_ns});
     report_.partitions = key_count_;
-    key_results_ = check_parts(key_count_, options_.threads,
-                               [&](std::size_t key, const check_budget& b) { return search_one_key(key, b); },
-                               options_.budget);
+    key_results_ = check_parts(
+        key_count_, options_.threads, [&](std::size_t key, const check_budget& b) { return search_one_key(key, b); },
+        options_.budget);
     for (std::size_t key = 0; key < key_count_; ++key) {
       report_.steps += key_results_[key].steps;
       if (key_results_[key].result == verdict::not_linearizable && !failing_) failing_ = key;

@@ -30,8 +30,8 @@ struct dkv_op {
   std::uint32_t key = 0;  // dense id
   std::string value;      // argument (writes), or the value a get returned
   std::uint64_t expire_in = 0, delete_in = 0;
-  bool found = false;     // get / has result; deleteIfValue's "deleted"
-  bool known = true;      // false for info: the result is unknown
+  bool found = false;  // get / has result; deleteIfValue's "deleted"
+  bool known = true;   // false for info: the result is unknown
 };
 
 // Applies a write at index w; returns DeleteIfValue's "deleted".

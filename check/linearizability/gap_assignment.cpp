@@ -35,8 +35,9 @@ bool fill_gaps_greedily(const history& h, const dkv_view& c, const gap_table& ga
   std::vector<key_timeline> timelines = timelines_of(h, c, gaps, placed);
   for (std::size_t g = 0; g < gaps.index.size(); ++g) {
     if (taken[g]) continue;
-    const auto eligible = std::upper_bound(info_writes.begin(), info_writes.end(), gaps.deadline[g],
-                                           [&](std::uint64_t t, std::size_t id) { return t < h.operations[id].call_ns; });
+    const auto eligible =
+        std::upper_bound(info_writes.begin(), info_writes.end(), gaps.deadline[g],
+                         [&](std::uint64_t t, std::size_t id) { return t < h.operations[id].call_ns; });
     bool filled = false;
     for (auto it = eligible; it != info_writes.begin() && !filled;) {
       --it;
@@ -66,10 +67,18 @@ class gap_matching {
   gap_matching(const history& h, const dkv_view& c, const gap_table& gaps, const std::vector<placements>& placed,
                const std::vector<std::size_t>& info_writes,
                const std::vector<std::map<std::size_t, std::uint64_t>>& may_act_after)
-      : h_(h), c_(c), gaps_(gaps), placed_(placed), writes_(info_writes),
-        timelines_(timelines_of(h, c, gaps, placed)), needed_(writes_.size(), false),
-        range_(writes_.size(), {0, gaps.index.size()}), gap_owner_(gaps.index.size(), none),
-        write_gap_(writes_.size(), none), seen_gap_(gaps.index.size(), 0), seen_write_(writes_.size(), 0) {
+      : h_(h),
+        c_(c),
+        gaps_(gaps),
+        placed_(placed),
+        writes_(info_writes),
+        timelines_(timelines_of(h, c, gaps, placed)),
+        needed_(writes_.size(), false),
+        range_(writes_.size(), {0, gaps.index.size()}),
+        gap_owner_(gaps.index.size(), none),
+        write_gap_(writes_.size(), none),
+        seen_gap_(gaps.index.size(), 0),
+        seen_write_(writes_.size(), 0) {
     for (std::size_t w = 0; w < writes_.size(); ++w) position_of_[writes_[w]] = w;
     find_needs(may_act_after);
   }
@@ -106,8 +115,10 @@ class gap_matching {
         std::uint64_t lower = 0, upper = ~std::uint64_t{0};
         for (const auto& step : timelines_[key].steps()) {
           if (h_.operations[step.id].result != outcome::ok) continue;  // other info writes may move too
-          if (step.index < gaps_.index[g]) lower = std::max(lower, step.index);
-          else upper = std::min(upper, step.read ? step.index + 1 : step.index);
+          if (step.index < gaps_.index[g])
+            lower = std::max(lower, step.index);
+          else
+            upper = std::min(upper, step.read ? step.index + 1 : step.index);
         }
         if (const auto earlier = may_act_after[key].find(id); earlier != may_act_after[key].end())
           lower = std::min(lower, earlier->second);
@@ -237,7 +248,8 @@ class gap_matching {
       std::vector<std::size_t> early;  // positions in writes_
       for (std::size_t w = 0; w < writes_.size() && h_.operations[writes_[w]].call_ns <= gaps_.deadline[g]; ++w)
         if (needed_[w]) early.push_back(w);
-      std::sort(early.begin(), early.end(), [&](std::size_t a, std::size_t b) { return write_gap_[a] > write_gap_[b]; });
+      std::sort(early.begin(), early.end(),
+                [&](std::size_t a, std::size_t b) { return write_gap_[a] > write_gap_[b]; });
       for (std::size_t w : early) why.blocking.push_back(writes_[w]);
       return false;
     }
@@ -247,13 +259,13 @@ class gap_matching {
   const history& h_;
   const dkv_view& c_;
   const gap_table& gaps_;
-  const std::vector<placements>& placed_;  // the searches' placements
+  const std::vector<placements>& placed_;   // the searches' placements
   const std::vector<std::size_t>& writes_;  // info writes by call time
   std::vector<key_timeline> timelines_;
   std::map<std::size_t, std::size_t> position_of_;  // history id -> position in writes_
   std::vector<bool> needed_;
-  std::vector<std::pair<std::size_t, std::size_t>> range_;  // of gap positions a needed write may take
-  std::map<std::size_t, std::vector<std::size_t>> exact_gaps_;  // ascending gap positions
+  std::vector<std::pair<std::size_t, std::size_t>> range_;        // of gap positions a needed write may take
+  std::map<std::size_t, std::vector<std::size_t>> exact_gaps_;    // ascending gap positions
   std::map<std::pair<std::size_t, std::size_t>, bool> harmless_;  // (write, gap) -> its key does not notice
   std::vector<std::size_t> gap_owner_, write_gap_;
   std::vector<std::uint32_t> seen_gap_, seen_write_;  // the round that visited it

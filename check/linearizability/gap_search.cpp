@@ -31,7 +31,11 @@ class searcher {
  public:
   searcher(const std::vector<gap_search_step>& steps, const std::vector<key_info_write>& infos, const gap_table& gaps,
            std::size_t key_count, const check_budget& budget)
-      : steps_(steps), infos_(infos), gaps_(gaps), budget_(budget), store_(key_count),
+      : steps_(steps),
+        infos_(infos),
+        gaps_(gaps),
+        budget_(budget),
+        store_(key_count),
         used_((infos.size() + 63) / 64, 0) {}
 
   gap_search_result run() {
@@ -67,8 +71,9 @@ class searcher {
         rollback();
         return false;
       }
-      const bool gap_next = gap < gaps_.index.size() &&
-                            (pos == steps_.size() || gaps_.index[gap] < steps_[pos].index + (is_write(steps_[pos].op.kind) ? 0 : 1));
+      const bool gap_next =
+          gap < gaps_.index.size() &&
+          (pos == steps_.size() || gaps_.index[gap] < steps_[pos].index + (is_write(steps_[pos].op.kind) ? 0 : 1));
       if (!gap_next && pos == steps_.size()) return true;
       if (!gap_next) {
         const gap_search_step& s = steps_[pos];

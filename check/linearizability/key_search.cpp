@@ -136,11 +136,12 @@ class searcher {
     used[u / 64] &= ~(std::uint64_t{1} << (u % 64));
   }
 
-  configuration describe(std::size_t pos, const std::vector<std::uint64_t>& after, const std::vector<std::uint64_t>& used,
-                         const std::vector<dkv_entry>& entries) const {
+  configuration describe(std::size_t pos, const std::vector<std::uint64_t>& after,
+                         const std::vector<std::uint64_t>& used, const std::vector<dkv_entry>& entries) const {
     configuration c{pos, {}, used, entries, {}};
     auto gap_after = [&](std::uint64_t a) {
-      return static_cast<std::size_t>(std::upper_bound(gaps_.index.begin(), gaps_.index.end(), a) - gaps_.index.begin());
+      return static_cast<std::size_t>(std::upper_bound(gaps_.index.begin(), gaps_.index.end(), a) -
+                                      gaps_.index.begin());
     };
     // A write may go back to its key's last placement, and its key's
     // operations since then replay from the state that placement left.
@@ -185,17 +186,20 @@ class searcher {
       }
       deepest_ = std::max(deepest_, pos);
       const std::uint64_t limit = next.index + (is_write(next.op.kind) ? 0 : 1);
-      const auto first = static_cast<std::size_t>(std::upper_bound(gaps_.index.begin(), gaps_.index.end(), after[s]) - gaps_.index.begin());
-      const auto last = static_cast<std::size_t>(std::lower_bound(gaps_.index.begin(), gaps_.index.end(), limit) - gaps_.index.begin());
+      const auto first = static_cast<std::size_t>(std::upper_bound(gaps_.index.begin(), gaps_.index.end(), after[s]) -
+                                                  gaps_.index.begin());
+      const auto last = static_cast<std::size_t>(std::lower_bound(gaps_.index.begin(), gaps_.index.end(), limit) -
+                                                 gaps_.index.begin());
       const bool group = keys_.size() > 1;
       // The key's operations since its last placement, nearest first: a few,
       // since each gap before one of them means replaying them all.
       std::vector<std::size_t> back;
-      for (std::size_t p = previous_[pos]; p != none && steps_[p].index > floor_[s] && back.size() < 16; p = previous_[p])
+      for (std::size_t p = previous_[pos]; p != none && steps_[p].index > floor_[s] && back.size() < 16;
+           p = previous_[p])
         back.push_back(p);
       configuration c = describe(pos, after, used, entries);
       if (failed_.count(c)) return false;
-      std::vector<std::size_t> tried;  // kinds of write tried here: an equal write acts the same
+      std::vector<std::size_t> tried;                    // kinds of write tried here: an equal write acts the same
       for (std::size_t u = 0; u < infos_.size(); ++u) {  // earliest invoked first: it may take the most gaps
         if (is_used(used, u) || infos_[u].op.key != next.op.key) continue;
         if (std::find(tried.begin(), tried.end(), kind_[u]) != tried.end()) continue;
@@ -207,7 +211,8 @@ class searcher {
         // its call, and choosing gaps close to the calls keeps keys apart.
         const auto from = static_cast<std::size_t>(
             std::lower_bound(gaps_.deadline.begin() + static_cast<std::ptrdiff_t>(first),
-                             gaps_.deadline.begin() + static_cast<std::ptrdiff_t>(std::max(first, last)), infos_[u].call_ns) -
+                             gaps_.deadline.begin() + static_cast<std::ptrdiff_t>(std::max(first, last)),
+                             infos_[u].call_ns) -
             gaps_.deadline.begin());
         for (std::size_t g = from; g < last; ++g) {
           if (gaps_.taken[g] || busy_[g]) continue;
@@ -220,8 +225,10 @@ class searcher {
           const std::size_t p = back[i];
           const std::uint64_t below = std::max(previous_[p] == none ? 0 : steps_[previous_[p]].index, floor_[s]);
           const std::uint64_t above = steps_[p].index + (is_write(steps_[p].op.kind) ? 0 : 1);
-          const auto lo = static_cast<std::size_t>(std::upper_bound(gaps_.index.begin(), gaps_.index.end(), below) - gaps_.index.begin());
-          const auto hi = static_cast<std::size_t>(std::lower_bound(gaps_.index.begin(), gaps_.index.end(), above) - gaps_.index.begin());
+          const auto lo = static_cast<std::size_t>(std::upper_bound(gaps_.index.begin(), gaps_.index.end(), below) -
+                                                   gaps_.index.begin());
+          const auto hi = static_cast<std::size_t>(std::lower_bound(gaps_.index.begin(), gaps_.index.end(), above) -
+                                                   gaps_.index.begin());
           // An operation failing there is no reason to stop: an Expire further back, say, may mend it.
           for (std::size_t g = std::min(hi, first); g-- > lo;) {
             if (gaps_.deadline[g] < infos_[u].call_ns) break;  // and all gaps before it: invoked too late
@@ -287,7 +294,9 @@ class searcher {
   // How far back before operation `pos` the write `op` could act instead and
   // leave its key exactly as `fixed`: the index after which it may act.
   std::uint64_t earliest_slot(std::size_t pos, const dkv_op& op, const dkv_entry& fixed) const {
-    const auto slot_start = [&](std::size_t p) { return previous_[p] == none ? std::uint64_t{0} : steps_[previous_[p]].index; };
+    const auto slot_start = [&](std::size_t p) {
+      return previous_[p] == none ? std::uint64_t{0} : steps_[previous_[p]].index;
+    };
     // Not before this key's previous placed write (path_.back() is `op` itself).
     std::optional<std::uint64_t> floor;
     for (std::size_t i = path_.size() - 1; i-- > 0;)
@@ -360,18 +369,18 @@ class searcher {
   const std::vector<key_info_write>& infos_;
   const gap_table& gaps_;
   const check_budget& budget_;
-  std::vector<std::uint32_t> keys_;     // the group's keys, ascending
-  std::vector<std::size_t> previous_;   // the same key's previous operation, or none
-  std::vector<bool> busy_;              // gaps the current path took
+  std::vector<std::uint32_t> keys_;    // the group's keys, ascending
+  std::vector<std::size_t> previous_;  // the same key's previous operation, or none
+  std::vector<bool> busy_;             // gaps the current path took
   std::unordered_set<configuration, configuration_hash> failed_;
   placements path_;
   std::vector<std::uint32_t> path_keys_;  // the key of each placement on the path
   std::map<std::size_t, std::uint64_t> may_act_after_;
-  std::vector<dkv_entry> trail_;  // the state of its key before each operation on the current path
-  std::vector<std::size_t> kind_;               // per info write: its kind, a position in equal_
+  std::vector<dkv_entry> trail_;                 // the state of its key before each operation on the current path
+  std::vector<std::size_t> kind_;                // per info write: its kind, a position in equal_
   std::vector<std::vector<std::size_t>> equal_;  // per kind: its writes, by call time
-  std::vector<std::uint64_t> floor_;  // per key: the index of its last placement on the directed path, or 0
-  std::vector<dkv_entry> base_;       // per key: its state right after that placement
+  std::vector<std::uint64_t> floor_;             // per key: the index of its last placement on the directed path, or 0
+  std::vector<dkv_entry> base_;                  // per key: its state right after that placement
   std::size_t deepest_ = 0;
   std::uint64_t counted_ = 0;
   bool stopped_ = false;

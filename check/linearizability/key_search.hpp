@@ -36,9 +36,9 @@ struct gap_table {
 using placements = std::vector<std::pair<std::size_t, std::size_t>>;
 
 struct key_step {
-  std::size_t id;         // in the history
+  std::size_t id;  // in the history
   dkv_op op;
-  std::uint64_t index;    // ok operations: the witness
+  std::uint64_t index;  // ok operations: the witness
 };
 
 struct key_info_write {

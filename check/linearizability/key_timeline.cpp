@@ -23,9 +23,8 @@ void key_timeline::build(const history& h, const dkv_view& c, std::size_t key, c
     if (h.operations[id].result == outcome::ok)
       steps_.push_back({*h.operations[id].index, !is_write(c.ops[id].kind), id});
   for (const auto& [g, id] : placed) steps_.push_back({gaps.index[g], false, id});
-  std::sort(steps_.begin(), steps_.end(), [](const step& a, const step& b) {
-    return a.index != b.index ? a.index < b.index : a.read < b.read;
-  });
+  std::sort(steps_.begin(), steps_.end(),
+            [](const step& a, const step& b) { return a.index != b.index ? a.index < b.index : a.read < b.read; });
   before_.assign(1, dkv_entry{});
   dkv_entry entry;
   for (const step& s : steps_) {
@@ -35,9 +34,9 @@ void key_timeline::build(const history& h, const dkv_view& c, std::size_t key, c
 }
 
 std::size_t key_timeline::first_at_or_after(std::uint64_t index) const {
-  return static_cast<std::size_t>(
-      std::lower_bound(steps_.begin(), steps_.end(), index, [](const step& s, std::uint64_t i) { return s.index < i; }) -
-      steps_.begin());
+  return static_cast<std::size_t>(std::lower_bound(steps_.begin(), steps_.end(), index,
+                                                   [](const step& s, std::uint64_t i) { return s.index < i; }) -
+                                  steps_.begin());
 }
 
 void key_timeline::add(const dkv_view& c, std::size_t id, std::uint64_t at) {

@@ -25,7 +25,9 @@ struct register_model {
   };
 
   static state initial() { return std::nullopt; }
-  static std::uint64_t hash(const state& s) { return s ? static_cast<std::uint64_t>(*s) * 0x9e3779b97f4a7c15ULL + 1 : 0; }
+  static std::uint64_t hash(const state& s) {
+    return s ? static_cast<std::uint64_t>(*s) * 0x9e3779b97f4a7c15ULL + 1 : 0;
+  }
   static bool step(const state& s, const op& o, state& next) {
     next = s;
     switch (o.what) {
@@ -68,8 +70,10 @@ struct kv_model {
     }
     next = s;
     if (next.size() <= o.key) next.resize(o.key + 1);
-    if (o.what == kind::put) next[o.key] = o.value;
-    else next[o.key] += o.value;
+    if (o.what == kind::put)
+      next[o.key] = o.value;
+    else
+      next[o.key] += o.value;
     return true;
   }
 };

@@ -60,9 +60,9 @@ std::size_t check_round(const std::vector<std::size_t>& pending, unsigned thread
 
 }  // namespace
 
-std::vector<partition_result> check_parts(std::size_t count, unsigned threads,
-                                          const std::function<partition_result(std::size_t, const check_budget&)>& check,
-                                          const check_budget& budget) {
+std::vector<partition_result> check_parts(
+    std::size_t count, unsigned threads, const std::function<partition_result(std::size_t, const check_budget&)>& check,
+    const check_budget& budget) {
   constexpr std::uint64_t first_round_steps = 100'000;
   std::vector<partition_result> results(count);
   std::vector<std::size_t> pending(count);

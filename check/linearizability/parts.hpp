@@ -35,8 +35,8 @@ parts partition_by_key(const history& h, bool split);
 // Runs `count` independent checks on up to `threads` threads (0: one per
 // core) in rounds of growing budgets; returns their results by position.
 // Within a round, once part k fails, parts after k are abandoned.
-std::vector<partition_result> check_parts(std::size_t count, unsigned threads,
-                                          const std::function<partition_result(std::size_t, const check_budget&)>& check,
-                                          const check_budget& budget);
+std::vector<partition_result> check_parts(
+    std::size_t count, unsigned threads, const std::function<partition_result(std::size_t, const check_budget&)>& check,
+    const check_budget& budget);
 
 }  // namespace dkv::check

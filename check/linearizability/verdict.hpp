@@ -12,9 +12,9 @@ namespace dkv::check {
 enum class verdict : std::uint8_t { linearizable, not_linearizable, unknown };
 
 struct check_budget {
-  std::uint64_t max_steps = 50'000'000;       // per partition, deterministic
-  const std::atomic<bool>* cancel = nullptr;  // set by a caller's wall-clock timeout
-  const std::atomic<bool>* abandon = nullptr; // set by the checker when the answer no longer matters
+  std::uint64_t max_steps = 50'000'000;        // per partition, deterministic
+  const std::atomic<bool>* cancel = nullptr;   // set by a caller's wall-clock timeout
+  const std::atomic<bool>* abandon = nullptr;  // set by the checker when the answer no longer matters
 
   bool stopped() const noexcept {
     return (cancel && cancel->load(std::memory_order_relaxed)) || (abandon && abandon->load(std::memory_order_relaxed));

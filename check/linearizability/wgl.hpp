@@ -216,8 +216,8 @@ class configuration_set {
     }
   }
 
-  std::vector<std::uint64_t> arena_;  // bits of every configuration, `words` each
-  std::vector<std::uint32_t> states_; // and its state id
+  std::vector<std::uint64_t> arena_;   // bits of every configuration, `words` each
+  std::vector<std::uint32_t> states_;  // and its state id
   std::vector<std::uint32_t> table_ = std::vector<std::uint32_t>(1024, empty_slot);  // configuration numbers
   std::vector<std::uint64_t> hashes_ = std::vector<std::uint64_t>(1024);
   std::size_t count_ = 0;

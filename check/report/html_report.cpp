@@ -19,7 +19,8 @@ std::string label(const operation& o) {
   if (o.a) (s += ' ') += std::to_string(*o.a);
   if (o.b) (s += " -> ") += std::to_string(*o.b);
   if (!o.value.empty()) s += " = " + o.value;
-  if (o.expire_in || o.delete_in) s += " (e " + std::to_string(o.expire_in) + ", d " + std::to_string(o.delete_in) + ")";
+  if (o.expire_in || o.delete_in)
+    s += " (e " + std::to_string(o.expire_in) + ", d " + std::to_string(o.delete_in) + ")";
   return s;
 }
 
@@ -30,8 +31,10 @@ std::string result_text(const operation& o) {
     return s;
   }
   if (o.f == "read") {
-    if (o.result_number) (s += ' ') += std::to_string(*o.result_number);
-    else s += " nil";
+    if (o.result_number)
+      (s += ' ') += std::to_string(*o.result_number);
+    else
+      s += " nil";
   }
   if (o.result_value) ((s += " \"") += *o.result_value) += '"';
   if (o.f == "get" || o.f == "has") s += o.found ? " (found)" : " (not found)";
@@ -44,8 +47,10 @@ std::string result_text(const operation& o) {
 std::string script_safe(std::string json) {
   std::string out;
   for (char c : json) {
-    if (c == '<') out += "\\u003c";
-    else out += c;
+    if (c == '<')
+      out += "\\u003c";
+    else
+      out += c;
   }
   return out;
 }
@@ -153,7 +158,9 @@ std::string render_html_report(const history& h, const check_report& report, std
     nlohmann::json bar = {{"p", o.process},
                           {"c", o.call_ns},
                           {"r", o.return_ns == never ? nlohmann::json(nullptr) : nlohmann::json(o.return_ns)},
-                          {"o", o.result == outcome::ok ? "ok" : o.result == outcome::fail ? "fail" : "info"},
+                          {"o", o.result == outcome::ok     ? "ok"
+                                : o.result == outcome::fail ? "fail"
+                                                            : "info"},
                           {"label", label(o)},
                           {"result", result_text(o)}};
     if (part.count(id)) bar["part"] = true;

@@ -22,9 +22,9 @@ struct synthetic_options {
   std::size_t operations = 1000;
   std::uint32_t slots = 8;  // clients at once
   std::uint32_t keys = 8;
-  double info = 0.05;       // fraction of operations that end unknown
+  double info = 0.05;  // fraction of operations that end unknown
   std::uint64_t seed = 1;
-  bool ttl = true;          // include SetE / SetEIfUnset with expiry and deletion
+  bool ttl = true;  // include SetE / SetEIfUnset with expiry and deletion
 };
 
 // "k12", "v7": appended piecewise (GCC 12 warns falsely on "k" + std::to_string at -O3).
@@ -60,8 +60,14 @@ inline check::history synthetic_history(const synthetic_options& o) {
     op.process = process[slot];
     op.call_ns = free_at[slot] + random.between(1'000, 50'000);
     const std::uint64_t roll = random.below(100);
-    const int kind = roll < 25 ? 0 : roll < 35 ? (o.ttl ? 1 : 0) : roll < 40 ? (o.ttl ? 2 : 0) : roll < 45 ? 3
-                   : roll < 50 ? 4 : roll < 55 ? 5 : roll < 90 ? 6 : 7;
+    const int kind = roll < 25   ? 0
+                     : roll < 35 ? (o.ttl ? 1 : 0)
+                     : roll < 40 ? (o.ttl ? 2 : 0)
+                     : roll < 45 ? 3
+                     : roll < 50 ? 4
+                     : roll < 55 ? 5
+                     : roll < 90 ? 6
+                                 : 7;
     op.f = names[kind];
     op.key = tagged('k', random.below(o.keys));
     if (kind <= 2) op.value = tagged('v', ++next_value);

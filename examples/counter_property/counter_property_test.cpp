@@ -193,10 +193,10 @@ TEST_CASE("the counter survives partitions and crashes", "[counter]") {
     s.increments = *rc::gen::inRange<std::size_t>(1, 30);
     s.think_ms = *rc::gen::inRange(0u, 300u);
     s.faults = *rc::gen::container<std::vector<fault_step>>(
-        *rc::gen::inRange<std::size_t>(0, 8), rc::gen::build<fault_step>(
-                                                   rc::gen::set(&fault_step::gap_ms, rc::gen::inRange(50u, 1500u)),
-                                                   rc::gen::set(&fault_step::kind, rc::gen::inRange(0u, 5u)),
-                                                   rc::gen::set(&fault_step::node, rc::gen::inRange(1u, 4u))));
+        *rc::gen::inRange<std::size_t>(0, 8),
+        rc::gen::build<fault_step>(rc::gen::set(&fault_step::gap_ms, rc::gen::inRange(50u, 1500u)),
+                                   rc::gen::set(&fault_step::kind, rc::gen::inRange(0u, 5u)),
+                                   rc::gen::set(&fault_step::node, rc::gen::inRange(1u, 4u))));
     const run_result r = run_counter(s);
     RC_LOG() << "seed " << s.seed << ", trace hash " << r.trace_hash << ", history: " << r.linearizability.summary;
     check_invariant(s, r);
@@ -210,10 +210,11 @@ TEST_CASE("the counter survives partitions and crashes", "[counter]") {
     sum.operations += r.operations;
     sum.virtual_ns += r.virtual_ns;
   });
-  std::printf("counter_property: %zu passing runs, %zu increments (ok %zu, failed %zu, unknown %zu), "
-              "%zu faults, %zu store calls checked linearizable, %.1f s of virtual time\n",
-              sum.runs, sum.increments, sum.ok, sum.failed, sum.unknown, sum.faults, sum.operations,
-              static_cast<double>(sum.virtual_ns) / 1e9);
+  std::printf(
+      "counter_property: %zu passing runs, %zu increments (ok %zu, failed %zu, unknown %zu), "
+      "%zu faults, %zu store calls checked linearizable, %.1f s of virtual time\n",
+      sum.runs, sum.increments, sum.ok, sum.failed, sum.unknown, sum.faults, sum.operations,
+      static_cast<double>(sum.virtual_ns) / 1e9);
 }
 
 TEST_CASE("one seed, one run: the service is deterministic in the simulator", "[counter]") {
@@ -227,9 +228,9 @@ TEST_CASE("one seed, one run: the service is deterministic in the simulator", "[
   CHECK(first.trace_hash == second.trace_hash);
   CHECK(first.tally.ok_values == second.tally.ok_values);
   CHECK(first.linearizability.ok());
-  std::printf("counter_property: seed 7 twice: trace hash %016llx both times; %zu ok, %zu failed, %zu unknown; "
-              "counter %llu; %s\n",
-              static_cast<unsigned long long>(first.trace_hash), first.tally.ok_values.size(), first.tally.failed,
-              first.tally.unknown, static_cast<unsigned long long>(first.final_value),
-              first.linearizability.summary.c_str());
+  std::printf(
+      "counter_property: seed 7 twice: trace hash %016llx both times; %zu ok, %zu failed, %zu unknown; "
+      "counter %llu; %s\n",
+      static_cast<unsigned long long>(first.trace_hash), first.tally.ok_values.size(), first.tally.failed,
+      first.tally.unknown, static_cast<unsigned long long>(first.final_value), first.linearizability.summary.c_str());
 }

@@ -63,8 +63,8 @@ namespace counter {
 inline std::string slot_key(std::uint64_t k) { return "counter/" + std::to_string(k); }
 
 struct service_state {
-  caf::actor store;                             // a dkv client actor
-  std::shared_ptr<dkv::actors::transport> net;  // the service's port on the network
+  caf::actor store;                                   // a dkv client actor
+  std::shared_ptr<dkv::actors::transport> net;        // the service's port on the network
   dkv::sim::store_call_recorder* recorder = nullptr;  // a test's: every store call into the history
   std::uint32_t process = 0;
   std::uint64_t claimed = 0;  // slots 1..claimed are ours

@@ -69,14 +69,15 @@ double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 // The stock keeper restocks apples by five: it reads the count, writes the
 // new one, and reports the write to the auditor over the network. Raw
 // messages: each step is a store_call request to its client actor.
-caf::behavior stock_keeper(caf::event_based_actor* self, caf::actor client,
-                           std::shared_ptr<sim::network_port> port, sim::node_id auditor) {
+caf::behavior stock_keeper(caf::event_based_actor* self, caf::actor client, std::shared_ptr<sim::network_port> port,
+                           sim::node_id auditor) {
   self->request(client, caf::infinite, actors::calls::get("stock/apples")).then([=](store_answer& read) {
     if (read.code != 0) return self->quit();
     const std::uint64_t count = (read.found ? std::stoull(read.value) : 0) + 5;
     self->request(client, caf::infinite, actors::calls::set("stock/apples", std::to_string(count)))
         .then([=](store_answer& written) {
-          if (written.code == 0) port->send(auditor, caf::make_message(app::stock_report{"apples", count, written.index}));
+          if (written.code == 0)
+            port->send(auditor, caf::make_message(app::stock_report{"apples", count, written.index}));
           self->quit();
         });
   });
@@ -91,8 +92,7 @@ int main() {
   options.configure = [](caf::actor_system_config& cfg) { cfg.add_message_types<caf::id_block::inventory_app>(); };
   sim::sim_cluster cluster{seed, options};
   sim::simulator& sim = cluster.sim();
-  std::printf("embedded_cluster: 3 dkv nodes in dkv's simulator (seed %llu)\n",
-              static_cast<unsigned long long>(seed));
+  std::printf("embedded_cluster: 3 dkv nodes in dkv's simulator (seed %llu)\n", static_cast<unsigned long long>(seed));
 
   const std::optional<sim::node_id> leader = sim::wait_for_leader(cluster, 5'000'000'000);
   expect(leader.has_value(), "a leader is elected");
@@ -132,8 +132,8 @@ int main() {
       &audited);
   const auto auditor_port = sim::attach(cluster, sim::first_application_address, auditor);
   const caf::actor raw_client = cluster.add_client();
-  const auto keeper_port = std::make_shared<sim::network_port>(sim.system(), sim.network(),
-                                                               sim::first_application_address + 1);
+  const auto keeper_port =
+      std::make_shared<sim::network_port>(sim.system(), sim.network(), sim::first_application_address + 1);
   sim.spawn(stock_keeper, raw_client, keeper_port, auditor_port->address());
   sim.run_until([&audited] { return audited.has_value(); }, sim.now_ns() + 10'000'000'000);
   expect(audited.has_value(), "the auditor heard from the stock keeper over the simulated network");

@@ -136,7 +136,8 @@ void leave_politely(caf::scoped_actor& self, const caf::actor& client, std::uint
     }
     if (done.size() < member_count) std::this_thread::sleep_for(50ms);
   }
-  std::printf("%s: leaving (%s)\n", who.c_str(), done.size() == member_count ? "every member is done" : "tired of waiting");
+  std::printf("%s: leaving (%s)\n", who.c_str(),
+              done.size() == member_count ? "every member is done" : "tired of waiting");
 }
 
 // The application's work: write our key, read all three, print them.

@@ -27,8 +27,8 @@ struct pending_call {
   std::function<void(message)> done;
   clock::time_point deadline;
   bool read_only = false;
-  bool on_wire = false;    // this attempt's bytes were handed to the socket
-  std::size_t endpoint = 0;  // the endpoint of this attempt
+  bool on_wire = false;                  // this attempt's bytes were handed to the socket
+  std::size_t endpoint = 0;              // the endpoint of this attempt
   std::chrono::milliseconds backoff{0};  // the wait before the next resend
 };
 using call_ptr = std::unique_ptr<pending_call>;
@@ -60,9 +60,9 @@ struct client_connection {
   std::uint64_t generation = 0;
   std::optional<boost::asio::generic::stream_protocol::socket> socket;
   boost::asio::steady_timer connect_timer;
-  std::vector<call_ptr> waiting;  // for the connect to finish: certainly not sent
+  std::vector<call_ptr> waiting;                          // for the connect to finish: certainly not sent
   std::unordered_map<std::uint64_t, call_ptr> in_flight;  // by request id
-  std::vector<std::uint64_t> unsent;  // ids in `pending`, not yet handed to a write
+  std::vector<std::uint64_t> unsent;                      // ids in `pending`, not yet handed to a write
   std::string pending, writing;
   bool write_busy = false;
   frame_reader reader;

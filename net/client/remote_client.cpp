@@ -56,11 +56,7 @@ void parse_endpoint(const std::string& text, endpoint_state& ep) {
 class remote_client::engine {
  public:
   explicit engine(remote_client_options options)
-      : options_(std::move(options)),
-        work_(io_.get_executor()),
-        resolver_(io_),
-        sweep_timer_(io_),
-        delay_timer_(io_) {
+      : options_(std::move(options)), work_(io_.get_executor()), resolver_(io_), sweep_timer_(io_), delay_timer_(io_) {
     options_.connections_per_endpoint = std::max<std::size_t>(1, options_.connections_per_endpoint);
     endpoints_.resize(options_.endpoints.size());
     for (std::size_t i = 0; i < endpoints_.size(); ++i) {
@@ -142,9 +138,7 @@ class remote_client::engine {
           send(conn, std::move(c));
           flush(conn);
           return;
-        case client_connection::phase::connecting:
-          conn.waiting.push_back(std::move(c));
-          return;
+        case client_connection::phase::connecting: conn.waiting.push_back(std::move(c)); return;
         case client_connection::phase::idle:
           conn.waiting.push_back(std::move(c));
           connect(conn);
@@ -194,8 +188,7 @@ class remote_client::engine {
     const std::uint64_t generation = ++conn.generation;
     conn.connect_timer.expires_after(options_.connect_timeout);
     conn.connect_timer.async_wait([this, &conn, generation](const boost::system::error_code& ec) {
-      if (!ec && conn.generation == generation && conn.state == client_connection::phase::connecting)
-        drop(conn, true);
+      if (!ec && conn.generation == generation && conn.state == client_connection::phase::connecting) drop(conn, true);
     });
     endpoint_state& ep = conn.endpoint;
     if (ep.is_unix) {
@@ -280,9 +273,12 @@ class remote_client::engine {
     std::map<std::uint64_t, call_ptr> ordered;
     for (auto& [id, c] : in_flight) ordered.emplace(id, std::move(c));
     for (auto& [id, c] : ordered) {
-      if (!c->on_wire) resend(std::move(c), false);
-      else if (c->read_only) resend(std::move(c), true);
-      else timed_out(std::move(c), "the connection was lost after the request was sent");
+      if (!c->on_wire)
+        resend(std::move(c), false);
+      else if (c->read_only)
+        resend(std::move(c), true);
+      else
+        timed_out(std::move(c), "the connection was lost after the request was sent");
     }
   }
 
@@ -308,8 +304,10 @@ class remote_client::engine {
                                if (conn.generation != generation) return;
                                conn.write_busy = false;
                                if (ec) return drop(conn, false);
-                               if (conn.writing.capacity() > (4u << 20)) std::string().swap(conn.writing);
-                               else conn.writing.clear();
+                               if (conn.writing.capacity() > (4u << 20))
+                                 std::string().swap(conn.writing);
+                               else
+                                 conn.writing.clear();
                                flush(conn);
                              });
   }
@@ -417,8 +415,10 @@ class remote_client::engine {
         for (auto& [id, c] : conn->in_flight) ordered.emplace(id, std::move(c));
         conn->in_flight.clear();
         for (auto& [id, c] : ordered) {
-          if (c->on_wire) timed_out(std::move(c), "the client shut down");
-          else unavailable(std::move(c), "the client shut down");
+          if (c->on_wire)
+            timed_out(std::move(c), "the client shut down");
+          else
+            unavailable(std::move(c), "the client shut down");
         }
       }
     }

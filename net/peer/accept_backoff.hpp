@@ -46,13 +46,12 @@ class accept_backoff {
       since_ = std::chrono::steady_clock::now();
       const bool descriptors = ec.value() == EMFILE || ec.value() == ENFILE;
       if (report)
-        report(report_level::warn, listener + ": cannot accept a connection (" + ec.message() + ") with " +
-                                       std::to_string(open_connections) +
-                                       " connections open; not accepting for now, trying again after " +
-                                       std::to_string(first_pause.count()) + " ms, then less often (up to every " +
-                                       std::to_string(longest_pause.count() / 1000) +
-                                       (descriptors ? " s); raise the descriptor limit (ulimit -n) or close connections"
-                                                    : " s)"));
+        report(report_level::warn,
+               listener + ": cannot accept a connection (" + ec.message() + ") with " +
+                   std::to_string(open_connections) + " connections open; not accepting for now, trying again after " +
+                   std::to_string(first_pause.count()) + " ms, then less often (up to every " +
+                   std::to_string(longest_pause.count() / 1000) +
+                   (descriptors ? " s); raise the descriptor limit (ulimit -n) or close connections" : " s)"));
     }
     pause_ = std::clamp(pause_ * 2, first_pause, longest_pause);
     return pause_;
@@ -66,8 +65,8 @@ class accept_backoff {
     char after[32];
     std::snprintf(after, sizeof after, "%.1f", seconds);
     if (report)
-      report(report_level::info, listener + ": accepting again after " + after + " s (open connections: " +
-                                     std::to_string(open_connections) + ")");
+      report(report_level::info, listener + ": accepting again after " + after +
+                                     " s (open connections: " + std::to_string(open_connections) + ")");
   }
 
  private:

@@ -40,10 +40,9 @@ void incoming_connection::read_more() {
     begin_ = 0;
     if (buffer_.size() < wanted_) buffer_.resize(wanted_);
   }
-  socket_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
-                          [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                            self->on_read(ec, n);
-                          });
+  socket_.async_read_some(
+      asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 void incoming_connection::on_read(const boost::system::error_code& ec, std::size_t n) {

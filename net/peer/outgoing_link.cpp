@@ -93,13 +93,13 @@ void outgoing_link::connect() {
     socket_.async_connect(*numeric_, [done](const boost::system::error_code& ec) { done(ec, 0); });
     return;
   }
-  resolver_.async_resolve(endpoint_.host, std::to_string(endpoint_.port),
-                          [this, generation, done](const boost::system::error_code& ec,
-                                                   const tcp::resolver::results_type& results) {
-                            if (generation != generation_) return;
-                            if (ec) return fail();
-                            asio::async_connect(socket_, results, done);
-                          });
+  resolver_.async_resolve(
+      endpoint_.host, std::to_string(endpoint_.port),
+      [this, generation, done](const boost::system::error_code& ec, const tcp::resolver::results_type& results) {
+        if (generation != generation_) return;
+        if (ec) return fail();
+        asio::async_connect(socket_, results, done);
+      });
 }
 
 void outgoing_link::on_connected(const boost::system::error_code& ec, std::uint64_t generation) {
@@ -120,9 +120,8 @@ void outgoing_link::on_connected(const boost::system::error_code& ec, std::uint6
   wire::put_hello(writing_.data(), core_.options().self);
   writing_frames_ = 0;
   write_under_way_ = true;
-  asio::async_write(socket_, asio::buffer(writing_), [this, generation](const boost::system::error_code& e, std::size_t) {
-    on_written(e, generation);
-  });
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [this, generation](const boost::system::error_code& e, std::size_t) { on_written(e, generation); });
 }
 
 void outgoing_link::on_written(const boost::system::error_code& ec, std::uint64_t generation) {

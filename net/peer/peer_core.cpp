@@ -166,7 +166,7 @@ void peer_core::deliver(std::uint64_t group, actors::net_address to, const char*
   // A type this process does not know comes back as an empty message.
   if (source(message) || message.empty() || source.remaining() != 0) return counters_.add(counters_.undecodable);
   if (auto target = route(group, to)) {
-    counters_.add(counters_.received);  // first: whoever hears of the message may read the counter
+    counters_.add(counters_.received);            // first: whoever hears of the message may read the counter
     caf::anon_send(*target, std::move(message));  // a lone caf::message is sent as is, not wrapped
     return;
   }

@@ -146,9 +146,9 @@ class peer_core {
   tcp::acceptor acceptor_;
   asio::steady_timer accept_timer_;  // I/O thread only, as the two below
   accept_backoff accept_backoff_;
-  std::string listener_;  // for the reports: "peers on 127.0.0.1:7001"
+  std::string listener_;                                           // for the reports: "peers on 127.0.0.1:7001"
   std::map<std::uint64_t, std::unique_ptr<outgoing_link>> links_;  // fixed at construction: read without a lock
-  std::set<std::shared_ptr<incoming_connection>> incoming_;         // I/O thread only
+  std::set<std::shared_ptr<incoming_connection>> incoming_;        // I/O thread only
   std::atomic<std::uint16_t> bound_port_{0};
   std::atomic<bool> accepting_sends_{false};
 

@@ -24,8 +24,6 @@ inline std::uint32_t get_u32(const char* p) noexcept {
   return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | std::uint32_t{b[3]};
 }
 
-inline std::uint64_t get_u64(const char* p) noexcept {
-  return (std::uint64_t{get_u32(p)} << 32) | get_u32(p + 4);
-}
+inline std::uint64_t get_u64(const char* p) noexcept { return (std::uint64_t{get_u32(p)} << 32) | get_u32(p + 4); }
 
 }  // namespace dkv::net

@@ -35,9 +35,9 @@ class frame_reader {
   void feed(std::string_view bytes);
 
   enum class status : std::uint8_t {
-    frame,     // `header` and `payload` hold the next frame
-    need_more, // no whole frame buffered yet
-    oversize,  // the next frame's length exceeds the limit: `header` says whose; the stream cannot go on
+    frame,      // `header` and `payload` hold the next frame
+    need_more,  // no whole frame buffered yet
+    oversize,   // the next frame's length exceeds the limit: `header` says whose; the stream cannot go on
   };
   // `payload` stays valid until the next call of feed() or next(). After
   // oversize, next() keeps saying so and feed() discards what it is given.

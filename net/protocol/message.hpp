@@ -25,7 +25,7 @@ enum class message_type : std::uint8_t {
   lock_acquire = 10,
   lock_release = 11,
   custom = 12,
-  db_info = 13,  // ext
+  db_info = 13,          // ext
   remove_if_value = 14,  // ext: key, value; ok = deleted
 };
 

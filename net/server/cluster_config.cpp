@@ -38,9 +38,12 @@ bool parse_number(std::string_view text, Int& out) {
 error bad(std::string what) { return invalid_operation(std::move(what)); }
 
 error parse_kind(std::string_view text, shard_kind& kind) {
-  if (text == "lstore") kind = shard_kind::lstore;
-  else if (text == "dstore") kind = shard_kind::dstore;
-  else return bad("unknown store kind '" + std::string(text) + "' (lstore or dstore)");
+  if (text == "lstore")
+    kind = shard_kind::lstore;
+  else if (text == "dstore")
+    kind = shard_kind::dstore;
+  else
+    return bad("unknown store kind '" + std::string(text) + "' (lstore or dstore)");
   return {};
 }
 
@@ -78,8 +81,7 @@ error parse_shards(std::string_view text, std::vector<shard_spec>& out) {
 
 error parse_host_port(std::string_view text, std::string& host, std::uint16_t& port) {
   const std::size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0)
-    return bad("'" + std::string(text) + "': expected host:port");
+  if (colon == std::string_view::npos || colon == 0) return bad("'" + std::string(text) + "': expected host:port");
   std::string_view h = text.substr(0, colon);
   if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
   if (!parse_number(text.substr(colon + 1), port))
@@ -139,7 +141,8 @@ error resolve(const member_spec& m, std::set<std::string>& out) {
                (status == EAI_SYSTEM ? std::strerror(errno) : ::gai_strerror(status)) + ")");
   for (const addrinfo* a = found; a; a = a->ai_next) {
     char host[NI_MAXHOST], port[NI_MAXSERV];
-    if (::getnameinfo(a->ai_addr, a->ai_addrlen, host, sizeof host, port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+    if (::getnameinfo(a->ai_addr, a->ai_addrlen, host, sizeof host, port, sizeof port,
+                      NI_NUMERICHOST | NI_NUMERICSERV) != 0)
       continue;
     const bool v6 = a->ai_family == AF_INET6;
     out.insert((v6 ? "[" : "") + std::string(host) + (v6 ? "]:" : ":") + port);

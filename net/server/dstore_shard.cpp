@@ -29,16 +29,12 @@ bool is_write_request(message_type t) {
   switch (t) {
     case message_type::get:
     case message_type::has:
-    case message_type::db_info:
-      return false;
-    default:
-      return true;
+    case message_type::db_info: return false;
+    default: return true;
   }
 }
 
-bool is_lock_operation(message_type t) {
-  return t == message_type::lock_acquire || t == message_type::lock_release;
-}
+bool is_lock_operation(message_type t) { return t == message_type::lock_acquire || t == message_type::lock_release; }
 
 }  // namespace
 
@@ -96,43 +92,44 @@ dstore_shard::dstore_shard(caf::actor_system& system, options o)
   // when the client does; a db info (a token alone) it asks of the replica.
   // (Its state travels as spawn arguments: CAF 0.17 binds a reference to a
   // null tuple for a function actor spawned without any, which UBSan stops.)
-  gateway_ = system_.spawn([](caf::event_based_actor* self, options o,
-                              std::shared_ptr<parked_replies> parked) -> caf::behavior {
-    const auto name = [o](std::uint64_t member) {
-      return member >= 1 && member <= o.member_names.size() ? o.member_names[member - 1] : std::string("none");
-    };
-    return {
-        [self, o, parked](std::uint64_t token, actors::store_call& call) {
-          self->request(o.client, caf::infinite, std::move(call))
-              .then([parked, token](actors::store_answer& answer) { parked->answer(token, answer); },
-                    [parked, token](caf::error&) { parked->answer_lost(token); });
-        },
-        [self, o](std::uint64_t token) {
-          actors::read_command read;
-          read.client = o.gateway_address;
-          read.request = token;
-          read.kind = static_cast<std::uint8_t>(actors::read_kind::info);
-          o.network->send(o.replica, caf::make_message(std::move(read)));
-          self->delayed_send(self, o.timeout, token, true);
-        },
-        [parked](std::uint64_t token, bool) {  // the replica did not answer in time: maybe never asked
-          actors::store_answer late;
-          late.code = static_cast<std::uint8_t>(error_code::timeout);
-          late.message = "no answer from the replica in time";
-          parked->answer(token, late);
-        },
-        [o, parked, name](actors::read_outcome& read) {
-          actors::store_answer answer;
-          answer.code = read.code;
-          if (read.code != 0) answer.message = "no leader to read from";
-          answer.index = read.index;
-          answer.info = std::move(read.info);
-          answer.info.metadata["raft_leader"] = name(read.leader);
-          answer.info.metadata["raft_member"] = name(o.replica);
-          parked->answer(read.request, answer);
-        },
-    };
-  }, options_, parked_);
+  gateway_ = system_.spawn(
+      [](caf::event_based_actor* self, options o, std::shared_ptr<parked_replies> parked) -> caf::behavior {
+        const auto name = [o](std::uint64_t member) {
+          return member >= 1 && member <= o.member_names.size() ? o.member_names[member - 1] : std::string("none");
+        };
+        return {
+            [self, o, parked](std::uint64_t token, actors::store_call& call) {
+              self->request(o.client, caf::infinite, std::move(call))
+                  .then([parked, token](actors::store_answer& answer) { parked->answer(token, answer); },
+                        [parked, token](caf::error&) { parked->answer_lost(token); });
+            },
+            [self, o](std::uint64_t token) {
+              actors::read_command read;
+              read.client = o.gateway_address;
+              read.request = token;
+              read.kind = static_cast<std::uint8_t>(actors::read_kind::info);
+              o.network->send(o.replica, caf::make_message(std::move(read)));
+              self->delayed_send(self, o.timeout, token, true);
+            },
+            [parked](std::uint64_t token, bool) {  // the replica did not answer in time: maybe never asked
+              actors::store_answer late;
+              late.code = static_cast<std::uint8_t>(error_code::timeout);
+              late.message = "no answer from the replica in time";
+              parked->answer(token, late);
+            },
+            [o, parked, name](actors::read_outcome& read) {
+              actors::store_answer answer;
+              answer.code = read.code;
+              if (read.code != 0) answer.message = "no leader to read from";
+              answer.index = read.index;
+              answer.info = std::move(read.info);
+              answer.info.metadata["raft_leader"] = name(read.leader);
+              answer.info.metadata["raft_member"] = name(o.replica);
+              parked->answer(read.request, answer);
+            },
+        };
+      },
+      options_, parked_);
   for (unsigned i = 0; i < options_.lock_threads; ++i) lock_threads_.emplace_back([this] { run_locks(); });
 }
 

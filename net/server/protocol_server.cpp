@@ -74,7 +74,8 @@ error tcp_endpoint_of(const std::string& text, generic_protocol::endpoint& out) 
   boost::asio::io_context resolver_io;
   boost::asio::ip::tcp::resolver resolver(resolver_io);
   boost::system::error_code resolve_error;
-  const auto results = resolver.resolve(host, port_text, boost::asio::ip::tcp::resolver::numeric_service, resolve_error);
+  const auto results =
+      resolver.resolve(host, port_text, boost::asio::ip::tcp::resolver::numeric_service, resolve_error);
   if (resolve_error || results.empty()) return endpoint_error(text, "cannot resolve host '" + host + "'");
   out = generic_protocol::endpoint(results.begin()->endpoint());
   return {};
@@ -198,8 +199,10 @@ error protocol_server::start() {
   if (!ec) acceptor.listen(boost::asio::socket_base::max_listen_connections, ec);
   if (ec)
     return internal_error("cannot listen on " + options_.transport + " " + options_.endpoint + ": " + ec.message());
-  if (s.is_tcp) port_ = port_of(acceptor.local_endpoint());
-  else s.unix_path = options_.endpoint;
+  if (s.is_tcp)
+    port_ = port_of(acceptor.local_endpoint());
+  else
+    s.unix_path = options_.endpoint;
 
   s.acceptor.emplace(std::move(acceptor));
   s.started = true;
@@ -251,8 +254,8 @@ void protocol_server::stop() {
 
 protocol_server_stats protocol_server::stats() const {
   const auto& c = state_->counters;
-  return {c.accepted.load(), c.open.load(), c.requests.load(), c.invalid.load(), c.oversize.load(),
-          c.idle_closes.load()};
+  return {c.accepted.load(), c.open.load(),     c.requests.load(),
+          c.invalid.load(),  c.oversize.load(), c.idle_closes.load()};
 }
 
 }  // namespace dkv::net

@@ -31,9 +31,9 @@ namespace dkv::net {
 // Set on every accepted TCP connection (not on unix sockets).
 struct tcp_connection_options {
   bool no_delay = true;
-  std::size_t send_buffer_bytes = 0;     // SO_SNDBUF; 0: the system's
-  std::size_t receive_buffer_bytes = 0;  // SO_RCVBUF; 0: the system's
-  std::chrono::seconds keepalive{0};     // idle time before probes; 0: no keepalive
+  std::size_t send_buffer_bytes = 0;           // SO_SNDBUF; 0: the system's
+  std::size_t receive_buffer_bytes = 0;        // SO_RCVBUF; 0: the system's
+  std::chrono::seconds keepalive{0};           // idle time before probes; 0: no keepalive
   std::optional<std::chrono::seconds> linger;  // SO_LINGER on close; none: off
 };
 
@@ -50,8 +50,8 @@ struct protocol_server_options {
 struct protocol_server_stats {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_open = 0;
-  std::uint64_t requests = 0;         // frames received
-  std::uint64_t invalid_requests = 0; // answered with code 3 by the server itself
+  std::uint64_t requests = 0;          // frames received
+  std::uint64_t invalid_requests = 0;  // answered with code 3 by the server itself
   std::uint64_t oversize_frames = 0;
   std::uint64_t idle_closes = 0;
 };

@@ -181,9 +181,9 @@ error server::start() {
     auto clock = std::make_shared<actors::actor_system_clock>(system);
     std::shared_ptr<actors::transport> network = r->peers->transport(spec.id);
     r->statuses.emplace_back();
-    const caf::actor replica = actors::spawn_raft_node(system, node, {r->files.back().get(), network, clock},
-                                                       (std::uint64_t{entropy()} << 32) | entropy(),
-                                                       &r->statuses.back());
+    const caf::actor replica =
+        actors::spawn_raft_node(system, node, {r->files.back().get(), network, clock},
+                                (std::uint64_t{entropy()} << 32) | entropy(), &r->statuses.back());
     r->peers->attach(spec.id, options_.self, replica);
 
     actors::client_config client;
@@ -220,18 +220,20 @@ error server::start() {
 
   if (!replicas.empty()) {
     // The replicas travel as a spawn argument: see dstore_shard's gateway.
-    r->actors.push_back(system.spawn([=](caf::event_based_actor* self, std::vector<caf::actor> replicas) -> caf::behavior {
-      for (const caf::actor& replica : replicas) self->monitor(replica);
-      self->set_down_handler([=](caf::down_msg& down) {
-        if (stopping()) return;
-        for (std::size_t i = 0; i < replicas.size(); ++i)
-          if (replicas[i].address() == down.source && fatal)
-            fatal("the replica of shard " + std::to_string(replica_shards[i]) + " stopped: " +
-                  (replica_statuses[i]->stop_reason.empty() ? caf::to_string(down.reason)
-                                                            : replica_statuses[i]->stop_reason));
-      });
-      return {[](std::uint64_t) {}};  // nothing to do but watch
-    }, replicas));
+    r->actors.push_back(system.spawn(
+        [=](caf::event_based_actor* self, std::vector<caf::actor> replicas) -> caf::behavior {
+          for (const caf::actor& replica : replicas) self->monitor(replica);
+          self->set_down_handler([=](caf::down_msg& down) {
+            if (stopping()) return;
+            for (std::size_t i = 0; i < replicas.size(); ++i)
+              if (replicas[i].address() == down.source && fatal)
+                fatal("the replica of shard " + std::to_string(replica_shards[i]) + " stopped: " +
+                      (replica_statuses[i]->stop_reason.empty() ? caf::to_string(down.reason)
+                                                                : replica_statuses[i]->stop_reason));
+          });
+          return {[](std::uint64_t) {}};  // nothing to do but watch
+        },
+        replicas));
   }
 
   protocol_server_options clients = options_.clients;

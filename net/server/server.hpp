@@ -28,10 +28,10 @@ struct server_options {
   std::vector<member_spec> members;
   std::uint64_t self = 0;  // 1-based, in members
   std::string data_dir;
-  std::uint64_t snapshot_entries = 10'000;  // applied entries between a replica's snapshots
-  std::uint64_t rtt_ms = 10;                // one Raft tick
-  std::uint32_t election_rtt_factor = 10;   // election timeout, in ticks
-  std::uint32_t heartbeat_rtt_factor = 1;   // heartbeat interval, in ticks
+  std::uint64_t snapshot_entries = 10'000;    // applied entries between a replica's snapshots
+  std::uint64_t rtt_ms = 10;                  // one Raft tick
+  std::uint32_t election_rtt_factor = 10;     // election timeout, in ticks
+  std::uint32_t heartbeat_rtt_factor = 1;     // heartbeat interval, in ticks
   std::chrono::milliseconds timeout{10'000};  // a client request's deadline inside the cluster
   protocol_server_options clients;
   unsigned actor_threads = 2;  // CAF's scheduler

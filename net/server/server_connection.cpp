@@ -25,8 +25,10 @@ void append_frame_of(std::string& out, std::uint64_t shard, std::uint64_t reques
 }
 
 void drop_big_buffer(std::string& buffer) {
-  if (buffer.capacity() > kept_buffer_bytes) std::string().swap(buffer);
-  else buffer.clear();
+  if (buffer.capacity() > kept_buffer_bytes)
+    std::string().swap(buffer);
+  else
+    buffer.clear();
 }
 
 }  // namespace
@@ -87,15 +89,13 @@ void server_connection::on_read(const boost::system::error_code& ec, std::size_t
         context_.counters.requests.fetch_add(1, std::memory_order_relaxed);
         dispatch(header, payload);
         break;
-      case frame_reader::status::need_more:
-        more = false;
-        break;
+      case frame_reader::status::need_more: more = false; break;
       case frame_reader::status::oversize:
         // The stream cannot be resynchronised: answer this request, then close.
         context_.counters.oversize.fetch_add(1, std::memory_order_relaxed);
         append(header.shard, header.request,
-               invalid_request_response("frame of " + std::to_string(header.length) +
-                                        " bytes exceeds the limit of " + std::to_string(context_.max_frame_bytes)));
+               invalid_request_response("frame of " + std::to_string(header.length) + " bytes exceeds the limit of " +
+                                        std::to_string(context_.max_frame_bytes)));
         reading_done_ = true;
         more = false;
         break;
@@ -103,8 +103,10 @@ void server_connection::on_read(const boost::system::error_code& ec, std::size_t
   }
   dispatching = nullptr;
   flush();
-  if (reading_done_) close_when_done();
-  else if (!closed_) read();
+  if (reading_done_)
+    close_when_done();
+  else if (!closed_)
+    read();
 }
 
 void server_connection::dispatch(const frame_header& header, std::string_view payload) {
@@ -139,8 +141,8 @@ std::function<void(message)> server_connection::reply_to(const frame_header& hea
   };
 }
 
-void server_connection::complete(std::shared_ptr<server_connection> self, std::uint64_t shard,
-                                 std::uint64_t request, message response) {
+void server_connection::complete(std::shared_ptr<server_connection> self, std::uint64_t shard, std::uint64_t request,
+                                 message response) {
   if (dispatching == this) {  // inline, on the strand: the read handler flushes
     --in_flight_;
     append(shard, request, response);
@@ -153,8 +155,10 @@ void server_connection::complete(std::shared_ptr<server_connection> self, std::u
   boost::asio::post(*strand_, [self = std::move(self), frame = std::move(frame)]() mutable {
     --self->in_flight_;
     if (self->closed_) return;
-    if (self->pending_.empty()) self->pending_.swap(frame);
-    else self->pending_ += frame;
+    if (self->pending_.empty())
+      self->pending_.swap(frame);
+    else
+      self->pending_ += frame;
     self->flush();
     self->close_when_done();
   });
@@ -168,10 +172,9 @@ void server_connection::flush() {
   if (write_busy_ || pending_.empty() || closed_) return;
   write_busy_ = true;
   writing_.swap(pending_);
-  boost::asio::async_write(*socket_, boost::asio::buffer(writing_),
-                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                             self->on_written(ec);
-                           });
+  boost::asio::async_write(
+      *socket_, boost::asio::buffer(writing_),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_written(ec); });
 }
 
 void server_connection::on_written(const boost::system::error_code& ec) {

@@ -74,8 +74,7 @@ class server_connection : public std::enable_shared_from_this<server_connection>
   void on_read(const boost::system::error_code& ec, std::size_t bytes);
   void dispatch(const frame_header& header, std::string_view payload);
   std::function<void(message)> reply_to(const frame_header& header);
-  void complete(std::shared_ptr<server_connection> self, std::uint64_t shard, std::uint64_t request,
-                message response);
+  void complete(std::shared_ptr<server_connection> self, std::uint64_t shard, std::uint64_t request, message response);
   void append(std::uint64_t shard, std::uint64_t request, const message& response);
   void flush();
   void on_written(const boost::system::error_code& ec);

@@ -8,7 +8,6 @@ namespace dkv::net {
 
 namespace {
 
-
 // The store operation of a request type, or false when the type is none.
 bool op_of(message_type type, operation_kind& op) {
   switch (type) {
@@ -41,10 +40,14 @@ template <class Message>
 bool convert(Message&& request, actors::store_call& call, std::string& why) {
   if (!fill_call(request.type, call, why)) return false;
   const auto op = static_cast<operation_kind>(call.op);
-  if (op != operation_kind::info) call.key = std::forward<Message>(request).key;
-  else call.key.clear();
-  if (takes_value(op)) call.value = std::forward<Message>(request).value;
-  else call.value.clear();
+  if (op != operation_kind::info)
+    call.key = std::forward<Message>(request).key;
+  else
+    call.key.clear();
+  if (takes_value(op))
+    call.value = std::forward<Message>(request).value;
+  else
+    call.value.clear();
   call.expire_in = takes_schedule(op) ? request.expire_in : 0;
   call.delete_in = takes_schedule(op) ? request.delete_in : 0;
   return true;
@@ -67,15 +70,12 @@ message respond(message_type request_type, Answer&& answer) {
       if (answer.found) response.value = std::forward<Answer>(answer).value;
       break;
     case message_type::has:
-    case message_type::remove_if_value:
-      response.ok = answer.found;
-      break;
+    case message_type::remove_if_value: response.ok = answer.found; break;
     case message_type::db_info:
       response.meta.clear();  // db info carries its index in the JSON's metadata
       response.value = db_info_json(answer.info);
       break;
-    default:
-      break;
+    default: break;
   }
   return response;
 }
@@ -83,8 +83,10 @@ message respond(message_type request_type, Answer&& answer) {
 actors::store_answer answer_of(const error& err, std::uint64_t index) {
   actors::store_answer answer;
   answer.code = static_cast<std::uint8_t>(err.code());
-  if (!err.ok()) answer.message = err.message();
-  else answer.index = index;
+  if (!err.ok())
+    answer.message = err.message();
+  else
+    answer.index = index;
   return answer;
 }
 

@@ -14,8 +14,8 @@ namespace dkv::sim {
 namespace {
 
 // Streams of the master seed (simulator::derive): one per part of a node.
-constexpr std::uint64_t disk_stream = 0x6469736b;  // "disk"
-constexpr std::uint64_t raft_stream = 0x72616674;  // "raft"
+constexpr std::uint64_t disk_stream = 0x6469736b;        // "disk"
+constexpr std::uint64_t raft_stream = 0x72616674;        // "raft"
 constexpr std::uint64_t client_stream = 0x636c69656e74;  // "client"
 
 class sim_transport final : public actors::transport {
@@ -95,9 +95,8 @@ void sim_cluster::start(node_id id) {
   n.status.repairs = before.repairs;
   const std::uint64_t seed = sim_.derive(raft_stream * 1000 + id * 100 + n.incarnation).next();
   n.actor = sim_.spawn<actors::raft_node>(config, &n.disk->files(),
-                                          std::make_shared<sim_transport>(sim_.network(), id, &raft_watcher_),
-                                          n.clock, seed,
-                                          &n.status);
+                                          std::make_shared<sim_transport>(sim_.network(), id, &raft_watcher_), n.clock,
+                                          seed, &n.status);
   sim_.network().attach(id, n.actor);
   n.up = true;
 }
@@ -133,9 +132,10 @@ void sim_cluster::change_membership(fault_kind change, node_id id) {
   if (!to) return;
   actors::membership_command command;
   command.node = id;
-  command.change = static_cast<std::uint8_t>(change == fault_kind::add_server    ? actors::membership_change::add_server
-                                             : change == fault_kind::add_learner ? actors::membership_change::add_learner
-                                                                                 : actors::membership_change::remove);
+  command.change =
+      static_cast<std::uint8_t>(change == fault_kind::add_server    ? actors::membership_change::add_server
+                                : change == fault_kind::add_learner ? actors::membership_change::add_learner
+                                                                    : actors::membership_change::remove);
   caf::anon_send(nodes_.at(*to - 1)->actor, command);
 }
 

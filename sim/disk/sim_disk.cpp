@@ -12,8 +12,8 @@ using storage::file;
 using storage::open_mode;
 
 struct sim_disk::inode {
-  chunked_bytes data;       // what reads see
-  std::size_t synced = 0;   // data's first `synced` bytes are on the medium, as of the last successful sync
+  chunked_bytes data;      // what reads see
+  std::size_t synced = 0;  // data's first `synced` bytes are on the medium, as of the last successful sync
   // Only after a truncate below `synced` and before the next sync does the
   // medium hold other bytes than a prefix of `data`: then they are kept here.
   std::optional<std::string> synced_before_cut;
@@ -132,7 +132,8 @@ class sim_disk::sim_file_system final : public storage::file_system {
     // The syncs themselves happen when they complete: until then the bytes
     // are unsynced, and a crash treats them so (a handle from before a
     // crash fails its sync).
-    disk_.later_(disk_.latency(), [files = std::move(files), done = std::move(done)] { done(storage::sync_all(files)); });
+    disk_.later_(disk_.latency(),
+                 [files = std::move(files), done = std::move(done)] { done(storage::sync_all(files)); });
   }
 
  private:
@@ -167,9 +168,7 @@ void sim_disk::crash() {
       switch (random.below(3)) {
         case 0: data.truncate(node->synced); break;
         case 1: break;
-        default:
-          data.truncate(node->synced + random.below(data.size() - node->synced + 1));
-          ++stats_.torn_files;
+        default: data.truncate(node->synced + random.below(data.size() - node->synced + 1)); ++stats_.torn_files;
       }
     }
     node->synced = data.size();  // what is on the medium now

@@ -86,7 +86,7 @@ class sim_disk {
   std::function<std::uint64_t()> now_;
   disk_faults faults_;
   disk_stats stats_;
-  std::uint64_t generation_ = 0;  // bumped by crash(): older handles are dead
+  std::uint64_t generation_ = 0;                                 // bumped by crash(): older handles are dead
   std::map<std::string, std::shared_ptr<inode>> names_;          // as the running node sees them
   std::map<std::string, std::shared_ptr<inode>> durable_names_;  // as of the last sync_directory()
   std::unique_ptr<sim_file_system> view_;

@@ -17,14 +17,21 @@ std::string group_list(const std::vector<std::vector<node_id>>& groups) {
 }
 
 constexpr std::pair<std::string_view, fault_kind> kind_names[] = {
-    {"split", fault_kind::split},          {"one_way", fault_kind::one_way},
-    {"isolate", fault_kind::isolate},      {"bridge", fault_kind::bridge},
-    {"heal", fault_kind::heal},            {"crash", fault_kind::crash},
-    {"restart", fault_kind::restart},      {"reboot", fault_kind::reboot},
+    {"split", fault_kind::split},
+    {"one_way", fault_kind::one_way},
+    {"isolate", fault_kind::isolate},
+    {"bridge", fault_kind::bridge},
+    {"heal", fault_kind::heal},
+    {"crash", fault_kind::crash},
+    {"restart", fault_kind::restart},
+    {"reboot", fault_kind::reboot},
     {"pause", fault_kind::pause},
-    {"resume", fault_kind::resume},        {"clock", fault_kind::clock},
-    {"damage", fault_kind::damage_disk},   {"add_server", fault_kind::add_server},
-    {"add_learner", fault_kind::add_learner}, {"remove_server", fault_kind::remove_server},
+    {"resume", fault_kind::resume},
+    {"clock", fault_kind::clock},
+    {"damage", fault_kind::damage_disk},
+    {"add_server", fault_kind::add_server},
+    {"add_learner", fault_kind::add_learner},
+    {"remove_server", fault_kind::remove_server},
 };
 
 }  // namespace
@@ -59,7 +66,8 @@ std::string fault::describe() const {
     case fault_kind::pause: return "pause " + n;
     case fault_kind::resume: return "resume " + n;
     case fault_kind::clock:
-      return "clock " + n + " skew " + std::to_string(clock.skew_ns) + "ns drift " + std::to_string(clock.drift_ppm) + "ppm";
+      return "clock " + n + " skew " + std::to_string(clock.skew_ns) + "ns drift " + std::to_string(clock.drift_ppm) +
+             "ppm";
     case fault_kind::damage_disk: return "damage disk " + n;
     case fault_kind::add_server: return "add server " + n;
     case fault_kind::add_learner: return "add learner " + n;
@@ -91,10 +99,22 @@ std::string_view fault::history_name() const noexcept {
 
 void apply(const fault& f, fault_target& target, const std::vector<node_id>& nodes) {
   switch (f.kind) {
-    case fault_kind::split: target.cuts().heal(); target.cuts().split(f.groups); break;
-    case fault_kind::one_way: target.cuts().heal(); target.cuts().cut_one_way(f.node, f.other); break;
-    case fault_kind::isolate: target.cuts().heal(); target.cuts().isolate(f.node, nodes); break;
-    case fault_kind::bridge: target.cuts().heal(); target.cuts().bridge(f.node, f.groups.at(0), f.groups.at(1)); break;
+    case fault_kind::split:
+      target.cuts().heal();
+      target.cuts().split(f.groups);
+      break;
+    case fault_kind::one_way:
+      target.cuts().heal();
+      target.cuts().cut_one_way(f.node, f.other);
+      break;
+    case fault_kind::isolate:
+      target.cuts().heal();
+      target.cuts().isolate(f.node, nodes);
+      break;
+    case fault_kind::bridge:
+      target.cuts().heal();
+      target.cuts().bridge(f.node, f.groups.at(0), f.groups.at(1));
+      break;
     case fault_kind::heal: target.cuts().heal(); break;
     case fault_kind::crash:
     case fault_kind::reboot: target.crash(f.node); break;  // a reboot's restart is its scheduler's to apply

@@ -13,15 +13,15 @@
 namespace dkv::sim {
 
 enum class fault_kind : std::uint8_t {
-  split,        // symmetric partition into groups
-  one_way,      // node -> other cut, the reverse still works
-  isolate,      // one node cut off from all others
-  bridge,       // two sides split, one node still sees both
-  heal,         // the network is whole again
-  crash,        // volatile state gone; the disk keeps what its rules keep
+  split,    // symmetric partition into groups
+  one_way,  // node -> other cut, the reverse still works
+  isolate,  // one node cut off from all others
+  bridge,   // two sides split, one node still sees both
+  heal,     // the network is whole again
+  crash,    // volatile state gone; the disk keeps what its rules keep
   restart,
-  reboot,       // a crash and, `downtime_ns` later, a restart: one fault, a process bounced
-  pause,        // a stalled process: no steps, timers pile up
+  reboot,  // a crash and, `downtime_ns` later, a restart: one fault, a process bounced
+  pause,   // a stalled process: no steps, timers pile up
   resume,
   clock,        // the node's clock jumps to a new skew and drift
   damage_disk,  // a byte of the node's synced storage flips

@@ -39,7 +39,8 @@ class generator {
           std::min(options_.stop_ns, t + random_.between(options_.min_duration_ns, options_.max_duration_ns));
       std::vector<std::pair<pick, unsigned>> choices;
       const auto& w = options_.weights;
-      if (t >= partitioned_until_ && nodes_.size() > 1 && any_shape()) choices.emplace_back(pick::partition, w.partition);
+      if (t >= partitioned_until_ && nodes_.size() > 1 && any_shape())
+        choices.emplace_back(pick::partition, w.partition);
       if (down_at(t) < options_.max_down && !up_at(t).empty()) {
         choices.emplace_back(pick::crash, w.crash);
         choices.emplace_back(pick::pause, w.pause);
@@ -155,7 +156,8 @@ class generator {
       default: {
         const std::size_t cut = 1 + random_.below(shuffled.size() - 2);  // both sides non-empty
         const auto middle = shuffled.begin() + 1 + static_cast<std::ptrdiff_t>(cut);
-        return with_groups(on(fault_kind::bridge, shuffled[0]), {{shuffled.begin() + 1, middle}, {middle, shuffled.end()}});
+        return with_groups(on(fault_kind::bridge, shuffled[0]),
+                           {{shuffled.begin() + 1, middle}, {middle, shuffled.end()}});
       }
     }
   }

@@ -17,11 +17,11 @@ struct link_faults {
 struct network_stats {
   std::uint64_t sent = 0;
   std::uint64_t delivered = 0;
-  std::uint64_t dropped = 0;      // by the drop probability
+  std::uint64_t dropped = 0;  // by the drop probability
   std::uint64_t duplicated = 0;
-  std::uint64_t cut = 0;          // lost to a partition (at send or on arrival) or a stopped node
-  std::uint64_t unroutable = 0;   // no such endpoint, or not serializable
-  std::uint64_t bytes = 0;        // serialized bytes sent
+  std::uint64_t cut = 0;         // lost to a partition (at send or on arrival) or a stopped node
+  std::uint64_t unroutable = 0;  // no such endpoint, or not serializable
+  std::uint64_t bytes = 0;       // serialized bytes sent
 };
 
 }  // namespace dkv::sim

@@ -117,8 +117,8 @@ void sim_network::route(node_id from, node_id to, const caf::message& payload) {
   stats_.duplicated += static_cast<std::uint64_t>(copies - 1);
   for (int i = 0; i < copies; ++i) {
     std::size_t slot = in_flight_.size();
-    in_flight_message item{from, to, destination->second.incarnation,
-                           i + 1 < copies ? received : std::move(received), bytes_hash};
+    in_flight_message item{from, to, destination->second.incarnation, i + 1 < copies ? received : std::move(received),
+                           bytes_hash};
     if (free_slots_.empty()) {
       in_flight_.push_back(std::move(item));
     } else {

@@ -111,12 +111,12 @@ class sim_network {
   };
   std::map<node_id, endpoint> endpoints_;
   std::uint64_t next_incarnation_ = 1;
-  std::vector<arrival> arrivals_;           // a heap: the earliest first
+  std::vector<arrival> arrivals_;             // a heap: the earliest first
   std::vector<in_flight_message> in_flight_;  // slots, reused
   std::vector<std::size_t> free_slots_;
   std::uint64_t next_sequence_ = 0;
   network_stats stats_;
-  std::vector<char> buffer_;  // reused serialization buffer
+  std::vector<char> buffer_;           // reused serialization buffer
   std::vector<wire_type> wire_types_;  // a handful: searched in order
 };
 

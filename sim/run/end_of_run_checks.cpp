@@ -15,8 +15,12 @@ namespace {
 
 std::optional<operation_kind> kind_of(const std::string& f) {
   static const std::map<std::string, operation_kind, std::less<>> kinds = {
-      {"set", operation_kind::set},       {"setE", operation_kind::set_e},     {"setEIfUnset", operation_kind::set_e_if_unset},
-      {"expire", operation_kind::expire}, {"delete", operation_kind::remove}, {"deleteIfValue", operation_kind::remove_if_value},
+      {"set", operation_kind::set},
+      {"setE", operation_kind::set_e},
+      {"setEIfUnset", operation_kind::set_e_if_unset},
+      {"expire", operation_kind::expire},
+      {"delete", operation_kind::remove},
+      {"deleteIfValue", operation_kind::remove_if_value},
   };
   const auto it = kinds.find(f);
   if (it == kinds.end()) return std::nullopt;
@@ -28,8 +32,7 @@ std::uint64_t fingerprint_of(const operation& op, operation_kind kind) {
 }
 
 std::string describe(const operation& op) {
-  return op.f + "(" + op.key + (op.value.empty() ? "" : ", " + op.value) + ") of process " +
-         std::to_string(op.process);
+  return op.f + "(" + op.key + (op.value.empty() ? "" : ", " + op.value) + ") of process " + std::to_string(op.process);
 }
 
 // Merges every node's (index, fingerprint) records into one map; the first
@@ -68,9 +71,10 @@ check_result check_linearizability(const history& h) {
 check_result check_agreement(const sim_cluster& cluster, const history& h) {
   check_result r{"agreement", false, ""};
   std::map<std::uint64_t, std::uint64_t> entries, writes;
-  if (!merge(cluster, [](const actors::raft_node_status& s) { return s.applied_log; }, entries, "entry", r.detail) ||
-      !merge(cluster, [](const actors::raft_node_status& s) { return s.applied_writes; }, writes, "store write",
-             r.detail))
+  if (!merge(
+          cluster, [](const actors::raft_node_status& s) { return s.applied_log; }, entries, "entry", r.detail) ||
+      !merge(
+          cluster, [](const actors::raft_node_status& s) { return s.applied_writes; }, writes, "store write", r.detail))
     return r;
   std::uint64_t expected = 1;
   for (const auto& [index, print] : writes) {
@@ -113,8 +117,8 @@ check_result check_agreement(const sim_cluster& cluster, const history& h) {
       ++acknowledged;
       const auto it = writes.find(*op.index);
       if (it == writes.end() || it->second != print) {
-        r.detail = "acknowledged " + describe(op) + " is not the write applied at its index " +
-                   std::to_string(*op.index);
+        r.detail =
+            "acknowledged " + describe(op) + " is not the write applied at its index " + std::to_string(*op.index);
         return r;
       }
     }
@@ -151,7 +155,8 @@ std::string quiesce(sim_cluster& cluster, std::uint64_t deadline_ns) {
     return true;
   };
   const std::uint64_t seconds = (deadline_ns - cluster.sim().now_ns()) / 1'000'000'000;
-  if (!cluster.sim().run_until(done, deadline_ns)) return "the cluster did not quiesce within " + std::to_string(seconds) + " s";
+  if (!cluster.sim().run_until(done, deadline_ns))
+    return "the cluster did not quiesce within " + std::to_string(seconds) + " s";
   return split_brain.empty() ? "" : "the cluster cannot quiesce: " + split_brain;
 }
 
@@ -173,11 +178,11 @@ check_result check_convergence(const sim_cluster& cluster) {
     const actors::raft_node_status& f = cluster.status(*first);
     if (s.applied != f.applied || s.engine_digest != f.engine_digest || s.sessions_digest != f.sessions_digest) {
       const auto show = [](const actors::raft_node_status& n) {
-        return "(applied " + std::to_string(n.applied) + ", engine " + std::to_string(n.engine_digest) +
-               ", sessions " + std::to_string(n.sessions_digest) + ")";
+        return "(applied " + std::to_string(n.applied) + ", engine " + std::to_string(n.engine_digest) + ", sessions " +
+               std::to_string(n.sessions_digest) + ")";
       };
-      r.detail = "node " + std::to_string(id) + " " + show(s) + " differs from node " + std::to_string(*first) + " " +
-                 show(f);
+      r.detail =
+          "node " + std::to_string(id) + " " + show(s) + " differs from node " + std::to_string(*first) + " " + show(f);
       return r;
     }
   }
@@ -265,11 +270,13 @@ check_result check_stable_leader(const sim_cluster& cluster) {
   for (node_id id : cluster.node_ids())
     for (raft::term_t term : cluster.status(id).led_terms) led.emplace(term, id);
   if (led.size() <= 1)
-    return {"stable-leader", true, led.empty() ? "no leader at all" : "node " + std::to_string(led.begin()->second) +
-                                                                         " led the whole run, in term " +
-                                                                         std::to_string(led.begin()->first)};
+    return {"stable-leader", true,
+            led.empty() ? "no leader at all"
+                        : "node " + std::to_string(led.begin()->second) + " led the whole run, in term " +
+                              std::to_string(led.begin()->first)};
   std::string terms;
-  for (const auto& [term, id] : led) terms += (terms.empty() ? "" : ", ") + std::to_string(id) + " in term " + std::to_string(term);
+  for (const auto& [term, id] : led)
+    terms += (terms.empty() ? "" : ", ") + std::to_string(id) + " in term " + std::to_string(term);
   return {"stable-leader", false, "the leadership changed though no fault should depose a leader: " + terms};
 }
 

@@ -35,7 +35,7 @@ namespace dkv::sim {
 struct check_result {
   std::string name;
   bool passed = false;
-  std::string detail;  // what was checked, or the first thing that is wrong
+  std::string detail;    // what was checked, or the first thing that is wrong
   std::string key = {};  // linearizability: the key whose operations cannot be ordered
 };
 

@@ -133,7 +133,8 @@ void history_recorder::meta(std::uint64_t t_ns, std::uint64_t seed, std::string_
 std::size_t history_recorder::invoke(std::uint64_t t_ns, operation op) {
   if (!known_f(op.f)) throw std::invalid_argument("history_recorder: unknown f \"" + op.f + "\"");
   if (in_flight_.count(op.process))
-    throw std::logic_error("history_recorder: process " + std::to_string(op.process) + " already has an operation in flight");
+    throw std::logic_error("history_recorder: process " + std::to_string(op.process) +
+                           " already has an operation in flight");
   // Only what the line carries, so memory is what parse_history reads back;
   // until it completes it looks like an info (never returns).
   operation recorded;

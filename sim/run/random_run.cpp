@@ -71,7 +71,8 @@ class random_run {
       const std::string unquiet = quiesce(cluster_, sim.now_ns() + 30 * second);
       if (c.agreement) report_.checks.push_back(check_agreement(cluster_, recorder_.recorded()));
       if (c.convergence)
-        report_.checks.push_back(unquiet.empty() ? check_convergence(cluster_) : check_result{"convergence", false, unquiet});
+        report_.checks.push_back(unquiet.empty() ? check_convergence(cluster_)
+                                                 : check_result{"convergence", false, unquiet});
       if (c.linearizability) report_.checks.push_back(check_linearizability(recorder_.recorded()));
       if (c.elections) report_.checks.push_back(check_elections(cluster_));
       if (c.storage) report_.checks.push_back(check_storage(cluster_, damaged_));
@@ -87,7 +88,8 @@ class random_run {
   void summarize() {
     simulator& sim = cluster_.sim();
     if (options_.check)
-      for (outcome o : {outcome::ok, outcome::fail, outcome::info}) report_.outcomes[outcome_name(o)] = recorder_.count(o);
+      for (outcome o : {outcome::ok, outcome::fail, outcome::info})
+        report_.outcomes[outcome_name(o)] = recorder_.count(o);
     if (options_.record_script && load_) report_.script = load_->script();
     for (node_id id : nodes_) {
       const disk_stats& d = cluster_.disk(id).stats();
@@ -405,8 +407,8 @@ class random_run {
     for (const operation& op : recorder_.recorded().operations)
       if (op.call_ns >= from_ns && op.result != outcome::ok) {
         r.passed = false;
-        r.detail = "after healing, " + op.f + "(" + op.key + ") of process " + std::to_string(op.process) +
-                   " at " + std::to_string(op.call_ns / 1'000'000) + " ms ended " +
+        r.detail = "after healing, " + op.f + "(" + op.key + ") of process " + std::to_string(op.process) + " at " +
+                   std::to_string(op.call_ns / 1'000'000) + " ms ended " +
                    (op.result == outcome::fail ? "fail" : "info") + " (code " + std::to_string(op.code) + ")";
         return r;
       }
@@ -450,15 +452,15 @@ class random_run {
   history_recorder recorder_;
   std::optional<workload> load_;  // from the start of the run; destroyed before the cluster it calls
   std::vector<node_id> nodes_;
-  std::set<node_id> damaged_;  // disks a fault damaged
-  dkv::rng vote_crashes_{0};    // draws crash_after_vote's crashes
-  dkv::rng win_faults_{0};      // and isolate_after_winning's and crash_after_winning's
-  std::map<node_id, raft::term_t> led_term_;  // the last term each node was seen leading
-  std::optional<node_id> isolated_;            // a leader cut off by isolate_after_winning, no heal planned yet
-  std::uint64_t heal_pending_until_ = 0;       // when the heal planned for the last one applies
+  std::set<node_id> damaged_;                     // disks a fault damaged
+  dkv::rng vote_crashes_{0};                      // draws crash_after_vote's crashes
+  dkv::rng win_faults_{0};                        // and isolate_after_winning's and crash_after_winning's
+  std::map<node_id, raft::term_t> led_term_;      // the last term each node was seen leading
+  std::optional<node_id> isolated_;               // a leader cut off by isolate_after_winning, no heal planned yet
+  std::uint64_t heal_pending_until_ = 0;          // when the heal planned for the last one applies
   std::map<node_id, fault_kind> wanted_members_;  // the last membership change asked for each node
-  bool asking_again_ = false;                    // a membership retry is scheduled
-  std::map<node_id, std::uint64_t> rebooting_;   // a reboot's node and when it restarts
+  bool asking_again_ = false;                     // a membership retry is scheduled
+  std::map<node_id, std::uint64_t> rebooting_;    // a reboot's node and when it restarts
   run_report report_;
 };
 
@@ -506,8 +508,7 @@ void print_report(const run_report& report, std::ostream& out) {
   for (const auto& [name, count] : report.faults) out << " " << name << " " << count;
   out << "\ndisks: " << report.disks.syncs << " syncs (" << report.disks.failed_syncs << " failed), "
       << report.disks.crashes << " crashes found " << report.disks.unsynced_files << " files with unsynced bytes ("
-      << report.disks.torn_files << " torn), "
-      << report.disks.corrupted_reads << " corrupted reads\n";
+      << report.disks.torn_files << " torn), " << report.disks.corrupted_reads << " corrupted reads\n";
   for (const check_result& c : report.checks)
     out << "check " << c.name << ": " << (c.passed ? "PASS" : "FAIL") << " — " << c.detail << "\n";
 }

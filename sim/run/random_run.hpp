@@ -81,36 +81,36 @@ struct run_options {
   actors::raft_node_config node;
   // Clients give up after 2 s, so that runs see Timeout and Unavailable outcomes too.
   workload_options workload = impatient_clients();  // its stop_ns is time_ns + settle_ns
-  bool faults = true;         // faults at all: the schedules, the disk's faults and the network's drops
-  bool random_faults = true;  // the generator's schedule, drawn from `random_plan`
-  fault_options random_plan;  // its start, stop and bounds come from the run
+  bool faults = true;                   // faults at all: the schedules, the disk's faults and the network's drops
+  bool random_faults = true;            // the generator's schedule, drawn from `random_plan`
+  fault_options random_plan;            // its start, stop and bounds come from the run
   std::vector<planned_fault> schedule;  // and / or these, at their times
   link_faults network{.min_latency_ns = 100'000, .max_latency_ns = 5'000'000, .drop = 0.01, .duplicate = 0.005};
   // The disks' latencies and faults (with `faults`): a failed fsync stops the
   // node (a supervisor restarts it a second later); a read may come back corrupted.
   disk_faults disk{.sync_failure = 1e-5, .read_corruption = 1e-4};
   check_selection checks;
-  dkv::bugs::bug_set bugs = 0;     // injected bugs switched on for the run
+  dkv::bugs::bug_set bugs = 0;  // injected bugs switched on for the run
   // The simulation's budget of steps (actors run): past it the network goes
   // dark and the run fails its `work` check. 0: 200,000 per simulated
   // second of faults and settling, at least 20 M — far over what the
   // busiest scenario takes (300 k for 30 s), quiescing and the last calls'
   // wait included.
   std::uint64_t max_steps = 0;
-  bool record_script = false;      // report what was issued and injected (shrinking starts there)
-  bool keep_trace = false;         // report every trace event (a determinism check compares them)
+  bool record_script = false;  // report what was issued and injected (shrinking starts there)
+  bool keep_trace = false;     // report every trace event (a determinism check compares them)
   // Called about every simulated second with the virtual time and the run's
   // planned end (a progress bar). It does not change the run.
   std::function<void(std::uint64_t now_ns, std::uint64_t end_ns)> progress;
-  bool check = true;               // record the history and run the end-of-run checks
+  bool check = true;                // record the history and run the end-of-run checks
   std::ostream* history = nullptr;  // also write it here (docs/history.md)
 };
 
 struct run_report {
   std::uint64_t trace_hash = 0;
-  std::uint64_t events = 0;        // trace events: deliveries, timers, faults
-  std::uint64_t virtual_ns = 0;    // simulated time at the end
-  std::uint64_t operations = 0;    // client operations answered
+  std::uint64_t events = 0;                     // trace events: deliveries, timers, faults
+  std::uint64_t virtual_ns = 0;                 // simulated time at the end
+  std::uint64_t operations = 0;                 // client operations answered
   std::map<std::string, std::size_t> outcomes;  // ok / fail / info
   std::map<std::string, std::size_t> faults;    // by docs/history.md's name
   disk_stats disks;                             // summed over the nodes' simulated disks

@@ -8,13 +8,16 @@ namespace dkv::sim {
 
 namespace {
 
-
 // The plain operations of a mix with their weights, in a fixed order.
 std::vector<std::pair<operation_kind, unsigned>> weighted(const operation_mix& m) {
-  return {{operation_kind::get, m.get},       {operation_kind::has, m.has},
-          {operation_kind::set, m.set},       {operation_kind::set_e, m.set_e},
-          {operation_kind::set_e_if_unset, m.set_e_if_unset}, {operation_kind::expire, m.expire},
-          {operation_kind::remove, m.remove}, {operation_kind::remove_if_value, m.remove_if_value}};
+  return {{operation_kind::get, m.get},
+          {operation_kind::has, m.has},
+          {operation_kind::set, m.set},
+          {operation_kind::set_e, m.set_e},
+          {operation_kind::set_e_if_unset, m.set_e_if_unset},
+          {operation_kind::expire, m.expire},
+          {operation_kind::remove, m.remove},
+          {operation_kind::remove_if_value, m.remove_if_value}};
 }
 
 }  // namespace
@@ -161,11 +164,11 @@ void workload::issue(std::size_t index) {
   choose(p, index, call, op);
   ++p.operations;
   ++issued_;
-  if (options_.record_script) issued_calls_.push_back({static_cast<std::uint32_t>(index), cluster_.sim().now_ns(), call});
+  if (options_.record_script)
+    issued_calls_.push_back({static_cast<std::uint32_t>(index), cluster_.sim().now_ns(), call});
   const std::size_t id = history_ ? history_->invoke(cluster_.sim().now_ns(), op) : 0;
-  p.client->submit(std::move(call), [this, index, id, op](const actors::store_answer& answer) {
-    answered(index, id, op, answer);
-  });
+  p.client->submit(std::move(call),
+                   [this, index, id, op](const actors::store_answer& answer) { answered(index, id, op, answer); });
 }
 
 void workload::answered(std::size_t index, std::size_t history_id, const operation& op,

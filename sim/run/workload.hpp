@@ -48,7 +48,7 @@ struct scripted_call {
 struct workload_options {
   std::size_t clients = 4;
   std::size_t keys = 5;
-  double key_skew = 0;   // 0: keys equally likely; towards 1: ever more on the first keys
+  double key_skew = 0;  // 0: keys equally likely; towards 1: ever more on the first keys
   std::size_t locks = 2;
   std::uint64_t max_think_ns = 50'000'000;  // a client's pause between operations (0: back to back)
   std::uint64_t stop_ns = 60'000'000'000;   // no operation starts after this
@@ -56,9 +56,9 @@ struct workload_options {
   std::size_t min_value_bytes = 0;          // values are padded to a size drawn from [min, max]
   std::size_t max_value_bytes = 0;          // (0: the bare unique tag, a few bytes)
   operation_mix mix;
-  bool scripted = false;              // the clients play `script` instead of drawing
+  bool scripted = false;  // the clients play `script` instead of drawing
   std::vector<scripted_call> script;
-  bool record_script = false;         // keep what was issued (script())
+  bool record_script = false;  // keep what was issued (script())
   actors::client_config client;
 };
 

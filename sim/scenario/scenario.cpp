@@ -30,9 +30,9 @@ struct field {
   void (*set)(run_options&, double);
 };
 
-#define DKV_FIELD(KEY, KIND, MIN, MAX, MEMBER)                                               \
-  field {                                                                                  \
-    KEY, kind::KIND, MIN, MAX, [](const run_options& o) { return static_cast<double>(o.MEMBER); }, \
+#define DKV_FIELD(KEY, KIND, MIN, MAX, MEMBER)                                                               \
+  field {                                                                                                    \
+    KEY, kind::KIND, MIN, MAX, [](const run_options& o) { return static_cast<double>(o.MEMBER); },           \
         [](run_options& o, double v) { o.MEMBER = static_cast<std::remove_cvref_t<decltype(o.MEMBER)>>(v); } \
   }
 
@@ -204,9 +204,7 @@ class reader {
   }
 
   double scalar(const field& f, const toml::node& node) const {
-    const auto bad = [&](std::string_view what) -> double {
-      fail(node.source(), f.key, what);
-    };
+    const auto bad = [&](std::string_view what) -> double { fail(node.source(), f.key, what); };
     double v = 0;
     switch (f.type) {
       case kind::integer:
@@ -264,12 +262,14 @@ class reader {
         const auto parsed = k ? kind_named(*k) : std::nullopt;
         if (!parsed)
           fail(node.source(), key,
-               "must be one of split, one_way, isolate, bridge, heal, crash, restart, reboot, pause, resume, clock, damage, "
+               "must be one of split, one_way, isolate, bridge, heal, crash, restart, reboot, pause, resume, clock, "
+               "damage, "
                "add_server, add_learner, remove_server");
         p.what.kind = *parsed;
         has_kind = true;
       } else if (n == "node") {
-        if (const auto role = node.value<std::string>(); node.is_string() && role && (*role == "leader" || *role == "follower")) {
+        if (const auto role = node.value<std::string>();
+            node.is_string() && role && (*role == "leader" || *role == "follower")) {
           p.role = *role == "leader" ? node_role::leader : node_role::follower;
         } else {
           p.what.node = node_number(node, key);
@@ -280,7 +280,8 @@ class reader {
         has_other = true;
       } else if (n == "side") {
         const auto v = node.value<std::int64_t>();
-        if (!node.is_integer() || !v || *v < 1 || *v > 8) fail(node.source(), key, "must be a whole number from 1 to 8");
+        if (!node.is_integer() || !v || *v < 1 || *v > 8)
+          fail(node.source(), key, "must be a whole number from 1 to 8");
         p.side = static_cast<std::size_t>(*v);
       } else if (n == "groups") {
         p.what.groups = read_groups(node, key);
@@ -291,12 +292,14 @@ class reader {
         const bool negative = !digits.empty() && digits.front() == '-';
         if (negative) digits.remove_prefix(1);
         const auto ns = text ? parse_duration(digits) : std::nullopt;
-        if (!ns || *ns > 60'000'000'000) fail(node.source(), key, "must be a duration up to a minute, such as \"-50ms\"");
+        if (!ns || *ns > 60'000'000'000)
+          fail(node.source(), key, "must be a duration up to a minute, such as \"-50ms\"");
         p.what.clock.skew_ns = negative ? -static_cast<std::int64_t>(*ns) : static_cast<std::int64_t>(*ns);
       } else if (n == "downtime") {
         const auto text = node.value<std::string>();
         const auto ns = text ? parse_duration(*text) : std::nullopt;
-        if (!ns || *ns == 0 || *ns > 600'000'000'000) fail(node.source(), key, "must be a duration from 1ns to 10m, such as \"15ms\"");
+        if (!ns || *ns == 0 || *ns > 600'000'000'000)
+          fail(node.source(), key, "must be a duration from 1ns to 10m, such as \"15ms\"");
         p.what.downtime_ns = *ns;
         has_downtime = true;
       } else if (n == "drift_ppm") {
@@ -330,13 +333,15 @@ class reader {
 
   node_id node_number(const toml::node& node, std::string_view key) const {
     const auto v = node.value<std::int64_t>();
-    if (!node.is_integer() || !v || *v < 1 || *v > 9) fail(node.source(), key, "must be a node from 1 to 9, \"leader\" or \"follower\"");
+    if (!node.is_integer() || !v || *v < 1 || *v > 9)
+      fail(node.source(), key, "must be a node from 1 to 9, \"leader\" or \"follower\"");
     return static_cast<node_id>(*v);
   }
 
   std::vector<std::vector<node_id>> read_groups(const toml::node& node, std::string_view key) const {
     const toml::array* outer = node.as_array();
-    if (!outer || outer->size() < 2) fail(node.source(), key, "must be two or more groups of nodes, such as [[1, 2], [3]]");
+    if (!outer || outer->size() < 2)
+      fail(node.source(), key, "must be two or more groups of nodes, such as [[1, 2], [3]]");
     std::vector<std::vector<node_id>> groups;
     for (const toml::node& g : *outer) {
       const toml::array* inner = g.as_array();
@@ -356,7 +361,8 @@ class reader {
       const auto text = node.value<std::string>();
       const auto number = node.value<std::int64_t>();
       if (n == "client") {
-        if (!node.is_integer() || *number < 0 || *number > 255) fail(node.source(), key, "must be a client from 0 to 255");
+        if (!node.is_integer() || *number < 0 || *number > 255)
+          fail(node.source(), key, "must be a client from 0 to 255");
         c.client = static_cast<std::uint32_t>(*number);
       } else if (n == "at") {
         const auto ns = node.is_string() ? parse_duration(*text) : std::nullopt;
@@ -418,9 +424,13 @@ class reader {
       bool fits = p.what.node <= nodes && p.what.other <= nodes;
       for (const auto& g : p.what.groups)
         for (node_id n : g) fits = fits && n <= nodes;
-      if (!fits) fail(nowhere, "faults.at", fmt::format("the fault '{}' names a node beyond cluster.nodes ({})", describe(p), nodes));
+      if (!fits)
+        fail(nowhere, "faults.at",
+             fmt::format("the fault '{}' names a node beyond cluster.nodes ({})", describe(p), nodes));
       if (p.side > 0 && static_cast<double>(p.side) >= nodes)
-        fail(nowhere, "faults.at", fmt::format("the fault '{}' leaves the other side empty: side must be below cluster.nodes ({})", describe(p), nodes));
+        fail(nowhere, "faults.at",
+             fmt::format("the fault '{}' leaves the other side empty: side must be below cluster.nodes ({})",
+                         describe(p), nodes));
     }
     const double clients = low("workload.clients", static_cast<double>(defaults.workload.clients));
     for (const scripted_call& c : out.script)
@@ -582,7 +592,8 @@ std::string to_toml(const run_options& o, std::string_view intent) {
       out += fmt::format("\n[{}]\n", here);
       section = here;
     }
-    out += fmt::format("{} = {}\n", dot == std::string_view::npos ? f.key : f.key.substr(dot + 1), format_value(f, f.get(o)));
+    out += fmt::format("{} = {}\n", dot == std::string_view::npos ? f.key : f.key.substr(dot + 1),
+                       format_value(f, f.get(o)));
   }
   // In time order, for the reader; faults at one instant keep theirs, the
   // order they apply in.
@@ -594,8 +605,10 @@ std::string to_toml(const run_options& o, std::string_view intent) {
     const fault& f = p.what;
     out += fmt::format("\"{}\"", kind_name(f.kind));
     out += "\n";
-    if (p.role != node_role::given) out += p.role == node_role::leader ? "node = \"leader\"\n" : "node = \"follower\"\n";
-    else if (f.node != 0) out += fmt::format("node = {}\n", f.node);
+    if (p.role != node_role::given)
+      out += p.role == node_role::leader ? "node = \"leader\"\n" : "node = \"follower\"\n";
+    else if (f.node != 0)
+      out += fmt::format("node = {}\n", f.node);
     if (f.other != 0) out += fmt::format("other = {}\n", f.other);
     if (p.side != 0) out += fmt::format("side = {}\n", p.side);
     if (!f.groups.empty() && !(p.side != 0 && f.kind == fault_kind::split)) {
@@ -610,13 +623,14 @@ std::string to_toml(const run_options& o, std::string_view intent) {
     if (f.kind == fault_kind::reboot) out += fmt::format("downtime = \"{}\"\n", format_duration(f.downtime_ns));
     if (f.kind == fault_kind::clock) {
       const auto magnitude = static_cast<std::uint64_t>(f.clock.skew_ns < 0 ? -f.clock.skew_ns : f.clock.skew_ns);
-      out += fmt::format("skew = \"{}{}\"\ndrift_ppm = {}\n", f.clock.skew_ns < 0 ? "-" : "", format_duration(magnitude),
-                         f.clock.drift_ppm);
+      out += fmt::format("skew = \"{}{}\"\ndrift_ppm = {}\n", f.clock.skew_ns < 0 ? "-" : "",
+                         format_duration(magnitude), f.clock.drift_ppm);
     }
   }
   for (const scripted_call& c : o.workload.script) {
     out += fmt::format("\n[[workload.call]]\nclient = {}\nat = \"{}\"\nop = \"{}\"\nkey = {}\n", c.client,
-                       format_duration(c.at_ns), check::history_name(static_cast<operation_kind>(c.call.op)), toml_string(c.call.key));
+                       format_duration(c.at_ns), check::history_name(static_cast<operation_kind>(c.call.op)),
+                       toml_string(c.call.key));
     if (!c.call.value.empty()) out += fmt::format("value = {}\n", toml_string(c.call.value));
     if (c.call.expire_in) out += fmt::format("expire_in = {}\n", c.call.expire_in);
     if (c.call.delete_in) out += fmt::format("delete_in = {}\n", c.call.delete_in);

@@ -35,11 +35,11 @@ struct setting {
 };
 
 struct scenario {
-  std::string path;    // as given
-  std::string name;    // the file's stem
-  std::string intent;  // the comment paragraph at the top of the file
-  std::optional<std::uint64_t> seed;   // `seed = N`: the run's seed when none is given
-  std::vector<setting> settings;       // in the field table's order (the order of drawing)
+  std::string path;                     // as given
+  std::string name;                     // the file's stem
+  std::string intent;                   // the comment paragraph at the top of the file
+  std::optional<std::uint64_t> seed;    // `seed = N`: the run's seed when none is given
+  std::vector<setting> settings;        // in the field table's order (the order of drawing)
   std::vector<planned_fault> schedule;  // [[faults.at]]
   std::vector<scripted_call> script;    // [[workload.call]]: a scripted workload
   dkv::bugs::bug_set bugs = 0;          // bugs = ["…"]

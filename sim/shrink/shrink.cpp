@@ -35,8 +35,8 @@ class shrinker {
       result_.reduced = best_;
       return;
     }
-    say("recorded " + std::to_string(result_.original_calls) + " calls and " +
-        std::to_string(result_.original_faults) + " faults; " + result_.check + " fails");
+    say("recorded " + std::to_string(result_.original_calls) + " calls and " + std::to_string(result_.original_faults) +
+        " faults; " + result_.check + " fails");
 
     calm_the_rest();
     cut_short(true);
@@ -278,7 +278,8 @@ class shrinker {
       std::erase_if(c.workload.script, [from](const scripted_call& call) { return call.at_ns < from; });
       if (c.workload.script.size() == best_.workload.script.size()) return;
       if (try_candidate(c)) {
-        say("kept: the calls of the last " + format_duration(window) + ", " + std::to_string(best_.workload.script.size()));
+        say("kept: the calls of the last " + format_duration(window) + ", " +
+            std::to_string(best_.workload.script.size()));
         return;
       }
     }
@@ -375,7 +376,7 @@ class shrinker {
   const shrink_options& options_;
   shrink_result& result_;
   run_options best_;
-  std::string key_;  // the failing key, for a linearizability failure
+  std::string key_;                // the failing key, for a linearizability failure
   std::uint64_t seeds_tried_ = 0;  // by step 5
   static constexpr std::uint64_t second = 1'000'000'000;
   static constexpr std::size_t few_faults = 5;    // the size a case is small enough at

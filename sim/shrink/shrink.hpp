@@ -50,17 +50,17 @@ namespace dkv::sim {
 struct shrink_options {
   std::function<bool()> out_of_time = [] { return false; };
   std::function<void(const std::string&)> log;  // a line per kept step (may be empty)
-  std::uint64_t other_seeds = 4000;  // step 5 ends this many seeds after its last smaller case
+  std::uint64_t other_seeds = 4000;             // step 5 ends this many seeds after its last smaller case
 };
 
 struct shrink_result {
-  bool failed = false;         // the run failed at all (else nothing to shrink)
-  std::string check;           // the check that fails, in the original and the reduced run
-  bool reproduced = false;     // the recorded fixed run had the original's trace hash
-  bool complete = false;       // a fixpoint was reached before out_of_time
-  std::size_t runs = 0;        // simulations done
+  bool failed = false;      // the run failed at all (else nothing to shrink)
+  std::string check;        // the check that fails, in the original and the reduced run
+  bool reproduced = false;  // the recorded fixed run had the original's trace hash
+  bool complete = false;    // a fixpoint was reached before out_of_time
+  std::size_t runs = 0;     // simulations done
   std::size_t original_calls = 0, original_faults = 0;
-  run_options reduced;         // a fixed run that fails `check`
+  run_options reduced;  // a fixed run that fails `check`
   std::size_t calls() const noexcept { return reduced.workload.script.size(); }
   std::size_t faults() const noexcept { return reduced.schedule.size(); }
 };

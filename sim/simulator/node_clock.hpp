@@ -15,8 +15,8 @@ struct node_clock {
 
   // The node's reading when virtual time is `virtual_ns` (never below 0).
   std::uint64_t local_now(std::uint64_t virtual_ns) const noexcept {
-    const auto scaled = static_cast<std::int64_t>(virtual_ns) +
-                        static_cast<std::int64_t>(virtual_ns) / 1'000'000 * drift_ppm + skew_ns;
+    const auto scaled =
+        static_cast<std::int64_t>(virtual_ns) + static_cast<std::int64_t>(virtual_ns) / 1'000'000 * drift_ppm + skew_ns;
     return static_cast<std::uint64_t>(std::max<std::int64_t>(0, scaled));
   }
 

@@ -123,7 +123,9 @@ bool simulator::advance(std::uint64_t limit_ns) {
   return false;
 }
 
-void simulator::run_until(std::uint64_t t_ns) { run_until([] { return false; }, t_ns); }
+void simulator::run_until(std::uint64_t t_ns) {
+  run_until([] { return false; }, t_ns);
+}
 
 bool simulator::run_until(const std::function<bool()>& done, std::uint64_t deadline_ns) {
   trap_.rethrow_if_failed();  // a run stopped by a failed assertion stays stopped

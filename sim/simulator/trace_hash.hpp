@@ -18,7 +18,7 @@ namespace dkv::sim {
 struct trace_event {
   char kind;  // 'D' delivery, 'T' timer, 'F' fault or scheduled action
   std::uint64_t time_ns;
-  std::uint32_t a, b;    // delivery: from, to; timer: node
+  std::uint32_t a, b;     // delivery: from, to; timer: node
   std::uint64_t payload;  // delivery: the bytes' hash; timer: delay and tag; fault: the description's hash
   std::uint64_t hash;     // the chain after it
   bool operator==(const trace_event&) const = default;

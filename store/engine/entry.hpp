@@ -19,7 +19,7 @@ struct entry {
   std::uint64_t expire_at;  // 0 = never
   std::uint64_t delete_at;  // 0 = never
   std::uint64_t value_size;
-  std::string* large_value;     // owned; nullptr when the value is inline
+  std::string* large_value;  // owned; nullptr when the value is inline
   std::uint32_t key_size;
   std::uint32_t inline_capacity;  // bytes reserved for an inline value
   std::uint32_t queue_refs;       // deadline-queue items pointing here
@@ -29,8 +29,7 @@ struct entry {
   const char* key_data() const noexcept { return reinterpret_cast<const char*>(this + 1); }
   std::string_view key() const noexcept { return {key_data(), key_size}; }
   std::string_view value() const noexcept {
-    return large_value ? std::string_view(*large_value)
-                       : std::string_view(key_data() + key_size, value_size);
+    return large_value ? std::string_view(*large_value) : std::string_view(key_data() + key_size, value_size);
   }
   bool expired_at(std::uint64_t now) const noexcept { return expire_at != 0 && now >= expire_at; }
   bool deleted_at(std::uint64_t now) const noexcept { return delete_at != 0 && now >= delete_at; }
@@ -58,19 +57,21 @@ struct entry {
       if (!value.empty()) std::memmove(key_data() + key_size, value.data(), value.size());
     } else {
       if (!large_value) large_value = new std::string;
-      if (owned) *large_value = std::move(*owned);
-      else large_value->assign(value);
+      if (owned)
+        *large_value = std::move(*owned);
+      else
+        large_value->assign(value);
     }
     value_size = value.size();
   }
 
-  static entry* make(std::uint64_t hash, std::string_view key, std::string_view value,
-                     std::string* owned) {
+  static entry* make(std::uint64_t hash, std::string_view key, std::string_view value, std::string* owned) {
     const bool inline_value = value.size() <= inline_value_limit;
     const std::size_t capacity = inline_value ? value.size() : 0;
     void* raw = ::operator new(sizeof(entry) + key.size() + capacity);
-    auto* e = new (raw) entry{hash, 0, 0, 0, 0, nullptr, static_cast<std::uint32_t>(key.size()),
-                              static_cast<std::uint32_t>(capacity), 0, true};
+    auto* e = new (raw)
+        entry{hash, 0,   0, 0, 0, nullptr, static_cast<std::uint32_t>(key.size()), static_cast<std::uint32_t>(capacity),
+              0,    true};
     if (!key.empty()) std::memcpy(e->key_data(), key.data(), key.size());
     e->assign_value(value, owned);
     return e;

@@ -51,8 +51,8 @@ error flat_kvdb::SetOwned(std::string_view key, std::string&& value, std::uint64
   return apply({write_op::set, key, value, &value, 0, 0, index});
 }
 
-error flat_kvdb::SetE(std::string_view key, std::string_view value, std::uint64_t expire_in,
-                      std::uint64_t delete_in, std::uint64_t index) {
+error flat_kvdb::SetE(std::string_view key, std::string_view value, std::uint64_t expire_in, std::uint64_t delete_in,
+                      std::uint64_t index) {
   return apply({write_op::set_e, key, value, nullptr, expire_in, delete_in, index});
 }
 
@@ -69,8 +69,7 @@ error flat_kvdb::Delete(std::string_view key, std::uint64_t index) {
   return apply({write_op::remove, key, {}, nullptr, 0, 0, index});
 }
 
-error flat_kvdb::DeleteIfValue(std::string_view key, std::string_view value, std::uint64_t index,
-                               bool& deleted) {
+error flat_kvdb::DeleteIfValue(std::string_view key, std::string_view value, std::uint64_t index, bool& deleted) {
   deleted = false;
   return apply({write_op::remove_if_value, key, value, nullptr, 0, 0, index, &deleted});
 }

@@ -24,14 +24,13 @@ class flat_kvdb final : public kvdb {
 
   error Set(std::string_view key, std::string_view value, std::uint64_t index) override;
   error SetOwned(std::string_view key, std::string&& value, std::uint64_t index) override;
-  error SetE(std::string_view key, std::string_view value, std::uint64_t expire_in,
-             std::uint64_t delete_in, std::uint64_t index) override;
-  error SetEIfUnset(std::string_view key, std::string_view value, std::uint64_t expire_in,
-                    std::uint64_t delete_in, std::uint64_t index) override;
+  error SetE(std::string_view key, std::string_view value, std::uint64_t expire_in, std::uint64_t delete_in,
+             std::uint64_t index) override;
+  error SetEIfUnset(std::string_view key, std::string_view value, std::uint64_t expire_in, std::uint64_t delete_in,
+                    std::uint64_t index) override;
   error Expire(std::string_view key, std::uint64_t index) override;
   error Delete(std::string_view key, std::uint64_t index) override;
-  error DeleteIfValue(std::string_view key, std::string_view value, std::uint64_t index,
-                      bool& deleted) override;
+  error DeleteIfValue(std::string_view key, std::string_view value, std::uint64_t index, bool& deleted) override;
 
   read_status Get(std::string_view key, std::string& value_out) const override;
   read_status Has(std::string_view key) const override;

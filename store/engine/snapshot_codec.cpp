@@ -148,14 +148,16 @@ error decode_snapshot(std::string_view bytes, const store_limits& limits, decode
     return corrupt("entry count " + std::to_string(count) + " does not fit the file");
   decoded.entries.reserve(count);
   for (std::uint64_t i = 0; i < count; ++i) {
-    if (static_cast<std::size_t>(body_end - p) < entry_header_size) return corrupt("entry " + std::to_string(i) + " truncated");
+    if (static_cast<std::size_t>(body_end - p) < entry_header_size)
+      return corrupt("entry " + std::to_string(i) + " truncated");
     const auto key_size = take<std::uint32_t>(p);
     const auto value_size = take<std::uint64_t>(p);
     const auto index = take<std::uint64_t>(p);
     const auto expire_at = take<std::uint64_t>(p);
     const auto delete_at = take<std::uint64_t>(p);
     const auto left = static_cast<std::uint64_t>(body_end - p);
-    if (key_size > left || value_size > left - key_size) return corrupt("entry " + std::to_string(i) + " overruns the file");
+    if (key_size > left || value_size > left - key_size)
+      return corrupt("entry " + std::to_string(i) + " overruns the file");
     const std::string_view key(p, key_size);
     const std::string_view value(p + key_size, value_size);
     p += key_size + value_size;

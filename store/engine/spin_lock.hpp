@@ -18,8 +18,10 @@ class spin_lock {
   void lock() noexcept {
     for (unsigned spins = 0; locked_.exchange(true, std::memory_order_acquire);) {
       while (locked_.load(std::memory_order_relaxed)) {
-        if (++spins % 64 == 0) std::this_thread::yield();  // the holder may be descheduled
-        else cpu_relax();
+        if (++spins % 64 == 0)
+          std::this_thread::yield();  // the holder may be descheduled
+        else
+          cpu_relax();
       }
     }
   }

@@ -10,7 +10,9 @@ namespace {
 
 bool holds(const std::vector<node_id>& ids, node_id id) { return std::binary_search(ids.begin(), ids.end(), id); }
 
-void insert_sorted(std::vector<node_id>& ids, node_id id) { ids.insert(std::lower_bound(ids.begin(), ids.end(), id), id); }
+void insert_sorted(std::vector<node_id>& ids, node_id id) {
+  ids.insert(std::lower_bound(ids.begin(), ids.end(), id), id);
+}
 
 void erase(std::vector<node_id>& ids, node_id id) { ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end()); }
 

@@ -12,17 +12,17 @@
 namespace dkv::raft {
 
 enum class rpc_type : std::uint8_t {
-  pre_vote,         // "would you vote for me at term+1?" — changes no one's term
+  pre_vote,  // "would you vote for me at term+1?" — changes no one's term
   pre_vote_reply,
-  vote,             // a real election at `term`
+  vote,  // a real election at `term`
   vote_reply,
-  append,           // entries after (log_index, log_term), and the leader's commit
-  append_reply,     // success: `log_index` is the match; reject: hint_index/hint_term
-  heartbeat,        // commit index and a read-index round (`context`)
+  append,        // entries after (log_index, log_term), and the leader's commit
+  append_reply,  // success: `log_index` is the match; reject: hint_index/hint_term
+  heartbeat,     // commit index and a read-index round (`context`)
   heartbeat_reply,
-  snapshot_chunk,   // bytes [offset, offset + data.size()) of snapshot `snap`
-  snapshot_reply,   // `offset`: bytes received so far; reject: the follower gave up
-  timeout_now,      // leadership transfer: campaign now, skipping pre-vote
+  snapshot_chunk,  // bytes [offset, offset + data.size()) of snapshot `snap`
+  snapshot_reply,  // `offset`: bytes received so far; reject: the follower gave up
+  timeout_now,     // leadership transfer: campaign now, skipping pre-vote
 };
 
 std::string_view rpc_name(rpc_type type) noexcept;

@@ -40,8 +40,8 @@ bool decode_message(std::string_view bytes, message& m) {
   m.reject = flags & reject_flag;
   m.transfer = flags & transfer_flag;
   m.done = flags & done_flag;
-  for (std::uint64_t* v : {&m.from, &m.to, &m.term, &m.log_index, &m.log_term, &m.commit, &m.hint_index,
-                           &m.hint_term, &m.leader_last, &m.repair_epoch, &m.context, &m.offset})
+  for (std::uint64_t* v : {&m.from, &m.to, &m.term, &m.log_index, &m.log_term, &m.commit, &m.hint_index, &m.hint_term,
+                           &m.leader_last, &m.repair_epoch, &m.context, &m.offset})
     if (!r.u64(*v)) return false;
   std::string_view config, data;
   if (!r.u64(m.snap.index) || !r.u64(m.snap.term) || !r.bytes(config) || !r.bytes(data)) return false;

@@ -27,12 +27,12 @@ class progress {
   index_t match = 0;
   index_t next;
   mode state = mode::probe;
-  bool paused = false;         // probe or snapshot: waiting for a reply
-  bool recent_active = false;  // heard from since the last quorum check
-  std::uint64_t last_heard = 0;  // when the leader last heard from it, as a count of replies
+  bool paused = false;             // probe or snapshot: waiting for a reply
+  bool recent_active = false;      // heard from since the last quorum check
+  std::uint64_t last_heard = 0;    // when the leader last heard from it, as a count of replies
   std::uint64_t repair_epoch = 0;  // nonzero: repairing damaged storage, it does not count yet
-  std::uint64_t read_round = 0;  // the highest read-index round it confirmed
-  index_t match_at_beat = 0;     // `match` when the last periodic heartbeat went out
+  std::uint64_t read_round = 0;    // the highest read-index round it confirmed
+  index_t match_at_beat = 0;       // `match` when the last periodic heartbeat went out
 
   // snapshot mode: which snapshot, and the next byte to send
   index_t snapshot_index = 0;

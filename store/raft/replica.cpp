@@ -53,8 +53,7 @@ std::string_view rpc_name(rpc_type type) noexcept {
   return "?";
 }
 
-replica::replica(options opts, durable_state recovered, std::uint64_t seed)
-    : opts_(std::move(opts)), rng_(seed) {
+replica::replica(options opts, durable_state recovered, std::uint64_t seed) : opts_(std::move(opts)), rng_(seed) {
   // injected bug no_prevote_checkquorum: pre-vote and check-quorum (so the lease too) are off, whatever was asked.
   if (bugs::on(bugs::bug::no_prevote_checkquorum)) opts_.pre_vote = opts_.check_quorum = false;
   opts_.election_ticks = std::max<std::uint32_t>(opts_.election_ticks, 2);
@@ -198,10 +197,9 @@ void replica::campaign() {
 
 void replica::handle_vote_request(const message& m) {
   const bool pre = m.type == rpc_type::pre_vote;
-  const bool can_vote =
-      vote_ == m.from || (vote_ == no_node && leader_ == no_node) || (pre && m.term > term_);
-  const bool up_to_date = m.log_term > log_.last_term() ||
-                          (m.log_term == log_.last_term() && m.log_index >= log_.last_index());
+  const bool can_vote = vote_ == m.from || (vote_ == no_node && leader_ == no_node) || (pre && m.term > term_);
+  const bool up_to_date =
+      m.log_term > log_.last_term() || (m.log_term == log_.last_term() && m.log_index >= log_.last_index());
   message reply = make(pre ? rpc_type::pre_vote_reply : rpc_type::vote_reply, m.from);
   if (!can_vote || !up_to_date || repairing_) {
     reply.reject = true;
@@ -220,8 +218,7 @@ void replica::handle_vote_request(const message& m) {
 
 void replica::handle_vote_reply(const message& m) {
   const bool counts = role_ == role::candidate ? m.type == rpc_type::vote_reply && m.term == term_
-                                               : role_ == role::pre_candidate &&
-                                                     m.type == rpc_type::pre_vote_reply &&
+                                               : role_ == role::pre_candidate && m.type == rpc_type::pre_vote_reply &&
                                                      m.term == (m.reject ? term_ : term_ + 1);
   if (!counts || !config_.is_voter(m.from)) return;
   if (std::none_of(votes_.begin(), votes_.end(), [&](const auto& v) { return v.first == m.from; }))
@@ -230,7 +227,8 @@ void replica::handle_vote_reply(const message& m) {
 }
 
 void replica::tally_votes() {
-  const auto granted = static_cast<std::size_t>(std::count_if(votes_.begin(), votes_.end(), [](const auto& v) { return v.second; }));
+  const auto granted =
+      static_cast<std::size_t>(std::count_if(votes_.begin(), votes_.end(), [](const auto& v) { return v.second; }));
   const std::size_t rejected = votes_.size() - granted;
   const std::size_t quorum = config_.quorum();
   if (granted >= quorum) {
@@ -290,7 +288,8 @@ std::optional<std::uint32_t> replica::ticks_until_due() const {
     if (!may_campaign()) return std::nullopt;
     return until(election_elapsed_, election_timeout_);
   }
-  std::uint32_t due = std::min(until(heartbeat_elapsed_, opts_.heartbeat_ticks), until(election_elapsed_, opts_.election_ticks));
+  std::uint32_t due =
+      std::min(until(heartbeat_elapsed_, opts_.heartbeat_ticks), until(election_elapsed_, opts_.election_ticks));
   if (transfer_target_ != no_node) due = std::min(due, until(transfer_elapsed_, opts_.election_ticks));
   return due;
 }
@@ -333,15 +332,14 @@ void replica::step(const message& m) {
     ++malformed_messages_;
     return;
   }
-  const bool from_leader = m.type == rpc_type::append || m.type == rpc_type::heartbeat ||
-                           m.type == rpc_type::snapshot_chunk;
+  const bool from_leader =
+      m.type == rpc_type::append || m.type == rpc_type::heartbeat || m.type == rpc_type::snapshot_chunk;
   const bool vote_request = m.type == rpc_type::vote || m.type == rpc_type::pre_vote;
   if (m.term > term_) {
     // A leader we heard recently is alive: a candidate is disruptive, unless
     // the leader itself asked for the election (leadership transfer).
     if (vote_request && !m.transfer && in_leader_lease()) return;
-    const bool term_unchanged =
-        m.type == rpc_type::pre_vote || (m.type == rpc_type::pre_vote_reply && !m.reject);
+    const bool term_unchanged = m.type == rpc_type::pre_vote || (m.type == rpc_type::pre_vote_reply && !m.reject);
     if (!term_unchanged) become_follower(m.term, from_leader ? m.from : no_node);
   } else if (m.term < term_) {
     // A stale leader learns our term from the reply and steps down; a stale
@@ -570,7 +568,8 @@ ready replica::take_ready() {
     r.state = handed_state_ = now;  // the commit index alone: no sync (ready.hpp)
   }
   // injected bug apply_before_commit: what is durable is applied, committed or not.
-  const index_t applicable = bugs::on(bugs::bug::apply_before_commit) ? durable_last_ : std::min(commit_, durable_last_);
+  const index_t applicable =
+      bugs::on(bugs::bug::apply_before_commit) ? durable_last_ : std::min(commit_, durable_last_);
   if (applied_ < applicable) {
     r.committed = log_.slice(applied_ + 1, applicable + 1);
     applied_ = applicable;

@@ -244,8 +244,8 @@ class replica {
     std::uint64_t needs_sequence;
     message m;
   };
-  index_t persist_from_ = 1;         // entries from here on are not yet handed out
-  hard_state handed_state_;          // the latest hard state handed out
+  index_t persist_from_ = 1;  // entries from here on are not yet handed out
+  hard_state handed_state_;   // the latest hard state handed out
   std::optional<snapshot> snapshot_to_persist_;
   std::uint64_t next_sequence_ = 1;
   std::uint64_t persisted_sequence_ = 0;

@@ -98,8 +98,8 @@ void replica::handle_snapshot_chunk(const message& m) {
     return;
   }
   note_repair_target(m);
-  const bool same = incoming_term_ == m.term && incoming_meta_.index == m.snap.index &&
-                    incoming_meta_.term == m.snap.term;
+  const bool same =
+      incoming_term_ == m.term && incoming_meta_.index == m.snap.index && incoming_meta_.term == m.snap.term;
   if (!same && m.offset == 0) {
     incoming_meta_ = m.snap;
     incoming_term_ = m.term;
@@ -395,8 +395,7 @@ void replica::sync_peers() {
 }
 
 void replica::maybe_promote_learners() {
-  if (role_ != role::leader || !committed_in_term_ || config_index_ > commit_ || transfer_target_ != no_node)
-    return;
+  if (role_ != role::leader || !committed_in_term_ || config_index_ > commit_ || transfer_target_ != no_node) return;
   std::erase_if(to_promote_, [&](node_id id) { return !config_.is_learner(id); });
   for (node_id id : to_promote_) {
     const progress* p = find_peer(id);

@@ -8,8 +8,8 @@ void install_snapshot(durable_state& state, const snapshot& s) {
   if (state.latest_snapshot && s.meta.index <= state.latest_snapshot->meta.index) return;
   auto& log = state.entries;
   const auto covered = std::find_if(log.begin(), log.end(), [&](const entry& e) { return e.index > s.meta.index; });
-  const bool agrees = covered != log.begin() && std::prev(covered)->index == s.meta.index &&
-                      std::prev(covered)->term == s.meta.term;
+  const bool agrees =
+      covered != log.begin() && std::prev(covered)->index == s.meta.index && std::prev(covered)->term == s.meta.term;
   if (agrees)
     log.erase(log.begin(), covered);
   else
@@ -22,8 +22,7 @@ bool append_entries(std::vector<entry>& log, const std::vector<entry>& batch) {
   const index_t from = batch.front().index;
   if (!log.empty() && from > log.back().index + 1) return false;
   // Entries are consecutive: the first one to replace is found by offset.
-  if (!log.empty() && from <= log.back().index)
-    log.resize(from > log.front().index ? from - log.front().index : 0);
+  if (!log.empty() && from <= log.back().index) log.resize(from > log.front().index ? from - log.front().index : 0);
   log.insert(log.end(), batch.begin(), batch.end());
   return true;
 }

@@ -80,8 +80,8 @@ class wal_storage final : public storage {
   dkv::storage::file_system& fs_;
   std::unique_ptr<dkv::storage::wal> wal_;
   durable_state recovered_;
-  hard_state state_;                               // the latest written
-  hard_state voted_;                               // the latest term and vote in the vote files
+  hard_state state_;  // the latest written
+  hard_state voted_;  // the latest term and vote in the vote files
   std::shared_ptr<dkv::storage::file> vote_logs_[2];
   bool vote_unsynced_ = false;                     // the vote files have records to sync
   std::map<std::uint64_t, index_t> segment_last_;  // segment -> highest entry index in it

@@ -94,11 +94,12 @@ error scan_segment(file& f, std::uint64_t segment, std::uint32_t max_record_byte
       break;
     }
     bool valid = false;
-    if (error e = read_verified(f, offset, wal::header_size, header, valid, [&](const std::string& h) {
-          std::uint64_t stored;
-          std::memcpy(&stored, h.data() + 16, 8);
-          return stored == header_checksum(h.data(), segment);
-        });
+    if (error e = read_verified(f, offset, wal::header_size, header, valid,
+                                [&](const std::string& h) {
+                                  std::uint64_t stored;
+                                  std::memcpy(&stored, h.data() + 16, 8);
+                                  return stored == header_checksum(h.data(), segment);
+                                });
         !e.ok())
       return e;
     if (!valid) {

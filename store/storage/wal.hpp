@@ -51,8 +51,7 @@ class wal {
   static constexpr std::size_t header_size = 24;
 
   // Recovers the log in `fs` and opens it for appending after the last valid record.
-  static error open(file_system& fs, const wal_options& options, std::unique_ptr<wal>& out,
-                    wal_recovery& recovered);
+  static error open(file_system& fs, const wal_options& options, std::unique_ptr<wal>& out, wal_recovery& recovered);
 
   // Appends a record; durable only after sync(). May rotate to a new segment
   // (syncing the old one first).

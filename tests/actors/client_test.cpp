@@ -61,7 +61,8 @@ struct harness {
     // State goes in as spawn arguments, not captures: CAF 0.17 dereferences
     // a null tuple for an actor spawned with none (UBSan reports it).
     caller = sim.spawn(
-        [](caf::event_based_actor* self, caf::actor c, std::shared_ptr<std::map<int, store_answer>> a) -> caf::behavior {
+        [](caf::event_based_actor* self, caf::actor c,
+           std::shared_ptr<std::map<int, store_answer>> a) -> caf::behavior {
           return {[=](int tag, store_call& call) {
             self->request(c, caf::infinite, std::move(call)).then([=](store_answer& ans) { (*a)[tag] = ans; });
           }};
@@ -229,7 +230,8 @@ TEST_CASE("proposals a snapshot overtakes free their slots: the node can lead ag
   propose(old, 100);
   sim.run_until(sim.now_ns() + 50'000'000);
   REQUIRE(outcomes->size() == 1);
-  INFO("new proposal to the leader: code " << int(outcomes->front().code) << " log_index " << outcomes->front().log_index);
+  INFO("new proposal to the leader: code " << int(outcomes->front().code) << " log_index "
+                                           << outcomes->front().log_index);
   CHECK(outcomes->front().log_index != 0);  // appended and applied, not refused as busy
   store_call c;
   c.op = static_cast<std::uint8_t>(operation_kind::set);

@@ -22,8 +22,7 @@ struct simulated_world {
 
 std::unique_ptr<istore> store_over(std::shared_ptr<simulated_world> world) {
   world->client = std::make_unique<sim::sim_client>(*world->cluster);
-  return std::make_unique<actors::dstore>(
-      [world](actors::store_call c) { return world->client->call(std::move(c)); });
+  return std::make_unique<actors::dstore>([world](actors::store_call c) { return world->client->call(std::move(c)); });
 }
 
 test::store_maker simulated_dstore(std::uint64_t seed, sim::link_faults faults) {
@@ -56,8 +55,6 @@ TEST_CASE("dstore in simulation passes the IStore conformance suite", "[conforma
 }
 
 TEST_CASE("dstore passes the conformance suite with drops, duplicates and delays", "[conformance][dstore][sim]") {
-  test::run_conformance(simulated_dstore(2, {.min_latency_ns = 100'000,
-                                             .max_latency_ns = 30'000'000,
-                                             .drop = 0.05,
-                                             .duplicate = 0.05}));
+  test::run_conformance(
+      simulated_dstore(2, {.min_latency_ns = 100'000, .max_latency_ns = 30'000'000, .drop = 0.05, .duplicate = 0.05}));
 }

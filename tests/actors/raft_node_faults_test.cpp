@@ -103,7 +103,8 @@ fault_run run_with_faults(std::uint64_t seed) {
   std::map<raft::index_t, std::uint64_t> common;
   for (sim::node_id id : nodes) {
     const auto& status = cluster.status(id);
-    if (status.stopped && run.problem.empty()) run.problem = "node " + std::to_string(id) + " stopped: " + status.stop_reason;
+    if (status.stopped && run.problem.empty())
+      run.problem = "node " + std::to_string(id) + " stopped: " + status.stop_reason;
     for (const auto& [index, print] : status.applied_log)
       if (!common.emplace(index, print).second && common[index] != print && run.problem.empty())
         run.problem = "agreement: nodes applied different entries at index " + std::to_string(index);
@@ -112,8 +113,8 @@ fault_run run_with_faults(std::uint64_t seed) {
   for (sim::node_id id : nodes)
     if ((cluster.status(id).applied != first.applied || cluster.status(id).engine_digest != first.engine_digest) &&
         run.problem.empty())
-      run.problem = "convergence: node " + std::to_string(id) + " applied " + std::to_string(cluster.status(id).applied) +
-                    ", node 1 " + std::to_string(first.applied);
+      run.problem = "convergence: node " + std::to_string(id) + " applied " +
+                    std::to_string(cluster.status(id).applied) + ", node 1 " + std::to_string(first.applied);
   std::map<std::uint64_t, std::uint64_t> acked_at;  // log index -> request
   for (const command_outcome& o : outcomes) {
     if (o.code != 0) continue;

@@ -74,7 +74,8 @@ TEST_CASE("only the leader takes a membership change, one at a time, and says wh
   const sim::node_id leader = await_leader(cluster);
   const sim::node_id follower = leader == 1 ? 2 : 1;
   sim::sim_client client(cluster);
-  REQUIRE(client.store()->Set("k", "v").err.ok());  // the leader has committed in its term: it may change the configuration
+  REQUIRE(
+      client.store()->Set("k", "v").err.ok());  // the leader has committed in its term: it may change the configuration
 
   membership_outcome o = tool.ask(cluster.actor(follower), membership_change::add_server, 4);
   CHECK(o.code == static_cast<std::uint8_t>(error_code::unavailable));

@@ -44,7 +44,8 @@ struct harness {
     std::string command;
     replicated::encode_open_session(command);
     const std::size_t before = outcomes.size();
-    cluster.sim().network().route(client_address, leader, caf::make_message(propose_command{client_address, request, command}));
+    cluster.sim().network().route(client_address, leader,
+                                  caf::make_message(propose_command{client_address, request, command}));
     REQUIRE(cluster.sim().run_until([&] { return outcomes.size() > before; }, cluster.sim().now_ns() + 5 * second));
     return outcomes.back().code == 0 ? outcomes.back().log_index : 0;
   }
@@ -81,7 +82,8 @@ TEST_CASE("a crashed leader is replaced, and catches up from its disk and its pe
   const std::uint64_t second_index = h.open_session(2);
   REQUIRE(second_index > first);
   h.cluster.restart(old_leader);
-  REQUIRE(h.cluster.sim().run_until([&] { return h.all_applied(second_index); }, h.cluster.sim().now_ns() + 10 * second));
+  REQUIRE(
+      h.cluster.sim().run_until([&] { return h.all_applied(second_index); }, h.cluster.sim().now_ns() + 10 * second));
 }
 
 TEST_CASE("a simulated raft cluster run is the same for the same seed", "[actors][sim][determinism]") {
@@ -129,7 +131,8 @@ TEST_CASE("writes through a session and linearizable reads through the read inde
 
   const auto read = [&](sim::node_id at, std::string key, bool forwarded = false) {
     const std::size_t seen = reads.size();
-    actors::read_command command{reader, 9, std::move(key), static_cast<std::uint8_t>(actors::read_kind::get), forwarded};
+    actors::read_command command{reader, 9, std::move(key), static_cast<std::uint8_t>(actors::read_kind::get),
+                                 forwarded};
     h.cluster.sim().network().route(reader, at, caf::make_message(std::move(command)));
     REQUIRE(h.cluster.sim().run_until([&] { return reads.size() > seen; }, h.cluster.sim().now_ns() + 5 * second));
     return reads.back();
@@ -220,10 +223,9 @@ TEST_CASE("injected bug follower-local-reads: a cut-off follower answers a read 
   cluster.cuts().isolate(follower, {1, 2, 3});
   set(2, "v2");  // committed by the leader and the other follower
   // Marked as forwarded already, so that a sound follower refuses it rather than forwarding it into the cut.
-  cluster.sim().network().route(reader, follower,
-                                caf::make_message(actors::read_command{reader, 9, "k",
-                                                                       static_cast<std::uint8_t>(actors::read_kind::get),
-                                                                       true}));
+  cluster.sim().network().route(
+      reader, follower,
+      caf::make_message(actors::read_command{reader, 9, "k", static_cast<std::uint8_t>(actors::read_kind::get), true}));
   REQUIRE(cluster.sim().run_until([&] { return !reads.empty(); }, cluster.sim().now_ns() + 5 * second));
   const actors::read_outcome& got = reads.back();
   if (bug) {

@@ -128,12 +128,9 @@ TEST_CASE("dkv: a gap needs an info write that could have taken it", "[check][dk
 
   // Invoked only after the write at index 3 returned, it cannot have taken index 2.
   std::vector<event> late = {
-      {1, 1, "invoke", R"("f": "set", "key": "a", "value": "1")"},
-      {2, 1, "ok", R"("index": 1)"},
-      {3, 2, "invoke", R"("f": "set", "key": "b", "value": "2")"},
-      {10, 2, "ok", R"("index": 3)"},
-      {11, 3, "invoke", R"("f": "set", "key": "c", "value": "3")"},
-      {12, 3, "info", R"("code": 4)"},
+      {1, 1, "invoke", R"("f": "set", "key": "a", "value": "1")"},  {2, 1, "ok", R"("index": 1)"},
+      {3, 2, "invoke", R"("f": "set", "key": "b", "value": "2")"},  {10, 2, "ok", R"("index": 3)"},
+      {11, 3, "invoke", R"("f": "set", "key": "c", "value": "3")"}, {12, 3, "info", R"("code": 4)"},
   };
   REQUIRE(check(late).result == verdict::not_linearizable);
 }

@@ -59,7 +59,8 @@ TEST_CASE("Jepsen errors name the line", "[check][parse]") {
   auto e = parse_bad("INFO  jepsen.util - 0\t:invoke\t:write\t3\nINFO  jepsen.util - 0\t:invoke\t:read\tnil\n");
   REQUIRE(e.line == 2);
   REQUIRE(e.reason.find("invokes twice") != std::string::npos);
-  REQUIRE(parse_bad("INFO  jepsen.util - 0\t:ok\t:read\t1\n").reason.find("without an invocation") != std::string::npos);
+  REQUIRE(parse_bad("INFO  jepsen.util - 0\t:ok\t:read\t1\n").reason.find("without an invocation") !=
+          std::string::npos);
   REQUIRE(parse_bad("INFO  jepsen.util - 0\t:invoke\t:cas\t[1]\n").reason.find("[old new]") != std::string::npos);
   REQUIRE(parse_bad("INFO  jepsen.util - x\t:invoke\t:read\tnil\n").reason.find("process") != std::string::npos);
   REQUIRE(parse_bad("INFO  jepsen.util - 0\t:invoke\t:read\tnil\nhello\n").line == 2);
@@ -80,20 +81,30 @@ TEST_CASE("EDN key-value logs", "[check][parse]") {
   REQUIRE(h.operations[2].result_value == "");  // nil reads as the empty string
   auto e = parse_bad("{:process 0, :type :invoke, :f :get, :key \"1\", :value nil}\n{:process 0 :type}\n");
   REQUIRE(e.line == 2);
-  REQUIRE(parse_bad("{:process 0, :type :invoke, :f :get, :key \"1}\n").reason.find("unterminated") != std::string::npos);
+  REQUIRE(parse_bad("{:process 0, :type :invoke, :f :get, :key \"1}\n").reason.find("unterminated") !=
+          std::string::npos);
 }
 
 TEST_CASE("dkv JSON lines: operations, byte strings, faults, unknown types", "[check][parse]") {
-  const history h = parse_ok(
-      R"({"t": 0, "type": "meta", "seed": 42})" "\n"
-      R"({"t": 10, "process": 3, "type": "invoke", "f": "setE", "key": "k7", "value": "v12", "e": 5, "d": 9})" "\n"
-      R"({"t": 20, "process": 3, "type": "ok", "f": "setE", "key": "k7", "index": 412})" "\n"
-      R"({"t": 30, "process": 1, "type": "invoke", "f": "get", "key": {"base64": "AP8="}})" "\n"
-      R"({"t": 35, "type": "fault", "fault": "crash", "node": 2})" "\n"
-      R"({"t": 40, "process": 1, "type": "ok", "f": "get", "found": true, "value": "v12", "index": 413})" "\n"
-      R"({"t": 50, "process": 2, "type": "invoke", "f": "delete", "key": "k2"})" "\n"
-      R"({"t": 60, "process": 2, "type": "info", "f": "delete", "code": 4})" "\n"
-      R"({"t": 70, "type": "something-new", "x": 1})" "\n");
+  const history h =
+      parse_ok(R"({"t": 0, "type": "meta", "seed": 42})"
+               "\n"
+               R"({"t": 10, "process": 3, "type": "invoke", "f": "setE", "key": "k7", "value": "v12", "e": 5, "d": 9})"
+               "\n"
+               R"({"t": 20, "process": 3, "type": "ok", "f": "setE", "key": "k7", "index": 412})"
+               "\n"
+               R"({"t": 30, "process": 1, "type": "invoke", "f": "get", "key": {"base64": "AP8="}})"
+               "\n"
+               R"({"t": 35, "type": "fault", "fault": "crash", "node": 2})"
+               "\n"
+               R"({"t": 40, "process": 1, "type": "ok", "f": "get", "found": true, "value": "v12", "index": 413})"
+               "\n"
+               R"({"t": 50, "process": 2, "type": "invoke", "f": "delete", "key": "k2"})"
+               "\n"
+               R"({"t": 60, "process": 2, "type": "info", "f": "delete", "code": 4})"
+               "\n"
+               R"({"t": 70, "type": "something-new", "x": 1})"
+               "\n");
   REQUIRE(h.format == history_format::dkv_json);
   REQUIRE(h.operations.size() == 3);
   REQUIRE(h.operations[0].expire_in == 5);
@@ -110,9 +121,11 @@ TEST_CASE("dkv JSON lines: operations, byte strings, faults, unknown types", "[c
 }
 
 TEST_CASE("dkv JSON errors name the line", "[check][parse]") {
-  REQUIRE(parse_bad("{\"t\": 1, \"process\": 1, \"type\": \"invoke\", \"f\": \"get\", \"key\": \"a\"}\nnot json\n").line == 2);
-  REQUIRE(parse_bad(R"({"t": 1, "process": 1, "type": "invoke", "f": "frobnicate", "key": "a"})").reason.find("unknown f") !=
-          std::string::npos);
+  REQUIRE(
+      parse_bad("{\"t\": 1, \"process\": 1, \"type\": \"invoke\", \"f\": \"get\", \"key\": \"a\"}\nnot json\n").line ==
+      2);
+  REQUIRE(parse_bad(R"({"t": 1, "process": 1, "type": "invoke", "f": "frobnicate", "key": "a"})")
+              .reason.find("unknown f") != std::string::npos);
   REQUIRE(parse_bad(R"({"t": 1, "process": 1, "type": "ok", "f": "get"})").reason.find("without an invocation") !=
           std::string::npos);
   REQUIRE(parse_bad(R"({"t": 1, "process": 1, "type": "invoke", "f": "get"})").reason.find("key") != std::string::npos);

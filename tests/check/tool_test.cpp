@@ -22,7 +22,8 @@ const std::string tool = DKV_CHECK_TOOL;
 const std::string data = DKV_TESTDATA;
 
 struct scratch_dir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() / ("dkv-check-test-" + std::to_string(::getpid()));
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("dkv-check-test-" + std::to_string(::getpid()));
   scratch_dir() { std::filesystem::create_directories(path); }
   ~scratch_dir() { std::filesystem::remove_all(path); }
   std::string file(const std::string& name, const std::string& content) const {
@@ -42,7 +43,6 @@ TEST_CASE("dkv-check: one line per file and the exit code of the worst verdict",
   const run_result bad = run(tool + " " + data + "/kv/c01-bad.txt " + data + "/kv/c01-ok.txt");
   REQUIRE(bad.exit_code == 1);
   REQUIRE(bad.output.find("c01-bad.txt: not linearizable\n") != std::string::npos);
-
 }
 
 TEST_CASE("dkv-check: unreadable files say why; unknowns and bad usage exit 2", "[check][tool]") {
@@ -84,7 +84,8 @@ TEST_CASE("dkv-check: what holds no history is refused, named on stderr, exit 2,
     CHECK(r.output == "dkv-check: " + f.path + ": " + f.why + "\n");
   }
   // Among good files, and with one that is not linearizable: still 2, and no verdict printed.
-  const run_result mixed = run(tool + " " + data + "/kv/c01-bad.txt " + dir.path.string() + " " + data + "/kv/c01-ok.txt");
+  const run_result mixed =
+      run(tool + " " + data + "/kv/c01-bad.txt " + dir.path.string() + " " + data + "/kv/c01-ok.txt");
   CHECK(mixed.exit_code == 2);
   CHECK(mixed.output == "dkv-check: " + dir.path.string() + ": is a directory\n");
 }

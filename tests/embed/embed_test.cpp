@@ -118,7 +118,8 @@ TEST_CASE("out-of-range node options are refused with the field and the rule", "
     CHECK_FALSE(e.ok());
     CHECK_THAT(e.message(), Contains(field));
   };
-  refused([](auto& c) { c.raft.election_ticks = c.raft.heartbeat_ticks; }, "raft.election_ticks (1) must be greater than raft.heartbeat_ticks (1)");
+  refused([](auto& c) { c.raft.election_ticks = c.raft.heartbeat_ticks; },
+          "raft.election_ticks (1) must be greater than raft.heartbeat_ticks (1)");
   refused([](auto& c) { c.raft.election_ticks = 3, c.raft.heartbeat_ticks = 5; }, "raft.election_ticks (3)");
   refused([](auto& c) { c.raft.heartbeat_ticks = 0; }, "raft.heartbeat_ticks (0) must be at least 1");
   refused([](auto& c) { c.tick_ns = 0; }, "tick_ns (0)");
@@ -127,7 +128,8 @@ TEST_CASE("out-of-range node options are refused with the field and the rule", "
   refused([](auto& c) { c.max_pending = 0; }, "max_pending (0)");
   refused([](auto& c) { c.snapshot_every = 0; }, "snapshot_every (0)");
   refused([](auto& c) { c.raft.max_inflight_messages = 0; }, "raft.max_inflight_messages (0)");
-  refused([](auto& c) { c.wal.max_record_bytes = 1000; }, "wal.max_record_bytes (1000) must be greater than raft.max_payload_bytes");
+  refused([](auto& c) { c.wal.max_record_bytes = 1000; },
+          "wal.max_record_bytes (1000) must be greater than raft.max_payload_bytes");
   refused([](auto& c) { c.machine.sessions.max_sessions = 0; }, "machine.sessions.max_sessions (0)");
 
   test_system ready{true};
@@ -160,7 +162,8 @@ TEST_CASE("out-of-range client options are refused with the field and the rule",
   refused([](auto& c) { c.nodes.clear(); }, "nodes must name at least one node");
   refused([](auto& c) { c.self = 0; }, "self must be");
   refused([](auto& c) { c.self = 2; }, "self (2) must not be one of the nodes");
-  refused([](auto& c) { c.max_backoff_ns = c.min_backoff_ns - 1; }, "max_backoff_ns (4999999) must be at least min_backoff_ns");
+  refused([](auto& c) { c.max_backoff_ns = c.min_backoff_ns - 1; },
+          "max_backoff_ns (4999999) must be at least min_backoff_ns");
   refused([](auto& c) { c.call_timeout_ns = 1; }, "call_timeout_ns (1) must be at least attempt_timeout_ns");
   refused([](auto& c) { c.attempt_timeout_ns = 0; }, "attempt_timeout_ns (0)");
   refused([](auto& c) { c.max_calls = 0; }, "max_calls (0)");
@@ -174,8 +177,7 @@ TEST_CASE("out-of-range client options are refused with the field and the rule",
 TEST_CASE("an unusable data directory is refused with its path and the reason", "[embed][misuse]") {
   const std::string file = temp_path("a-file");
   std::ofstream(file) << "not a directory";
-  CHECK_THROWS_WITH(actors::open_data_directory(file),
-                    Contains("dkv: data directory '" + file + "' is unusable"));
+  CHECK_THROWS_WITH(actors::open_data_directory(file), Contains("dkv: data directory '" + file + "' is unusable"));
   CHECK_THROWS_WITH(actors::open_data_directory(file + "/below"), Contains("is unusable"));
   CHECK_THROWS_WITH(actors::open_data_directory(""), Contains("the path is empty"));
   if (::geteuid() != 0) {  // root reads and writes any directory whatever its mode
@@ -225,10 +227,13 @@ TEST_CASE("raft nodes and a client spawned through the entry points form a worki
   // reference for an empty argument tuple, which UBSan reports.)
   sim.spawn(
       [&](caf::event_based_actor* self, caf::actor asked) {
-        self->request(asked, caf::infinite, actors::calls::set("k", "v")).then([&, self, asked](actors::store_answer& a) {
-          set = a;
-          self->request(asked, caf::infinite, actors::calls::get("k")).then([&](actors::store_answer& b) { get = b; });
-        });
+        self->request(asked, caf::infinite, actors::calls::set("k", "v"))
+            .then([&, self, asked](actors::store_answer& a) {
+              set = a;
+              self->request(asked, caf::infinite, actors::calls::get("k")).then([&](actors::store_answer& b) {
+                get = b;
+              });
+            });
       },
       client);
   REQUIRE(sim.run_until([&] { return get.has_value(); }, 20'000'000'000));
@@ -282,7 +287,8 @@ TEST_CASE("a recorded history under faults checks as linearizable", "[embed]") {
   std::uint32_t process = recorder.new_process();
   std::size_t calls = 0;
   for (int i = 0; i < 30 || cluster.sim().now_ns() < t0 + 1'200'000'000; ++i, ++calls) {
-    const actors::store_call call = i % 3 == 2 ? actors::calls::get("k") : actors::calls::set("k", "v" + std::to_string(i));
+    const actors::store_call call =
+        i % 3 == 2 ? actors::calls::get("k") : actors::calls::set("k", "v" + std::to_string(i));
     const std::size_t id = recorder.invoke(process, call);
     if (recorder.complete(id, client.call(call)) == sim::outcome::info) process = recorder.new_process();
   }

@@ -199,7 +199,8 @@ void raft_cluster::arrive(const message& m) {
   if (trace)
     *trace << "    " << (arrives ? "" : "lost: ") << rpc_name(m.type) << ' ' << m.from << "->" << m.to << " term "
            << m.term << " index " << m.log_index << " entries " << m.entries.size() << " commit " << m.commit
-           << (m.reject ? " reject" : "") << (m.repair_epoch ? " repair " + std::to_string(m.repair_epoch) : "") << '\n';
+           << (m.reject ? " reject" : "") << (m.repair_epoch ? " repair " + std::to_string(m.repair_epoch) : "")
+           << '\n';
   if (!arrives) return;
   to.raft->step(m);
   process(m.to);
@@ -313,8 +314,8 @@ void raft_cluster::check() {
     // Election safety: at most one leader per term.
     const auto [it, fresh] = leader_of_term_.emplace(r.term(), n.id);
     if (!fresh && it->second != n.id)
-      fail("election safety: nodes " + std::to_string(it->second) + " and " + std::to_string(n.id) +
-           " both led term " + std::to_string(r.term()));
+      fail("election safety: nodes " + std::to_string(it->second) + " and " + std::to_string(n.id) + " both led term " +
+           std::to_string(r.term()));
     // Leader append-only: while it leads, its log only grows.
     leader_log& mine = leader_logs_[n.id];
     if (mine.term == r.term() && mine.restarts == n.restarts) {

@@ -68,7 +68,7 @@ class raft_cluster {
 
   // The message pool.
   const std::vector<message>& pool() const noexcept { return pool_; }
-  void deliver(std::size_t k);    // and removes it from the pool
+  void deliver(std::size_t k);  // and removes it from the pool
   void drop(std::size_t k);
   void duplicate(std::size_t k);  // delivers a copy, keeps the original
   // Delivers (and processes) until the pool is empty or `limit` messages went.

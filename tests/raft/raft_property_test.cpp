@@ -29,14 +29,32 @@ using dkv::raft::testing::raft_cluster;
 namespace {
 
 enum class act : std::uint8_t {
-  deliver, burst, drop, duplicate, tick, tick_all, persist, crash, crash_leader, damage, restart, isolate, cut, heal,
-  propose, read, transfer, change, compact, stall,
+  deliver,
+  burst,
+  drop,
+  duplicate,
+  tick,
+  tick_all,
+  persist,
+  crash,
+  crash_leader,
+  damage,
+  restart,
+  isolate,
+  cut,
+  heal,
+  propose,
+  read,
+  transfer,
+  change,
+  compact,
+  stall,
 };
 
 const char* act_name(act a) {
-  static const char* names[] = {"deliver", "burst", "drop",  "duplicate", "tick",    "tick_all", "persist",
-                                "crash", "crash_leader", "damage",   "restart", "isolate", "cut",     "heal",     "propose",
-                                "read",    "transfer", "change", "compact", "stall"};
+  static const char* names[] = {"deliver", "burst",        "drop",     "duplicate", "tick",    "tick_all", "persist",
+                                "crash",   "crash_leader", "damage",   "restart",   "isolate", "cut",      "heal",
+                                "propose", "read",         "transfer", "change",    "compact", "stall"};
   return names[static_cast<int>(a)];
 }
 
@@ -61,10 +79,25 @@ struct fault_mix {
 
 rc::Gen<action> gen_action(std::size_t nodes, const fault_mix& mix) {
   const auto what = rc::gen::weightedElement<act>({
-      {25, act::deliver}, {15, act::burst}, {mix.loss, act::drop}, {mix.loss, act::duplicate}, {6, act::tick},
-      {20, act::tick_all}, {20, act::persist}, {mix.crash, act::crash}, {mix.crash + 1, act::restart},
-      {mix.crash, act::crash_leader}, {mix.crash, act::damage}, {mix.network, act::isolate}, {mix.network, act::cut}, {2, act::heal},
-      {8, act::propose}, {2, act::read}, {mix.churn, act::transfer}, {mix.churn, act::change}, {2, act::compact},
+      {25, act::deliver},
+      {15, act::burst},
+      {mix.loss, act::drop},
+      {mix.loss, act::duplicate},
+      {6, act::tick},
+      {20, act::tick_all},
+      {20, act::persist},
+      {mix.crash, act::crash},
+      {mix.crash + 1, act::restart},
+      {mix.crash, act::crash_leader},
+      {mix.crash, act::damage},
+      {mix.network, act::isolate},
+      {mix.network, act::cut},
+      {2, act::heal},
+      {8, act::propose},
+      {2, act::read},
+      {mix.churn, act::transfer},
+      {mix.churn, act::change},
+      {2, act::compact},
       {2, act::stall},
   });
   const auto id = rc::gen::inRange<node_id>(1, nodes + 1);
@@ -221,8 +254,8 @@ std::string check_liveness(raft_cluster& c, const options& opts, std::ostream* t
 void write_case(const scenario& s, const std::vector<action>& schedule, std::ostream& out) {
   out << s.voters << ' ' << s.spares << ' ' << s.opts.election_ticks << ' ' << s.opts.pre_vote << ' '
       << s.opts.check_quorum << ' ' << s.opts.max_append_bytes << ' ' << s.opts.max_inflight_messages << ' '
-      << s.opts.snapshot_chunk_bytes << ' ' << s.opts.catch_up_entries << ' ' << s.mix.crash << ' '
-      << s.mix.network << ' ' << s.mix.loss << ' ' << s.mix.churn << ' ' << s.slow_disks << ' ' << s.seed << '\n';
+      << s.opts.snapshot_chunk_bytes << ' ' << s.opts.catch_up_entries << ' ' << s.mix.crash << ' ' << s.mix.network
+      << ' ' << s.mix.loss << ' ' << s.mix.churn << ' ' << s.slow_disks << ' ' << s.seed << '\n';
   for (const action& a : schedule)
     out << static_cast<int>(a.what) << ' ' << a.node << ' ' << a.other << ' ' << a.pick << '\n';
 }
@@ -290,29 +323,31 @@ void showValue(const scenario& s, std::ostream& os) {
   os << "voters " << s.voters << ", spares " << s.spares << ", election_ticks " << s.opts.election_ticks
      << ", pre_vote " << s.opts.pre_vote << ", check_quorum " << s.opts.check_quorum << ", max_append_bytes "
      << s.opts.max_append_bytes << ", max_inflight " << s.opts.max_inflight_messages << ", chunk "
-     << s.opts.snapshot_chunk_bytes << ", catch_up " << s.opts.catch_up_entries << ", crash/network/loss/churn weights " << s.mix.crash << "/" << s.mix.network << "/"
-     << s.mix.loss << "/" << s.mix.churn << ", slow_disks " << s.slow_disks << ", seed " << s.seed;
+     << s.opts.snapshot_chunk_bytes << ", catch_up " << s.opts.catch_up_entries << ", crash/network/loss/churn weights "
+     << s.mix.crash << "/" << s.mix.network << "/" << s.mix.loss << "/" << s.mix.churn << ", slow_disks "
+     << s.slow_disks << ", seed " << s.seed;
 }
 
 }  // namespace
 
 TEST_CASE("raft: safety after every step of a random schedule, liveness after it") {
-  rc::prop("election safety, log matching, leader completeness, state machine safety, leader append-only, "
-           "liveness",
-           [] {
-             const scenario s = *gen_scenario();
-             const auto schedule = *rc::gen::scale(
-                 10.0, rc::gen::container<std::vector<action>>(gen_action(s.voters + s.spares, s.mix)));
-             const std::string failure = run_schedule(s, schedule);
-             if (!failure.empty()) {
-               // Shrinking runs failing cases from larger to smaller: the last
-               // one written is the one RapidCheck reports.
-               std::ofstream out("raft_schedule_failure.txt");
-               write_case(s, schedule, out);
-               RC_FAIL(failure + "\n(case written to raft_schedule_failure.txt; see the top of " __FILE__
-                       " for how to replay it)");
-             }
-           });
+  rc::prop(
+      "election safety, log matching, leader completeness, state machine safety, leader append-only, "
+      "liveness",
+      [] {
+        const scenario s = *gen_scenario();
+        const auto schedule =
+            *rc::gen::scale(10.0, rc::gen::container<std::vector<action>>(gen_action(s.voters + s.spares, s.mix)));
+        const std::string failure = run_schedule(s, schedule);
+        if (!failure.empty()) {
+          // Shrinking runs failing cases from larger to smaller: the last
+          // one written is the one RapidCheck reports.
+          std::ofstream out("raft_schedule_failure.txt");
+          write_case(s, schedule, out);
+          RC_FAIL(failure + "\n(case written to raft_schedule_failure.txt; see the top of " __FILE__
+                            " for how to replay it)");
+        }
+      });
 }
 
 TEST_CASE("raft: replay a failing schedule (DKV_RAFT_REPLAY=file)") {

@@ -89,7 +89,7 @@ TEST_CASE("skipped ticks: a leader that missed many beats once, and checks its q
   raft_cluster c(3, 4);
   c.elect(1);
   CHECK(c.raft(1).ticks_until_due() == 1);  // heartbeat_ticks
-  c.raft(1).tick(100);                        // a stalled process
+  c.raft(1).tick(100);                      // a stalled process
   c.process(1);
   CHECK(count_type(c, rpc_type::heartbeat) == 2);
   // One quorum check, on what it heard before the stall; the next finds no
@@ -392,12 +392,18 @@ TEST_CASE("a follower that installs a snapshot acknowledges its index, not the e
   REQUIRE(c.raft(1).propose(bytes("b")).ok());
   c.process(1);
   for (std::size_t k = 0; k < c.pool().size();)
-    if (c.pool()[k].type == rpc_type::append) c.deliver(k); else ++k;
+    if (c.pool()[k].type == rpc_type::append)
+      c.deliver(k);
+    else
+      ++k;
   REQUIRE(c.raft(1).propose(bytes("c")).ok());
   c.process(1);
   c.drop_if([](const message& m) { return m.to == 2 || m.from == 3; });
   for (std::size_t k = 0; k < c.pool().size();)
-    if (c.pool()[k].to == 3) c.deliver(k); else ++k;
+    if (c.pool()[k].to == 3)
+      c.deliver(k);
+    else
+      ++k;
   c.drop_if([](const message& m) { return m.from == 3; });
   c.deliver_all(100);
   REQUIRE(c.raft(1).commit_index() >= base + 2);

@@ -65,7 +65,9 @@ std::vector<operation> script() {
   return ops;
 }
 
-error apply(raft::storage& s, const operation& op) { return op.taken ? s.save_snapshot(*op.taken) : s.persist(op.work); }
+error apply(raft::storage& s, const operation& op) {
+  return op.taken ? s.save_snapshot(*op.taken) : s.persist(op.work);
+}
 
 // What the ready's entries or snapshot bring with them when the crash kept
 // them but lost the new term (wal_storage::raise_term_to_log): their term,
@@ -217,7 +219,8 @@ TEST_CASE("wal_storage: damaged synced bytes are reported, never applied") {
   SECTION("a log segment") {
     std::vector<std::string> names;
     REQUIRE(disk.files().list(names).ok());
-    const auto segment = std::find_if(names.begin(), names.end(), [](const std::string& n) { return n.rfind("wal-", 0) == 0; });
+    const auto segment =
+        std::find_if(names.begin(), names.end(), [](const std::string& n) { return n.rfind("wal-", 0) == 0; });
     REQUIRE(segment != names.end());
     REQUIRE(disk.damage(*segment, 30));
     bool damaged = false;
@@ -235,7 +238,8 @@ TEST_CASE("wal_storage: a snapshot at the last entry of a full segment keeps the
     REQUIRE(wal_storage::open(disk.files(), tiny, storage).ok());
     const auto padded = [](index_t from, index_t to) {
       std::vector<entry> out;
-      for (index_t i = from; i <= to; ++i) out.push_back({2, i, entry_kind::command, payload::copy_of(std::string(32, 'p'))});
+      for (index_t i = from; i <= to; ++i)
+        out.push_back({2, i, entry_kind::command, payload::copy_of(std::string(32, 'p'))});
       return out;
     };
     for (const operation& op : {persist(padded(1, 10), hard_state{2, 1, 10}),
@@ -268,7 +272,7 @@ TEST_CASE("wal_storage: a snapshot file whose mark a crash lost, then the entrie
       REQUIRE(wal_storage::open(crashing, small_segments, storage).ok());
       ready work = persist({}, {}, snapshot_at(10, 1)).work;
       if (storage->write(work).ok()) (void)crashing.sync_directory();  // spends the budget if the write did not
-      if (!crashing.crashed()) disk.crash();  // the mark was written, never synced
+      if (!crashing.crashed()) disk.crash();                           // the mark was written, never synced
     }
     std::unique_ptr<wal_storage> storage;
     REQUIRE(wal_storage::open(disk.files(), small_segments, storage).ok());

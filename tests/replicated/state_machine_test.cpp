@@ -205,8 +205,8 @@ TEST_CASE("injected bug raw-index-clock: the store clock follows the Raft log in
   const bool bug = GENERATE(false, true);
   bugs::scoped_bugs guard(bug ? bugs::bit(bugs::bug::raw_index_clock) : 0);
   log_feeder log;
-  const std::uint64_t s = log.open_session();  // log index 1
-  log.machine.skip(log.next_index++);          // 2: a leader's no-op
+  const std::uint64_t s = log.open_session();                                              // log index 1
+  log.machine.skip(log.next_index++);                                                      // 2: a leader's no-op
   const apply_result first = log.write(s, 1, 0, {operation_kind::set_e, "k", "v", 2, 0});  // log index 3
   REQUIRE(first.err.ok());
   CHECK(first.index == (bug ? 3 : 1));

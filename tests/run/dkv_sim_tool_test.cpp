@@ -22,7 +22,9 @@ namespace {
 
 using dkv::test::run_result;
 
-run_result run(const std::string& arguments) { return dkv::test::run_command(std::string(DKV_SIM_TOOL) + " " + arguments); }
+run_result run(const std::string& arguments) {
+  return dkv::test::run_command(std::string(DKV_SIM_TOOL) + " " + arguments);
+}
 
 std::string trace_hash(const std::string& output) {
   std::smatch m;
@@ -66,7 +68,8 @@ TEST_CASE("dkv-sim exits 2 on bad usage", "[run][tool]") {
 }
 
 TEST_CASE("dkv-sim --history writes the run's history, and it checks as linearizable", "[run][tool]") {
-  const auto path = std::filesystem::temp_directory_path() / ("dkv-sim-history-" + std::to_string(::getpid()) + ".jsonl");
+  const auto path =
+      std::filesystem::temp_directory_path() / ("dkv-sim-history-" + std::to_string(::getpid()) + ".jsonl");
   const run_result r = run("run --seed 5 --time 5s --history " + path.string());
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
@@ -114,7 +117,8 @@ TEST_CASE("dkv-sim run SCENARIO prints its intent, what the seed drew and the ve
   CHECK(r.output.find("verdict: PASS (6 checks)") != std::string::npos);
 }
 
-TEST_CASE("bad scenario files, unknown bugs and misfit flags: a clear error, exit 2, nothing runs", "[run][tool][scenario]") {
+TEST_CASE("bad scenario files, unknown bugs and misfit flags: a clear error, exit 2, nothing runs",
+          "[run][tool][scenario]") {
   const scratch dir;
   const std::string bad = dir.file("bad.toml", "duration = \"5s\"\n[workload]\nclientz = 3\n");
   run_result r = run("run " + bad);
@@ -175,8 +179,8 @@ TEST_CASE("a failing run writes its history and report, and replays exactly", "[
   CHECK(r.output.find("replay:  dkv-sim replay --seed 5 --bug ack-before-durable --time 60s\n") != std::string::npos);
   CHECK(r.output.find("shrink:  dkv-sim shrink --seed 5 --bug ack-before-durable --time 60s\n") != std::string::npos);
 
-  const run_result again = run("replay --seed 5 --time 60s --bug ack-before-durable --check-determinism --out " +
-                               dir.path.string());
+  const run_result again =
+      run("replay --seed 5 --time 60s --bug ack-before-durable --check-determinism --out " + dir.path.string());
   INFO(again.output);
   CHECK(again.exit_code == 1);
   CHECK(trace_hash(again.output) == trace_hash(r.output));
@@ -205,16 +209,17 @@ TEST_CASE("dkv-sim shrink prints a small scenario that run accepts and that stil
 
 TEST_CASE("dkv-sim swarm runs seeds in parallel processes and tabulates them", "[run][tool][scenario]") {
   const scratch dir;
-  const run_result r = run("swarm " + scenarios + "/calm.toml " + scenarios + "/leader-isolated.toml --seeds 3 --jobs 2 --out " +
-                           dir.path.string());
+  const run_result r = run("swarm " + scenarios + "/calm.toml " + scenarios +
+                           "/leader-isolated.toml --seeds 3 --jobs 2 --out " + dir.path.string());
   INFO(r.output);
   CHECK(r.exit_code == 0);
   CHECK(std::regex_search(r.output, std::regex("calm +3 +0 +\\d+\n")));
   CHECK(std::regex_search(r.output, std::regex("leader-isolated +3 +0 +\\d+\n")));
   CHECK(r.output.find("6 passed, 0 failed\n") != std::string::npos);
 
-  const run_result failing = run("swarm " + scenarios + "/follower-isolated.toml --seeds 4 --jobs 2 --fail-fast --bug no-prevote-checkquorum --out " +
-                                 dir.path.string());
+  const run_result failing = run(
+      "swarm " + scenarios +
+      "/follower-isolated.toml --seeds 4 --jobs 2 --fail-fast --bug no-prevote-checkquorum --out " + dir.path.string());
   INFO(failing.output);
   CHECK(failing.exit_code == 1);
   CHECK(failing.output.find(": stable-leader — dkv-sim replay ") != std::string::npos);
@@ -223,8 +228,8 @@ TEST_CASE("dkv-sim swarm runs seeds in parallel processes and tabulates them", "
 TEST_CASE("a failed assertion is a failing run with its seed, replay and shrink commands; a swarm counts it",
           "[run][tool][assert]") {
   const scratch dir;
-  const run_result r = run("run " + scenarios + "/swarm.toml --seed 1 --bug apply-before-commit --out " +
-                           dir.path.string());
+  const run_result r =
+      run("run " + scenarios + "/swarm.toml --seed 1 --bug apply-before-commit --out " + dir.path.string());
   INFO(r.output);
   CHECK(r.exit_code == 1);
   CHECK(r.output.find("check invariants: FAIL — store/raft/replica.cpp:") != std::string::npos);
@@ -232,8 +237,8 @@ TEST_CASE("a failed assertion is a failing run with its seed, replay and shrink 
   CHECK(r.output.find("replay:  dkv-sim replay ") != std::string::npos);
   CHECK(r.output.find("shrink:  dkv-sim shrink ") != std::string::npos);
 
-  const run_result swarm = run("swarm " + scenarios + "/swarm.toml --seeds 2 --jobs 2 --bug apply-before-commit --out " +
-                               dir.path.string());
+  const run_result swarm =
+      run("swarm " + scenarios + "/swarm.toml --seeds 2 --jobs 2 --bug apply-before-commit --out " + dir.path.string());
   INFO(swarm.output);
   CHECK(swarm.exit_code == 1);
   CHECK(swarm.output.find("swarm seed 1: invariants — dkv-sim replay ") != std::string::npos);

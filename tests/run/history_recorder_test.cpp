@@ -148,20 +148,28 @@ TEST_CASE("recorder: the other lines — results, codes, partitions, clocks, byt
   const std::vector<std::string> got = lines_of(out.str());
   REQUIRE(got.size() == 14);
   CHECK(got[1] == R"({"t": 1, "process": 1, "type": "invoke", "f": "deleteIfValue", "key": "k", "value": "v"})");
-  CHECK(got[2] == R"({"t": 2, "process": 1, "type": "ok", "f": "deleteIfValue", "key": "k", "deleted": true, "index": 9})");
+  CHECK(got[2] ==
+        R"({"t": 2, "process": 1, "type": "ok", "f": "deleteIfValue", "key": "k", "deleted": true, "index": 9})");
   CHECK(got[3] == R"({"t": 3, "process": 1, "type": "invoke", "f": "has", "key": "k"})");
   CHECK(got[4] == R"({"t": 4, "process": 1, "type": "ok", "f": "has", "key": "k", "found": false, "index": 10})");
   CHECK(got[5] == R"({"t": 5, "process": 1, "type": "invoke", "f": "get", "key": {"base64": "AP8="}})");
-  CHECK(got[6] == R"({"t": 6, "process": 1, "type": "ok", "f": "get", "key": {"base64": "AP8="}, "found": false, "index": 11})");
-  CHECK(got[7] == "{\"t\": 7, \"process\": 1, \"type\": \"invoke\", \"f\": \"set\", \"key\": \"q\\\"\\n\", \"value\": \"\xc3\xa9\"}");
+  CHECK(got[6] ==
+        R"({"t": 6, "process": 1, "type": "ok", "f": "get", "key": {"base64": "AP8="}, "found": false, "index": 11})");
+  CHECK(got[7] ==
+        "{\"t\": 7, \"process\": 1, \"type\": \"invoke\", \"f\": \"set\", \"key\": \"q\\\"\\n\", \"value\": "
+        "\"\xc3\xa9\"}");
   CHECK(got[8] == R"({"t": 8, "process": 1, "type": "fail", "f": "set", "key": "q\"\n", "code": 3})");
-  CHECK(got[9] ==
-        R"({"t": 9, "type": "fault", "fault": "partition", "node": 2, "groups": [[2], [1, 3]], "description": "isolate 2"})");
-  CHECK(got[10] == R"({"t": 10, "type": "fault", "fault": "partition", "from": 3, "to": 1, "description": "cut 3->1"})");
-  CHECK(got[11] ==
-        R"({"t": 11, "type": "fault", "fault": "partition", "node": 1, "groups": [[2], [3]], "description": "bridge 1 between 2 | 3"})");
-  CHECK(got[12] ==
-        R"({"t": 12, "type": "fault", "fault": "clock", "node": 3, "skew_ns": -1500, "drift_ppm": 250, "description": "clock 3 skew -1500ns drift 250ppm"})");
+  CHECK(
+      got[9] ==
+      R"({"t": 9, "type": "fault", "fault": "partition", "node": 2, "groups": [[2], [1, 3]], "description": "isolate 2"})");
+  CHECK(got[10] ==
+        R"({"t": 10, "type": "fault", "fault": "partition", "from": 3, "to": 1, "description": "cut 3->1"})");
+  CHECK(
+      got[11] ==
+      R"({"t": 11, "type": "fault", "fault": "partition", "node": 1, "groups": [[2], [3]], "description": "bridge 1 between 2 | 3"})");
+  CHECK(
+      got[12] ==
+      R"({"t": 12, "type": "fault", "fault": "clock", "node": 3, "skew_ns": -1500, "drift_ppm": 250, "description": "clock 3 skew -1500ns drift 250ppm"})");
   CHECK(got[13] == R"({"t": 13, "type": "fault", "fault": "damage", "node": 1, "description": "damage disk 1"})");
 }
 
@@ -259,7 +267,7 @@ TEST_CASE("recorder: counts, empty history, misuse", "[check][recorder]") {
   CHECK(r.count(outcome::ok) == 0);
   const auto a = r.invoke(1, op(1, "get", "k"));
   CHECK(r.recorded().format == history_format::dkv_json);
-  CHECK(r.recorded().operations.at(a).result == outcome::info);  // in flight looks like info
+  CHECK(r.recorded().operations.at(a).result == outcome::info);       // in flight looks like info
   CHECK_THROWS_AS(r.invoke(2, op(1, "get", "k")), std::logic_error);  // one operation per process
   CHECK_THROWS_AS(r.invoke(2, op(2, "cas", "k")), std::invalid_argument);
   r.complete(a, 3, ok(1));

@@ -40,13 +40,14 @@ rc::Gen<scenario> scenarios() {
     o.network.drop = *rc::gen::element(0.0, 0.01, 0.05);
     o.network.duplicate = *rc::gen::element(0.0, 0.01, 0.05);
     o.disk.sync_failure = *rc::gen::element(0.0, 1e-5, 1e-3);
-    o.node.machine.sessions.max_sessions = *rc::gen::element<std::size_t>(4096, 4096, 3);  // 3: sessions evicted, writes sent again
-    o.node.max_pending = *rc::gen::element<std::size_t>(1024, 1024, 4);    // 4: full queues answer Unavailable
+    o.node.machine.sessions.max_sessions =
+        *rc::gen::element<std::size_t>(4096, 4096, 3);                   // 3: sessions evicted, writes sent again
+    o.node.max_pending = *rc::gen::element<std::size_t>(1024, 1024, 4);  // 4: full queues answer Unavailable
     std::ostringstream cmd;
     cmd << "dkv-sim run --seed " << o.seed << " --time " << seconds << "s --nodes " << o.nodes << " --clients "
         << o.workload.clients << " --drop " << o.network.drop << " --duplicate " << o.network.duplicate
-        << " --sync-failure " << o.disk.sync_failure << " --max-sessions " << o.node.machine.sessions.max_sessions << " --max-pending "
-        << o.node.max_pending;
+        << " --sync-failure " << o.disk.sync_failure << " --max-sessions " << o.node.machine.sessions.max_sessions
+        << " --max-pending " << o.node.max_pending;
     s.replay = cmd.str();
     return s;
   });
@@ -186,10 +187,13 @@ TEST_CASE("a reboot crashes its node and restarts it after its downtime, as one 
   CHECK(report.faults.at("restart") == 1);
   CHECK(report.disks.crashes == 1);
   const std::string lines = history.str();
-  CHECK(lines.find(R"({"t": 1000000000, "type": "fault", "fault": "crash", "node": 2, "description": "reboot 2 for 40000000ns"})") !=
-        std::string::npos);
-  CHECK(lines.find(R"({"t": 1040000000, "type": "fault", "fault": "restart", "node": 2, "description": "restart 2"})") !=
-        std::string::npos);
+  CHECK(
+      lines.find(
+          R"({"t": 1000000000, "type": "fault", "fault": "crash", "node": 2, "description": "reboot 2 for 40000000ns"})") !=
+      std::string::npos);
+  CHECK(
+      lines.find(R"({"t": 1040000000, "type": "fault", "fault": "restart", "node": 2, "description": "restart 2"})") !=
+      std::string::npos);
 }
 
 TEST_CASE("a run past its budget of steps goes dark, and fails its work check first", "[run]") {

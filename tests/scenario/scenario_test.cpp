@@ -68,30 +68,44 @@ kind = "heal"
 }
 
 TEST_CASE("bad scenario files are refused with the file, line and key", "[scenario]") {
-  CHECK(refusal("[cluster]\nnodez = 3\n") == "test.toml:2:1: cluster.nodez: unknown key (scenarios/README.md lists the keys)");
+  CHECK(refusal("[cluster]\nnodez = 3\n") ==
+        "test.toml:2:1: cluster.nodez: unknown key (scenarios/README.md lists the keys)");
   CHECK(refusal("[cluster]\nnodes = \"three\"\n") == "test.toml:2:9: cluster.nodes: must be a whole number");
   CHECK(refusal("[cluster]\nnodes = 12\n") == "test.toml:2:9: cluster.nodes: 12 is out of range [1, 9]");
   CHECK(refusal("duration = \"ten\"\n").find("test.toml:1:12: duration: must be a duration") == 0);
   CHECK(refusal("[network]\ndrop = [0.2, 0.1]\n").find("test.toml:2:8: network.drop: a range's low end") == 0);
   CHECK(refusal("[network]\ndrop = [0.1]\n").find("network.drop: a range is a pair") != std::string::npos);
-  CHECK(refusal("bugs = [\"no-such-bug\"]\n").find("test.toml:1:9: bugs: unknown bug 'no-such-bug' (known: follower-local-reads") == 0);
-  CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"explode\"\n").find("test.toml:3:8: faults.at.kind: must be one of") == 0);
-  CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"crash\"\n").find("faults.at: this fault needs a node") != std::string::npos);
-  CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"crash\"\nnode = 4\n").find("beyond cluster.nodes") != std::string::npos);
-  CHECK(refusal("duration = \"5s\"\n[[faults.at]]\ntime = \"6s\"\nkind = \"heal\"\n").find("at or after the duration") != std::string::npos);
+  CHECK(refusal("bugs = [\"no-such-bug\"]\n")
+            .find("test.toml:1:9: bugs: unknown bug 'no-such-bug' (known: follower-local-reads") == 0);
+  CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"explode\"\n")
+            .find("test.toml:3:8: faults.at.kind: must be one of") == 0);
+  CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"crash\"\n").find("faults.at: this fault needs a node") !=
+        std::string::npos);
+  CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"crash\"\nnode = 4\n").find("beyond cluster.nodes") !=
+        std::string::npos);
+  CHECK(
+      refusal("duration = \"5s\"\n[[faults.at]]\ntime = \"6s\"\nkind = \"heal\"\n").find("at or after the duration") !=
+      std::string::npos);
   CHECK(refusal("[[workload.call]]\nop = \"frob\"\n").find("test.toml:2:6: workload.call.op: must be") == 0);
-  CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"reboot\"\nnode = 1\n").find("this fault needs a node and a downtime") != std::string::npos);
-  CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"add_server\"\nnode = \"follower\"\n").find("needs a node by number") != std::string::npos);
-  CHECK(refusal("[cluster]\nnodes = 3\nfounders = 4\n").find("cluster.founders: must not exceed cluster.nodes") != std::string::npos);
-  CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"add_server\"\n").find("faults.at: this fault needs a node") != std::string::npos);
-  CHECK(refusal("[cluster]\nheartbeat_ticks = 10\nelection_ticks = 10\n").find("must stay below cluster.election_ticks") != std::string::npos);
+  CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"reboot\"\nnode = 1\n")
+            .find("this fault needs a node and a downtime") != std::string::npos);
+  CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"add_server\"\nnode = \"follower\"\n")
+            .find("needs a node by number") != std::string::npos);
+  CHECK(refusal("[cluster]\nnodes = 3\nfounders = 4\n").find("cluster.founders: must not exceed cluster.nodes") !=
+        std::string::npos);
+  CHECK(refusal("[[faults.at]]\ntime = \"1s\"\nkind = \"add_server\"\n").find("faults.at: this fault needs a node") !=
+        std::string::npos);
+  CHECK(refusal("[cluster]\nheartbeat_ticks = 10\nelection_ticks = 10\n")
+            .find("must stay below cluster.election_ticks") != std::string::npos);
   CHECK(refusal("[cluster\nnodes = 3\n").find("test.toml:1:") == 0);  // TOML's own syntax errors keep their place
   CHECK(refusal("mystery = 1\n").find("test.toml:1:1: mystery: unknown key") == 0);
-  CHECK_THROWS_WITH(load_scenario("/nonexistent/x.toml"), "/nonexistent/x.toml: cannot open: No such file or directory");
+  CHECK_THROWS_WITH(load_scenario("/nonexistent/x.toml"),
+                    "/nonexistent/x.toml: cannot open: No such file or directory");
 }
 
 TEST_CASE("a range is drawn per seed: the same seed draws the same, within the range", "[scenario]") {
-  const scenario s = parse("[workload]\nclients = [1, 8]\n[network]\ndrop = [0.0, 0.1]\n[cluster]\npre_vote = [false, true]\n");
+  const scenario s =
+      parse("[workload]\nclients = [1, 8]\n[network]\ndrop = [0.0, 0.1]\n[cluster]\npre_vote = [false, true]\n");
   std::set<std::size_t> clients;
   for (std::uint64_t seed = 1; seed <= 50; ++seed) {
     const run_options a = instantiate(s, seed), b = instantiate(s, seed);

@@ -98,7 +98,7 @@ TEST_CASE("a failure that needs a chain of faults shrinks by a search of other s
   CHECK(r.check == "agreement");
   CHECK(r.original_faults > 100);
   CHECK(r.reduced.seed != o.seed);  // found from another seed
-  CHECK(r.faults() <= 5);  // 4, from seed 1658
+  CHECK(r.faults() <= 5);           // 4, from seed 1658
   CHECK(r.calls() <= 20);
   const run_report again = run_random(r.reduced);
   REQUIRE(failure(again));

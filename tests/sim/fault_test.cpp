@@ -17,8 +17,8 @@ using sim::fault_kind;
 
 TEST_CASE("generated fault schedules keep their promises", "[sim][faults][property]") {
   rc::prop("bounded, every fault ends by stop, deterministic", [](std::uint64_t seed, std::uint8_t size_pick) {
-    const std::vector<sim::node_id> nodes = size_pick % 2 ? std::vector<sim::node_id>{1, 2, 3}
-                                                          : std::vector<sim::node_id>{1, 2, 3, 4, 5};
+    const std::vector<sim::node_id> nodes =
+        size_pick % 2 ? std::vector<sim::node_id>{1, 2, 3} : std::vector<sim::node_id>{1, 2, 3, 4, 5};
     sim::fault_options options;
     options.stop_ns = 120'000'000'000;
     options.mean_gap_ns = 1'000'000'000;
@@ -47,8 +47,14 @@ TEST_CASE("generated fault schedules keep their promises", "[sim][faults][proper
           state[f.node] = f.kind;
           RC_ASSERT(state.size() <= options.max_down);
           break;
-        case fault_kind::restart: RC_ASSERT(state.at(f.node) == fault_kind::crash); state.erase(f.node); break;
-        case fault_kind::resume: RC_ASSERT(state.at(f.node) == fault_kind::pause); state.erase(f.node); break;
+        case fault_kind::restart:
+          RC_ASSERT(state.at(f.node) == fault_kind::crash);
+          state.erase(f.node);
+          break;
+        case fault_kind::resume:
+          RC_ASSERT(state.at(f.node) == fault_kind::pause);
+          state.erase(f.node);
+          break;
         case fault_kind::damage_disk:
           RC_ASSERT(state.at(f.node) == fault_kind::crash);  // only a stopped node's disk
           damaged.insert(f.node);
@@ -99,8 +105,8 @@ struct toy_target final : sim::fault_target {
     std::vector<sim::node_id> peers;
     for (sim::node_id p : ids)
       if (p != n) peers.push_back(p);
-    c.nodes[n - 1] = c.sim.spawn(test::gossip_node, n, peers, &c.sim.network(), std::uint64_t{0},
-                                 &c.rngs[n - 1], &c.log);
+    c.nodes[n - 1] =
+        c.sim.spawn(test::gossip_node, n, peers, &c.sim.network(), std::uint64_t{0}, &c.rngs[n - 1], &c.log);
     c.sim.network().attach(n, c.nodes[n - 1]);
   }
   void pause(sim::node_id n) override { c.sim.pause(c.nodes[n - 1]); }
@@ -127,12 +133,13 @@ TEST_CASE("crash, restart, pause and resume act on the running cluster", "[sim][
   test::toy_cluster c(5, 3, 0);
   toy_target target(c);
   std::vector<std::string> applied;
-  sim::schedule_faults(c.sim, target, target.ids,
-                       {{10'000'000, at_node(fault_kind::crash, 2)},
-                        {20'000'000, at_node(fault_kind::restart, 2)},
-                        {30'000'000, at_node(fault_kind::pause, 3)},
-                        {40'000'000, at_node(fault_kind::resume, 3)}},
-                       [&](std::uint64_t t, const sim::fault& f) { applied.push_back(std::to_string(t) + " " + f.describe()); });
+  sim::schedule_faults(
+      c.sim, target, target.ids,
+      {{10'000'000, at_node(fault_kind::crash, 2)},
+       {20'000'000, at_node(fault_kind::restart, 2)},
+       {30'000'000, at_node(fault_kind::pause, 3)},
+       {40'000'000, at_node(fault_kind::resume, 3)}},
+      [&](std::uint64_t t, const sim::fault& f) { applied.push_back(std::to_string(t) + " " + f.describe()); });
   c.sim.run_until(11'000'000);
   send(c, 2, "to a crashed node");
   c.sim.run_until(21'000'000);
@@ -145,6 +152,6 @@ TEST_CASE("crash, restart, pause and resume act on the running cluster", "[sim][
   REQUIRE(c.log.size() == 2);
   REQUIRE(c.log[1].message.note == "while paused");
   REQUIRE(c.log[1].time_ns >= 40'000'000);
-  REQUIRE(applied == std::vector<std::string>{"10000000 crash 2", "20000000 restart 2", "30000000 pause 3",
-                                              "40000000 resume 3"});
+  REQUIRE(applied ==
+          std::vector<std::string>{"10000000 crash 2", "20000000 restart 2", "30000000 pause 3", "40000000 resume 3"});
 }

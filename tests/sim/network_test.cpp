@@ -95,7 +95,8 @@ TEST_CASE("a partition stops traffic, including messages already in flight", "[s
 TEST_CASE("messages to unknown endpoints or of unregistered types are not delivered", "[sim][network]") {
   test::toy_cluster c(6, 2, 0);
   c.sim.network().route(sim::node_id{1}, sim::node_id{99}, caf::make_message(test::gossip{1, 99, 0, "nobody"}));
-  c.sim.network().route(sim::node_id{1}, sim::node_id{2}, caf::make_message(std::vector<std::vector<std::vector<double>>>{}));
+  c.sim.network().route(sim::node_id{1}, sim::node_id{2},
+                        caf::make_message(std::vector<std::vector<std::vector<double>>>{}));
   c.sim.run_until(10'000'000);
   REQUIRE(c.log.empty());
   REQUIRE(c.sim.network().stats().unroutable == 2);

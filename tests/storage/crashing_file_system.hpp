@@ -34,8 +34,7 @@ class crashing_file_system final : public storage::file_system {
  private:
   class crashing_file final : public storage::file {
    public:
-    crashing_file(crashing_file_system& fs, std::unique_ptr<storage::file> inner)
-        : fs_(fs), inner_(std::move(inner)) {}
+    crashing_file(crashing_file_system& fs, std::unique_ptr<storage::file> inner) : fs_(fs), inner_(std::move(inner)) {}
     error append(std::string_view bytes) override { return fs_.step() ? inner_->append(bytes) : dead(); }
     error sync() override { return fs_.step() ? inner_->sync() : dead(); }
     error read(std::uint64_t offset, std::size_t length, std::string& out) override {

@@ -125,9 +125,8 @@ TEST_CASE("simulated disk: a crash keeps what was synced", "[storage][sim]") {
 TEST_CASE("simulated disk: a background sync happens when its latency has passed, not before", "[storage][sim]") {
   sim::sim_disk disk{rng(7), {.min_latency_ns = 1000, .max_latency_ns = 1000}};
   std::vector<std::pair<std::uint64_t, std::function<void()>>> due;
-  disk.complete_syncs_with([&](std::uint64_t delay_ns, std::function<void()> action) {
-    due.emplace_back(delay_ns, std::move(action));
-  });
+  disk.complete_syncs_with(
+      [&](std::uint64_t delay_ns, std::function<void()> action) { due.emplace_back(delay_ns, std::move(action)); });
   auto& fs = disk.files();
   std::unique_ptr<storage::file> opened;
   REQUIRE(fs.open("log", open_mode::create, opened).ok());

@@ -33,8 +33,10 @@ TEST_CASE("snapshot file: a crash at every step leaves the old or the new file, 
     if (!crashing.crashed()) disk.crash();  // the write finished: it must survive a crash
     std::string out;
     REQUIRE(storage::read_snapshot_file(disk.files(), "snap", out).ok());
-    if (done) REQUIRE(out == new_payload);
-    else REQUIRE((out == old_payload || out == new_payload));
+    if (done)
+      REQUIRE(out == new_payload);
+    else
+      REQUIRE((out == old_payload || out == new_payload));
     if (done) break;
     ++steps;
   }

@@ -95,7 +95,8 @@ struct step {
 
 std::ostream& operator<<(std::ostream& os, const step& s) {
   static const char* names[] = {"append", "sync", "rotate", "crash"};
-  return os << names[static_cast<int>(s.kind)] << (s.kind == step_kind::append ? "(" + std::to_string(s.payload_bytes) + ")" : "");
+  return os << names[static_cast<int>(s.kind)]
+            << (s.kind == step_kind::append ? "(" + std::to_string(s.payload_bytes) + ")" : "");
 }
 
 }  // namespace
@@ -104,49 +105,53 @@ namespace rc {
 template <>
 struct Arbitrary<step> {
   static Gen<step> arbitrary() {
-    return gen::apply([](int kind, std::size_t bytes) { return step{static_cast<step_kind>(kind), bytes}; },
-                      gen::weightedElement<int>({{10, 0}, {4, 1}, {1, 2}, {2, 3}}), gen::inRange<std::size_t>(0, 200));
+    return gen::apply(
+        [](int kind, std::size_t bytes) {
+          return step{static_cast<step_kind>(kind), bytes};
+        },
+        gen::weightedElement<int>({{10, 0}, {4, 1}, {1, 2}, {2, 3}}), gen::inRange<std::size_t>(0, 200));
   }
 };
 }  // namespace rc
 
 TEST_CASE("wal: random appends, syncs, rotations and crashes", "[storage][wal][crash][property]") {
-  rc::prop("recovery returns every synced record and only appended ones", [](const std::vector<step>& steps,
-                                                                             std::uint64_t seed) {
-    sim::sim_disk disk{rng(seed)};
-    std::vector<std::string> appended;
-    std::size_t synced = 0;
-    std::unique_ptr<wal> log;
-    wal_recovery recovered;
-    RC_ASSERT(wal::open(disk.files(), small_segments, log, recovered).ok());
-    for (const step& s : steps) {
-      switch (s.kind) {
-        case step_kind::append:
-          appended.push_back(std::string(s.payload_bytes, static_cast<char>('a' + appended.size() % 26)));
-          RC_ASSERT(log->append(1, appended.back()).ok());
-          break;
-        case step_kind::sync:
-          RC_ASSERT(log->sync().ok());
-          synced = appended.size();
-          break;
-        case step_kind::rotate: {
-          std::uint64_t segment;
-          RC_ASSERT(log->rotate(segment).ok());
-          synced = appended.size();
-          break;
-        }
-        case step_kind::crash:
-          log.reset();
-          disk.crash();
-          RC_ASSERT(wal::open(disk.files(), small_segments, log, recovered).ok());
-          RC_ASSERT(!recovered.damaged);
-          RC_ASSERT(recovered.records.size() >= synced);
-          RC_ASSERT(recovered.records.size() <= appended.size());
-          for (std::size_t i = 0; i < recovered.records.size(); ++i) RC_ASSERT(recovered.records[i].payload == appended[i]);
-          appended.resize(recovered.records.size());
-          synced = appended.size();  // what survived a crash is on the medium
-          break;
-      }
-    }
-  });
+  rc::prop("recovery returns every synced record and only appended ones",
+           [](const std::vector<step>& steps, std::uint64_t seed) {
+             sim::sim_disk disk{rng(seed)};
+             std::vector<std::string> appended;
+             std::size_t synced = 0;
+             std::unique_ptr<wal> log;
+             wal_recovery recovered;
+             RC_ASSERT(wal::open(disk.files(), small_segments, log, recovered).ok());
+             for (const step& s : steps) {
+               switch (s.kind) {
+                 case step_kind::append:
+                   appended.push_back(std::string(s.payload_bytes, static_cast<char>('a' + appended.size() % 26)));
+                   RC_ASSERT(log->append(1, appended.back()).ok());
+                   break;
+                 case step_kind::sync:
+                   RC_ASSERT(log->sync().ok());
+                   synced = appended.size();
+                   break;
+                 case step_kind::rotate: {
+                   std::uint64_t segment;
+                   RC_ASSERT(log->rotate(segment).ok());
+                   synced = appended.size();
+                   break;
+                 }
+                 case step_kind::crash:
+                   log.reset();
+                   disk.crash();
+                   RC_ASSERT(wal::open(disk.files(), small_segments, log, recovered).ok());
+                   RC_ASSERT(!recovered.damaged);
+                   RC_ASSERT(recovered.records.size() >= synced);
+                   RC_ASSERT(recovered.records.size() <= appended.size());
+                   for (std::size_t i = 0; i < recovered.records.size(); ++i)
+                     RC_ASSERT(recovered.records[i].payload == appended[i]);
+                   appended.resize(recovered.records.size());
+                   synced = appended.size();  // what survived a crash is on the medium
+                   break;
+               }
+             }
+           });
 }

@@ -15,7 +15,9 @@ using storage::wal_recovery;
 
 namespace {
 
-std::string payload_of(int i) { return "record-" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 7) * 13, 'x'); }
+std::string payload_of(int i) {
+  return "record-" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 7) * 13, 'x');
+}
 
 std::unique_ptr<wal> open_log(storage::file_system& fs, wal_recovery& recovered, storage::wal_options options = {}) {
   std::unique_ptr<wal> log;

@@ -48,8 +48,8 @@ TEST_CASE("a failed DKV_ASSERT names its file, line, condition and values", "[as
     DKV_ASSERT(commit <= last_index, commit, last_index);
   });
   // The build strips the checkout's path: the report reads the same anywhere.
-  CHECK(message == "tests/store/assert_test.cpp:" + std::to_string(line) +
-                       ": commit <= last_index (commit=7 last_index=5)");
+  CHECK(message ==
+        "tests/store/assert_test.cpp:" + std::to_string(line) + ": commit <= last_index (commit=7 last_index=5)");
   CHECK(std::string(last.file) == "tests/store/assert_test.cpp");
   CHECK(last.line == line);
   CHECK(std::string(last.expression) == "commit <= last_index");
@@ -60,9 +60,12 @@ TEST_CASE("DKV_ASSERT prints numbers, enums, bools and strings, names split at t
   const int a = 4, b = -2;
   const std::string key = "k1";
   const std::uint8_t byte = 200;
+  // clang-format would read `a < b, …, a > b` as a template's arguments.
+  // clang-format off
   const std::string message = failure_of([&] {
     DKV_ASSERT(a < b, std::min(a, b), colour::red, a > b, key, byte);
   });
+  // clang-format on
   CHECK(last.values == "std::min(a, b)=-2 colour::red=3 a > b=true key=\"k1\" byte=200");
   CHECK(message.find(": a < b (std::min(a, b)=-2 ") != std::string::npos);
 }
@@ -115,7 +118,7 @@ TEST_CASE("a handler that returns does not let the code go on: the process abort
   REQUIRE(child >= 0);
   if (child == 0) {
     std::signal(SIGABRT, SIG_DFL);  // not Catch's handler: the child is to die of it
-    ::close(2);  // the message is not this test's business
+    ::close(2);                     // the message is not this test's business
     dkv::set_assertion_handler([](const dkv::assertion_failure&) {});
     DKV_ASSERT(1 + 1 == 3);
     ::_exit(0);  // not reached

@@ -20,9 +20,9 @@ using command = rc::state::Command<model, sut>;
 rc::Gen<std::string> small_key() { return rc::gen::elementOf(std::vector<std::string>{"", "a", "b", "c", "d", "ee"}); }
 
 rc::Gen<std::string> value() {
-  return rc::gen::oneOf(rc::gen::elementOf(std::vector<std::string>{"", "x", "y", "hello"}),
-                        rc::gen::map(rc::gen::inRange<std::size_t>(4090, 4100),
-                                     [](std::size_t n) { return std::string(n, 'L'); }));
+  return rc::gen::oneOf(
+      rc::gen::elementOf(std::vector<std::string>{"", "x", "y", "hello"}),
+      rc::gen::map(rc::gen::inRange<std::size_t>(4090, 4100), [](std::size_t n) { return std::string(n, 'L'); }));
 }
 
 rc::Gen<std::uint64_t> small_delay() {
@@ -146,7 +146,7 @@ TEST_CASE("the engine behaves like the reference model", "[engine][model]") {
     model m;
     sut db;
     rc::state::check(m, db,
-                     rc::state::gen::execOneOfWithArgs<write_cmd, write_cmd, write_cmd, read_cmd, read_cmd,
-                                                       advance_cmd, save_load_cmd, collect_cmd>());
+                     rc::state::gen::execOneOfWithArgs<write_cmd, write_cmd, write_cmd, read_cmd, read_cmd, advance_cmd,
+                                                       save_load_cmd, collect_cmd>());
   });
 }

@@ -28,8 +28,7 @@ class no_expire_engine final : public dkv::kvdb {
   dkv::error SetOwned(std::string_view k, std::string&& v, std::uint64_t w) override {
     return inner_->SetOwned(k, std::move(v), w);
   }
-  dkv::error SetE(std::string_view k, std::string_view v, std::uint64_t e, std::uint64_t d,
-                  std::uint64_t w) override {
+  dkv::error SetE(std::string_view k, std::string_view v, std::uint64_t e, std::uint64_t d, std::uint64_t w) override {
     return inner_->SetE(k, v, e, d, w);
   }
   dkv::error SetEIfUnset(std::string_view k, std::string_view v, std::uint64_t e, std::uint64_t d,

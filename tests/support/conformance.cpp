@@ -87,7 +87,7 @@ void set_e_replaces_schedule(const store_maker& m) {
   indexed_client c(*s);
   c.expect_write(s->SetE("k", "v1", 2, 0));
   c.expect_write(s->SetE("k", "v2", 0, 5));  // at W+1; old expiry dropped
-  c.fill(4);                                   // W+5
+  c.fill(4);                                 // W+5
   CHECK(c.get("k").value == "v2");
   c.fill(1);  // W+6: deleted
   CHECK_FALSE(c.get("k").found);

@@ -28,8 +28,7 @@ class reference_store {
     entries_[k] = {v, w, after(w, e), after(w, d)};
     clock_ = w;
   }
-  void set_e_if_unset(const std::string& k, const std::string& v, std::uint64_t e, std::uint64_t d,
-                      std::uint64_t w) {
+  void set_e_if_unset(const std::string& k, const std::string& v, std::uint64_t e, std::uint64_t d, std::uint64_t w) {
     auto it = entries_.find(k);
     if (it == entries_.end() || deleted(it->second, w)) entries_[k] = {v, w, after(w, e), after(w, d)};
     clock_ = w;

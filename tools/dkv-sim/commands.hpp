@@ -17,7 +17,7 @@ struct swarm_arguments {
   std::vector<std::string> scenarios;  // empty: every file in scenarios/
   std::uint64_t seeds = 100;           // per scenario
   std::uint64_t first_seed = 1;
-  unsigned jobs = 0;                   // 0: one per core
+  unsigned jobs = 0;  // 0: one per core
   bool fail_fast = false;
   std::vector<std::string> bugs;
   std::string out_dir = "dkv-sim-out";

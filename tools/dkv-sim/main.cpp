@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
 
   run_arguments shrink;
   std::string shrink_budget = "60s", shrink_output;
-  CLI::App* shrink_cmd = app.add_subcommand("shrink", "Reduce a failing run to the fewest calls and faults that still fail");
+  CLI::App* shrink_cmd =
+      app.add_subcommand("shrink", "Reduce a failing run to the fewest calls and faults that still fail");
   add_spec_options(*shrink_cmd, shrink, false);
   shrink_cmd->add_option("--budget", shrink_budget, "Wall time to spend (default 60s)")->check(duration_check());
   shrink_cmd->add_option("--output", shrink_output, "Write the reduced scenario to FILE (default: print it)");
@@ -73,11 +74,15 @@ int main(int argc, char** argv) {
   CLI::App* bugs_cmd = app.add_subcommand("bugs", "The default swarm against each injected bug: caught or not");
   bugs_cmd->add_option("--budget", bugs_budget, "Wall time per bug to the first failure (default 60s)")
       ->check(duration_check());
-  bugs_cmd->add_option("--shrink-budget", bugs_shrink_budget, "Wall time to shrink each caught bug (default 60s, as shrink)")
+  bugs_cmd
+      ->add_option("--shrink-budget", bugs_shrink_budget,
+                   "Wall time to shrink each caught bug (default 60s, as shrink)")
       ->check(duration_check());
   bugs_cmd->add_option("--jobs", bugs.jobs, "Processes (default: one per core)")->check(CLI::Range(1, 256));
   bugs_cmd->add_option("--first-seed", bugs.first_seed, "The first seed (default 1)");
-  bugs_cmd->add_option("--scenario", bugs.scenarios, "The swarm's scenario files (default scenarios/swarm.toml, follower-isolated.toml, elections.toml and figure8.toml)");
+  bugs_cmd->add_option("--scenario", bugs.scenarios,
+                       "The swarm's scenario files (default scenarios/swarm.toml, follower-isolated.toml, "
+                       "elections.toml and figure8.toml)");
   add_bug_option(*bugs_cmd, bugs.only);
   bugs_cmd->add_flag("--list", bugs.list, "List the catalogue: each bug's name, what it does and where it lives");
 

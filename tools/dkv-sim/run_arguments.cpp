@@ -167,7 +167,8 @@ void write_failure(const run_arguments& spec, const std::string& label, std::uin
     return;
   }
   out << "history: " << history_path << "\n";
-  if (write_report(text, report_path, label + ", seed " + std::to_string(seed))) out << "report:  " << report_path << "\n";
+  if (write_report(text, report_path, label + ", seed " + std::to_string(seed)))
+    out << "report:  " << report_path << "\n";
 }
 
 unsigned default_jobs(unsigned jobs) { return jobs ? jobs : std::max(1u, std::thread::hardware_concurrency()); }
@@ -186,7 +187,8 @@ std::function<void(std::uint64_t, std::uint64_t)> progress_bar() {
     const int width = 40;
     const int done = end == 0 ? width : static_cast<int>(std::min<std::uint64_t>(width, now * width / end));
     std::fprintf(stderr, "\r[%s%s] %s / %s", std::string(static_cast<std::size_t>(done), '#').c_str(),
-                 std::string(static_cast<std::size_t>(width - done), '.').c_str(), format_duration(now / 1'000'000'000 * 1'000'000'000).c_str(),
+                 std::string(static_cast<std::size_t>(width - done), '.').c_str(),
+                 format_duration(now / 1'000'000'000 * 1'000'000'000).c_str(),
                  format_duration(end / 1'000'000'000 * 1'000'000'000).c_str());
     drawing = true;
   };

@@ -61,7 +61,8 @@ int run_command(const run_arguments& spec, bool check_determinism) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   clear_progress();
   print_report(report, std::cout);
-  std::cout << "wall time " << wall << " s (" << static_cast<double>(report.virtual_ns) / 1e9 / wall << "x real time)\n";
+  std::cout << "wall time " << wall << " s (" << static_cast<double>(report.virtual_ns) / 1e9 / wall
+            << "x real time)\n";
 
   bool deterministic = true;
   if (check_determinism) {
@@ -73,7 +74,8 @@ int run_command(const run_arguments& spec, bool check_determinism) {
   const std::uint64_t seed = run.options.seed;
   if (history_file.is_open() && !(history_file << history.str() && history_file.flush()))
     throw usage_error("writing " + spec.history_path + " failed");
-  if (!spec.report_path.empty() && !write_report(history.str(), spec.report_path, run.label + ", seed " + std::to_string(seed)))
+  if (!spec.report_path.empty() &&
+      !write_report(history.str(), spec.report_path, run.label + ", seed " + std::to_string(seed)))
     throw usage_error("cannot write the report " + spec.report_path);
 
   if (const check_result* failed = report.first_failure()) {

@@ -24,8 +24,8 @@ int shrink_command(const run_arguments& spec, double budget_s, const std::string
     return 0;
   }
   std::cout << "shrink: " << r.check << " fails; " << r.original_calls << " calls and " << r.original_faults
-            << " faults became " << r.calls() << " calls and " << r.faults() << " faults in " << r.runs
-            << " runs, " << fmt_seconds(seconds_since(started)) << (r.complete ? "" : " (budget spent: not minimal)")
+            << " faults became " << r.calls() << " calls and " << r.faults() << " faults in " << r.runs << " runs, "
+            << fmt_seconds(seconds_since(started)) << (r.complete ? "" : " (budget spent: not minimal)")
             << (r.reproduced ? "" : "; note: the recorded run's trace differed from the original's") << "\n";
   const std::string intent = "Shrunk from " + command_for("run", spec, run.options.seed) + ": it fails " + r.check +
                              " with " + std::to_string(r.calls()) + " client calls and " + std::to_string(r.faults()) +

@@ -34,7 +34,8 @@ int swarm_command(const swarm_arguments& spec) {
     failures += !r.passed;
     if (live)
       std::fprintf(stderr, "\rswarm: %zu/%llu runs, %.1f runs/s, %zu failed ", done,
-                   static_cast<unsigned long long>(total), static_cast<double>(done) / seconds_since(started), failures);
+                   static_cast<unsigned long long>(total), static_cast<double>(done) / seconds_since(started),
+                   failures);
   };
   plan.stop_after = [&](const swarm_task_result& r) {
     return (spec.fail_fast && !r.passed) || (spec.budget_s > 0 && seconds_since(started) > spec.budget_s);

@@ -9,7 +9,9 @@
 #include "net/client/remote_client.hpp"
 #include "store/error.hpp"
 
-namespace CLI { class App; }
+namespace CLI {
+class App;
+}
 
 namespace dkv::tools {
 

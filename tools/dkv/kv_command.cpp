@@ -86,9 +86,8 @@ void add_kv_command(CLI::App& app, int& exit_code) {
   static client_flags flags;
   static kv_args args;
   add_client_flags(*kv, flags, 100);
-  add_store_command(*kv, flags, args, exit_code, "set", "Set a key", 2, [](istore& s, const kv_args& a) {
-    return print_write(s.Set(a.key, a.value), "set");
-  });
+  add_store_command(*kv, flags, args, exit_code, "set", "Set a key", 2,
+                    [](istore& s, const kv_args& a) { return print_write(s.Set(a.key, a.value), "set"); });
   add_store_command(*kv, flags, args, exit_code, "setE", "Set a key with an expiry and a deletion", 4,
                     [](istore& s, const kv_args& a) {
                       return print_write(s.SetE(a.key, a.value, a.expire_in, a.delete_in), "setE");
@@ -109,7 +108,8 @@ void add_kv_command(CLI::App& app, int& exit_code) {
                     });
   add_store_command(*kv, flags, args, exit_code, "get", "Get a key's value", 1, [](istore& s, const kv_args& a) {
     const get_result r = s.Get(a.key);
-    if (r.err.ok()) std::printf("key=%s, found=%s, resp=%s\n", a.key.c_str(), r.found ? "true" : "false", r.value.c_str());
+    if (r.err.ok())
+      std::printf("key=%s, found=%s, resp=%s\n", a.key.c_str(), r.found ? "true" : "false", r.value.c_str());
     return r.err;
   });
   add_store_command(*kv, flags, args, exit_code, "has", "Whether a key exists", 1, [](istore& s, const kv_args& a) {

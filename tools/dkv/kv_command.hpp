@@ -3,7 +3,9 @@
 // `dkv lock` (acquire, release): dKV's client commands against a server,
 // with its output lines ("set successfully", "key=k, found=true, resp=v").
 
-namespace CLI { class App; }
+namespace CLI {
+class App;
+}
 
 namespace dkv::tools {
 

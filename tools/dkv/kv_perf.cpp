@@ -56,10 +56,14 @@ struct figures {
 // Go's Duration form, as dKV prints it: 812ns, 35.421µs, 2.5ms, 1.2s.
 std::string duration(double ns) {
   char out[32];
-  if (ns < 1e3) std::snprintf(out, sizeof out, "%.0fns", ns);
-  else if (ns < 1e6) std::snprintf(out, sizeof out, "%.3fµs", ns / 1e3);
-  else if (ns < 1e9) std::snprintf(out, sizeof out, "%.3fms", ns / 1e6);
-  else std::snprintf(out, sizeof out, "%.3fs", ns / 1e9);
+  if (ns < 1e3)
+    std::snprintf(out, sizeof out, "%.0fns", ns);
+  else if (ns < 1e6)
+    std::snprintf(out, sizeof out, "%.3fµs", ns / 1e3);
+  else if (ns < 1e9)
+    std::snprintf(out, sizeof out, "%.3fms", ns / 1e6);
+  else
+    std::snprintf(out, sizeof out, "%.3fs", ns / 1e9);
   return out;
 }
 
@@ -212,7 +216,8 @@ void print(const figures& r) {
     std::printf("\tLatency: p50=%s p95=%s p99=%s p99.9=%s", duration(r.percentile(0.5)).c_str(),
                 duration(r.percentile(0.95)).c_str(), duration(r.percentile(0.99)).c_str(),
                 duration(r.percentile(0.999)).c_str());
-  if (r.errors) std::printf("\terrors=%llu (first: %s)", static_cast<unsigned long long>(r.errors), r.first_error.c_str());
+  if (r.errors)
+    std::printf("\terrors=%llu (first: %s)", static_cast<unsigned long long>(r.errors), r.first_error.c_str());
   std::printf("\n");
 }
 
@@ -251,11 +256,12 @@ int run_perf(const perf_flags& f, const client_flags& c) {
       if (std::none_of(all.begin(), all.end(), [&](const benchmark& b) { return name == b.name; }))
         return bad_usage(std::string(flag) + " " + name +
                          ": no such benchmark (set, set-large, get, delete, has, has-not, mixed)");
-  std::printf("dkv kv perf: shard %llu at %s, %u clients (--threads) over %u connection(s) per endpoint, "
-              "%llu-byte values (large %llu KB), %llu keys per thread, %.1f s per benchmark\n",
-              static_cast<unsigned long long>(c.shard), c.endpoints.c_str(), f.threads, c.connections_per_endpoint,
-              static_cast<unsigned long long>(f.value_size), static_cast<unsigned long long>(f.large_value_kb),
-              static_cast<unsigned long long>(f.keys), f.seconds);
+  std::printf(
+      "dkv kv perf: shard %llu at %s, %u clients (--threads) over %u connection(s) per endpoint, "
+      "%llu-byte values (large %llu KB), %llu keys per thread, %.1f s per benchmark\n",
+      static_cast<unsigned long long>(c.shard), c.endpoints.c_str(), f.threads, c.connections_per_endpoint,
+      static_cast<unsigned long long>(f.value_size), static_cast<unsigned long long>(f.large_value_kb),
+      static_cast<unsigned long long>(f.keys), f.seconds);
   std::vector<figures> results;
   bool failed = false;
   for (const benchmark& b : all) {
@@ -288,14 +294,17 @@ void add_kv_perf_command(CLI::App& kv, const client_flags& c, int& exit_code) {
   perf->add_option("--threads", f.threads, "Concurrent clients, each with one call in flight")
       ->check(CLI::Range(1u, 4096u))
       ->capture_default_str();
-  perf->add_option("--value-size", f.value_size, "Bytes per value")->check(CLI::Range(0ull, 16ull << 20))
+  perf->add_option("--value-size", f.value_size, "Bytes per value")
+      ->check(CLI::Range(0ull, 16ull << 20))
       ->capture_default_str();
   perf->add_option("--large-value-size", f.large_value_kb, "KB per value in set-large")
-      ->check(CLI::Range(1ull, 16ull << 10))->capture_default_str();
+      ->check(CLI::Range(1ull, 16ull << 10))
+      ->capture_default_str();
   perf->add_option("--keys", f.keys, "Keys per thread")->check(CLI::Range(1ull, 1ull << 24))->capture_default_str();
   perf->add_option("--csv", f.csv, "Also write the results to this CSV file");
   perf->add_option("--sample-rate", f.sample_rate, "Time 1 call in N (0: none)")->capture_default_str();
-  perf->add_option("--seconds", f.seconds, "Seconds per benchmark")->check(CLI::Range(0.05, 3600.0))
+  perf->add_option("--seconds", f.seconds, "Seconds per benchmark")
+      ->check(CLI::Range(0.05, 3600.0))
       ->capture_default_str();
   perf->callback([&c, &exit_code] { exit_code = run_perf(f, c); });
 }

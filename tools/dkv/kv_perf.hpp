@@ -4,7 +4,9 @@
 // one network client — printing ns/op, ops/s and latency percentiles per
 // benchmark (and a CSV with --csv).
 
-namespace CLI { class App; }
+namespace CLI {
+class App;
+}
 
 namespace dkv::tools {
 

@@ -21,11 +21,16 @@ inline std::atomic<int>& threshold() {
 // False for a name that is not a level.
 inline bool set_level(std::string_view name) {
   level l;
-  if (name == "debug") l = level::debug;
-  else if (name == "info") l = level::info;
-  else if (name == "warn" || name == "warning") l = level::warn;
-  else if (name == "error") l = level::error;
-  else return false;
+  if (name == "debug")
+    l = level::debug;
+  else if (name == "info")
+    l = level::info;
+  else if (name == "warn" || name == "warning")
+    l = level::warn;
+  else if (name == "error")
+    l = level::error;
+  else
+    return false;
   threshold() = static_cast<int>(l);
   return true;
 }

@@ -82,8 +82,7 @@ int run_perf(const perf_options& o) {
   std::vector<thread_figures> figures(o.threads);
   std::vector<std::thread> threads;
   const auto start = clock_type::now();
-  for (unsigned t = 0; t < o.threads; ++t)
-    threads.emplace_back([&, t] { run_workload(store, o, t, figures[t]); });
+  for (unsigned t = 0; t < o.threads; ++t) threads.emplace_back([&, t] { run_workload(store, o, t, figures[t]); });
   for (auto& t : threads) t.join();
   const double run_s = std::chrono::duration<double>(clock_type::now() - start).count();
 
@@ -118,9 +117,9 @@ int run_perf(const perf_options& o) {
   const auto unlock = locks.ReleaseLock("perf-lock", lock.owner_id);
 
   const db_info info = store.GetDBInfo().info;
-  std::printf("dkv perf: lstore over %s, %llu keys, %llu-byte values, %u threads, seed %llu\n",
-              info.engine.c_str(), static_cast<unsigned long long>(o.keys),
-              static_cast<unsigned long long>(o.value_bytes), o.threads, static_cast<unsigned long long>(o.seed));
+  std::printf("dkv perf: lstore over %s, %llu keys, %llu-byte values, %u threads, seed %llu\n", info.engine.c_str(),
+              static_cast<unsigned long long>(o.keys), static_cast<unsigned long long>(o.value_bytes), o.threads,
+              static_cast<unsigned long long>(o.seed));
   std::printf("  load     %llu sets in %.3f s (%.2f M ops/s)\n", static_cast<unsigned long long>(o.keys), load_s,
               o.keys / load_s / 1e6);
   std::printf("  mixed    %llu ops (70%% get / 20%% set / 10%% delete) in %.3f s: %.2f M ops/s\n",
@@ -132,7 +131,9 @@ int run_perf(const perf_options& o) {
   std::printf("  snapshot %.1f MB saved in %.3f s (%.2f GB/s), loaded in %.3f s (%.2f GB/s): %s\n",
               snapshot.size() / 1e6, save_s, snapshot.size() / save_s / 1e9, restore_s,
               snapshot.size() / restore_s / 1e9,
-              restored_same ? "digests match" : loaded.ok() ? "DIGESTS DIFFER" : loaded.to_string().c_str());
+              restored_same ? "digests match"
+              : loaded.ok() ? "DIGESTS DIFFER"
+                            : loaded.to_string().c_str());
   std::printf("  lock     acquired=%s fencing index %llu, released=%s\n", lock.acquired ? "yes" : "no",
               static_cast<unsigned long long>(lock.index), unlock.released ? "yes" : "no");
   std::printf("  store    write index %s, %s keys, %.1f MB\n", info.metadata.at("write_index").c_str(),

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 
-namespace CLI { class App; }
+namespace CLI {
+class App;
+}
 
 namespace dkv::tools {
 

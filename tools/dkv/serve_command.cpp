@@ -80,9 +80,12 @@ error to_options(const serve_flags& f, net::server_options& o) {
   o.clients.idle_timeout = std::chrono::seconds(f.idle_timeout_s);
   o.report = [](net::report_level level, const std::string& text) {
     const std::string line = "dkv serve: " + text;
-    if (level == net::report_level::error) log::error(line);
-    else if (level == net::report_level::warn) log::warn(line);
-    else log::info(line);
+    if (level == net::report_level::error)
+      log::error(line);
+    else if (level == net::report_level::warn)
+      log::warn(line);
+    else
+      log::info(line);
   };
   return net::validate(o);
 }

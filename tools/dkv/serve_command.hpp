@@ -3,7 +3,9 @@
 // SIGINT, with dKV's flags, each also read from DKV_<FLAG> (an explicit
 // flag wins over the environment).
 
-namespace CLI { class App; }
+namespace CLI {
+class App;
+}
 
 namespace dkv::tools {
 

@@ -126,11 +126,13 @@ TEST_CASE("dkv kv perf measures a server and prints a line per benchmark", "[clu
   cli c;
   INFO(c.server_log());
   REQUIRE(wait_for_server(c));
-  const command_result r = c.kv({"perf", "--seconds", "0.05", "--threads", "4", "--keys", "10", "--only", "set,get,has-not"});
+  const command_result r =
+      c.kv({"perf", "--seconds", "0.05", "--threads", "4", "--keys", "10", "--only", "set,get,has-not"});
   INFO(r.output);
   CHECK(r.exit_code == 0);
   for (const char* name : {"set", "get", "has-not"})
-    CHECK(std::regex_search(r.output, std::regex(std::string("\n") + name + " +\\d+ns/op .*\\d+ ops/sec\tLatency: p50=")));
+    CHECK(std::regex_search(r.output,
+                            std::regex(std::string("\n") + name + " +\\d+ns/op .*\\d+ ops/sec\tLatency: p50=")));
   CHECK(std::regex_search(r.output, std::regex("\ndelete +skipped\n")));
 }
 

@@ -54,11 +54,29 @@ struct cluster {
     for (std::size_t m = 0; m < peer_ports.size(); ++m)
       members += (m ? "," : "") + name(m) + "=127.0.0.1:" + std::to_string(peer_ports[m]);
     servers[i]->start(DKV_BINARY,
-                      {"serve", "--shards", "200=dstore", "--replica-id", name(i), "--cluster-members", members,
-                       "--data-dir", (dir / name(i)).string(), "--transport-endpoint",
-                       "127.0.0.1:" + std::to_string(client_ports[i]), "--rtt-millisecond", "10",
-                       "--election-rtt-factor", "10", "--heartbeat-rtt-factor", "1", "--timeout", "2",
-                       "--snapshot-entries", "150", "--log-level", "warn"},
+                      {"serve",
+                       "--shards",
+                       "200=dstore",
+                       "--replica-id",
+                       name(i),
+                       "--cluster-members",
+                       members,
+                       "--data-dir",
+                       (dir / name(i)).string(),
+                       "--transport-endpoint",
+                       "127.0.0.1:" + std::to_string(client_ports[i]),
+                       "--rtt-millisecond",
+                       "10",
+                       "--election-rtt-factor",
+                       "10",
+                       "--heartbeat-rtt-factor",
+                       "1",
+                       "--timeout",
+                       "2",
+                       "--snapshot-entries",
+                       "150",
+                       "--log-level",
+                       "warn"},
                       log(i));
   }
 
@@ -71,7 +89,8 @@ struct cluster {
 
   std::string logs() const {
     std::string all;
-    for (std::size_t i = 0; i < servers.size(); ++i) all += "--- " + name(i) + ":\n" + dkv::test::tail_of(log(i)) + "\n";
+    for (std::size_t i = 0; i < servers.size(); ++i)
+      all += "--- " + name(i) + ":\n" + dkv::test::tail_of(log(i)) + "\n";
     return all;
   }
 };
@@ -111,7 +130,8 @@ void require_all_present(dkv::istore& store, const std::map<std::string, std::st
   for (const auto& [key, value] : acked) {
     const dkv::get_result r = read_back(store, key);
     if (!r.err.ok() || !r.found || r.value != value) {
-      if (missing++ == 0) first = key + ": " + (r.err.ok() ? (r.found ? "value " + r.value : "not found") : r.err.to_string());
+      if (missing++ == 0)
+        first = key + ": " + (r.err.ok() ? (r.found ? "value " + r.value : "not found") : r.err.to_string());
     }
   }
   INFO("first missing " << first << "\n" << c.logs());

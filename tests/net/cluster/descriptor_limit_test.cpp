@@ -111,8 +111,9 @@ class connection {
 };
 
 // Polls (bounded) until `c` has an answer for `request`, or `give_up()`.
-bool answer_within(connection& c, std::uint64_t request, std::chrono::milliseconds bound,
-                   const std::function<bool()>& give_up = [] { return false; }) {
+bool answer_within(
+    connection& c, std::uint64_t request, std::chrono::milliseconds bound,
+    const std::function<bool()>& give_up = [] { return false; }) {
   const auto deadline = steady::now() + bound;
   while (steady::now() < deadline) {
     if (c.readable(50ms)) return c.answered(request);
@@ -147,16 +148,25 @@ struct limited_server {
     char pattern[] = "/tmp/dkv-descriptors-XXXXXX";
     dir = ::mkdtemp(pattern);
     // The shell lowers the limit, then becomes the server (same pid).
-    std::vector<std::string> args = {"-c", "ulimit -n " + std::to_string(descriptor_limit) + " && exec \"$0\" \"$@\"",
-                                     DKV_BINARY,  "serve", "--transport-endpoint", client_endpoint(),
-                                     "--transport-workers", "2", "--log-level", "info"};
+    std::vector<std::string> args = {"-c",
+                                     "ulimit -n " + std::to_string(descriptor_limit) + " && exec \"$0\" \"$@\"",
+                                     DKV_BINARY,
+                                     "serve",
+                                     "--transport-endpoint",
+                                     client_endpoint(),
+                                     "--transport-workers",
+                                     "2",
+                                     "--log-level",
+                                     "info"};
     for (std::string& flag : flags(*this)) args.push_back(std::move(flag));
     process.start("/bin/sh", args, log_path());
     const auto up_by = steady::now() + 10s;
     while (!first && steady::now() < up_by) {
       auto c = std::make_unique<connection>(ports[0]);
-      if (c->connected() && c->ask(++request) && answer_within(*c, request, 2s)) first = std::move(c);
-      else std::this_thread::sleep_for(20ms);  // polling for the server to listen
+      if (c->connected() && c->ask(++request) && answer_within(*c, request, 2s))
+        first = std::move(c);
+      else
+        std::this_thread::sleep_for(20ms);  // polling for the server to listen
     }
   }
   ~limited_server() {
@@ -270,9 +280,9 @@ TEST_CASE("dkv serve out of descriptors pauses accepting peers, says so, keeps s
     return;
   }
   limited_server server([](const limited_server& s) {
-    return std::vector<std::string>{"--shards",          "100=lstore,200=dstore",       "--replica-id", "node-1",
-                                    "--cluster-members", "node-1=" + s.peer_endpoint(), "--data-dir",
-                                    (s.dir / "data").string()};
+    return std::vector<std::string>{"--shards",   "100=lstore,200=dstore",  "--replica-id",
+                                    "node-1",     "--cluster-members",      "node-1=" + s.peer_endpoint(),
+                                    "--data-dir", (s.dir / "data").string()};
   });
   const std::string listener = "peers on " + server.peer_endpoint();
   REQUIRE(server.first);

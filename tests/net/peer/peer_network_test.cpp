@@ -69,8 +69,10 @@ TEST_CASE("two peer_networks exchange raft packets and proposals both ways", "[n
   // network neither wraps it nor loses its type on the way.
   m.at(1).transport(group)->send(2, caf::make_message(raft_packet{"from 1"}));
   m.at(2).transport(group)->send(1, caf::make_message(raft_packet{"from 2"}));
-  m.at(1).transport(group)->send(client_address(2), caf::make_message(propose_command{client_address(1), 41, "set a", false}));
-  m.at(2).transport(group)->send(client_address(1), caf::make_message(propose_command{client_address(2), 42, "set b", true}));
+  m.at(1).transport(group)->send(client_address(2),
+                                 caf::make_message(propose_command{client_address(1), 41, "set a", false}));
+  m.at(2).transport(group)->send(client_address(1),
+                                 caf::make_message(propose_command{client_address(2), 42, "set b", true}));
 
   const auto at_2 = receive_within<raft_packet>(m.inbox_of(2), 5s);
   const auto at_1 = receive_within<raft_packet>(m.inbox_of(1), 5s);
@@ -113,7 +115,8 @@ TEST_CASE("messages for unknown destinations are dropped and counted", "[net][pe
   auto transport = m.at(1).transport(group);
   transport->send(5, caf::make_message(raft_packet{"no member 5"}));
   CHECK(m.at(1).stats().dropped == 1);
-  m.at(1).transport(group)->send((std::uint64_t{5} << 32) + 1, caf::make_message(raft_packet{"nobody here at member 1"}));
+  m.at(1).transport(group)->send((std::uint64_t{5} << 32) + 1,
+                                 caf::make_message(raft_packet{"nobody here at member 1"}));
   CHECK(m.at(1).stats().dropped == 2);
 
   // Member 2 knows no group 8; a marker behind it on the same connection
@@ -204,8 +207,8 @@ TEST_CASE("throughput over loopback", "[.][bench][net][peer]") {
   const bool arrived = all_arrived.get_future().wait_for(30s) == std::future_status::ready;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto s = m.at(1).stats();
-  WARN("sent " << s.sent << ", dropped " << s.dropped << ", received " << m.at(2).stats().received << " in "
-               << seconds << " s: " << static_cast<double>(m.at(2).stats().received) / seconds << " messages/s");
+  WARN("sent " << s.sent << ", dropped " << s.dropped << ", received " << m.at(2).stats().received << " in " << seconds
+               << " s: " << static_cast<double>(m.at(2).stats().received) / seconds << " messages/s");
   CHECK(arrived);
   caf::anon_send_exit(counter, caf::exit_reason::user_shutdown);
 }

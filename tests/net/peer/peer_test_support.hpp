@@ -2,7 +2,6 @@
 // What the peer_network tests share: a threaded actor system with dkv's
 // types, free loopback ports, cluster options, and waiting with a deadline.
 
-
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>

@@ -103,15 +103,15 @@ TEST_CASE("message codec: each of the 256 field combinations sets exactly its fl
 TEST_CASE("message codec: a fully populated message has the bytes docs/protocol.md gives") {
   // Computed by hand from the field table, one field per line.
   const std::string expected = from_hex(
-      "04 ff"                                 // type setE, every flag
-      "00000002 6b31"                         // key "k1"
-      "0102030405060708"                      // expireIn
-      "00000000000003e8"                      // deleteIn 1000
-      "00000001 76"                           // value "v"
-      "01"                                    // ok
-      "00000002 6521"                         // err "e!"
-      "00000008 0000000000000007"             // meta: write index 7
-      "04");                                  // code 4 (Timeout)
+      "04 ff"                      // type setE, every flag
+      "00000002 6b31"              // key "k1"
+      "0102030405060708"           // expireIn
+      "00000000000003e8"           // deleteIn 1000
+      "00000001 76"                // value "v"
+      "01"                         // ok
+      "00000002 6521"              // err "e!"
+      "00000008 0000000000000007"  // meta: write index 7
+      "04");                       // code 4 (Timeout)
   const message m = full_message();
   CHECK(encoded(m) == expected);
   CHECK(encoded_size(m) == 49);

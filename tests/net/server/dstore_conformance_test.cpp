@@ -9,7 +9,6 @@
 
 #include <catch2/catch.hpp>
 
-
 #include <chrono>
 #include <cstdlib>
 #include <exception>
@@ -191,7 +190,9 @@ void run_cases(const test::store_maker& maker, const std::set<std::string>& name
   for (const auto& c : test::conformance_cases()) {
     const bool named = names.count(c.name) != 0;
     found += named;
-    if (named == only) DYNAMIC_SECTION(c.name) { c.run(maker); }
+    if (named == only) DYNAMIC_SECTION(c.name) {
+        c.run(maker);
+      }
   }
   REQUIRE(found == names.size());
 }
@@ -199,9 +200,7 @@ void run_cases(const test::store_maker& maker, const std::set<std::string>& name
 const std::set<std::string> sixteen_mib_cases = {"empty key, empty value, 1000-byte key, 100 MiB value (or the limit)",
                                                  "each limit at the limit and one over"};
 
-TEST_CASE("remote_store over a one-member dstore shard conforms") {
-  test::run_conformance(maker_for({.members = 1}));
-}
+TEST_CASE("remote_store over a one-member dstore shard conforms") { test::run_conformance(maker_for({.members = 1})); }
 
 // A snapshot every 50 applied entries: "save and reopen" restarts from a
 // snapshot plus a log tail, and "many expiring keys" crosses dozens of

@@ -88,8 +88,10 @@ TEST_CASE("pipelined requests are answered by id") {
   raw_socket sock(s.port());
   std::string batch;
   constexpr int n = 200;
-  for (int i = 0; i < n; ++i) batch += raw_socket::frame_of(lstore_id, 1000 + i, make(message_type::set, "k" + std::to_string(i), "v"));
-  for (int i = 0; i < n; ++i) batch += raw_socket::frame_of(lstore_id, 5000 + i, make(message_type::get, "k" + std::to_string(i)));
+  for (int i = 0; i < n; ++i)
+    batch += raw_socket::frame_of(lstore_id, 1000 + i, make(message_type::set, "k" + std::to_string(i), "v"));
+  for (int i = 0; i < n; ++i)
+    batch += raw_socket::frame_of(lstore_id, 5000 + i, make(message_type::get, "k" + std::to_string(i)));
   sock.send_bytes(batch);
   std::map<std::uint64_t, message> answers;
   for (int i = 0; i < 2 * n; ++i) {

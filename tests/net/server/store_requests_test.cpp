@@ -7,7 +7,6 @@
 namespace dkv::net {
 namespace {
 
-
 message request_of(message_type type, std::string key = "k", std::string value = "v", std::uint64_t e = 7,
                    std::uint64_t d = 9) {
   message m;
@@ -97,7 +96,8 @@ TEST_CASE("answers map to responses of the request's type") {
   info.info.features = 3;
   info.info.metadata = {{"write_index", "5"}, {"key_count", "2"}};
   const message json = to_response(message_type::db_info, info);
-  CHECK(json.value == R"({"engine":"flat","features":3,"metadata":{"key_count":"2","write_index":"5"},"size_bytes":10})");
+  CHECK(json.value ==
+        R"({"engine":"flat","features":3,"metadata":{"key_count":"2","write_index":"5"},"size_bytes":10})");
 }
 
 TEST_CASE("errors carry dKV's text and the ext code, and no index") {
@@ -121,8 +121,7 @@ TEST_CASE("errors carry dKV's text and the ext code, and no index") {
 
 TEST_CASE("run_on executes each call on a local store") {
   lstore store;
-  auto run = [&](message_type type, std::string key, std::string value = {}, std::uint64_t e = 0,
-                 std::uint64_t d = 0) {
+  auto run = [&](message_type type, std::string key, std::string value = {}, std::uint64_t e = 0, std::uint64_t d = 0) {
     actors::store_call call;
     std::string why;
     REQUIRE(to_store_call(request_of(type, std::move(key), std::move(value), e, d), call, why));
