@@ -41,14 +41,7 @@ class searcher {
   gap_search_result run() {
     gap_search_result out;
     const bool found = search(0, 0);
-    out.result.steps = counted_;
-    if (stopped_) {
-      out.result.result = verdict::unknown;
-      out.result.out_of_steps = counted_ > budget_.max_steps;
-    } else if (found) {
-      out.result.result = verdict::linearizable;
-    } else {
-      out.result.result = verdict::not_linearizable;
+    if (search_verdict(found, stopped_, counted_, budget_, out.result) == verdict::not_linearizable) {
       if (deepest_ < steps_.size()) {
         for (std::size_t i = 0; i < deepest_; ++i) out.result.longest_prefix.push_back(steps_[i].id);
         out.result.stuck = steps_[deepest_].id;

@@ -81,17 +81,12 @@ class searcher {
       std::fill(used.begin(), used.end(), 0);
       found = search(0, 0, fresh, used);
     }
-    out.result.steps = counted_;
-    if (stopped_) {
-      out.result.result = verdict::unknown;
-      out.result.out_of_steps = counted_ > budget_.max_steps;
-    } else if (found) {
-      out.result.result = verdict::linearizable;
+    const verdict v = search_verdict(found, stopped_, counted_, budget_, out.result);
+    if (v == verdict::linearizable) {
       out.placed = path_;
       out.may_act_after = may_act_after_;
       for (const key_step& s : steps_) out.result.longest_prefix.push_back(s.id);
-    } else {
-      out.result.result = verdict::not_linearizable;
+    } else if (v == verdict::not_linearizable) {
       for (std::size_t i = 0; i < deepest_; ++i) out.result.longest_prefix.push_back(steps_[i].id);
       out.result.stuck = steps_[deepest_].id;
       out.result.has_stuck = true;

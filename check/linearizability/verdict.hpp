@@ -30,4 +30,14 @@ struct partition_result {
   bool out_of_steps = false;  // unknown because the step budget ran out (not cancelled)
 };
 
+// The verdict of a depth-first search that spent `steps` steps: unknown if
+// it was stopped (by its budget or a caller), else whether it found one.
+inline verdict search_verdict(bool found, bool stopped, std::uint64_t steps, const check_budget& budget,
+                              partition_result& out) {
+  out.steps = steps;
+  out.out_of_steps = stopped && steps > budget.max_steps;
+  out.result = stopped ? verdict::unknown : found ? verdict::linearizable : verdict::not_linearizable;
+  return out.result;
+}
+
 }  // namespace dkv::check
