@@ -152,7 +152,7 @@ incoming_connection::hello_state incoming_connection::read_hello(const char* at,
 
 void incoming_connection::refuse(wire::refusal_reason reason, const std::string& key, const std::string& why) {
   core_.counters().add(core_.counters().rejected);
-  core_.complain(key + " " + reason_key(reason), why);
+  core_.complain(key + " " + reason_key(reason), report_level::error, why);
   const cluster_identity& ours = core_.options().identity;
   auto refusal = std::make_shared<std::vector<char>>(wire::encode({wire::version, reason, ours.id, ours.members}));
   begin_ = end_ = 0;

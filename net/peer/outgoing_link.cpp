@@ -165,7 +165,8 @@ void outgoing_link::on_reply(const boost::system::error_code& ec, std::size_t n,
     return watch_for_close(generation);
   }
   // End of file or a reset: the peer stopped, or would not say why it closed.
-  const bool quiet = reply_size_ == 0 && ec == asio::error::eof &&
+  // (A reset counts: a peer that closes with our bytes unread sends one.)
+  const bool quiet = reply_size_ == 0 && (ec == asio::error::eof || ec == asio::error::connection_reset) &&
                      std::chrono::steady_clock::now() - connected_at_ < quiet_close_bound;
   if (quiet)
     closed_without_reason();
@@ -196,20 +197,21 @@ void outgoing_link::report_refusal(const wire::refusal& refusal) {
             std::to_string(wire::version) + "; every member must run a dkv that speaks the same version";
       break;
     case wire::refusal_reason::not_a_member:
-      why = "it does not count us (member " + std::to_string(options.self) +
-            ") among the other members: is a second process running as that member?";
+      why = "it does not take member " + std::to_string(options.self) +
+            " for another of its members (is a second process running as member " + std::to_string(options.self) + "?)";
       break;
     default:
       why = "for a reason this dkv does not know (" + std::to_string(static_cast<std::uint32_t>(refusal.reason)) +
             ", peer wire version " + std::to_string(refusal.version) + ")";
   }
-  core_.complain(key, who() + " refused our connection: " + why);
+  core_.complain(key, report_level::error, who() + " refused our connection: " + why);
 }
 
 void outgoing_link::closed_without_reason() {
   if (++quiet_closes_ < quiet_closes_reported) return;
   backoff_ = core_.options().reconnect_max;
-  core_.complain("out member " + std::to_string(member_) + " quiet",
+  // A warning, not an error: it is a guess (a peer restarting three times in a row looks the same).
+  core_.complain("out member " + std::to_string(member_) + " quiet", report_level::warn,
                  who() + " closed our last " + std::to_string(quiet_closes_) +
                      " connections right after our hello without a reason: it may run an older dkv (peer wire "
                      "version 1, which cannot say why it refuses) or not be a dkv peer port");

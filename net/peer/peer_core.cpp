@@ -135,12 +135,11 @@ void peer_core::accept_next() {
   });
 }
 
-void peer_core::complain(const std::string& key, const std::string& text) {
+void peer_core::complain(const std::string& key, report_level level, const std::string& text) {
   std::uint64_t held_back = 0;
   if (!options_.report || !complaints_.admit(key, std::chrono::steady_clock::now(), held_back)) return;
   options_.report(
-      report_level::error,
-      held_back == 0 ? text : text + " (and " + std::to_string(held_back) + " times since the last report)");
+      level, held_back == 0 ? text : text + " (and " + std::to_string(held_back) + " times since the last report)");
 }
 
 void peer_core::send(std::uint64_t group, actors::net_address to, const caf::message& message) {

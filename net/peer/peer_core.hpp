@@ -151,8 +151,8 @@ class peer_core {
   void deliver(std::uint64_t group, actors::net_address to, const char* bytes, std::size_t size);
   void forget(const std::shared_ptr<incoming_connection>& connection) { incoming_.erase(connection); }
   bool is_peer(std::uint64_t member) const { return links_.count(member) != 0; }
-  // The I/O thread: an error about `key` (a source), unless report_limit holds it back.
-  void complain(const std::string& key, const std::string& text);
+  // The I/O thread: a complaint about `key` (a source), unless report_limit holds it back.
+  void complain(const std::string& key, report_level level, const std::string& text);
   const std::string& listener() const noexcept { return listener_; }  // "peers on 127.0.0.1:7001"
 
   const peer_network_options& options() const noexcept { return options_; }

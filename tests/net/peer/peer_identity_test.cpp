@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "net/peer/peer_network.hpp"
+#include "net/peer/report_limit.hpp"
 #include "net/peer/wire.hpp"
 #include "tests/net/peer/peer_test_support.hpp"
 
@@ -46,11 +47,11 @@ struct reports {
       lines.emplace_back(level, text);
     };
   }
-  // How many lines contain every one of `parts`; each must be an error.
-  std::size_t count(const std::vector<std::string>& parts) {
+  // How many lines of `level` contain every one of `parts`.
+  std::size_t count(const std::vector<std::string>& parts, report_level level = report_level::error) {
     std::lock_guard lock{mutex};
     return std::count_if(lines.begin(), lines.end(), [&](const auto& line) {
-      return line.first == report_level::error && std::all_of(parts.begin(), parts.end(), [&](const std::string& p) {
+      return line.first == level && std::all_of(parts.begin(), parts.end(), [&](const std::string& p) {
                return line.second.find(p) != std::string::npos;
              });
     });
@@ -120,6 +121,21 @@ TEST_CASE("the cluster id covers the order of the members and the token", "[net]
   CHECK(id_text(0x1a2b) == "0000000000001a2b");
   CHECK(member_entry("a=h:1,b=h:2", 2) == "b=h:2");
   CHECK(member_entry("a=h:1,b=h:2", 3).empty());
+}
+
+TEST_CASE("a complaint is said once per source, and again after a while with how often it was held back",
+          "[net][peer][identity]") {
+  report_limit limit;
+  const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
+  std::uint64_t held_back = 99;
+  CHECK(limit.admit("a", t0, held_back));
+  CHECK(held_back == 0);
+  CHECK_FALSE(limit.admit("a", t0 + 1s, held_back));
+  CHECK_FALSE(limit.admit("a", t0 + 2s, held_back));
+  CHECK(limit.admit("b", t0 + 2s, held_back));  // another source
+  CHECK(limit.admit("a", t0 + report_limit::again_after, held_back));
+  CHECK(held_back == 2);
+  CHECK_FALSE(limit.admit("a", t0 + report_limit::again_after + 1s, held_back));
 }
 
 TEST_CASE("members listed in another order refuse each other both ways, each saying so once", "[net][peer][identity]") {
@@ -212,7 +228,8 @@ TEST_CASE("a peer that closes every connection at once without a word is reporte
   tcp::acceptor silent{io, {asio::ip::make_address("127.0.0.1"), ports[1]}};
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   int closed = 0;
-  while (said.count({"closed our last 3 connections right after our hello without a reason"}) == 0 &&
+  while (said.count({"closed our last 3 connections right after our hello without a reason"}, report_level::warn) ==
+             0 &&
          std::chrono::steady_clock::now() < deadline) {
     net.transport(group)->send(2, caf::make_message(actors::raft_packet{"anyone?"}));
     pollfd ready{silent.native_handle(), POLLIN, 0};
@@ -224,5 +241,5 @@ TEST_CASE("a peer that closes every connection at once without a word is reporte
   }
   INFO(said.all());
   CHECK(closed >= 3);
-  CHECK(said.count({"peer member 2 at " + at(ports[1]), "it may run an older dkv"}) == 1);
+  CHECK(said.count({"peer member 2 at " + at(ports[1]), "it may run an older dkv"}, report_level::warn) == 1);
 }
