@@ -33,7 +33,7 @@ std::vector<char>& scratch() {
 peer_core::peer_core(caf::actor_system& system, peer_network_options options)
     : system_(system), options_(std::move(options)), acceptor_(io_), accept_timer_(io_) {
   for (const auto& [member, endpoint] : options_.members)
-    if (member != options_.self) links_.emplace(member, std::make_unique<outgoing_link>(*this, endpoint));
+    if (member != options_.self) links_.emplace(member, std::make_unique<outgoing_link>(*this, member, endpoint));
 }
 
 peer_core::~peer_core() { stop(); }
@@ -133,6 +133,13 @@ void peer_core::accept_next() {
     }
     accept_next();  // another error (a connection reset in the backlog, …) is about one connection
   });
+}
+
+void peer_core::complain(const std::string& key, report_level level, const std::string& text) {
+  std::uint64_t held_back = 0;
+  if (!options_.report || !complaints_.admit(key, std::chrono::steady_clock::now(), held_back)) return;
+  options_.report(
+      level, held_back == 0 ? text : text + " (and " + std::to_string(held_back) + " times since the last report)");
 }
 
 void peer_core::send(std::uint64_t group, actors::net_address to, const caf::message& message) {

@@ -29,6 +29,8 @@
 #include <vector>
 
 #include "net/peer/peer_network.hpp"
+#include "net/peer/report_limit.hpp"
+#include "net/peer/wire.hpp"
 
 namespace dkv::net::detail {
 
@@ -47,10 +49,12 @@ class peer_core;
 // The connection this process opens to one peer, and what waits to go
 // through it. Opened when there is something to send; after a failure, the
 // link is down for a backoff (doubling from reconnect_min to reconnect_max)
-// during which sends are dropped, then idle again until the next send.
+// during which sends are dropped, then idle again until the next send. The
+// peer writes back only to refuse our hello: the link reports why, and
+// waits reconnect_max before trying again, since a refusal is no accident.
 class outgoing_link {
  public:
-  outgoing_link(peer_core& core, peer_endpoint endpoint);
+  outgoing_link(peer_core& core, std::uint64_t member, peer_endpoint endpoint);
 
   // Any thread: queue one whole frame. False if it is dropped instead.
   bool enqueue(const char* frame, std::size_t size);
@@ -65,11 +69,16 @@ class outgoing_link {
   void connect();
   void on_connected(const boost::system::error_code& ec, std::uint64_t generation);
   void on_written(const boost::system::error_code& ec, std::uint64_t generation);
-  void watch_for_close(std::uint64_t generation);  // the peer never writes here: any read ends the link
+  void watch_for_close(std::uint64_t generation);  // the peer writes here only to refuse us
+  void on_reply(const boost::system::error_code& ec, std::size_t n, std::uint64_t generation);
+  void report_refusal(const wire::refusal& refusal);
+  void closed_without_reason();
+  std::string who() const;  // "peer node-2=127.0.0.1:7002 (member 2)"
   void fail();
   void arm_timer(std::chrono::milliseconds after);
 
   peer_core& core_;
+  const std::uint64_t member_;
   const peer_endpoint endpoint_;
   std::optional<tcp::endpoint> numeric_;  // the endpoint when its host is an IP address
 
@@ -89,10 +98,18 @@ class outgoing_link {
   std::vector<char> writing_;
   std::uint64_t writing_frames_ = 0;
   bool write_under_way_ = false;
-  char probe_[1] = {};
+  std::vector<char> reply_;  // what the peer wrote: a refusal, whole or in part
+  std::size_t reply_size_ = 0;
+  std::chrono::steady_clock::time_point connected_at_;
+  int quiet_closes_ = 0;  // connections in a row the peer closed at once, saying nothing
 };
 
-// A connection a peer opened to us: its hello, then frames to deliver.
+// A connection a peer opened to us: its hello, then frames to deliver. A
+// hello from another cluster, version or member is refused: the refusal is
+// written, our side shut down, and what the peer still sends is read and
+// discarded until it closes (it has read the refusal then) or linger_bound
+// passes — closing at once, with its frames unread, would send a reset,
+// and the peer might lose the refusal with it.
 class incoming_connection : public std::enable_shared_from_this<incoming_connection> {
  public:
   incoming_connection(peer_core& core, tcp::socket socket);
@@ -100,9 +117,14 @@ class incoming_connection : public std::enable_shared_from_this<incoming_connect
   void close();
 
  private:
+  enum class hello_state { incomplete, accepted, refused };
+
   void read_more();
   void on_read(const boost::system::error_code& ec, std::size_t n);
   bool consume();  // every complete unit read so far; false if it closed the connection
+  hello_state read_hello(const char* at, std::size_t available);
+  void refuse(wire::refusal_reason reason, const std::string& key, const std::string& why);
+  void drain();
 
   peer_core& core_;
   tcp::socket socket_;
@@ -111,6 +133,7 @@ class incoming_connection : public std::enable_shared_from_this<incoming_connect
   std::size_t wanted_ = 0;           // bytes from begin_ the next unit needs
   std::uint64_t member_ = 0;         // the sender, once its hello is read
   bool closed_ = false;
+  asio::steady_timer linger_;  // the bound on a refused connection's last reads
 };
 
 class peer_core {
@@ -128,6 +151,9 @@ class peer_core {
   void deliver(std::uint64_t group, actors::net_address to, const char* bytes, std::size_t size);
   void forget(const std::shared_ptr<incoming_connection>& connection) { incoming_.erase(connection); }
   bool is_peer(std::uint64_t member) const { return links_.count(member) != 0; }
+  // The I/O thread: a complaint about `key` (a source), unless report_limit holds it back.
+  void complain(const std::string& key, report_level level, const std::string& text);
+  const std::string& listener() const noexcept { return listener_; }  // "peers on 127.0.0.1:7001"
 
   const peer_network_options& options() const noexcept { return options_; }
   asio::io_context& io() noexcept { return io_; }
@@ -146,7 +172,8 @@ class peer_core {
   tcp::acceptor acceptor_;
   asio::steady_timer accept_timer_;  // I/O thread only, as the two below
   accept_backoff accept_backoff_;
-  std::string listener_;                                           // for the reports: "peers on 127.0.0.1:7001"
+  std::string listener_;  // for the reports: "peers on 127.0.0.1:7001"
+  report_limit complaints_;
   std::map<std::uint64_t, std::unique_ptr<outgoing_link>> links_;  // fixed at construction: read without a lock
   std::set<std::shared_ptr<incoming_connection>> incoming_;        // I/O thread only
   std::atomic<std::uint16_t> bound_port_{0};

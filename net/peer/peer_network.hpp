@@ -14,6 +14,12 @@
 // written by one I/O thread, whatever is queued for a peer in one write.
 // The wire format is in net/peer/wire.hpp.
 //
+// Every member is given the cluster's identity (cluster_identity.hpp); a
+// connection from a process with another identity, or one that speaks
+// another wire version, is refused in both directions: the receiver closes
+// it and counts it, both sides report it (an error, once per source — see
+// report_limit.hpp), and nothing it sent reaches an actor.
+//
 // attach(group, address, actor) says where messages for (group, address)
 // go when they arrive. stop() (or the destructor) must run before the actor
 // system is destroyed: it forgets the attached actors.
@@ -30,6 +36,7 @@
 
 #include "actors/seams.hpp"
 #include "net/peer/accept_backoff.hpp"
+#include "net/peer/cluster_identity.hpp"
 #include "store/error.hpp"
 
 namespace dkv::net {
@@ -45,7 +52,12 @@ struct peer_network_options {
   std::size_t max_queued_bytes = 64u << 20;        // per peer; beyond it, sends are dropped (the transport is lossy)
   std::size_t max_frame_bytes = 256u << 20;        // a bigger incoming frame closes that connection
   std::chrono::milliseconds reconnect_min{20}, reconnect_max{1000};  // backoff between connect attempts
-  report_sink report;  // where the listener says it pauses for want of descriptors, and resumes
+  // Peers whose identity differs are refused; the default (id 0, no text)
+  // is one cluster too, for programs that have no member names.
+  cluster_identity identity;
+  // Where the listener says it pauses for want of descriptors, and resumes
+  // (warn, info), and where both ends of a refused connection say why (error).
+  report_sink report;
 };
 
 // Within a group: raft node k is member k; member k's client actor has this address.
@@ -88,7 +100,8 @@ class peer_network {
   // queue full, or still queued when a connection failed.
   // connects: outgoing connections established.
   // undecodable: incoming frames that did not decode (or too big).
-  // rejected: incoming connections closed for a bad hello.
+  // rejected: incoming connections closed for a bad hello (another
+  // cluster, another wire version, not a member, not a dkv peer).
   struct counters {
     std::uint64_t sent = 0, received = 0, dropped = 0, connects = 0, undecodable = 0, rejected = 0;
   };

@@ -114,6 +114,16 @@ error parse_members(std::string_view text, std::vector<member_spec>& out) {
   return {};
 }
 
+std::string members_text(const std::vector<member_spec>& members) {
+  std::string text;
+  for (const member_spec& m : members) {
+    const bool v6 = m.host.find(':') != std::string::npos;
+    text +=
+        (text.empty() ? "" : ",") + m.name + "=" + (v6 ? "[" + m.host + "]" : m.host) + ":" + std::to_string(m.port);
+  }
+  return text;
+}
+
 error member_number(const std::vector<member_spec>& members, std::string_view replica_id, std::uint64_t& out) {
   for (std::size_t i = 0; i < members.size(); ++i)
     if (members[i].name == replica_id) {

@@ -45,6 +45,10 @@ error parse_members(std::string_view text, std::vector<member_spec>& out);
 // Splits "host:port" (the port 0..65535; "[::1]:7001" for IPv6).
 error parse_host_port(std::string_view text, std::string& host, std::uint16_t& port);
 
+// The members as one canonical text, "node-1=127.0.0.1:7001,node-2=[::1]:7002":
+// what the cluster's identity is computed from (net/peer/cluster_identity.hpp).
+std::string members_text(const std::vector<member_spec>& members);
+
 // The 1-based number of `replica_id` among `members`, or an error.
 error member_number(const std::vector<member_spec>& members, std::string_view replica_id, std::uint64_t& out);
 

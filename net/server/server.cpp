@@ -81,6 +81,10 @@ error validate(const server_options& o) {
   return {};
 }
 
+cluster_identity identity_of(const server_options& o) {
+  return make_cluster_identity(members_text(o.members), o.cluster_token);
+}
+
 // Everything a started server holds, in the order it must be torn down
 // (reverse of declaration): the protocol server first, the actor system last
 // but after what its actors point to.
@@ -143,6 +147,7 @@ error server::start() {
     peer_network_options peer;
     peer.self = options_.self;
     peer.report = options_.report;
+    peer.identity = identity_of(options_);
     for (std::size_t i = 0; i < options_.members.size(); ++i)
       peer.members[i + 1] = {options_.members[i].host, options_.members[i].port};
     r->peers = std::make_unique<peer_network>(system, peer);

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "net/peer/cluster_identity.hpp"
 #include "net/server/cluster_config.hpp"
 #include "net/server/protocol_server.hpp"
 #include "store/error.hpp"
@@ -26,7 +27,8 @@ namespace dkv::net {
 struct server_options {
   std::vector<shard_spec> shards;
   std::vector<member_spec> members;
-  std::uint64_t self = 0;  // 1-based, in members
+  std::uint64_t self = 0;     // 1-based, in members
+  std::string cluster_token;  // with the members, the cluster's identity: peers with another are refused
   std::string data_dir;
   std::uint64_t snapshot_entries = 10'000;    // applied entries between a replica's snapshots
   std::uint64_t rtt_ms = 10;                  // one Raft tick
@@ -36,8 +38,10 @@ struct server_options {
   protocol_server_options clients;
   unsigned actor_threads = 2;  // CAF's scheduler
   unsigned lock_threads = 4;   // per lockmgr(dstore) shard
-  // What the listeners (clients' and peers') have to say while the server
-  // runs: out of descriptors, and accepting again. Also clients.report, if that is unset.
+  // What the server has to say while it runs: its listeners (clients' and
+  // peers') out of descriptors, and accepting again; a peer connection
+  // refused, by either end (another cluster or version). Also
+  // clients.report, if that is unset.
   report_sink report;
 };
 
@@ -45,6 +49,9 @@ struct server_options {
 // members, every member's host resolves and no two share an address, the
 // factors make sense, and so on.
 error validate(const server_options& options);
+
+// The identity the server's peer links present and require: its members and token.
+cluster_identity identity_of(const server_options& options);
 
 class server {
  public:

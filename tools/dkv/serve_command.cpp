@@ -23,6 +23,7 @@ struct serve_flags {
   std::string shards = "100=lstore,200=lockmgr(lstore)";
   std::string replica_id;
   std::string cluster_members;
+  std::string cluster_token;
   std::string data_dir = "data";
   std::uint64_t snapshot_entries = 100'000;
   std::uint64_t compaction_overhead = 5'000;
@@ -61,6 +62,7 @@ error to_options(const serve_flags& f, net::server_options& o) {
     if (error e = net::parse_members(f.cluster_members, o.members); !e.ok())
       return invalid_operation("--cluster-members: " + e.message());
     if (error e = net::member_number(o.members, f.replica_id, o.self); !e.ok()) return e;
+    o.cluster_token = f.cluster_token;
   }
   o.data_dir = f.data_dir;
   o.snapshot_entries = f.snapshot_entries;
@@ -122,6 +124,12 @@ int serve(const serve_flags& flags) {
     kill(getpid(), SIGTERM);
   });
   log::info("dkv serve: shards " + flags.shards + (options.self ? ", replica " + flags.replica_id : ""));
+  if (options.self) {
+    // What the peers compare: an operator can check two servers' lines for one cluster.
+    const net::cluster_identity identity = net::identity_of(options);
+    log::info("dkv serve: cluster " + net::id_text(identity.id) + ": members " + identity.members +
+              (options.cluster_token.empty() ? ", no --cluster-token" : ", with a --cluster-token"));
+  }
   if (error e = server.start(); !e.ok()) {
     log::error("dkv serve: " + e.message());
     return 1;
@@ -157,6 +165,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   flag("shards", flags->shards, "Shards as ID=KIND,…; KIND: lstore, dstore, lockmgr(lstore), lockmgr(dstore)");
   flag("replica-id", flags->replica_id, "This server's name among --cluster-members");
   flag("cluster-members", flags->cluster_members, "Every member as NAME=HOST:PORT,… (the Raft peer addresses)");
+  flag("cluster-token", flags->cluster_token,
+       "Names this cluster apart from others given the same --cluster-members; every member needs the same");
   flag("data-dir", flags->data_dir, "Where the replicas of dstore shards keep their logs and snapshots");
   flag("snapshot-entries", flags->snapshot_entries, "Applied entries between a replica's snapshots")
       ->check(CLI::Range(1ull, 1ull << 40));

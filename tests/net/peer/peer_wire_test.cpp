@@ -38,22 +38,20 @@ struct raw_peer {
     ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
   }
   void write(const std::vector<char>& bytes) { asio::write(socket, asio::buffer(bytes)); }
-  // True once the other end closed the connection (rather than a timeout).
+  // True once the other end closed the connection (rather than a timeout);
+  // what it wrote before (a refusal) is passed over.
   bool closed_by_peer() {
-    char byte;
+    char bytes[256];
     boost::system::error_code ec;
-    socket.read_some(asio::buffer(&byte, 1), ec);
+    while (!ec) socket.read_some(asio::buffer(bytes), ec);
     return ec == asio::error::eof || ec == asio::error::connection_reset;
   }
   asio::io_context io;
   tcp::socket socket;
 };
 
-std::vector<char> hello(std::uint64_t member) {
-  std::vector<char> bytes(wire::hello_bytes);
-  wire::put_hello(bytes.data(), member);
-  return bytes;
-}
+// The hello of a member of the default cluster (testing::options_for gives no identity).
+std::vector<char> hello(std::uint64_t member) { return wire::hello(member, 0, ""); }
 
 std::vector<char> frame(std::uint64_t group, std::uint64_t to, const std::string& body) {
   std::vector<char> bytes(wire::frame_header_bytes + body.size());
@@ -96,9 +94,12 @@ TEST_CASE("the wire's integers are little-endian", "[net][peer][wire]") {
   CHECK(h.group == 0x0102030405060708);
   CHECK(h.to == 9);
   CHECK(h.length == 0x0a0b0c0d);
-  char greeting[wire::hello_bytes];
-  wire::put_hello(greeting, 2);
-  CHECK(std::string(greeting, 4) == "dkvp");
+  const std::vector<char> greeting = wire::hello(2, 0x0102030405060708, "node-1=h:1");
+  CHECK(std::string(greeting.data(), 4) == "dkvp");
+  CHECK(greeting[4] == 2);  // the version
+  CHECK(greeting[16] == 0x08);
+  CHECK(greeting.size() == wire::hello_bytes + 10);
+  CHECK(std::string(greeting.data() + wire::hello_bytes, 10) == "node-1=h:1");
 }
 
 TEST_CASE("a hand-written frame reaches its actor", "[net][peer][wire]") {
@@ -122,7 +123,7 @@ TEST_CASE("a connection from a member not in the configuration is closed", "[net
   impostor.write(hello(1));
   CHECK(impostor.closed_by_peer());
   raw_peer garbage{m.ports[0]};
-  garbage.write(std::vector<char>(wire::hello_bytes, 'x'));
+  garbage.write(std::vector<char>(wire::hello_prefix_bytes, 'x'));
   CHECK(garbage.closed_by_peer());
   CHECK(m.net->stats().rejected == 3);
 }
