@@ -72,11 +72,43 @@ bool raft_node::start() {
     // A snapshot is the state machine at its index (maybe_snapshot).
     DKV_ASSERT(machine_.applied_index() == last_snapshot_, machine_.applied_index(), last_snapshot_);
   }
-  replica_ = std::make_unique<raft::replica>(config_.raft, std::move(recovered), seed_);
+  if (!storage_->damaged()) {
+    replica_ = std::make_unique<raft::replica>(config_.raft, std::move(recovered), seed_);
+  } else if (!open_damaged(std::move(recovered))) {
+    return false;
+  }
   observe_digests();
   tick_period_ = measure_tick_period();
   next_tick_at_ = clock().now() + tick_period_;
   drive();
+  return true;
+}
+
+bool raft_node::open_damaged(raft::durable_state recovered) {
+  const std::string problem = storage_->problem();
+  if (status_) status_->storage_problem = problem;
+  raft::durable_state kept = recovered;  // rare: only to start again if the loss is accepted
+  replica_ = std::make_unique<raft::replica>(config_.raft, std::move(recovered), seed_);
+  const raft::membership& members = replica_->config();
+  const bool alone = members.voters.size() == 1 && members.is_voter(config_.raft.id);
+  if (!alone) {
+    if (config_.report)
+      config_.report("its storage is damaged (" + problem +
+                     "): it neither votes nor counts toward a quorum until it has caught up from its peers");
+    return true;
+  }
+  if (!config_.accept_data_loss) {
+    stop("its storage is damaged and it has no peer to repair from: " + problem +
+         ". To serve what is left, start it again with --accept-data-loss");
+    return false;
+  }
+  if (error e = storage_->accept_data_loss(); !e.ok()) {
+    stop("cannot accept the loss: " + e.message());
+    return false;
+  }
+  if (config_.report) config_.report("accepted the loss of what its damaged storage lost (" + problem + ")");
+  kept.needs_repair = false;
+  replica_ = std::make_unique<raft::replica>(config_.raft, std::move(kept), seed_);
   return true;
 }
 
@@ -222,6 +254,7 @@ void raft_node::log_synced_up_to(std::uint64_t sequence, const std::string& fail
   DKV_ASSERT(sequence <= written_, sequence, written_);  // a sync covers what was written before it began
   sync_pending_ = false;
   if (!failure.empty()) return stop("a sync of its log failed: " + failure);
+  storage_->synced();
   replica_->persisted(sequence);
   if (written_ > sequence) start_log_sync();
   drive_soon();

@@ -54,6 +54,12 @@ struct raft_node_config {
   bool observe_state = false;
   dkv::storage::wal_options wal;
   replicated::state_machine_options machine;
+  // A node alone (the only voter) whose storage is damaged has no peer to
+  // repair from: it refuses to start unless an operator accepts the loss.
+  bool accept_data_loss = false;
+  // Where the node says what an operator must know (damaged storage found
+  // at start); unset: nowhere. Called on the node's own thread.
+  std::function<void(const std::string&)> report;
 };
 
 // What a node shows its observers (the simulator's checks, tests). Written
@@ -67,6 +73,7 @@ struct raft_node_status {
   raft::index_t commit = 0;
   raft::index_t applied = 0;
   bool repairing = false;
+  std::string storage_problem;  // the damage its storage was found with at start, if any
   // The latest configuration in its log (who votes, who only listens), and
   // whether that entry is committed (a change under way is not).
   raft::membership config;
@@ -105,6 +112,9 @@ class raft_node : public caf::event_based_actor {
   };
 
   bool start();
+  // Starts the replica on storage found damaged: repairing from its peers,
+  // or — alone — refusing, or accepting the loss if told to.
+  bool open_damaged(raft::durable_state recovered);
   // Proposals and reads awaiting an answer fill the bound: refuse more.
   bool busy() const noexcept { return pending_.size() + reads_.size() >= config_.max_pending; }
   // Carries out the replica's output (drive) now if no other input waits;

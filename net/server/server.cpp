@@ -177,6 +177,11 @@ error server::start() {
     node.raft.heartbeat_ticks = options_.heartbeat_rtt_factor;
     node.tick_ns = options_.rtt_ms * 1'000'000;
     node.snapshot_every = options_.snapshot_entries;
+    node.accept_data_loss = options_.accept_data_loss;
+    if (options_.report)
+      node.report = [report = options_.report, shard = spec.id](const std::string& text) {
+        report(report_level::error, "the replica of shard " + std::to_string(shard) + ": " + text);
+      };
     const std::string dir = options_.data_dir + "/shard-" + std::to_string(spec.id);
     try {
       r->files.push_back(actors::open_data_directory(dir));

@@ -31,6 +31,7 @@ struct server_options {
   std::string cluster_token;  // with the members, the cluster's identity: peers with another are refused
   std::string data_dir;
   std::uint64_t snapshot_entries = 10'000;    // applied entries between a replica's snapshots
+  bool accept_data_loss = false;              // raft_node_config::accept_data_loss
   std::uint64_t rtt_ms = 10;                  // one Raft tick
   std::uint32_t election_rtt_factor = 10;     // election timeout, in ticks
   std::uint32_t heartbeat_rtt_factor = 1;     // heartbeat interval, in ticks

@@ -111,13 +111,44 @@ error wal_storage::open(dkv::storage::file_system& fs, const dkv::storage::wal_o
     if (error e = opened->wal_->sync(); !e.ok()) return e;
     opened->unmarked_snapshot_.reset();
   }
+  if (error e = opened->check_promise(); !e.ok()) return e;
   out = std::move(opened);
   return {};
 }
 
 void wal_storage::mark_damaged(std::string problem) {
-  if (!damaged_) problem_ = std::move(problem);
+  problem_ += (problem_.empty() ? "" : "; ") + problem;
   damaged_ = true;
+}
+
+error wal_storage::check_promise() {
+  if (error e = promise_file::open(fs_, promises_); !e.ok()) return e;
+  const durable_state& state = recovered_;
+  written_end_ = !state.entries.empty()  ? state.entries.back().index
+                 : state.latest_snapshot ? state.latest_snapshot->meta.index
+                                         : 0;
+  durable_claim_ = promises_->latest().index;
+  if (std::string broken = broken_promise(promises_->latest(), written_end_, wal_->segments()); !broken.empty()) {
+    mark_damaged(std::move(broken));
+    recovered_.needs_repair = true;
+  }
+  return {};
+}
+
+error wal_storage::renew_promise(index_t claim, std::uint64_t first_segment) {
+  const promise& latest = promises_->latest();
+  if (claim <= latest.index && first_segment == latest.first_segment) return {};
+  if (error e = promises_->append({std::max(claim, latest.index), first_segment, wal_->current_segment()}); !e.ok())
+    return e;
+  promise_unsynced_ = true;
+  syncs_since_promise_ = 0;
+  return {};
+}
+
+error wal_storage::accept_data_loss() {
+  if (error e = clear_damage(); !e.ok()) return e;
+  durable_claim_ = std::min(state_.commit, written_end_);
+  return promises_->reset(fs_, {durable_claim_, wal_->segments().front(), wal_->current_segment()});
 }
 
 error wal_storage::replay(const dkv::storage::wal_recovery& recovered) {
@@ -302,6 +333,7 @@ error wal_storage::append_entries_record(const std::vector<entry>& entries) {
   if (error e = wal_->append(entries_record, buffer_); !e.ok()) return e;
   index_t& last = segment_last_[wal_->current_segment()];
   last = std::max(last, entries.back().index);
+  written_end_ = entries.back().index;  // a follower's append may end the log earlier than before
   return {};
 }
 
@@ -310,14 +342,28 @@ error wal_storage::persist(const ready& work) {
   return work.must_persist() ? sync() : error{};
 }
 
-error wal_storage::sync() { return dkv::storage::sync_all(files_to_sync()); }
+error wal_storage::sync() {
+  if (error e = dkv::storage::sync_all(files_to_sync()); !e.ok()) return e;
+  synced();
+  return {};
+}
 
 std::vector<std::shared_ptr<dkv::storage::file>> wal_storage::files_to_sync() {
   std::vector<std::shared_ptr<dkv::storage::file>> files;
   if (vote_unsynced_) files.assign(std::begin(vote_logs_), std::end(vote_logs_));
   vote_unsynced_ = false;
+  if (promise_unsynced_) files.push_back(promises_->file());
+  promise_unsynced_ = false;
   if (!skip_sync_) files.push_back(wal_->current_file());
+  // Raft never truncates a committed entry, so once this sync is done what
+  // is committed up to here stays in the log, whatever leader comes next.
+  syncing_claim_ = std::min(state_.commit, written_end_);
   return files;
+}
+
+void wal_storage::synced() {
+  durable_claim_ = std::max(durable_claim_, syncing_claim_);
+  ++syncs_since_promise_;
 }
 
 error wal_storage::write(const ready& work) {
@@ -327,11 +373,16 @@ error wal_storage::write(const ready& work) {
   if (work.snapshot) {
     if (error e = write_snapshot(*work.snapshot); !e.ok()) return e;
     if (error e = append_mark(work.snapshot->meta); !e.ok()) return e;
+    written_end_ = std::max(written_end_, work.snapshot->meta.index);
   }
   if (!work.entries.empty())
     if (error e = append_entries_record(work.entries); !e.ok()) return e;
   if (work.state)
     if (error e = append_state(*work.state); !e.ok()) return e;
+  // The renewal claims only what an earlier sync made durable, so it may
+  // go out with this ready's own sync in any order.
+  if (syncs_since_promise_ >= promise_every_)
+    if (error e = renew_promise(durable_claim_, wal_->segments().front()); !e.ok()) return e;
   return {};
 }
 
@@ -355,6 +406,15 @@ error wal_storage::save_snapshot(const snapshot& taken) {
       break;
     }
   std::erase_if(segment_last_, [&](const auto& kv) { return kv.first < keep_from; });
+  // The promise names the segments that stay before any goes: a crash in
+  // between leaves more segments than it names, never fewer.
+  durable_claim_ = std::max(durable_claim_, std::min(state_.commit, written_end_));
+  // (A broken promise is carried forward: claims never go back.)
+  if (error e = renew_promise(durable_claim_, keep_from); !e.ok()) return e;
+  if (promise_unsynced_) {
+    if (error e = promises_->file()->sync(); !e.ok()) return e;
+    promise_unsynced_ = false;
+  }
   return wal_->remove_segments_before(keep_from);
 }
 

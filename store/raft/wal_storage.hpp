@@ -19,6 +19,13 @@
 // entries written after it replay without a gap. After the shell's own
 // snapshot, the log moves to a new segment that starts with the hard state
 // and the mark, and segments holding nothing past the snapshot are removed.
+//
+// Beside the log, a promise file (promise_file.hpp) keeps the highest index
+// that was committed and durable here, renewed every promise_every syncs
+// and at each snapshot. A log that recovers short of it, or a claimed
+// segment that is gone, is damage, never a crash: the node repairs from its
+// peers before it votes, and one alone refuses to start until an operator
+// accepts the loss (accept_data_loss).
 
 #include <map>
 #include <memory>
@@ -26,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "store/raft/promise_file.hpp"
 #include "store/raft/storage.hpp"
 #include "store/storage/file_system.hpp"
 #include "store/storage/wal.hpp"
@@ -35,6 +43,12 @@ namespace dkv::raft {
 class wal_storage final : public storage {
  public:
   static constexpr const char* snapshot_file_name = "raft-snapshot";
+  // Syncs between two renewals of the promise: each renewal costs a sync of
+  // one more small file, and the loss of what fewer syncs made durable is
+  // not told from a crash.
+  static constexpr unsigned promise_every = 16;
+  // Tests: renew the promise after every `syncs` syncs instead.
+  void renew_promise_every(unsigned syncs) noexcept { promise_every_ = syncs; }
 
   // Recovers what `fs` holds and opens it for writing. Damage to synced data
   // does not fail the open: it is reported by damaged().
@@ -50,6 +64,8 @@ class wal_storage final : public storage {
   // the files whose sync makes the writes so far durable. Only those syncs
   // may run elsewhere; everything else stays on the storage's thread.
   std::vector<std::shared_ptr<dkv::storage::file>> files_to_sync();
+  // The shell's sync of files_to_sync() succeeded: what it covered is durable.
+  void synced();
   error save_snapshot(const snapshot& taken) override;
   // What was on disk when opened (handed over once: later calls get nothing).
   durable_state recover() override;
@@ -60,6 +76,12 @@ class wal_storage final : public storage {
   // The replica has repaired itself from its peers (ready::repaired).
   error clear_damage();
   const std::string& problem() const noexcept { return problem_; }
+  // An operator accepts that what the damage took is gone (a node alone has
+  // no peers to repair from): the marker goes, and the log as it is now is
+  // what the node promises from here on.
+  error accept_data_loss();
+  // What this node has promised (the promise file's latest record).
+  const promise& promised() const noexcept { return promises_->latest(); }
 
   // Deliberately broken, for tests that must see their checks fail: the log
   // is no longer synced, so entries are acknowledged before they are durable.
@@ -76,6 +98,8 @@ class wal_storage final : public storage {
   error write_vote(const hard_state& s);
   error rewrite_long_vote_files();
   static void raise_term_to_log(durable_state& state);
+  error check_promise();
+  error renew_promise(index_t claim, std::uint64_t first_segment);
 
   dkv::storage::file_system& fs_;
   std::unique_ptr<dkv::storage::wal> wal_;
@@ -89,6 +113,13 @@ class wal_storage final : public storage {
   // snapshot mark. A batch starting past it would leave a gap.
   index_t log_end_ = 0;
   std::optional<snapshot_meta> unmarked_snapshot_;  // replay adopted a snapshot file the log has no mark for
+  std::unique_ptr<promise_file> promises_;
+  index_t written_end_ = 0;    // the log's last index as written (entries or a snapshot)
+  index_t syncing_claim_ = 0;  // committed and written when the sync under way began
+  index_t durable_claim_ = 0;  // committed and durable: what the next renewal promises
+  unsigned syncs_since_promise_ = 0;
+  unsigned promise_every_ = promise_every;
+  bool promise_unsynced_ = false;  // the promise file has a record to sync
   bool damaged_ = false;
   bool skip_sync_ = false;
   std::string problem_;

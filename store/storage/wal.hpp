@@ -61,6 +61,8 @@ class wal {
   // Syncs, then continues in a new, empty segment; returns its number.
   error rotate(std::uint64_t& new_segment);
   std::uint64_t current_segment() const noexcept { return segment_; }
+  // Every live segment, ascending (the first one the oldest).
+  const std::vector<std::uint64_t>& segments() const noexcept { return segments_; }
   // The segment appends go to now. Its sync makes every record appended
   // before the sync began durable (rotation syncs a segment before leaving
   // it), so a shell may sync it on a thread of its own while appends go on.

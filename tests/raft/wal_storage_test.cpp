@@ -173,7 +173,8 @@ TEST_CASE("wal_storage: a crash at every write boundary keeps every acknowledged
       {
         test::crashing_file_system crashing(disk, budget);
         std::unique_ptr<wal_storage> storage;
-        if (wal_storage::open(crashing, small_segments, storage).ok())
+        if (wal_storage::open(crashing, small_segments, storage).ok()) storage->renew_promise_every(1);
+        if (storage)
           while (acknowledged < ops.size() && apply(*storage, ops[acknowledged]).ok()) ++acknowledged;
         finished = !crashing.crashed();
       }
@@ -457,5 +458,109 @@ TEST_CASE("injected bug wal-accepts-torn: garbage that reaches the decoders is d
     REQUIRE(disk.damage(segment, f->size() - back));
     f.reset();
     (void)recover_and_run(disk);  // may decode into nonsense, the bug's harm, but never crashes
+  }
+}
+
+namespace {
+
+// A log of `readies` readies, one entry each, every one committed when the
+// next is written (as a leader alone commits), on small segments.
+void write_committed_log(dkv::storage::file_system& fs, index_t readies,
+                         const dkv::storage::wal_options& options = small_segments) {
+  std::unique_ptr<wal_storage> storage;
+  REQUIRE(wal_storage::open(fs, options, storage).ok());
+  REQUIRE(storage->persist(persist(run_of(1, 1, 1), hard_state{1, 1, 0}).work).ok());
+  for (index_t i = 2; i <= readies; ++i)
+    REQUIRE(storage->persist(persist(run_of(i, i, 1), hard_state{1, 1, i - 1}).work).ok());
+  CHECK(storage->promised().index >= readies - 2 * wal_storage::promise_every);
+}
+
+std::vector<std::string> segments_of(dkv::storage::file_system& fs) {
+  std::vector<std::string> names, segments;
+  REQUIRE(fs.list(names).ok());
+  for (const std::string& n : names)
+    if (n.rfind("wal-", 0) == 0 && n.size() > 8) segments.push_back(n);
+  return segments;
+}
+
+}  // namespace
+
+TEST_CASE("wal_storage: a log cut short of what it promised is damage that names what is lost", "[promise]") {
+  sim::sim_disk disk{rng(7)};
+  write_committed_log(disk.files(), 100);
+  std::unique_ptr<wal_storage> before;
+  REQUIRE(wal_storage::open(disk.files(), small_segments, before).ok());
+  const index_t promised = before->promised().index;
+  REQUIRE(promised > 40);
+  before.reset();
+
+  SECTION("the last segments gone, as an operator's rm or a lost file") {
+    std::vector<std::string> segments = segments_of(disk.files());
+    REQUIRE(segments.size() > 3);
+    for (std::size_t i = segments.size() / 2; i < segments.size(); ++i) REQUIRE(disk.files().remove(segments[i]).ok());
+    REQUIRE(disk.files().sync_directory().ok());
+    std::unique_ptr<wal_storage> storage;
+    REQUIRE(wal_storage::open(disk.files(), small_segments, storage).ok());
+    CHECK(storage->damaged());
+    CHECK_THAT(storage->problem(), Catch::Contains("committed entries") && Catch::Contains("segments are missing"));
+    CHECK(storage->recover().needs_repair);
+  }
+  SECTION("every segment gone") {
+    for (const std::string& segment : segments_of(disk.files())) REQUIRE(disk.files().remove(segment).ok());
+    std::unique_ptr<wal_storage> storage;
+    REQUIRE(wal_storage::open(disk.files(), small_segments, storage).ok());
+    CHECK(storage->damaged());
+    CHECK_THAT(storage->problem(), Catch::Contains("committed entries (1.." + std::to_string(promised) + ") are lost"));
+  }
+  SECTION("the loss accepted: the log as it is becomes the promise, and stays undamaged") {
+    for (const std::string& segment : segments_of(disk.files())) REQUIRE(disk.files().remove(segment).ok());
+    {
+      std::unique_ptr<wal_storage> storage;
+      REQUIRE(wal_storage::open(disk.files(), small_segments, storage).ok());
+      REQUIRE(storage->damaged());
+      REQUIRE(storage->accept_data_loss().ok());
+      CHECK_FALSE(storage->damaged());
+      CHECK(storage->promised().index == 0);
+    }
+    bool damaged = true;
+    (void)reopen(disk.files(), damaged);
+    CHECK_FALSE(damaged);
+  }
+}
+
+TEST_CASE("wal_storage: a tail cut beyond what a crash may cut is damage", "[promise]") {
+  const dkv::storage::wal_options one_segment{.segment_bytes = 1 << 20};
+  sim::sim_disk disk{rng(8)};
+  write_committed_log(disk.files(), 100, one_segment);
+  const std::vector<std::string> segments = segments_of(disk.files());
+  REQUIRE(segments.size() == 1);
+  std::unique_ptr<dkv::storage::file> log;
+  REQUIRE(disk.files().open(segments.front(), dkv::storage::open_mode::existing, log).ok());
+  REQUIRE(log->truncate(log->size() / 2).ok());
+  REQUIRE(log->sync().ok());
+  std::unique_ptr<wal_storage> storage;
+  REQUIRE(wal_storage::open(disk.files(), one_segment, storage).ok());
+  CHECK(storage->damaged());
+  CHECK_THAT(storage->problem(), Catch::Contains("committed entries (") && Catch::Contains(") are lost"));
+}
+
+TEST_CASE("wal_storage: what a crash cuts is never taken for a broken promise", "[promise]") {
+  // The promise of every sync (renewed at each), then crashes at random
+  // points of a long run: every recovery is undamaged.
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    sim::sim_disk disk{rng(100 + seed)};
+    {
+      test::crashing_file_system crashing(disk, 30 + seed * 7);
+      std::unique_ptr<wal_storage> storage;
+      if (wal_storage::open(crashing, small_segments, storage).ok()) {
+        storage->renew_promise_every(1);
+        for (index_t i = 1; i <= 60; ++i)
+          if (!storage->persist(persist(run_of(i, i, 1), hard_state{1, 1, i > 1 ? i - 1 : 0}).work).ok()) break;
+      }
+    }
+    bool damaged = true;
+    (void)reopen(disk.files(), damaged);
+    INFO("seed " << seed);
+    CHECK_FALSE(damaged);
   }
 }

@@ -32,6 +32,7 @@ struct serve_flags {
   std::uint32_t heartbeat_rtt_factor = 2;
   std::int64_t timeout_s = 5;
   std::string log_level = "info";
+  bool accept_data_loss = false;
   std::string transport = "tcp";
   std::string serializer = "binary";
   std::string endpoint = "0.0.0.0:8080";
@@ -66,6 +67,7 @@ error to_options(const serve_flags& f, net::server_options& o) {
   }
   o.data_dir = f.data_dir;
   o.snapshot_entries = f.snapshot_entries;
+  o.accept_data_loss = f.accept_data_loss;
   o.rtt_ms = f.rtt_ms;
   o.election_rtt_factor = f.election_rtt_factor;
   o.heartbeat_rtt_factor = f.heartbeat_rtt_factor;
@@ -170,6 +172,10 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   flag("data-dir", flags->data_dir, "Where the replicas of dstore shards keep their logs and snapshots");
   flag("snapshot-entries", flags->snapshot_entries, "Applied entries between a replica's snapshots")
       ->check(CLI::Range(1ull, 1ull << 40));
+  cmd->add_flag("--accept-data-loss", flags->accept_data_loss,
+                "A replica alone (its shard's only voter) whose storage is damaged starts anyway, serving what is "
+                "left; without it, it refuses to start and says what is lost")
+      ->envname("DKV_ACCEPT_DATA_LOSS");
   flag("compaction-overhead", flags->compaction_overhead,
        "Accepted for dKV compatibility; dkv compacts the log at each snapshot");
   flag("rtt-millisecond", flags->rtt_ms, "One Raft tick, in ms")->check(CLI::Range(1ull, 60'000ull));
