@@ -41,6 +41,11 @@ constexpr std::array<bug_info, static_cast<std::size_t>(bug::count_)> table{{
      "the replica hands entries to the state machine once they are durable, not once they are committed: "
      "a write a later leader overwrites has already taken effect",
      "store/raft/replica.cpp: replica::take_ready"},
+    {bug::amnesiac_votes, "amnesiac-votes",
+     "a member that comes back with its storage lost votes and counts toward quorums at once, without first "
+     "learning from its peers that it forgot: with one member that missed the latest writes it elects a leader "
+     "that never had them",
+     "store/raft/replica.cpp: replica::note_introduced"},
 }};
 
 constexpr bool in_enum_order() {

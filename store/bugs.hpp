@@ -30,6 +30,7 @@ enum class bug : std::uint8_t {
   wal_accepts_torn,          // WAL recovery accepts a torn record instead of cutting it
   no_prevote_checkquorum,    // pre-vote and check-quorum off
   apply_before_commit,       // entries are applied once durable, before they are committed
+  amnesiac_votes,            // a member whose storage was lost votes at once, as if it remembered
   count_
 };
 

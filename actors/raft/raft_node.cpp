@@ -313,6 +313,12 @@ void raft_node::carry_out(raft::ready& work) {
     written_ = work.sequence;
     if (!sync_pending_) start_log_sync();
   }
+  if (!work.lost.empty()) {
+    if (status_) status_->storage_problem = work.lost;
+    if (config_.report)
+      config_.report("its storage was lost (" + work.lost +
+                     "): it neither votes nor counts toward a quorum until it has caught up from its peers");
+  }
   if (work.repaired)
     if (error e = storage_->clear_damage(); !e.ok()) return stop("cannot clear its repair marker: " + e.message());
   // The replica holds back every message that needs these records durable:

@@ -113,6 +113,11 @@ void sim_cluster::crash(node_id id) {
   ++n.incarnation;
 }
 
+void sim_cluster::lose_disk(node_id id) {
+  crash(id);
+  disk(id).lose_everything();
+}
+
 void sim_cluster::restart(node_id id) {
   node& n = *nodes_.at(id - 1);
   if (n.up && n.status.stopped) crash(id);

@@ -175,6 +175,12 @@ void sim_disk::crash() {
   }
 }
 
+void sim_disk::lose_everything() {
+  ++generation_;  // any handle still open belongs to the old disk
+  names_.clear();
+  durable_names_.clear();
+}
+
 bool sim_disk::damage(const std::string& name, std::uint64_t offset) {
   auto it = durable_names_.find(name);
   if (it == durable_names_.end() || offset >= it->second->durable_size()) return false;

@@ -55,6 +55,8 @@ class sim_disk {
   storage::file_system& files() noexcept;
 
   void crash();
+  // The disk is replaced: a crash, and every file is gone.
+  void lose_everything();
   // Flips the byte at `offset` of a file's synced content; false if there is none.
   bool damage(const std::string& name, std::uint64_t offset);
   // Flips one random byte of one random file's synced content; false if all are empty.

@@ -29,6 +29,7 @@ constexpr std::pair<std::string_view, fault_kind> kind_names[] = {
     {"resume", fault_kind::resume},
     {"clock", fault_kind::clock},
     {"damage", fault_kind::damage_disk},
+    {"lose", fault_kind::lose_disk},
     {"add_server", fault_kind::add_server},
     {"add_learner", fault_kind::add_learner},
     {"remove_server", fault_kind::remove_server},
@@ -69,6 +70,7 @@ std::string fault::describe() const {
       return "clock " + n + " skew " + std::to_string(clock.skew_ns) + "ns drift " + std::to_string(clock.drift_ppm) +
              "ppm";
     case fault_kind::damage_disk: return "damage disk " + n;
+    case fault_kind::lose_disk: return "lose disk " + n;
     case fault_kind::add_server: return "add server " + n;
     case fault_kind::add_learner: return "add learner " + n;
     case fault_kind::remove_server: return "remove server " + n;
@@ -90,6 +92,7 @@ std::string_view fault::history_name() const noexcept {
     case fault_kind::resume: return "resume";
     case fault_kind::clock: return "clock";
     case fault_kind::damage_disk: return "damage";
+    case fault_kind::lose_disk: return "lose";
     case fault_kind::add_server:
     case fault_kind::add_learner:
     case fault_kind::remove_server: return "membership";
@@ -123,6 +126,7 @@ void apply(const fault& f, fault_target& target, const std::vector<node_id>& nod
     case fault_kind::resume: target.resume(f.node); break;
     case fault_kind::clock: target.set_clock(f.node, f.clock); break;
     case fault_kind::damage_disk: target.damage_disk(f.node); break;
+    case fault_kind::lose_disk: target.lose_disk(f.node); break;
     case fault_kind::add_server:
     case fault_kind::add_learner:
     case fault_kind::remove_server: target.change_membership(f.kind, f.node); break;

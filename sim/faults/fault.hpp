@@ -25,6 +25,7 @@ enum class fault_kind : std::uint8_t {
   resume,
   clock,        // the node's clock jumps to a new skew and drift
   damage_disk,  // a byte of the node's synced storage flips
+  lose_disk,    // the node crashes and its disk is replaced: it restarts with nothing
   // Membership changes, asked of the leader (an operator's request, not a
   // failure, but scheduled and shrunk like one): the node joins as a voter
   // once caught up, joins as a learner, or leaves.
@@ -40,7 +41,7 @@ bool is_membership_change(fault_kind kind) noexcept;
 
 struct fault {
   fault_kind kind = fault_kind::heal;
-  node_id node = 0;   // crash, restart, pause, resume, clock, damage_disk, isolate, bridge, one_way (from), membership
+  node_id node = 0;   // crash, restart, pause, resume, clock, damage_disk, lose_disk, isolate, bridge, one_way (from), membership
   node_id other = 0;  // one_way (to)
   std::vector<std::vector<node_id>> groups;  // split; bridge: the two sides
   node_clock clock;                          // clock
@@ -68,6 +69,8 @@ class fault_target {
   virtual void resume(node_id node) = 0;
   virtual void set_clock(node_id node, const node_clock& clock) = 0;
   virtual void damage_disk(node_id node) = 0;
+  // Crashes the node (if up) and empties its disk, as a replaced one.
+  virtual void lose_disk(node_id node) = 0;
   // Asks the leader, if there is one, for a membership change (`change` is
   // one of the three kinds); whether it takes it shows in the configuration.
   virtual void change_membership(fault_kind change, node_id node) = 0;

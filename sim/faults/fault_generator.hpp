@@ -5,8 +5,8 @@
 // Every fault ends by `stop` — the network healed, crashed nodes restarted,
 // paused ones resumed — so a run can check liveness after it. At most
 // `max_down` nodes are crashed or paused at once, and the disks of at most
-// `max_damaged` distinct nodes are damaged over the run (f of 2f+1: the
-// cluster must survive them).
+// `max_damaged` distinct nodes are damaged or lost over the run (f of 2f+1:
+// the cluster must survive them).
 
 #include <cstdint>
 #include <optional>
@@ -24,6 +24,7 @@ struct fault_weights {
   unsigned clock = 1;
   unsigned damage = 1;
   unsigned membership = 0;  // a server removed, and added back when the fault ends
+  unsigned lose = 1;        // a crash with the disk lost: the node restarts empty
 };
 
 // Which shape a random partition takes, by weight (a bridge needs 3 nodes).

@@ -217,7 +217,7 @@ check_result check_storage(const sim_cluster& cluster, const std::set<node_id>& 
                   "silently"};
   }
   return {"storage", true,
-          std::to_string(repairs) + " repairs, all on the " + std::to_string(damaged.size()) + " damaged disks"};
+          std::to_string(repairs) + " repairs, all on the " + std::to_string(damaged.size()) + " damaged or lost disks"};
 }
 
 bool membership_done(const actors::raft_node_status& leader, node_id id, fault_kind change) {

@@ -23,6 +23,8 @@ enum class rpc_type : std::uint8_t {
   snapshot_chunk,  // bytes [offset, offset + data.size()) of snapshot `snap`
   snapshot_reply,  // `offset`: bytes received so far; reject: the follower gave up
   timeout_now,     // leadership transfer: campaign now, skipping pre-vote
+  introduce,       // "I am `context`" (an incarnation: identity.hpp); any term
+  introduce_reply, // recorded; `offset`: the incarnation known before (0: none), `reject` when it differs
 };
 
 std::string_view rpc_name(rpc_type type) noexcept;
@@ -58,6 +60,7 @@ struct message {
   // its restart and its leader_last covers all it may have acknowledged.
   std::uint64_t repair_epoch = 0;
   // heartbeat / heartbeat_reply: the read-index round being confirmed.
+  // introduce / introduce_reply: the incarnation introduced.
   std::uint64_t context = 0;
 
   // snapshot_chunk / snapshot_reply

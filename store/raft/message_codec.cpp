@@ -33,7 +33,7 @@ bool decode_message(std::string_view bytes, message& m) {
   byte_reader r(bytes);
   std::uint8_t version = 0, type = 0, flags = 0;
   if (!r.u8(version) || version != message_codec_version || !r.u8(type) ||
-      type > static_cast<std::uint8_t>(rpc_type::timeout_now) || !r.u8(flags))
+      type > static_cast<std::uint8_t>(rpc_type::introduce_reply) || !r.u8(flags))
     return false;
   m = message{};
   m.type = static_cast<rpc_type>(type);

@@ -1,7 +1,8 @@
 #pragma once
 // What a replica hands its shell: work to do, in this order.
 //
-// 1. Persist `snapshot`, then `entries` (which replace any stored entries
+// 1. If `lost` says why, set the repair-needed marker (durably, first); then
+//    persist `identity` when it changed, `snapshot`, then `entries` (which replace any stored entries
 //    from entries.front().index on), then `state`, durably; then call
 //    replica::persisted(sequence). Readies are persisted in order. The
 //    state goes last because its commit index may cover the new entries: a
@@ -23,6 +24,9 @@
 #include <optional>
 #include <vector>
 
+#include <string>
+
+#include "store/raft/identity.hpp"
 #include "store/raft/message.hpp"
 #include "store/raft/types.hpp"
 
@@ -38,6 +42,11 @@ struct ready {
   std::optional<raft::snapshot> snapshot;
   std::optional<hard_state> state;
   std::vector<entry> entries;
+  // Non-empty: a peer knew this member by another incarnation, so its
+  // storage was lost, and it must repair before it votes (identity.hpp).
+  // The marker stays until `repaired`.
+  std::string lost;
+  std::optional<raft::identity> identity;
 
   std::vector<message> messages;
   std::vector<entry> committed;

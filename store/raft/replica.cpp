@@ -49,6 +49,8 @@ std::string_view rpc_name(rpc_type type) noexcept {
     case rpc_type::snapshot_chunk: return "snapshot_chunk";
     case rpc_type::snapshot_reply: return "snapshot_reply";
     case rpc_type::timeout_now: return "timeout_now";
+    case rpc_type::introduce: return "introduce";
+    case rpc_type::introduce_reply: return "introduce_reply";
   }
   return "?";
 }
@@ -82,7 +84,15 @@ replica::replica(options opts, durable_state recovered, std::uint64_t seed) : op
   persist_from_ = durable_last_ + 1;
   handed_state_ = recovered.state;
   repairing_ = recovered.needs_repair;
-  if (repairing_) repair_epoch_ = rng_.next() | 1;
+  identity_ = std::move(recovered.identity);
+  if (identity_.incarnation == 0) {
+    // New here, or the storage that knew us is gone: our peers tell which.
+    identity_ = {};
+    identity_.incarnation = rng_.next() | 1;
+    identity_changed_ = true;
+  }
+  // Not counted while repairing or not yet introduced: replies carry a name.
+  if (repairing_ || introducing()) repair_epoch_ = rng_.next() | 1;
 
   const bool brand_new = term_ == 0 && !latest_snapshot_ && log_.last_index() == 0;
   if (brand_new && !base_config_.voters.empty()) {
@@ -94,6 +104,7 @@ replica::replica(options opts, durable_state recovered, std::uint64_t seed) : op
   }
   refresh_config();
   reset_election_timer();
+  introduce_to_strangers();
 }
 
 // ---- roles ----------------------------------------------------------------
@@ -104,7 +115,7 @@ void replica::reset_election_timer() {
 }
 
 bool replica::may_campaign() const {
-  if (repairing_) return false;
+  if (repairing_ || introducing()) return false;
   // A voter of the latest configuration may campaign; so may a server whose
   // removal is not committed yet. Otherwise a leader that appended its own
   // removal and then lost leadership could leave a cluster stuck: its log is
@@ -201,7 +212,7 @@ void replica::handle_vote_request(const message& m) {
   const bool up_to_date =
       m.log_term > log_.last_term() || (m.log_term == log_.last_term() && m.log_index >= log_.last_index());
   message reply = make(pre ? rpc_type::pre_vote_reply : rpc_type::vote_reply, m.from);
-  if (!can_vote || !up_to_date || repairing_) {
+  if (!can_vote || !up_to_date || repairing_ || introducing()) {
     reply.reject = true;
     send(std::move(reply));
   } else if (pre) {
@@ -241,6 +252,69 @@ void replica::tally_votes() {
   }
 }
 
+// ---- introductions (identity.hpp) -----------------------------------------
+
+bool replica::has_strangers() const {
+  return std::any_of(config_.voters.begin(), config_.voters.end(),
+                     [&](node_id v) { return v != opts_.id && !identity_.has_met(v); });
+}
+
+void replica::introduce_to_strangers() {
+  // Once our incarnation is on disk: a peer must never record one we forget.
+  for (node_id voter : config_.voters) {
+    if (voter == opts_.id || identity_.has_met(voter)) continue;
+    message m = make(rpc_type::introduce, voter);
+    m.context = identity_.incarnation;
+    send_when_durable(std::move(m));
+  }
+}
+
+void replica::handle_introduce(const message& m) {
+  const std::uint64_t before = identity_.known_as(m.from);
+  message reply = make(rpc_type::introduce_reply, m.from);
+  reply.context = m.context;
+  reply.offset = before;
+  // Another incarnation than the one we met: it lost what it had told us.
+  reply.reject = before != 0 && before != m.context;
+  if (before != m.context) {
+    identity_.note_known(m.from, m.context);
+    identity_changed_ = true;
+  }
+  send_when_durable(std::move(reply));  // once recorded
+}
+
+void replica::handle_introduce_reply(const message& m) {
+  if (m.context != identity_.incarnation || identity_.has_met(m.from)) return;
+  // injected bug amnesiac_votes: a member that lost its storage does not listen when told so.
+  if (m.reject && !bugs::on(bugs::bug::amnesiac_votes))
+    enter_repair("member " + std::to_string(m.from) + " knew this member by incarnation " +
+                 std::to_string(m.offset) + ", and it started again as " + std::to_string(m.context) +
+                 " with storage that does not remember it: what it held is lost");
+  identity_.note_met(m.from);
+  identity_changed_ = true;
+  note_introduced();
+}
+
+void replica::note_introduced() {
+  if (identity_.introduced) return;
+  // injected bug amnesiac_votes: a member votes without waiting for its peers to tell it whether it forgot.
+  // A learner too: a leader promotes it only once it counts (healthy_quorum).
+  if (!bugs::on(bugs::bug::amnesiac_votes) && (!config_.contains(opts_.id) || has_strangers())) return;
+  identity_.introduced = true;
+  identity_changed_ = true;
+  if (!repairing_) repair_epoch_ = 0;
+}
+
+void replica::enter_repair(std::string why) {
+  // Like a restart on damaged storage (replica.hpp: repairing), but found
+  // now: whatever leader we follow must name this repair before we trust it.
+  if (role_ != role::follower) become_follower(term_, no_node);
+  repairing_ = true;
+  repair_target_ = 0;
+  repair_epoch_ = rng_.next() | 1;
+  lost_ = std::move(why);
+}
+
 // ---- inputs ---------------------------------------------------------------
 
 namespace {
@@ -254,6 +328,10 @@ std::uint32_t advanced(std::uint32_t elapsed, std::uint32_t ticks) {
 
 void replica::tick(std::uint32_t ticks) {
   if (ticks == 0) return;
+  if (has_strangers() && (introduce_elapsed_ = advanced(introduce_elapsed_, ticks)) >= opts_.election_ticks) {
+    introduce_elapsed_ = 0;
+    introduce_to_strangers();
+  }
   if (role_ != role::leader) {
     election_elapsed_ = advanced(election_elapsed_, ticks);
     if (election_elapsed_ >= election_timeout_ && may_campaign()) campaign();
@@ -284,13 +362,16 @@ void replica::tick(std::uint32_t ticks) {
 
 std::optional<std::uint32_t> replica::ticks_until_due() const {
   const auto until = [](std::uint32_t elapsed, std::uint32_t limit) { return elapsed < limit ? limit - elapsed : 1; };
+  std::optional<std::uint32_t> due;
+  const auto sooner = [&](std::uint32_t ticks) { due = due ? std::min(*due, ticks) : ticks; };
+  if (has_strangers()) sooner(until(introduce_elapsed_, opts_.election_ticks));
   if (role_ != role::leader) {
-    if (!may_campaign()) return std::nullopt;
-    return until(election_elapsed_, election_timeout_);
+    if (may_campaign()) sooner(until(election_elapsed_, election_timeout_));
+    return due;
   }
-  std::uint32_t due =
-      std::min(until(heartbeat_elapsed_, opts_.heartbeat_ticks), until(election_elapsed_, opts_.election_ticks));
-  if (transfer_target_ != no_node) due = std::min(due, until(transfer_elapsed_, opts_.election_ticks));
+  sooner(until(heartbeat_elapsed_, opts_.heartbeat_ticks));
+  sooner(until(election_elapsed_, opts_.election_ticks));
+  if (transfer_target_ != no_node) sooner(until(transfer_elapsed_, opts_.election_ticks));
   return due;
 }
 
@@ -304,7 +385,7 @@ bool sorted_unique(const std::vector<node_id>& ids) {
 // Messages come off a network: a corrupt or hostile one must not break the
 // log's invariants. Checksums are the transport's job; this is the shape.
 bool well_formed(const message& m, node_id self) {
-  if (m.type > rpc_type::timeout_now || m.from == no_node) return false;
+  if (m.type > rpc_type::introduce_reply || m.from == no_node) return false;
   if (m.from == self && m.type != rpc_type::vote_reply) return false;  // only our own vote comes from us
   if (m.type == rpc_type::append) {
     term_t previous = m.log_term;
@@ -332,6 +413,9 @@ void replica::step(const message& m) {
     ++malformed_messages_;
     return;
   }
+  // Introductions are about members, not terms: any term, any role.
+  if (m.type == rpc_type::introduce) return handle_introduce(m);
+  if (m.type == rpc_type::introduce_reply) return handle_introduce_reply(m);
   const bool from_leader =
       m.type == rpc_type::append || m.type == rpc_type::heartbeat || m.type == rpc_type::snapshot_chunk;
   const bool vote_request = m.type == rpc_type::vote || m.type == rpc_type::pre_vote;
@@ -380,6 +464,8 @@ void replica::step(const message& m) {
     case rpc_type::timeout_now:
       if (may_campaign() && role_ != role::leader) become_candidate(true);
       break;
+    case rpc_type::introduce:
+    case rpc_type::introduce_reply: break;  // handled above
   }
 }
 
@@ -520,7 +606,7 @@ void replica::send(message m) { outbox_.push_back(std::move(m)); }
 
 bool replica::durable_work_pending() const noexcept {
   return handed_state_.term != term_ || handed_state_.vote != vote_ || persist_from_ <= log_.last_index() ||
-         snapshot_to_persist_.has_value();
+         snapshot_to_persist_.has_value() || identity_changed_ || !lost_.empty();
 }
 
 void replica::send_when_durable(message m) {
@@ -564,6 +650,8 @@ ready replica::take_ready() {
       r.entries = log_.slice(std::max(persist_from_, log_.first_index()), log_.last_index() + 1);
     persist_from_ = log_.last_index() + 1;
     unacknowledged_.push_back({r.sequence, log_.last_index(), log_.last_term()});
+    if (std::exchange(identity_changed_, false)) r.identity = identity_;
+    r.lost = std::exchange(lost_, {});
   } else if (now != handed_state_) {
     r.state = handed_state_ = now;  // the commit index alone: no sync (ready.hpp)
   }
@@ -623,7 +711,7 @@ void replica::check_repaired() {
       leader_ == no_node)
     return;
   repairing_ = false;
-  repair_epoch_ = 0;
+  if (!introducing()) repair_epoch_ = 0;
   repaired_ = true;
   // A vote of this term may be among what was lost; the leader we caught up
   // from won it anyway, so record the vote as theirs: we can never give this

@@ -110,6 +110,11 @@ class replica {
   // Restarted on damaged storage and not yet caught up from a leader: it
   // neither votes nor stands, and leaders do not count it toward a quorum.
   bool repairing() const noexcept { return repairing_; }
+  // Who this member is and whom it has met (identity.hpp). Until every other
+  // voter has recorded its incarnation it is `introducing`: it neither votes
+  // nor stands, and leaders do not count it toward a quorum.
+  const raft::identity& identity() const noexcept { return identity_; }
+  bool introducing() const noexcept { return !identity_.introduced; }
   // Messages step() ignored because they were malformed.
   std::uint64_t malformed_messages() const noexcept { return malformed_messages_; }
 
@@ -154,7 +159,8 @@ class replica {
   // log and membership
   index_t append_entry(entry_kind kind, payload data);
   void on_truncated(index_t index);
-  void adopt_config(const entry& e);
+  // `introduce`: introduce ourselves at once to voters we have not met.
+  void adopt_config(const entry& e, bool introduce = true);
   void refresh_config();
   void sync_peers();
   membership config_at(index_t index) const;
@@ -264,6 +270,18 @@ class replica {
   void check_repaired();
   void note_repair_target(const message& m);
   bool counts(const progress& p) const { return config_.is_voter(p.id) && p.repair_epoch == 0; }
+  void enter_repair(std::string why);
+
+  // introductions (identity.hpp)
+  raft::identity identity_;
+  bool identity_changed_ = false;  // to persist with the next ready
+  std::string lost_;               // why storage was found lost, for the next ready
+  std::uint32_t introduce_elapsed_ = 0;
+  bool has_strangers() const;  // voters that have not recorded our incarnation
+  void introduce_to_strangers();
+  void handle_introduce(const message& m);
+  void handle_introduce_reply(const message& m);
+  void note_introduced();
 
   // outputs gathered for the next ready
   std::vector<message> outbox_;

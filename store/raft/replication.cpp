@@ -137,6 +137,7 @@ void replica::install_snapshot(snapshot_meta meta, std::string&& data) {
   applied_ = std::max(applied_, meta.index);
   base_config_ = meta.config;
   refresh_config();
+  if (has_strangers()) introduce_to_strangers();
   latest_snapshot_ = snapshot{std::move(meta), payload::copy_of(data)};
   snapshot_to_persist_ = latest_snapshot_;
 }
@@ -191,7 +192,9 @@ void replica::handle_append_reply(const message& m) {
 void replica::handle_heartbeat_reply(const message& m) {
   progress* p = heard_from(m.from);
   if (!p) return;
+  const bool now_counts = p->repair_epoch != 0 && m.repair_epoch == 0;
   note_repair_epoch(*p, m);
+  if (now_counts) maybe_promote_learners();
   p->read_round = std::max(p->read_round, m.context);
   release_confirmed_reads();
   // The follower is alive. If it acknowledged nothing since the last
@@ -348,12 +351,14 @@ index_t replica::append_entry(entry_kind kind, payload data) {
   return index;
 }
 
-void replica::adopt_config(const entry& e) {
+void replica::adopt_config(const entry& e, bool introduce) {
   // A configuration takes effect as soon as it is in the log (thesis §4.1).
   if (auto decoded = decode_membership(e.data.view())) {
     config_ = std::move(*decoded);
     config_index_ = e.index;
     if (role_ == role::leader) sync_peers();
+    note_introduced();
+    if (introduce && has_strangers()) introduce_to_strangers();  // voters new to us
   }
 }
 
@@ -374,7 +379,8 @@ void replica::refresh_config() {
   config_ = base_config_;
   config_index_ = log_.snapshot_index();
   for (index_t i = log_.first_index(); i <= log_.last_index(); ++i)
-    if (log_.at(i).kind == entry_kind::config) adopt_config(log_.at(i));
+    if (log_.at(i).kind == entry_kind::config) adopt_config(log_.at(i), false);
+  note_introduced();
 }
 
 membership replica::config_at(index_t index) const {
@@ -400,6 +406,7 @@ void replica::maybe_promote_learners() {
   for (node_id id : to_promote_) {
     const progress* p = find_peer(id);
     if (!p || p->match == 0 || !p->recent_active || p->match + opts_.catch_up_entries < log_.last_index()) continue;
+    if (p->repair_epoch != 0) continue;  // repairing, or not yet known to every voter (identity.hpp)
     const membership next = promote(config_, id);
     if (!healthy_quorum(next)) continue;
     append_entry(entry_kind::config, payload::copy_of(encode_membership(next)));

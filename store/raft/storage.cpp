@@ -31,6 +31,8 @@ error memory_storage::persist(const ready& work) {
   if (work.snapshot) install_snapshot(state_, *work.snapshot);
   append_entries(state_.entries, work.entries);
   if (work.state) state_.state = *work.state;
+  if (!work.lost.empty()) state_.needs_repair = true;
+  if (work.identity) state_.identity = *work.identity;
   return {};
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "store/error.hpp"
+#include "store/raft/identity.hpp"
 #include "store/raft/ready.hpp"
 #include "store/raft/types.hpp"
 
@@ -23,6 +24,7 @@ struct durable_state {
   // acknowledged, so it must not vote or count toward a quorum until it has
   // caught up from a leader (replica::repairing()).
   bool needs_repair = false;
+  raft::identity identity;  // incarnation 0: none kept (a new member, or its storage was lost)
 };
 
 class storage {
@@ -60,6 +62,8 @@ class memory_storage final : public storage {
   // the vote, and the node must repair before it votes again.
   void damage(index_t keep);
   void repaired() noexcept { state_.needs_repair = false; }
+  // Tests: the disk is replaced — nothing of this member survives.
+  void lose_everything() { state_ = {}; }
 
  private:
   durable_state state_;

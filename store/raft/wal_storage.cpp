@@ -112,6 +112,12 @@ error wal_storage::open(dkv::storage::file_system& fs, const dkv::storage::wal_o
     opened->unmarked_snapshot_.reset();
   }
   if (error e = opened->check_promise(); !e.ok()) return e;
+  std::string problem;
+  if (error e = identity_file::read(fs, opened->recovered_.identity, problem); !e.ok()) return e;
+  if (!problem.empty()) {
+    opened->mark_damaged(problem);
+    opened->recovered_.needs_repair = true;
+  }
   out = std::move(opened);
   return {};
 }
@@ -368,6 +374,14 @@ void wal_storage::synced() {
 
 error wal_storage::write(const ready& work) {
   if (!work.must_persist() && !work.state) return {};
+  // The marker first: an identity that has met the peer who told us of the
+  // loss must never be on disk without it.
+  if (!work.lost.empty()) {
+    if (error e = wal_->mark_damaged(); !e.ok()) return e;
+    mark_damaged(work.lost);
+  }
+  if (work.identity)
+    if (error e = identity_file::write(fs_, *work.identity); !e.ok()) return e;
   if (work.state && (work.state->term != voted_.term || work.state->vote != voted_.vote))
     if (error e = write_vote(*work.state); !e.ok()) return e;
   if (work.snapshot) {

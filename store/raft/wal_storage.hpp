@@ -20,7 +20,9 @@
 // snapshot, the log moves to a new segment that starts with the hard state
 // and the mark, and segments holding nothing past the snapshot are removed.
 //
-// Beside the log, a promise file (promise_file.hpp) keeps the highest index
+// Beside the log, the member's identity (identity.hpp: its incarnation and
+// whom it has met), rewritten whole and synced when a ready changes it, and a
+// promise file (promise_file.hpp) keeps the highest index
 // that was committed and durable here, renewed every promise_every syncs
 // and at each snapshot. A log that recovers short of it, or a claimed
 // segment that is gone, is damage, never a crash: the node repairs from its

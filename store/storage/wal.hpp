@@ -74,13 +74,14 @@ class wal {
   // peers have brought it back to a state it can vouch for.
   bool damaged() const noexcept { return damaged_; }
   error clear_damage();
+  // Sets the marker (durably, when this returns): the node must repair.
+  error mark_damaged();
 
   static std::string segment_name(std::uint64_t segment);
 
  private:
   wal(file_system& fs, wal_options options) : fs_(fs), options_(options) {}
   error start_segment(std::uint64_t segment);
-  error mark_damaged();
 
   file_system& fs_;
   wal_options options_;

@@ -14,7 +14,7 @@ namespace {
 rc::Gen<message> gen_message() {
   return rc::gen::exec([] {
     message m;
-    m.type = static_cast<rpc_type>(*rc::gen::inRange<int>(0, static_cast<int>(rpc_type::timeout_now) + 1));
+    m.type = static_cast<rpc_type>(*rc::gen::inRange<int>(0, static_cast<int>(rpc_type::introduce_reply) + 1));
     m.from = *rc::gen::inRange<node_id>(1, 10);
     m.to = *rc::gen::inRange<node_id>(1, 10);
     m.term = *rc::gen::arbitrary<term_t>();

@@ -55,6 +55,7 @@ raft_cluster::raft_cluster(std::size_t voters, std::uint64_t seed, options base,
     restart(i + 1);
   }
   process();  // the founders' first entry goes to disk
+  deliver_all();  // and the members introduce themselves (identity.hpp)
 }
 
 void raft_cluster::restart(node_id id) {

@@ -372,7 +372,7 @@ TEST_CASE("raft: replay a failing schedule (DKV_RAFT_REPLAY=file)") {
 // run), and pass those cases with the bug off.
 TEST_CASE("raft: the random schedules catch figure8-commit and vote-before-durable", "[bugs]") {
   using dkv::bugs::bug;
-  constexpr std::uint64_t cases = 20000;
+  constexpr std::uint64_t cases = 50000;
   for (const bug b : {bug::figure8_commit, bug::vote_before_durable}) {
     std::string found;
     std::uint64_t seed = 1;

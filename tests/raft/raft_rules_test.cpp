@@ -265,6 +265,7 @@ TEST_CASE("Figure 8: an entry of an earlier term commits only through one of the
   membership founders{{1, 2, 3}, {}};
   kept.entries.push_back({1, 1, entry_kind::config, payload::copy_of(encode_membership(founders))});
   kept.entries.push_back({2, 2, entry_kind::command, bytes("from term 2")});
+  kept.identity = {1, true, {2, 3}, {}};  // long introduced to the others
   opts.pre_vote = false;
   replica leader(opts, kept, 1);
   leader.campaign();

@@ -56,6 +56,7 @@ TEST_CASE("generated fault schedules keep their promises", "[sim][faults][proper
           state.erase(f.node);
           break;
         case fault_kind::damage_disk:
+        case fault_kind::lose_disk:
           RC_ASSERT(state.at(f.node) == fault_kind::crash);  // only a stopped node's disk
           damaged.insert(f.node);
           break;
@@ -113,6 +114,7 @@ struct toy_target final : sim::fault_target {
   void resume(sim::node_id n) override { c.sim.resume(c.nodes[n - 1]); }
   void set_clock(sim::node_id, const sim::node_clock&) override {}
   void damage_disk(sim::node_id) override {}
+  void lose_disk(sim::node_id) override {}
   void change_membership(sim::fault_kind, sim::node_id) override {}
 };
 
