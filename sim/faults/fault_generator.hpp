@@ -24,7 +24,7 @@ struct fault_weights {
   unsigned clock = 1;
   unsigned damage = 1;
   unsigned membership = 0;  // a server removed, and added back when the fault ends
-  unsigned lose = 1;        // a crash with the disk lost: the node restarts empty
+  unsigned lose = 0;        // a crash with the disk lost: the node restarts empty
 };
 
 // Which shape a random partition takes, by weight (a bridge needs 3 nodes).

@@ -32,6 +32,7 @@ constexpr std::size_t runs_per_bug = 32;
 std::size_t first_run(bugs::bug b) {
   switch (b) {
     case bugs::bug::leader_unconfirmed_reads: return 24;  // caught by run 27 (figure8 seed 7)
+    case bugs::bug::amnesiac_votes: return 52;            // caught by run 56 (figure8 seed 14)
     default: return 0;
   }
 }
