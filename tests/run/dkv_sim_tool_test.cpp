@@ -170,17 +170,17 @@ TEST_CASE("every command refuses a scenario that is no file of settings: exit 2,
 
 TEST_CASE("a failing run writes its history and report, and replays exactly", "[run][tool][scenario]") {
   const scratch dir;
-  const run_result r = run("run --seed 5 --time 60s --bug ack-before-durable --out " + dir.path.string());
+  const run_result r = run("run --seed 5 --time 60s --bug no-session-dedup --out " + dir.path.string());
   INFO(r.output);
   REQUIRE(r.exit_code == 1);
   CHECK(r.output.find("verdict: FAIL (agreement)") != std::string::npos);
   CHECK(std::filesystem::file_size(dir.path / "random-seed5.jsonl") > 1000);
   CHECK(std::filesystem::file_size(dir.path / "random-seed5.html") > 1000);
-  CHECK(r.output.find("replay:  dkv-sim replay --seed 5 --bug ack-before-durable --time 60s\n") != std::string::npos);
-  CHECK(r.output.find("shrink:  dkv-sim shrink --seed 5 --bug ack-before-durable --time 60s\n") != std::string::npos);
+  CHECK(r.output.find("replay:  dkv-sim replay --seed 5 --bug no-session-dedup --time 60s\n") != std::string::npos);
+  CHECK(r.output.find("shrink:  dkv-sim shrink --seed 5 --bug no-session-dedup --time 60s\n") != std::string::npos);
 
   const run_result again =
-      run("replay --seed 5 --time 60s --bug ack-before-durable --check-determinism --out " + dir.path.string());
+      run("replay --seed 5 --time 60s --bug no-session-dedup --check-determinism --out " + dir.path.string());
   INFO(again.output);
   CHECK(again.exit_code == 1);
   CHECK(trace_hash(again.output) == trace_hash(r.output));
@@ -193,7 +193,7 @@ TEST_CASE("dkv-sim shrink prints a small scenario that run accepts and that stil
   // A budget far above the time it needs (7 s in release, about 60 s under
   // the sanitizers): on a slow machine the default 60 s ran out before the
   // case was small, and the test failed on the clock, not on the shrinker.
-  const run_result r = run("shrink --seed 5 --time 60s --bug ack-before-durable --budget 400s --output " + out);
+  const run_result r = run("shrink --seed 5 --time 60s --bug no-session-dedup --budget 400s --output " + out);
   INFO(r.output);
   CHECK(r.exit_code == 1);
   std::smatch m;
@@ -203,7 +203,7 @@ TEST_CASE("dkv-sim shrink prints a small scenario that run accepts and that stil
   const run_result replayed = run("run " + out + " --out " + dir.path.string());
   INFO(replayed.output);
   CHECK(replayed.exit_code == 1);
-  CHECK(replayed.output.find("bugs: ack-before-durable") != std::string::npos);
+  CHECK(replayed.output.find("bugs: no-session-dedup") != std::string::npos);
   CHECK(replayed.output.find("verdict: FAIL (agreement)") != std::string::npos);
 }
 

@@ -17,7 +17,7 @@ constexpr std::uint64_t seeds = 8;
 
 }  // namespace
 
-TEST_CASE("a lost disk on top of a lagging member loses nothing; voting as if it remembered does", "[run][durability]") {
+TEST_CASE("a lost disk on top of a lagging member loses nothing, voting as if it remembered loses writes", "[run][durability]") {
   const scenario s = load_scenario(DKV_SCENARIOS_DIR "/lost-disk.toml");
   for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
     run_options o = instantiate(s, seed);
