@@ -41,8 +41,9 @@ int bugs_command(const bugs_arguments& spec);
 // What `dkv-sim bugs` runs unless told otherwise: scenarios/swarm.toml (every
 // fault, everything drawn), scenarios/follower-isolated.toml (a leader that
 // no fault may depose), scenarios/elections.toml (crashes right after a
-// vote, in elections without pre-vote) and scenarios/figure8.toml (leaders
-// cut off or crashed as soon as they win).
+// vote, in elections without pre-vote), scenarios/figure8.toml (leaders
+// cut off or crashed as soon as they win) and scenarios/lost-disk.toml (a
+// member's disk lost while another lags).
 std::vector<std::string> default_swarm();
 
 }  // namespace dkv::sim::tool
