@@ -80,13 +80,17 @@ error identity_file::read(dkv::storage::file_system& fs, identity& out, std::str
   if (!std::binary_search(names.begin(), names.end(), std::string(name))) return {};
   std::unique_ptr<dkv::storage::file> f;
   if (error e = fs.open(name, dkv::storage::open_mode::existing, f); !e.ok()) return e;
-  std::string bytes;
-  if (error e = f->read(0, static_cast<std::size_t>(f->size()), bytes); !e.ok()) return e;
-  identity read;
-  if (decode(bytes, read))
-    out = std::move(read);
-  else
-    problem = std::string(name) + " is damaged";
+  // A checksum failure is read again, as the WAL does: reads may fail transiently.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string bytes;
+    if (error e = f->read(0, static_cast<std::size_t>(f->size()), bytes); !e.ok()) return e;
+    identity read;
+    if (decode(bytes, read)) {
+      out = std::move(read);
+      return {};
+    }
+  }
+  problem = std::string(name) + " is damaged";
   return {};
 }
 

@@ -297,8 +297,8 @@ void replica::handle_introduce_reply(const message& m) {
 
 void replica::note_introduced() {
   if (identity_.introduced) return;
+  // A learner too: a leader promotes it only once it counts (maybe_promote_learners).
   // injected bug amnesiac_votes: a member votes without waiting for its peers to tell it whether it forgot.
-  // A learner too: a leader promotes it only once it counts (healthy_quorum).
   if (!bugs::on(bugs::bug::amnesiac_votes) && (!config_.contains(opts_.id) || has_strangers())) return;
   identity_.introduced = true;
   identity_changed_ = true;
@@ -726,7 +726,10 @@ void replica::check_invariants() const {
   DKV_ASSERT(applied_ <= commit_, applied_, commit_);
   DKV_ASSERT(commit_ <= log_.last_index(), commit_, log_.last_index());
   DKV_ASSERT(durable_last_ <= log_.last_index(), durable_last_, log_.last_index());
+  // A member that may not count names itself in its replies, and only then.
+  DKV_ASSERT((repairing_ || introducing()) == (repair_epoch_ != 0), repairing_, introducing(), repair_epoch_);
   if (role_ != role::leader) return;
+  DKV_ASSERT(!repairing_ && !introducing(), repairing_, introducing());  // only a member that counts leads
   DKV_ASSERT(leader_ == opts_.id, leader_, opts_.id);
   // A follower's progress: it holds up to match, gets entries from next on,
   // and neither goes past our log (which only grows while we lead).

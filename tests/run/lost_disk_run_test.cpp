@@ -33,3 +33,15 @@ TEST_CASE("a lost disk on top of a lagging member loses nothing, voting as if it
     CHECK((failed == "agreement" || failed == "linearizability" || failed == "convergence" || failed == "elections"));
   }
 }
+
+TEST_CASE("a corrupted read of the identity file is read again, not taken for damage", "[run][durability]") {
+  // figure8.toml at these seeds reads the identity file at a restart while
+  // the simulated disk corrupts a read (disk.read_corruption): read once, it
+  // looked damaged, and a sound node repaired storage no fault had damaged.
+  const scenario s = load_scenario(DKV_SCENARIOS_DIR "/figure8.toml");
+  for (std::uint64_t seed : {52, 293, 4001}) {
+    const run_report r = run_random(instantiate(s, seed));
+    INFO("dkv-sim run scenarios/figure8.toml --seed " << seed << ": " << (r.passed() ? "" : r.first_failure()->detail));
+    CHECK(r.passed());
+  }
+}
