@@ -95,14 +95,7 @@ error identity_file::read(dkv::storage::file_system& fs, identity& out, std::str
 }
 
 error identity_file::write(dkv::storage::file_system& fs, const identity& id) {
-  const std::string fresh = std::string(name) + ".new";
-  std::unique_ptr<dkv::storage::file> f;
-  if (error e = fs.open(fresh, dkv::storage::open_mode::create, f); !e.ok()) return e;
-  if (error e = f->truncate(0); !e.ok()) return e;
-  if (error e = f->append(encode(id)); !e.ok()) return e;
-  if (error e = f->sync(); !e.ok()) return e;
-  if (error e = fs.rename(fresh, name); !e.ok()) return e;
-  return fs.sync_directory();
+  return dkv::storage::replace_file(fs, name, encode(id));
 }
 
 }  // namespace dkv::raft

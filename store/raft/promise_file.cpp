@@ -46,7 +46,7 @@ error promise_file::open(dkv::storage::file_system& fs, std::unique_ptr<promise_
   // appended after it would sit off the grid; a long file starts again from
   // its latest record, written and synced before the old file is dropped.
   if (f->size() > rewrite_bytes) {
-    if (error e = rewrite(fs, latest, f); !e.ok()) return e;
+    if (error e = dkv::storage::replace_file(fs, name, encode(latest), &f); !e.ok()) return e;
   } else if (const std::uint64_t torn = f->size() % record_bytes; torn != 0) {
     if (error e = f->truncate(f->size() - torn); !e.ok()) return e;
   }
@@ -54,22 +54,9 @@ error promise_file::open(dkv::storage::file_system& fs, std::unique_ptr<promise_
   return {};
 }
 
-error promise_file::rewrite(dkv::storage::file_system& fs, const promise& p, std::unique_ptr<dkv::storage::file>& out) {
-  const std::string fresh = std::string(name) + ".new";
-  std::unique_ptr<dkv::storage::file> f;
-  if (error e = fs.open(fresh, dkv::storage::open_mode::create, f); !e.ok()) return e;
-  if (error e = f->truncate(0); !e.ok()) return e;
-  if (error e = f->append(encode(p)); !e.ok()) return e;
-  if (error e = f->sync(); !e.ok()) return e;
-  if (error e = fs.rename(fresh, name); !e.ok()) return e;
-  if (error e = fs.sync_directory(); !e.ok()) return e;
-  out = std::move(f);
-  return {};
-}
-
 error promise_file::reset(dkv::storage::file_system& fs, const promise& p) {
   std::unique_ptr<dkv::storage::file> f;
-  if (error e = rewrite(fs, p, f); !e.ok()) return e;
+  if (error e = dkv::storage::replace_file(fs, name, encode(p), &f); !e.ok()) return e;
   file_ = std::move(f);
   latest_ = p;
   return {};

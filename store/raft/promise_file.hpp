@@ -54,7 +54,6 @@ class promise_file {
 
  private:
   promise_file(std::shared_ptr<dkv::storage::file> f, promise latest) : file_(std::move(f)), latest_(latest) {}
-  static error rewrite(dkv::storage::file_system& fs, const promise& p, std::unique_ptr<dkv::storage::file>& out);
   std::shared_ptr<dkv::storage::file> file_;
   promise latest_;
 };

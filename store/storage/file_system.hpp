@@ -66,6 +66,11 @@ error sync_all(const file_system::shared_files& files);
 
 // Reads a whole file into `out`.
 error read_file(file_system& fs, const std::string& name, std::string& out);
+// Replaces `name` with `bytes` so that a crash leaves the old file or the new
+// one, whole: writes "<name>.tmp", syncs it, renames it over `name`, syncs the
+// directory. `written`, if given, gets the new file, open for appending.
+error replace_file(file_system& fs, const std::string& name, std::string_view bytes,
+                   std::unique_ptr<file>* written = nullptr);
 
 // Names are flat: no separators, no "." or "..", not empty.
 bool valid_file_name(std::string_view name) noexcept;

@@ -35,7 +35,6 @@ error verify(const std::string& name, const std::string& bytes) {
 }  // namespace
 
 error write_snapshot_file(file_system& fs, const std::string& name, std::string_view payload) {
-  const std::string temporary = name + ".tmp";
   std::string bytes(header_size, '\0');
   std::memcpy(bytes.data(), magic, sizeof magic);
   const std::uint32_t version = snapshot_file_version;
@@ -45,15 +44,7 @@ error write_snapshot_file(file_system& fs, const std::string& name, std::string_
   bytes.append(payload);
   const std::uint64_t checksum = XXH3_64bits(bytes.data(), bytes.size());
   bytes.append(reinterpret_cast<const char*>(&checksum), sizeof checksum);
-
-  std::unique_ptr<file> f;
-  if (error e = fs.open(temporary, open_mode::create, f); !e.ok()) return e;
-  if (f->size() != 0)
-    if (error e = f->truncate(0); !e.ok()) return e;  // a leftover of a crashed attempt
-  if (error e = f->append(bytes); !e.ok()) return e;
-  if (error e = f->sync(); !e.ok()) return e;
-  if (error e = fs.rename(temporary, name); !e.ok()) return e;
-  return fs.sync_directory();
+  return replace_file(fs, name, bytes);
 }
 
 error read_snapshot_file(file_system& fs, const std::string& name, std::string& payload) {
