@@ -2,35 +2,14 @@
 // The two file_system implementations, made fresh for a test: the simulated
 // disk, and POSIX in a temporary directory removed afterwards.
 
-#include <cstdlib>
-#include <filesystem>
-#include <stdexcept>
 #include <memory>
-#include <string>
+#include <stdexcept>
 
 #include "actors/storage/posix_file_system.hpp"
 #include "sim/disk/sim_disk.hpp"
+#include "tests/support/temporary_directory.hpp"
 
 namespace dkv::test {
-
-class temporary_directory {
- public:
-  temporary_directory() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "dkv-test-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~temporary_directory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  temporary_directory(const temporary_directory&) = delete;
-  temporary_directory& operator=(const temporary_directory&) = delete;
-  const std::string& path() const noexcept { return path_; }
-
- private:
-  std::string path_;
-};
 
 struct posix_files {
   temporary_directory dir;

@@ -13,10 +13,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -27,6 +24,7 @@
 #include "net/client/remote_store.hpp"
 #include "server_process.hpp"
 #include "tests/net/loopback_ports.hpp"
+#include "tests/support/temporary_directory.hpp"
 
 namespace {
 
@@ -35,11 +33,6 @@ using dkv::test::server_process;
 using steady = std::chrono::steady_clock;
 
 constexpr std::uint64_t shard = 200;
-
-std::string binary() {
-  const char* other = std::getenv("DKV_TEST_BINARY");
-  return other && *other ? other : DKV_BINARY;
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -71,22 +64,15 @@ std::shared_ptr<dkv::net::remote_client> client_of(const std::vector<std::uint16
 // Three members node-1..3 (their list is `members()`), and a fourth
 // process, the stranger, with a client port and a data directory of its own.
 struct cluster_and_stranger {
-  std::filesystem::path dir;
+  dkv::test::temporary_directory scratch{"dkv-identity"};  // first: removed after the servers are killed
+  std::filesystem::path dir = scratch.path();
   std::vector<std::uint16_t> peer_ports, client_ports;  // [3] of client_ports: the stranger's
   server_process servers[3], stranger;
 
   cluster_and_stranger() {
-    char pattern[] = "/tmp/dkv-identity-XXXXXX";
-    dir = ::mkdtemp(pattern);
     const std::vector<std::uint16_t> ports = dkv::net::testing::free_ports(7);
     peer_ports.assign(ports.begin(), ports.begin() + 3);
     client_ports.assign(ports.begin() + 3, ports.end());
-  }
-  ~cluster_and_stranger() {
-    stranger.kill_now();
-    for (server_process& s : servers) s.kill_now();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
   }
 
   static std::string name(std::size_t i) { return "node-" + std::to_string(i + 1); }
@@ -99,7 +85,7 @@ struct cluster_and_stranger {
   static void serve(server_process& p, const std::string& name, const std::string& members, std::uint16_t client_port,
                     const std::filesystem::path& data, const std::string& log, const std::string& token = "") {
     std::vector<std::string> args{
-        "DKV_CLUSTER_TOKEN=" + token, binary(), "serve", "--shards", "200=dstore", "--replica-id", name,
+        "DKV_CLUSTER_TOKEN=" + token, dkv::test::dkv_binary(), "serve", "--shards", "200=dstore", "--replica-id", name,
         "--cluster-members", members, "--data-dir", data.string(), "--transport-endpoint",
         "127.0.0.1:" + std::to_string(client_port), "--rtt-millisecond", "10",
         // Half a second: no election from a busy moment on a loaded machine.

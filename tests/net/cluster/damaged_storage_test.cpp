@@ -6,8 +6,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -18,6 +16,7 @@
 #include "net/client/remote_store.hpp"
 #include "server_process.hpp"
 #include "tests/net/loopback_ports.hpp"
+#include "tests/support/temporary_directory.hpp"
 
 namespace {
 
@@ -25,20 +24,15 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 struct lone_server {
-  fs::path dir;
+  dkv::test::temporary_directory scratch{"dkv-damage"};
+  fs::path dir = scratch.path();
   std::uint16_t peer_port = 0, client_port = 0;
   int runs = 0;
 
   lone_server() {
-    char pattern[] = "/tmp/dkv-damage-XXXXXX";
-    dir = ::mkdtemp(pattern);
     const std::vector<std::uint16_t> ports = dkv::net::testing::free_ports(2);
     peer_port = ports[0];
     client_port = ports[1];
-  }
-  ~lone_server() {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
   }
 
   std::string log() const { return (dir / ("run-" + std::to_string(runs) + ".log")).string(); }
@@ -64,7 +58,7 @@ struct lone_server {
                                   "--log-level",
                                   "info"};
     args.insert(args.end(), extra.begin(), extra.end());
-    p.start(DKV_BINARY, args, log());
+    p.start(dkv::test::dkv_binary(), args, log());
   }
 
   std::unique_ptr<dkv::net::remote_store> store() const {

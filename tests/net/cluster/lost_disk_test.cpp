@@ -12,10 +12,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -24,6 +21,7 @@
 #include "net/client/remote_store.hpp"
 #include "server_process.hpp"
 #include "tests/net/loopback_ports.hpp"
+#include "tests/support/temporary_directory.hpp"
 
 namespace {
 
@@ -35,28 +33,17 @@ namespace fs = std::filesystem;
 constexpr std::uint64_t shard = 200;
 constexpr int writes = 300;
 
-std::string binary() {
-  const char* other = std::getenv("DKV_TEST_BINARY");
-  return other && *other ? other : DKV_BINARY;
-}
-
 struct three_nodes {
-  fs::path dir;
+  dkv::test::temporary_directory scratch{"dkv-lost-disk"};  // first: removed after the servers are killed
+  fs::path dir = scratch.path();
   std::vector<std::uint16_t> peer_ports, client_ports;
   server_process servers[3];
   int runs = 0;
 
   three_nodes() {
-    char pattern[] = "/tmp/dkv-lost-disk-XXXXXX";
-    dir = ::mkdtemp(pattern);
     const std::vector<std::uint16_t> ports = dkv::net::testing::free_ports(6);
     peer_ports.assign(ports.begin(), ports.begin() + 3);
     client_ports.assign(ports.begin() + 3, ports.end());
-  }
-  ~three_nodes() {
-    for (server_process& s : servers) s.kill_now();
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
   }
 
   static std::string name(std::size_t i) { return "node-" + std::to_string(i + 1); }
@@ -68,7 +55,7 @@ struct three_nodes {
     for (std::size_t j = 0; j < 3; ++j)
       members += (j ? "," : "") + name(j) + "=127.0.0.1:" + std::to_string(peer_ports[j]);
     // Each run appends to the node's log: what it said before stays readable.
-    servers[i].start(binary(),
+    servers[i].start(dkv::test::dkv_binary(),
                      {"serve", "--shards", "200=dstore", "--replica-id", name(i), "--cluster-members", members,
                       "--data-dir", data(i).string(), "--transport-endpoint",
                       "127.0.0.1:" + std::to_string(client_ports[i]), "--rtt-millisecond", "10",
@@ -88,7 +75,7 @@ struct three_nodes {
   std::string logs() const {
     std::string all;
     for (const auto& e : fs::directory_iterator(dir))
-      if (e.path().extension() != "" && e.path().filename().string().find(".log.") != std::string::npos)
+      if (e.path().filename().string().find(".log.") != std::string::npos)
         all += "--- " + e.path().filename().string() + ":\n" + dkv::test::tail_of(e.path().string(), 1500) + "\n";
     return all;
   }

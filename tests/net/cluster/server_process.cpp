@@ -4,12 +4,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
 namespace dkv::test {
+
+std::string dkv_binary() {
+  const char* other = std::getenv("DKV_TEST_BINARY");
+  return other && *other ? other : DKV_BINARY;
+}
 
 void server_process::start(const std::string& binary, const std::vector<std::string>& args,
                            const std::string& log_path) {

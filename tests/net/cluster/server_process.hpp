@@ -38,6 +38,10 @@ class server_process {
   pid_t pid_ = -1;
 };
 
+// The dkv the tests run: DKV_TEST_BINARY if set (to check that a test fails
+// against an older dkv), else this build's.
+std::string dkv_binary();
+
 // The tail of a log file, for failure messages.
 std::string tail_of(const std::string& path, std::size_t bytes = 2000);
 
