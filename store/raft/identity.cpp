@@ -80,17 +80,19 @@ error identity_file::read(dkv::storage::file_system& fs, identity& out, std::str
   if (!std::binary_search(names.begin(), names.end(), std::string(name))) return {};
   std::unique_ptr<dkv::storage::file> f;
   if (error e = fs.open(name, dkv::storage::open_mode::existing, f); !e.ok()) return e;
-  // A checksum failure is read again, as the WAL does: reads may fail transiently.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    std::string bytes;
-    if (error e = f->read(0, static_cast<std::size_t>(f->size()), bytes); !e.ok()) return e;
-    identity read;
-    if (decode(bytes, read)) {
-      out = std::move(read);
-      return {};
-    }
-  }
-  problem = std::string(name) + " is damaged";
+  std::string bytes;
+  identity read;
+  bool valid = false;
+  const auto decodes = [&read](const std::string& b) {
+    read = {};
+    return decode(b, read);
+  };
+  if (error e = dkv::storage::read_verified(*f, 0, static_cast<std::size_t>(f->size()), bytes, valid, decodes); !e.ok())
+    return e;
+  if (valid)
+    out = std::move(read);
+  else
+    problem = std::string(name) + " is damaged";
   return {};
 }
 

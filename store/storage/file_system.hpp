@@ -66,6 +66,19 @@ error sync_all(const file_system::shared_files& files);
 
 // Reads a whole file into `out`.
 error read_file(file_system& fs, const std::string& name, std::string& out);
+// Reads `length` bytes at `offset`, re-reading while `check` rejects them
+// (reads may fail transiently), at most three times; `valid` says whether an
+// attempt passed.
+template <typename Check>
+error read_verified(file& f, std::uint64_t offset, std::size_t length, std::string& out, bool& valid, Check check) {
+  valid = false;
+  for (int attempt = 0; attempt < 3 && !valid; ++attempt) {
+    if (error e = f.read(offset, length, out); !e.ok()) return e;
+    valid = out.size() == length && check(out);
+  }
+  return {};
+}
+
 // Replaces `name` with `bytes` so that a crash leaves the old file or the new
 // one, whole: writes "<name>.tmp", syncs it, renames it over `name`, syncs the
 // directory. `written`, if given, gets the new file, open for appending.

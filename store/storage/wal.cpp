@@ -18,7 +18,6 @@ constexpr std::string_view segment_prefix = "wal-";
 constexpr std::string_view segment_suffix = ".log";
 constexpr std::size_t segment_digits = 20;
 const std::string repair_marker = "wal-repair-needed";
-constexpr int read_attempts = 3;  // a checksum failure is re-read: reads may fail transiently
 
 bool parse_segment_name(const std::string& name, std::uint64_t& segment) {
   if (name.size() != segment_prefix.size() + segment_digits + segment_suffix.size()) return false;
@@ -50,18 +49,6 @@ void encode_record(std::uint64_t segment, std::uint8_t type, std::string_view pa
   const std::uint64_t header_sum = header_checksum(p, segment);
   std::memcpy(p + 16, &header_sum, 8);
   if (!payload.empty()) std::memcpy(p + wal::header_size, payload.data(), payload.size());
-}
-
-// Reads `length` bytes at `offset`, re-reading while `check` rejects them;
-// `valid` says whether an attempt passed.
-template <typename Check>
-error read_verified(file& f, std::uint64_t offset, std::size_t length, std::string& out, bool& valid, Check check) {
-  valid = false;
-  for (int attempt = 0; attempt < read_attempts && !valid; ++attempt) {
-    if (error e = f.read(offset, length, out); !e.ok()) return e;
-    valid = out.size() == length && check(out);
-  }
-  return {};
 }
 
 // What scanning one segment found.
