@@ -36,6 +36,22 @@ constexpr actors::net_address gateway_address(std::uint64_t member) { return (st
 
 std::string system_error_text(int code) { return std::strerror(code); }
 
+// A shard whose replica has known no leader for this many election timeouts
+// answers its clients Unavailable at once, saying why, instead of making
+// them wait out --timeout. An election ends within two of them (a
+// follower's timeout is drawn from one to two); the third leaves room for a
+// split vote.
+constexpr std::uint32_t elections_before_unavailable = 3;
+
+report_level level_of(actors::report_level level) {
+  switch (level) {
+    case actors::report_level::info: return report_level::info;
+    case actors::report_level::warn: return report_level::warn;
+    case actors::report_level::error: break;
+  }
+  return report_level::error;
+}
+
 // The server's hold on its data directory: an exclusive flock(2) on LOCK,
 // released by the kernel even when the process is killed.
 class directory_lock {
@@ -178,9 +194,11 @@ error server::start() {
     node.tick_ns = options_.rtt_ms * 1'000'000;
     node.snapshot_every = options_.snapshot_entries;
     node.accept_data_loss = options_.accept_data_loss;
+    node.unavailable_after_ticks = elections_before_unavailable * options_.election_rtt_factor;
+    for (const member_spec& m : options_.members) node.names.push_back(m.name);
     if (options_.report)
-      node.report = [report = options_.report, shard = spec.id](const std::string& text) {
-        report(report_level::error, "the replica of shard " + std::to_string(shard) + ": " + text);
+      node.report = [report = options_.report, shard = spec.id](actors::report_level level, const std::string& text) {
+        report(level_of(level), "the replica of shard " + std::to_string(shard) + ": " + text);
       };
     const std::string dir = options_.data_dir + "/shard-" + std::to_string(spec.id);
     try {
@@ -199,6 +217,7 @@ error server::start() {
     actors::client_config client;
     for (std::uint64_t m = 1; m <= options_.members.size(); ++m) client.nodes.push_back(m);
     client.self = client_address(options_.self);
+    client.home = options_.self;
     client.call_timeout_ns = static_cast<std::uint64_t>(options_.timeout.count()) * 1'000'000;
     // An attempt is sent again only after a second: on a real network a
     // message is rarely lost, and each copy of a large write is logged and
