@@ -180,6 +180,7 @@ error server::start() {
   std::vector<caf::actor> replicas;
   std::vector<actors::raft_node_status*> replica_statuses;
   std::vector<std::uint64_t> replica_shards;
+  std::vector<std::weak_ptr<dstore_shard>> served_shards;  // weak: the shards go before the actors
 
   for (const shard_spec& spec : options_.shards) {
     if (spec.kind == shard_kind::lstore) {
@@ -234,7 +235,9 @@ error server::start() {
     replica_statuses.push_back(&r->statuses.back());
     replica_shards.push_back(spec.id);
     dstore_shard::options shard;
+    shard.id = spec.id;
     shard.client = client_actor;
+    shard.replica_actor = replica;
     shard.limits = client.limits;
     shard.lock_threads = spec.lock_manager ? options_.lock_threads : 0;
     shard.network = network;
@@ -245,6 +248,7 @@ error server::start() {
     auto served = std::make_shared<dstore_shard>(system, shard);
     r->peers->attach(spec.id, shard.gateway_address, served->gateway());
     r->shards[spec.id] = served;
+    served_shards.push_back(served);
   }
 
   if (!replicas.empty()) {
@@ -254,11 +258,14 @@ error server::start() {
           for (const caf::actor& replica : replicas) self->monitor(replica);
           self->set_down_handler([=](caf::down_msg& down) {
             if (stopping()) return;
-            for (std::size_t i = 0; i < replicas.size(); ++i)
-              if (replicas[i].address() == down.source && fatal)
-                fatal("the replica of shard " + std::to_string(replica_shards[i]) + " stopped: " +
-                      (replica_statuses[i]->stop_reason.empty() ? caf::to_string(down.reason)
-                                                                : replica_statuses[i]->stop_reason));
+            for (std::size_t i = 0; i < replicas.size(); ++i) {
+              if (replicas[i].address() != down.source) continue;
+              const std::string why = replica_statuses[i]->stop_reason.empty() ? caf::to_string(down.reason)
+                                                                               : replica_statuses[i]->stop_reason;
+              // Its clients hear why until the server is down, instead of waiting for it.
+              if (const auto shard = served_shards[i].lock()) shard->replica_stopped(why);
+              if (fatal) fatal("the replica of shard " + std::to_string(replica_shards[i]) + " stopped: " + why);
+            }
           });
           return {[](std::uint64_t) {}};  // nothing to do but watch
         },
