@@ -6,6 +6,9 @@
 // begins and once when it ends. The servers' own deadline (--timeout) is
 // long, so that an answer in time is the bound's. Child processes on
 // loopback, each bounded in time.
+//
+// DKV_TEST_BINARY, if set, is the dkv run instead of this build's (to check
+// that the tests fail against an older dkv).
 
 #include <catch2/catch.hpp>
 
@@ -13,6 +16,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -41,6 +45,11 @@ constexpr std::uint64_t shard = 200;
 // timeouts) and a client's backoff (up to 500 ms): 3 s is ample, and far
 // below --timeout.
 constexpr auto answer_bound = 3s;
+
+std::string binary() {
+  const char* other = std::getenv("DKV_TEST_BINARY");
+  return other && *other ? other : DKV_BINARY;
+}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -89,7 +98,7 @@ struct three_servers {
     std::string members;
     for (std::size_t m = 0; m < 3; ++m)
       members += (m ? "," : "") + name(m) + "=127.0.0.1:" + std::to_string(peer_ports[m]);
-    servers[i]->start(DKV_BINARY,
+    servers[i]->start(binary(),
                       {"serve",
                        "--shards",
                        "200=dstore",
@@ -125,7 +134,7 @@ struct three_servers {
   std::pair<int, std::string> run(const std::vector<std::string>& args) {
     const std::string out = (dir / ("command-" + std::to_string(++commands) + ".log")).string();
     server_process command;
-    command.start(DKV_BINARY, args, out);
+    command.start(binary(), args, out);
     const std::optional<int> code = command.wait(30s);
     return {code.value_or(-1), read_file(out)};
   }
