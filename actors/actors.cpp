@@ -76,6 +76,10 @@ error validate(const raft_node_config& c) {
   if (c.tick_ns == 0) return out_of_range("tick_ns", c.tick_ns, "at least 1 (the node's clock per Raft tick)");
   if (c.snapshot_every == 0) return out_of_range("snapshot_every", c.snapshot_every, "at least 1");
   if (c.max_pending == 0) return out_of_range("max_pending", c.max_pending, "at least 1");
+  if (c.unavailable_after_ticks != 0 && c.unavailable_after_ticks < r.election_ticks)
+    return bad("unavailable_after_ticks (" + str(c.unavailable_after_ticks) +
+               ") must be 0 or at least raft.election_ticks (" + str(r.election_ticks) +
+               "): a leader cannot be found sooner");
   if (c.wal.segment_bytes == 0) return out_of_range("wal.segment_bytes", c.wal.segment_bytes, "at least 1");
   if (c.wal.max_record_bytes <= r.max_payload_bytes)
     return bad("wal.max_record_bytes (" + str(c.wal.max_record_bytes) +
@@ -98,6 +102,8 @@ error validate(const client_config& c) {
     if (n == c.self) return bad("self (" + str(c.self) + ") must not be one of the nodes");
   }
   if (c.self == 0) return bad("self must be the client's own address (not 0), where nodes answer");
+  if (c.home != 0 && std::find(c.nodes.begin(), c.nodes.end(), c.home) == c.nodes.end())
+    return bad("home (" + str(c.home) + ") must be 0 or one of the nodes");
   if (c.limits.max_key_bytes == 0) return out_of_range("limits.max_key_bytes", c.limits.max_key_bytes, "at least 1");
   if (c.attempt_timeout_ns == 0) return out_of_range("attempt_timeout_ns", c.attempt_timeout_ns, "at least 1");
   if (c.min_backoff_ns == 0) return out_of_range("min_backoff_ns", c.min_backoff_ns, "at least 1");

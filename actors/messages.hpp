@@ -7,9 +7,10 @@
 //   node <-> node      raft_packet
 //   client <-> node    propose_command / command_outcome, read_command / read_outcome
 //   caller <-> client  store_call / store_answer (a request with a response)
-//   operator -> node   membership_command / membership_outcome (a request with a response)
-// and what an actor sends itself (raft_tick, client_wakeup, drive_later) or
-// hears from its disk (log_synced).
+//   operator -> node   membership_command / membership_outcome, health_query /
+//                      replica_health (requests with a response)
+// and what an actor sends itself (raft_tick, client_wakeup, drive_later,
+// availability_check) or hears from its disk (log_synced).
 
 #include <caf/actor_system_config.hpp>
 #include <caf/meta/type_name.hpp>
@@ -58,6 +59,10 @@ struct propose_command {
 // invalid_operation with log_index 0 (too large), or, once the command was
 // applied at `log_index`, the state machine's `status` (applied, duplicate,
 // unknown session, …) with the store's answer.
+//
+// A refusal whose `message` is set is final: the node has known no live
+// leader for raft_node_config::unavailable_after_ticks and says why. Asking
+// again soon would fare no better, so a client answers its call with it.
 struct command_outcome {
   std::uint64_t request = 0;
   std::uint8_t code = 0;  // dkv::error_code
@@ -66,7 +71,7 @@ struct command_outcome {
   std::uint8_t status = 0;  // replicated::apply_status when applied
   std::uint64_t store_index = 0;
   bool deleted = false;  // DeleteIfValue's answer
-  std::string message;   // the store's error message, if any
+  std::string message;   // the store's error message, or why a final refusal
 };
 
 enum class read_kind : std::uint8_t { get = 1, has = 2, info = 3 };
@@ -81,8 +86,8 @@ struct read_command {
   bool forwarded = false;
 };
 
-// Its answer: `code` as in command_outcome; `index` is the store write index
-// of the state that was read.
+// Its answer: `code` and a final refusal's `message` as in command_outcome;
+// `index` is the store write index of the state that was read.
 struct read_outcome {
   std::uint64_t request = 0;
   std::uint8_t code = 0;  // dkv::error_code
@@ -90,7 +95,8 @@ struct read_outcome {
   bool found = false;
   std::string value;
   std::uint64_t index = 0;
-  db_info info;  // read_kind::info
+  db_info info;         // read_kind::info
+  std::string message;  // why a final refusal
 };
 
 // One of the nine operations of IStore, as a caller asks the client actor for one.
@@ -142,6 +148,21 @@ struct membership_outcome {
   std::string refusal;
 };
 
+// Asks a node how it is, from its own state alone (no leader needed): what
+// an operator's status request shows.
+struct health_query {};
+
+struct replica_health {
+  std::uint8_t role = 0;  // raft::role
+  std::uint64_t term = 0;
+  std::uint64_t leader = 0;  // 0: none known
+  std::uint64_t commit = 0;
+  std::uint64_t applied = 0;
+  bool repairing = false;
+  std::string storage_problem;  // while repairing: the damage its storage was found with
+  std::string unavailable;      // why it refuses clients now (a final refusal's message), if it does
+};
+
 // A node's disk finished the log sync the node started once ready
 // `sequence` was written; `failure` is empty if it succeeded.
 struct log_synced {
@@ -157,6 +178,10 @@ struct drive_later {};
 struct client_wakeup {
   std::uint64_t due_ns = 0;
 };
+
+// Time for a node to see whether it has been without a leader for
+// raft_node_config::unavailable_after_ticks (see raft_node::track_availability).
+struct availability_check {};
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, raft_packet& x) {
@@ -181,7 +206,8 @@ typename Inspector::result_type inspect(Inspector& f, read_command& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, read_outcome& x) {
-  return f(caf::meta::type_name("read_outcome"), x.request, x.code, x.leader, x.found, x.value, x.index, x.info);
+  return f(caf::meta::type_name("read_outcome"), x.request, x.code, x.leader, x.found, x.value, x.index, x.info,
+           x.message);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, store_call& x) {
@@ -198,6 +224,19 @@ typename Inspector::result_type inspect(Inspector& f, membership_command& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, membership_outcome& x) {
   return f(caf::meta::type_name("membership_outcome"), x.code, x.leader, x.log_index, x.refusal);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, health_query&) {
+  return f(caf::meta::type_name("health_query"));
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, replica_health& x) {
+  return f(caf::meta::type_name("replica_health"), x.role, x.term, x.leader, x.commit, x.applied, x.repairing,
+           x.storage_problem, x.unavailable);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, availability_check&) {
+  return f(caf::meta::type_name("availability_check"));
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, log_synced& x) {
@@ -228,6 +267,9 @@ CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::drive_later))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::log_synced))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::membership_command))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::membership_outcome))
+CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::health_query))
+CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::replica_health))
+CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::availability_check))
 CAF_END_TYPE_ID_BLOCK(dkv_actors)
 
 namespace dkv::actors {

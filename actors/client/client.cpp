@@ -117,6 +117,7 @@ std::uint64_t client::lowest_unanswered() const {
 }
 
 net_address client::target() {
+  if (config_.home != 0) return config_.home;
   if (leader_ != 0) return leader_;
   return config_.nodes[rotation_++ % config_.nodes.size()];
 }
@@ -153,11 +154,28 @@ void client::send_attempt(std::uint64_t id, call& c) {
   arm(wait, {id, request, client_timer_kind::attempt_overdue});
 }
 
-void client::refused(std::uint64_t id, call& c, std::uint64_t request, const attempt& sent, std::uint64_t leader) {
+void client::refused(std::uint64_t id, call& c, std::uint64_t request, const attempt& sent, std::uint64_t leader,
+                     const std::string& why) {
   // Only the latest attempt's refusal leads on: an older one's changes nothing.
   if (request != c.requests.back() || waiting_for_session(c)) return;
+  if (!why.empty()) {
+    // No leader for a while: asking again soon would fare no better. The
+    // writes waiting for a session were never sent; a read changes nothing;
+    // a write ends now only if no attempt of it may have been applied.
+    c.unavailable = why;
+    if (c.kind == purpose::open_session) {
+      const std::deque<std::uint64_t> waiting = waiting_;
+      for (std::uint64_t w : waiting) finish(w, error_code::unavailable, why);
+      return;  // the last of them stopped the opening
+    }
+    if (c.kind == purpose::read || (!c.in_doubt && c.outstanding.empty()))
+      return finish(id, error_code::unavailable, why);
+  }
   leader_ = leader;  // 0 when the node knows none
-  if (leader != 0 && leader != sent.node) return send_attempt(id, c);
+  // Another leader named: ask it at once. (Home forwards to the leader it
+  // knows, so a refusal naming another came from one that was busy or no
+  // longer led: wait, as for any refusal.)
+  if (leader != 0 && leader != sent.node && config_.home == 0) return send_attempt(id, c);
   ++c.refusals;
   const std::uint64_t ceiling =
       std::min(config_.max_backoff_ns, config_.min_backoff_ns << std::min(c.refusals - 1, 20u));
@@ -188,7 +206,7 @@ void client::on_command_outcome(const command_outcome& o) {
   if (o.log_index == 0) {  // refused before it reached a log, or lost to another leader's entry
     if (o.code == code(error_code::invalid_operation))
       return finish(id, error_code::invalid_operation, "the write is too large for the log");
-    if (!late) refused(id, *c, o.request, sent, o.leader);
+    if (!late) refused(id, *c, o.request, sent, o.leader, o.message);
     return;
   }
   if (o.leader != 0) leader_ = o.leader;
@@ -221,7 +239,7 @@ void client::on_command_outcome(const command_outcome& o) {
       waiting_.push_back(id);
       return open_session_if_needed();
     case apply_status::too_many_pending:
-      if (!late) refused(id, *c, o.request, sent, o.leader);
+      if (!late) refused(id, *c, o.request, sent, o.leader, {});
       return;
     case apply_status::stale_sequence:
       if (late) return;
@@ -237,7 +255,7 @@ void client::on_read_outcome(const read_outcome& o) {
   call* c = find(o.request, id, sent, late);
   if (!c || c->kind != purpose::read) return;
   if (o.code == code(error_code::unavailable)) {
-    if (!late) refused(id, *c, o.request, sent, o.leader);
+    if (!late) refused(id, *c, o.request, sent, o.leader, o.message);
     return;
   }
   if (o.leader != 0) leader_ = o.leader;
@@ -255,11 +273,13 @@ void client::on_timer(const client_timer& t) {
   if (it == calls_.end()) return;
   call& c = it->second;
   switch (t.kind) {
-    case client_timer_kind::deadline:
+    case client_timer_kind::deadline: {
       // Unavailable only if no attempt can ever be applied; reads change nothing, so either is true of them.
+      const std::string why = c.unavailable.empty() ? "" : " (" + c.unavailable + ")";
       if (c.in_doubt || !c.outstanding.empty())
-        return finish(t.call, error_code::timeout, "no answer in time; the operation may have been applied");
-      return finish(t.call, error_code::unavailable, "no leader could take the operation in time");
+        return finish(t.call, error_code::timeout, "no answer in time; the operation may have been applied" + why);
+      return finish(t.call, error_code::unavailable, "no leader could take the operation in time" + why);
+    }
     case client_timer_kind::attempt_overdue:
       if (!c.outstanding.erase(t.request)) return;  // answered meanwhile
       c.in_doubt = true;

@@ -8,7 +8,9 @@
 //     as the state machine gave them;
 //   - Unavailable only when no attempt can ever be applied: every attempt
 //     sent was refused before it reached a log (no leader, busy, lost to
-//     another leader's entry), or none was sent;
+//     another leader's entry), or none was sent. A final refusal (a node
+//     without a leader for a while, saying why) ends the call at once with
+//     its reason; otherwise the client tries again until the deadline;
 //   - Timeout when the call's time is up and some attempt may have been
 //     applied (it went unanswered), and when the write's session was
 //     evicted after an attempt that may have been applied.
@@ -45,6 +47,12 @@ namespace dkv::actors {
 struct client_config {
   std::vector<net_address> nodes;                                                     // the cluster
   net_address self = 0;                                                               // where nodes answer
+  // The node every attempt goes to, if any: it answers, or forwards to the
+  // leader it knows. A server's client asks the replica in its own process,
+  // which always answers and knows best whether its leader is alive (an
+  // attempt sent straight to a leader that is down leaves its call in
+  // doubt). 0: the leader as last heard of, else the nodes in turn.
+  net_address home = 0;
   store_limits limits{.max_key_bytes = 64ull << 10, .max_value_bytes = 16ull << 20};  // dstore's
   // All on the client's own clock.
   std::uint64_t attempt_timeout_ns = 300'000'000;  // unanswered this long: try again, elsewhere
@@ -87,6 +95,7 @@ class client : public caf::event_based_actor {
     std::vector<std::uint64_t> requests;  // every attempt's request id
     bool in_doubt = false;                // an attempt went unanswered: it may have been applied
     unsigned refusals = 0;                // in a row, for the backoff
+    std::string unavailable;              // the latest final refusal's reason
   };
 
   struct attempt {
@@ -100,8 +109,10 @@ class client : public caf::event_based_actor {
   // Gives a write the next sequence number in the open session.
   void number(call& c);
   void send_attempt(std::uint64_t id, call& c);
-  // An attempt was refused: try again, at once if the refusal named another leader.
-  void refused(std::uint64_t id, call& c, std::uint64_t request, const attempt& sent, std::uint64_t leader);
+  // An attempt was refused: try again, at once if the refusal named another
+  // leader; a final refusal (`why` set) ends the call if it can.
+  void refused(std::uint64_t id, call& c, std::uint64_t request, const attempt& sent, std::uint64_t leader,
+               const std::string& why);
   void on_command_outcome(const command_outcome& o);
   void on_read_outcome(const read_outcome& o);
   void on_timer(const client_timer& t);

@@ -2,6 +2,8 @@
 
 #include <caf/send.hpp>
 
+#include <chrono>
+
 #include "actors/messages.hpp"
 #include "store/assert.hpp"
 #include "store/bugs.hpp"
@@ -22,6 +24,13 @@ std::uint64_t fingerprint(const raft::entry& e) {
   mix(static_cast<unsigned char>(e.kind));
   for (char c : e.data.view()) mix(static_cast<unsigned char>(c));
   return h;
+}
+
+// "850 ms", "5.6 s": a duration in what a node says.
+std::string duration_text(std::uint64_t ns) {
+  const std::uint64_t ms = ns / 1'000'000;
+  if (ms < 1000) return std::to_string(ms) + " ms";
+  return std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s";
 }
 
 }  // namespace
@@ -80,12 +89,14 @@ bool raft_node::start() {
   observe_digests();
   tick_period_ = measure_tick_period();
   next_tick_at_ = clock().now() + tick_period_;
+  leader_seen_ns_ = clock_->now_ns();  // a node just started gets its time to find a leader
   drive();
   return true;
 }
 
 bool raft_node::open_damaged(raft::durable_state recovered) {
   const std::string problem = storage_->problem();
+  storage_problem_ = problem;
   if (status_) status_->storage_problem = problem;
   raft::durable_state kept = recovered;  // rare: only to start again if the loss is accepted
   replica_ = std::make_unique<raft::replica>(config_.raft, std::move(recovered), seed_);
@@ -93,8 +104,9 @@ bool raft_node::open_damaged(raft::durable_state recovered) {
   const bool alone = members.voters.size() == 1 && members.is_voter(config_.raft.id);
   if (!alone) {
     if (config_.report)
-      config_.report("its storage is damaged (" + problem +
-                     "): it neither votes nor counts toward a quorum until it has caught up from its peers");
+      config_.report(report_level::error,
+                     "its storage is damaged (" + problem +
+                         "): it neither votes nor counts toward a quorum until it has caught up from its peers");
     return true;
   }
   if (!config_.accept_data_loss) {
@@ -106,7 +118,8 @@ bool raft_node::open_damaged(raft::durable_state recovered) {
     stop("cannot accept the loss: " + e.message());
     return false;
   }
-  if (config_.report) config_.report("accepted the loss of what its damaged storage lost (" + problem + ")");
+  if (config_.report)
+    config_.report(report_level::error, "accepted the loss of what its damaged storage lost (" + problem + ")");
   kept.needs_repair = false;
   replica_ = std::make_unique<raft::replica>(config_.raft, std::move(kept), seed_);
   return true;
@@ -118,7 +131,10 @@ caf::behavior raft_node::make_behavior() {
       [this](const raft_packet& packet) {
         count_ticks_gone_by();
         raft::message m;
-        if (raft::decode_message(packet.bytes, m)) replica_->step(m);  // else: dropped, as garbage on a wire
+        if (raft::decode_message(packet.bytes, m)) {  // else: dropped, as garbage on a wire
+          replica_->step(m);
+          heard_from(m.from);
+        }
         drive_soon();
       },
       [this](const log_synced& done) {
@@ -136,6 +152,11 @@ caf::behavior raft_node::make_behavior() {
         outcome.request = command.request;
         outcome.code = code(error_code::unavailable);
         outcome.leader = replica_->leader();
+        outcome.message = unavailable_reason();
+        if (!outcome.message.empty()) {
+          outcome.leader = raft::no_node;  // a silent leader is none to ask
+          return answer(command.client, outcome);
+        }
         if (replica_->current_role() != raft::role::leader && forward(command)) return;
         if (busy()) return answer(command.client, outcome);
         const raft::proposal p = replica_->propose(raft::payload::copy_of(command.command));
@@ -157,6 +178,8 @@ caf::behavior raft_node::make_behavior() {
         if (bugs::on(bugs::bug::follower_local_reads) && replica_->current_role() != raft::role::leader &&
             static_cast<read_kind>(read.kind) != read_kind::info)
           return serve_read(read);
+        if (std::string why = unavailable_reason(); !why.empty())
+          return refuse_read(read, error_code::unavailable, std::move(why));
         if (replica_->current_role() != raft::role::leader && forward(read)) return;
         if (busy()) return refuse_read(read, error_code::unavailable);
         const std::uint64_t id = next_read_id_++;
@@ -169,6 +192,14 @@ caf::behavior raft_node::make_behavior() {
         membership_outcome outcome = change_membership(command);
         drive_soon();
         return outcome;
+      },
+      [this](health_query) -> replica_health {
+        count_ticks_gone_by();
+        return health();
+      },
+      [this](availability_check) {
+        availability_check_armed_ = false;
+        track_availability();
       },
   };
 }
@@ -295,6 +326,7 @@ void raft_node::drive() {
   maybe_snapshot();
   arm_tick();
   publish();
+  track_availability();
   // The engine's digest orders every key: worth computing only when entries
   // were applied or a snapshot loaded (start() takes the first one).
   if (engine_changed) observe_digests();
@@ -314,13 +346,20 @@ void raft_node::carry_out(raft::ready& work) {
     if (!sync_pending_) start_log_sync();
   }
   if (!work.lost.empty()) {
+    storage_problem_ = work.lost;
     if (status_) status_->storage_problem = work.lost;
     if (config_.report)
-      config_.report("its storage was lost (" + work.lost +
-                     "): it neither votes nor counts toward a quorum until it has caught up from its peers");
+      config_.report(report_level::error,
+                     "its storage was lost (" + work.lost +
+                         "): it neither votes nor counts toward a quorum until it has caught up from its peers");
   }
-  if (work.repaired)
+  if (work.repaired) {
     if (error e = storage_->clear_damage(); !e.ok()) return stop("cannot clear its repair marker: " + e.message());
+    if (config_.report)
+      config_.report(report_level::info, "repaired its damaged storage: caught up to index " +
+                                             std::to_string(replica_->commit_index()) +
+                                             " from its leader, it votes and counts toward a quorum again");
+  }
   // The replica holds back every message that needs these records durable:
   // what goes out now lets the followers write the leader's new entries
   // while the leader syncs them.
@@ -391,11 +430,12 @@ void raft_node::serve_read(const read_command& read) {
   network_->send(read.client, caf::make_message(std::move(outcome)));
 }
 
-void raft_node::refuse_read(const read_command& read, error_code code) {
+void raft_node::refuse_read(const read_command& read, error_code code, std::string why) {
   read_outcome outcome;
   outcome.request = read.request;
   outcome.code = static_cast<std::uint8_t>(code);
-  outcome.leader = replica_->leader();
+  outcome.leader = why.empty() ? replica_->leader() : raft::no_node;  // a silent leader is none to ask
+  outcome.message = std::move(why);
   network_->send(read.client, caf::make_message(std::move(outcome)));
 }
 
@@ -482,6 +522,85 @@ void raft_node::publish() {
   status_->repairing = repairing;
   status_->config = replica_->config();
   status_->config_committed = replica_->config_index() <= replica_->commit_index();
+}
+
+std::string raft_node::name(raft::node_id id) const {
+  return id >= 1 && id <= config_.names.size() ? config_.names[id - 1] : "node " + std::to_string(id);
+}
+
+void raft_node::heard_from(raft::node_id from) {
+  if (config_.unavailable_after_ticks == 0) return;
+  const std::uint64_t now = clock_->now_ns();
+  if (replica_->config().is_voter(from)) heard_ns_[from] = now;
+  if (from == replica_->leader()) leader_seen_ns_ = now;
+}
+
+std::string raft_node::unavailable_reason() const {
+  if (config_.unavailable_after_ticks == 0 || replica_->is_leader()) return {};
+  const std::uint64_t now = clock_->now_ns();
+  const std::uint64_t after = std::uint64_t{config_.unavailable_after_ticks} * config_.tick_ns;
+  if (now < leader_seen_ns_ + after) return {};
+  const std::uint64_t silent = now - leader_seen_ns_;
+  const std::uint64_t election = std::uint64_t{config_.raft.election_ticks} * config_.tick_ns;
+  const std::string since = duration_text(silent) + " (" + std::to_string(silent / election) + " election timeouts)";
+  std::string why = replica_->leader() == raft::no_node ? "no leader known for " + since
+                                                        : "no live leader: " + name(replica_->leader()) +
+                                                              ", whom it follows, not heard from for " + since;
+  if (replica_->repairing())
+    why += "; this replica is repairing damaged storage (" + storage_problem_ +
+           ") and waits for a leader to repair from, neither voting nor counting toward a quorum until then";
+  else if (replica_->introducing())
+    why += "; this replica has not yet been recorded by every other voter, and neither votes nor counts toward a "
+           "quorum until it has";
+  else
+    why += "; this replica is a " + std::string(raft::role_name(replica_->current_role())) + " in term " +
+           std::to_string(replica_->term());
+  // Who could make a quorum with it: the voters it heard from lately.
+  const raft::membership& members = replica_->config();
+  std::size_t heard = 0;
+  for (raft::node_id voter : members.voters) {
+    const auto at = heard_ns_.find(voter);
+    if (voter == config_.raft.id || (at != heard_ns_.end() && now < at->second + after)) ++heard;
+  }
+  why += "; it heard from " + std::to_string(heard) + " of " + std::to_string(members.voters.size()) + " voters" +
+         (members.is_voter(config_.raft.id) ? ", itself included," : "") + " in the last " + duration_text(after);
+  return why;
+}
+
+void raft_node::track_availability() {
+  if (config_.unavailable_after_ticks == 0) return;
+  const std::uint64_t now = clock_->now_ns();
+  if (replica_->is_leader()) leader_seen_ns_ = now;
+  const std::string why = unavailable_reason();
+  if (const bool unavailable = !why.empty(); unavailable != unavailable_) {  // it changed: say so once
+    unavailable_ = unavailable;
+    if (config_.report && unavailable_)
+      config_.report(report_level::warn, "unavailable: " + why + "; clients are refused until it knows a leader");
+    else if (config_.report)
+      config_.report(report_level::info,
+                     "available again: " + (replica_->is_leader() ? "it leads" : name(replica_->leader()) + " leads") +
+                         " in term " + std::to_string(replica_->term()));
+  }
+  // Nothing may happen for a while (a replica that may not campaign ticks
+  // only for inputs): a check when the time without a leader would run out.
+  if (unavailable_ || availability_check_armed_) return;
+  availability_check_armed_ = true;
+  const std::uint64_t due = leader_seen_ns_ + std::uint64_t{config_.unavailable_after_ticks} * config_.tick_ns;
+  const std::uint64_t wait = clock_->scheduler_delay_ns(due > now ? due - now : 1);
+  delayed_send(this, std::chrono::nanoseconds(std::max<std::uint64_t>(1, wait)), availability_check{});
+}
+
+replica_health raft_node::health() const {
+  replica_health h;
+  h.role = static_cast<std::uint8_t>(replica_->current_role());
+  h.term = replica_->term();
+  h.leader = replica_->leader();
+  h.commit = replica_->commit_index();
+  h.applied = machine_.applied_index();
+  h.repairing = replica_->repairing();
+  if (h.repairing) h.storage_problem = storage_problem_;
+  h.unavailable = unavailable_reason();
+  return h;
 }
 
 }  // namespace dkv::actors

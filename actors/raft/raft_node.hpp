@@ -24,6 +24,11 @@
 // already taken — a copy the network duplicated — is ignored, so that a
 // refusal of an attempt means no copy of it was appended (the client's
 // Unavailable relies on it).
+//
+// A node that has known no live leader for unavailable_after_ticks refuses
+// requests at once with a final Unavailable that says why (no leader for
+// how long, how many voters it hears, its own damaged storage): a client
+// hears the reason instead of waiting out its deadline.
 
 #include <caf/event_based_actor.hpp>
 
@@ -44,6 +49,9 @@
 
 namespace dkv::actors {
 
+// How much an operator must hear of what a node reports.
+enum class report_level : std::uint8_t { info, warn, error };
+
 struct raft_node_config {
   raft::options raft;
   std::uint64_t tick_ns = 10'000'000;     // the node's own clock per Raft tick
@@ -57,9 +65,19 @@ struct raft_node_config {
   // A node alone (the only voter) whose storage is damaged has no peer to
   // repair from: it refuses to start unless an operator accepts the loss.
   bool accept_data_loss = false;
-  // Where the node says what an operator must know (damaged storage found
-  // at start); unset: nowhere. Called on the node's own thread.
-  std::function<void(const std::string&)> report;
+  // After this many ticks without a live leader (none known, or the one it
+  // follows silent), the node refuses client requests at once as final
+  // Unavailable, saying why, and reports it. 0: never — it forwards or
+  // refuses as it can, and clients try again until their deadline (the
+  // simulator's runs).
+  std::uint32_t unavailable_after_ticks = 0;
+  // Names of the nodes by id - 1, for what the node says (unset: "node N").
+  std::vector<std::string> names;
+  // Where the node says what an operator must know: damaged storage found
+  // at start (error) and repaired (info); with unavailable_after_ticks, no
+  // live leader for that long (warn) and a leader again (info). Unset:
+  // nowhere. Called on the node's own thread.
+  std::function<void(report_level, const std::string&)> report;
 };
 
 // What a node shows its observers (the simulator's checks, tests). Written
@@ -133,7 +151,8 @@ class raft_node : public caf::event_based_actor {
   void answer(net_address client, const command_outcome& outcome);
   void serve_reads();
   void serve_read(const read_command& read);  // from the state machine as it is now
-  void refuse_read(const read_command& read, error_code code);
+  // `why`: a final refusal's message (see command_outcome).
+  void refuse_read(const read_command& read, error_code code, std::string why = {});
   membership_outcome change_membership(const membership_command& command);
   // Sends a request it cannot take to the leader; false if it knows none
   // or the request was forwarded already.
@@ -153,6 +172,17 @@ class raft_node : public caf::event_based_actor {
   void arm_tick();  // for the next tick due, unless an earlier timer is armed
   void stop(std::string why);
   void publish();
+  // Availability (unavailable_after_ticks). Notes a message from `from`:
+  // a voter heard, and the leader alive if it is the one followed.
+  void heard_from(raft::node_id from);
+  // Whether the node has been without a live leader for too long, and why
+  // ("" if not): the message of its final refusals.
+  std::string unavailable_reason() const;
+  // Reports the node becoming unavailable or available again, and arms a
+  // check for when it would become unavailable if nothing is heard.
+  void track_availability();
+  replica_health health() const;
+  std::string name(raft::node_id id) const;
 
   raft_node_config config_;
   dkv::storage::file_system* files_;
@@ -160,6 +190,7 @@ class raft_node : public caf::event_based_actor {
   std::shared_ptr<local_clock> clock_;
   std::uint64_t seed_;
   raft_node_status* status_;
+  std::string storage_problem_;  // what it found damaged or lost, for its reports while it repairs
 
   std::unique_ptr<raft::wal_storage> storage_;
   std::unique_ptr<raft::replica> replica_;
@@ -179,6 +210,14 @@ class raft_node : public caf::event_based_actor {
   std::optional<caf::actor_clock::time_point> tick_at_;  // when the armed timer rings, if one is
   std::uint64_t ticks_ = 0;                              // timers armed: the latest one's number
   std::string buffer_;
+  // With unavailable_after_ticks, on the node's clock: when it last knew a
+  // live leader (it led, or heard from the one it follows; at first its
+  // start) and last heard from each voter; whether it said it is
+  // unavailable; whether an availability_check is on its way.
+  std::uint64_t leader_seen_ns_ = 0;
+  std::map<raft::node_id, std::uint64_t> heard_ns_;
+  bool unavailable_ = false;
+  bool availability_check_armed_ = false;
 };
 
 }  // namespace dkv::actors

@@ -30,6 +30,7 @@ struct pending_call {
   bool on_wire = false;                  // this attempt's bytes were handed to the socket
   std::size_t endpoint = 0;              // the endpoint of this attempt
   std::chrono::milliseconds backoff{0};  // the wait before the next resend
+  std::string refusal;                   // why the latest endpoint tried could not take it (its Unavailable)
 };
 using call_ptr = std::unique_ptr<pending_call>;
 

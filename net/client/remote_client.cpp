@@ -24,7 +24,8 @@ using namespace detail;
 using generic_protocol = boost::asio::generic::stream_protocol;
 
 bool is_read_request(message_type type) noexcept {
-  return type == message_type::get || type == message_type::has || type == message_type::db_info;
+  return type == message_type::get || type == message_type::has || type == message_type::db_info ||
+         type == message_type::status;
 }
 
 namespace {
@@ -35,6 +36,12 @@ message failure(error_code code, std::string text) {
   m.err = error(code, std::move(text)).to_string();
   m.code = static_cast<std::uint8_t>(code);
   return m;
+}
+
+// A server's error text without dKV's "KVStoreError (code NAME): " in front.
+std::string without_kv_prefix(const std::string& err) {
+  const std::size_t colon = err.find("): ");
+  return err.rfind("KVStoreError (code ", 0) == 0 && colon != std::string::npos ? err.substr(colon + 3) : err;
 }
 
 void parse_endpoint(const std::string& text, endpoint_state& ep) {
@@ -110,8 +117,12 @@ class remote_client::engine {
     }
   }
 
+  // With the latest refusal's reason, if a server gave one: what the caller
+  // must know is why no server could take it.
   void unavailable(call_ptr c, const char* why) {
-    finish(std::move(c), failure(error_code::unavailable, std::string(why) + " (never applied)"));
+    std::string text = std::string(why) + " (never applied)";
+    if (!c->refusal.empty()) text += "; " + c->refusal;
+    finish(std::move(c), failure(error_code::unavailable, std::move(text)));
   }
 
   void timed_out(call_ptr c, const char* why) {
@@ -188,7 +199,8 @@ class remote_client::engine {
     const std::uint64_t generation = ++conn.generation;
     conn.connect_timer.expires_after(options_.connect_timeout);
     conn.connect_timer.async_wait([this, &conn, generation](const boost::system::error_code& ec) {
-      if (!ec && conn.generation == generation && conn.state == client_connection::phase::connecting) drop(conn, true);
+      if (!ec && conn.generation == generation && conn.state == client_connection::phase::connecting)
+        drop(conn, "no connection within the connect timeout");
     });
     endpoint_state& ep = conn.endpoint;
     if (ep.is_unix) {
@@ -203,7 +215,7 @@ class remote_client::engine {
     } catch (...) {
       port = 65536;
     }
-    if (port > 65535) return drop(conn, true);
+    if (port > 65535) return drop(conn, "not a port");
     if (!ec) {
       connect_to(conn, generation,
                  generic_protocol::endpoint(boost::asio::ip::tcp::endpoint(address, static_cast<std::uint16_t>(port))));
@@ -213,7 +225,7 @@ class remote_client::engine {
                             [this, &conn, generation](const boost::system::error_code& error,
                                                       const boost::asio::ip::tcp::resolver::results_type& results) {
                               if (conn.generation != generation) return;
-                              if (error || results.empty()) return drop(conn, true);
+                              if (error || results.empty()) return drop(conn, "its host does not resolve");
                               connect_to(conn, generation, generic_protocol::endpoint(results.begin()->endpoint()));
                             });
   }
@@ -222,7 +234,7 @@ class remote_client::engine {
     conn.socket.emplace(io_);
     conn.socket->async_connect(target, [this, &conn, generation](const boost::system::error_code& ec) {
       if (conn.generation != generation) return;
-      if (ec) return drop(conn, true);
+      if (ec) return drop(conn, ec.message().empty() ? "failed" : ec.message());
       connected(conn);
     });
   }
@@ -243,10 +255,11 @@ class remote_client::engine {
     flush(conn);
   }
 
-  // The connection is gone (or never came): calls not yet written go
-  // elsewhere; a written write may have been applied and answers Timeout; a
-  // written read is asked again elsewhere.
-  void drop(client_connection& conn, bool connect_failed) {
+  // The connection is gone (or never came, for `connect_failure`): calls not
+  // yet written go elsewhere; a written write may have been applied and
+  // answers Timeout; a written read is asked again elsewhere.
+  void drop(client_connection& conn, const std::string& connect_failure = {}) {
+    const bool connect_failed = !connect_failure.empty();
     ++conn.generation;
     conn.state = client_connection::phase::idle;
     conn.connect_timer.cancel();
@@ -268,7 +281,10 @@ class remote_client::engine {
     conn.writing.clear();
     conn.write_busy = false;
     conn.reader = frame_reader(options_.max_frame_bytes);
-    for (auto& c : waiting) resend(std::move(c), false);
+    for (auto& c : waiting) {
+      if (connect_failed) c->refusal = "cannot connect to " + conn.endpoint.text + ": " + connect_failure;
+      resend(std::move(c), false);
+    }
     // By request id: the order of the outcomes does not depend on hashing.
     std::map<std::uint64_t, call_ptr> ordered;
     for (auto& [id, c] : in_flight) ordered.emplace(id, std::move(c));
@@ -303,7 +319,7 @@ class remote_client::engine {
                              [this, &conn, generation](const boost::system::error_code& ec, std::size_t) {
                                if (conn.generation != generation) return;
                                conn.write_busy = false;
-                               if (ec) return drop(conn, false);
+                               if (ec) return drop(conn);
                                if (conn.writing.capacity() > (4u << 20))
                                  std::string().swap(conn.writing);
                                else
@@ -317,8 +333,8 @@ class remote_client::engine {
     conn.socket->async_read_some(boost::asio::buffer(conn.read_buffer),
                                  [this, &conn, generation](const boost::system::error_code& ec, std::size_t bytes) {
                                    if (conn.generation != generation) return;
-                                   if (ec) return drop(conn, false);
-                                   if (!take_responses(conn, bytes)) return drop(conn, false);
+                                   if (ec) return drop(conn);
+                                   if (!take_responses(conn, bytes)) return drop(conn);
                                    read(conn);
                                  });
   }
@@ -342,6 +358,7 @@ class remote_client::engine {
       call_ptr c = std::move(found->second);
       conn.in_flight.erase(found);
       if (response.code == static_cast<std::uint8_t>(error_code::unavailable)) {
+        c->refusal = conn.endpoint.text + " answered: " + without_kv_prefix(response.err);
         resend(std::move(c), true);  // the server says it was not applied: try elsewhere
         continue;
       }

@@ -17,7 +17,7 @@ constexpr std::size_t type_and_flags_bytes = 2;
 constexpr std::size_t length_prefix_bytes = 4;
 // The highest type value the enum names; a larger one is refused. Move it
 // when message_type grows.
-constexpr auto last_type = message_type::remove_if_value;
+constexpr auto last_type = message_type::status;
 
 std::uint8_t flags_of(const message& m) noexcept {
   std::uint8_t flags = 0;

@@ -27,6 +27,7 @@ enum class message_type : std::uint8_t {
   custom = 12,
   db_info = 13,          // ext
   remove_if_value = 14,  // ext: key, value; ok = deleted
+  status = 15,           // ext: the shard's replica as this server sees it; value = JSON
 };
 
 // The flag of each field, in the order the fields follow the flags byte.

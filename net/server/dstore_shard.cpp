@@ -3,6 +3,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <random>
 #include <unordered_map>
 
@@ -10,6 +12,7 @@
 #include "net/server/lock_requests.hpp"
 #include "net/server/store_requests.hpp"
 #include "store/lock_manager.hpp"
+#include "store/raft/replica.hpp"
 
 namespace dkv::net {
 
@@ -18,10 +21,10 @@ namespace {
 // The answer when a call's outcome is lost with the client actor (the
 // server is stopping): a write handed over may have been applied (Timeout);
 // a read changes nothing (Unavailable).
-actors::store_answer lost_answer(bool write) {
+actors::store_answer lost_answer(bool write, std::string why = "the server stopped before the outcome was known") {
   actors::store_answer a;
   a.code = static_cast<std::uint8_t>(write ? error_code::timeout : error_code::unavailable);
-  a.message = "the server stopped before the outcome was known";
+  a.message = std::move(why);
   return a;
 }
 
@@ -35,6 +38,44 @@ bool is_write_request(message_type t) {
 }
 
 bool is_lock_operation(message_type t) { return t == message_type::lock_acquire || t == message_type::lock_release; }
+
+// A Timeout or Unavailable is the cluster's state, not the request's: it
+// says which shard (a server serves several).
+void name_shard(std::uint64_t shard, actors::store_answer& a) {
+  if (a.code == static_cast<std::uint8_t>(error_code::timeout) ||
+      a.code == static_cast<std::uint8_t>(error_code::unavailable))
+    a.message = "shard " + std::to_string(shard) + ": " + a.message;
+}
+
+std::string member_name(const dstore_shard::options& o, std::uint64_t member) {
+  return member >= 1 && member <= o.member_names.size() ? o.member_names[member - 1] : std::string("none");
+}
+
+message status_response(const nlohmann::ordered_json& doc) {
+  message response;
+  response.type = message_type::status;
+  response.value = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return response;
+}
+
+message status_of(const dstore_shard::options& o, const actors::replica_health& h) {
+  return status_response({{"kind", "dstore"},
+                          {"member", member_name(o, o.replica)},
+                          {"role", std::string(raft::role_name(static_cast<raft::role>(h.role)))},
+                          {"term", h.term},
+                          {"leader", member_name(o, h.leader)},
+                          {"commit", h.commit},
+                          {"applied", h.applied},
+                          {"repairing", h.repairing},
+                          {"storage_problem", h.storage_problem},
+                          {"unavailable", h.unavailable},
+                          {"stopped", false}});
+}
+
+message stopped_status(const dstore_shard::options& o, const std::string& why) {
+  return status_response(
+      {{"kind", "dstore"}, {"member", member_name(o, o.replica)}, {"stopped", true}, {"stop_reason", why}});
+}
 
 }  // namespace
 
@@ -55,7 +96,7 @@ struct dstore_shard::parked_replies {
     by_token.emplace(token, parked{type, std::move(reply)});
     return token;
   }
-  void answer(std::uint64_t token, const actors::store_answer& answer) {
+  void reply(std::uint64_t token, message response) {
     parked p;
     {
       std::lock_guard<std::mutex> guard(mutex);
@@ -64,7 +105,17 @@ struct dstore_shard::parked_replies {
       p = std::move(it->second);
       by_token.erase(it);
     }
-    p.reply(to_response(p.type, answer));
+    p.reply(std::move(response));
+  }
+  void answer(std::uint64_t token, const actors::store_answer& answer) {
+    message_type type;
+    {
+      std::lock_guard<std::mutex> guard(mutex);
+      const auto it = by_token.find(token);
+      if (it == by_token.end()) return;
+      type = it->second.type;
+    }
+    reply(token, to_response(type, answer));
   }
   void answer_lost(std::uint64_t token) {
     message_type type;
@@ -76,13 +127,13 @@ struct dstore_shard::parked_replies {
     }
     answer(token, lost_answer(is_write_request(type)));
   }
-  void answer_all_lost() {
+  void answer_all_lost(const std::string& why) {
     std::unordered_map<std::uint64_t, parked> left;
     {
       std::lock_guard<std::mutex> guard(mutex);
       left.swap(by_token);
     }
-    for (auto& [token, p] : left) p.reply(to_response(p.type, lost_answer(is_write_request(p.type))));
+    for (auto& [token, p] : left) p.reply(to_response(p.type, lost_answer(is_write_request(p.type), why)));
   }
 };
 
@@ -94,14 +145,23 @@ dstore_shard::dstore_shard(caf::actor_system& system, options o)
   // null tuple for a function actor spawned without any, which UBSan stops.)
   gateway_ = system_.spawn(
       [](caf::event_based_actor* self, options o, std::shared_ptr<parked_replies> parked) -> caf::behavior {
-        const auto name = [o](std::uint64_t member) {
-          return member >= 1 && member <= o.member_names.size() ? o.member_names[member - 1] : std::string("none");
-        };
         return {
             [self, o, parked](std::uint64_t token, actors::store_call& call) {
               self->request(o.client, caf::infinite, std::move(call))
-                  .then([parked, token](actors::store_answer& answer) { parked->answer(token, answer); },
-                        [parked, token](caf::error&) { parked->answer_lost(token); });
+                  .then(
+                      [o, parked, token](actors::store_answer& answer) {
+                        name_shard(o.id, answer);
+                        parked->answer(token, answer);
+                      },
+                      [parked, token](caf::error&) { parked->answer_lost(token); });
+            },
+            [self, o, parked](std::uint64_t token, actors::health_query query) {
+              self->request(o.replica_actor, o.timeout, query)
+                  .then([o, parked, token](actors::replica_health& h) { parked->reply(token, status_of(o, h)); },
+                        [o, parked, token](caf::error& e) {
+                          parked->reply(token,
+                                        stopped_status(o, "its replica does not answer (" + caf::to_string(e) + ")"));
+                        });
             },
             [self, o](std::uint64_t token) {
               actors::read_command read;
@@ -111,20 +171,22 @@ dstore_shard::dstore_shard(caf::actor_system& system, options o)
               o.network->send(o.replica, caf::make_message(std::move(read)));
               self->delayed_send(self, o.timeout, token, true);
             },
-            [parked](std::uint64_t token, bool) {  // the replica did not answer in time: maybe never asked
+            [o, parked](std::uint64_t token, bool) {  // the replica did not answer in time: maybe never asked
               actors::store_answer late;
               late.code = static_cast<std::uint8_t>(error_code::timeout);
               late.message = "no answer from the replica in time";
+              name_shard(o.id, late);
               parked->answer(token, late);
             },
-            [o, parked, name](actors::read_outcome& read) {
+            [o, parked](actors::read_outcome& read) {
               actors::store_answer answer;
               answer.code = read.code;
-              if (read.code != 0) answer.message = "no leader to read from";
+              if (read.code != 0) answer.message = read.message.empty() ? "no leader to read from" : read.message;
               answer.index = read.index;
               answer.info = std::move(read.info);
-              answer.info.metadata["raft_leader"] = name(read.leader);
-              answer.info.metadata["raft_member"] = name(o.replica);
+              answer.info.metadata["raft_leader"] = member_name(o, read.leader);
+              answer.info.metadata["raft_member"] = member_name(o, o.replica);
+              name_shard(o.id, answer);
               parked->answer(read.request, answer);
             },
         };
@@ -141,10 +203,39 @@ dstore_shard::~dstore_shard() {
   lock_ready_.notify_all();
   for (std::thread& t : lock_threads_) t.join();
   caf::anon_send_exit(gateway_, caf::exit_reason::user_shutdown);
-  parked_->answer_all_lost();
+  parked_->answer_all_lost("the server stopped before the outcome was known");
+}
+
+void dstore_shard::replica_stopped(std::string why) {
+  {
+    std::lock_guard<std::mutex> guard(stopped_mutex_);
+    stopped_ = why;
+  }
+  // What is in flight will not be answered by it: say why now, before the
+  // server closes the connections (a write may have been applied: Timeout).
+  parked_->answer_all_lost("shard " + std::to_string(options_.id) + ": this replica stopped (" + why +
+                           ") before the outcome was known");
 }
 
 void dstore_shard::handle(message request, std::function<void(message)> reply) {
+  std::string stopped;
+  {
+    std::lock_guard<std::mutex> guard(stopped_mutex_);
+    stopped = stopped_;
+  }
+  if (!stopped.empty()) {
+    if (request.type == message_type::status) return reply(stopped_status(options_, stopped));
+    // Not handed to anyone: certainly never applied.
+    actors::store_answer refused;
+    refused.code = static_cast<std::uint8_t>(error_code::unavailable);
+    refused.message = "this replica stopped (" + stopped + "); the server is stopping";
+    name_shard(options_.id, refused);
+    return reply(to_response(request.type, refused));
+  }
+  if (request.type == message_type::status) {
+    if (!options_.replica_actor) return reply(stopped_status(options_, "no replica"));
+    return caf::anon_send(gateway_, parked_->park(request.type, std::move(reply)), actors::health_query{});
+  }
   if (is_lock_operation(request.type)) {
     if (lock_threads_.empty())
       return reply(invalid_request_response("shard serves no lock operations (it is not a lockmgr shard)"));
@@ -157,6 +248,7 @@ void dstore_shard::handle(message request, std::function<void(message)> reply) {
             actors::store_answer out = lost_answer(is_write(static_cast<operation_kind>(call.op)));
             self->request(options_.client, caf::infinite, std::move(call))
                 .receive([&](actors::store_answer& answer) { out = std::move(answer); }, [](caf::error&) {});
+            name_shard(options_.id, out);
             return out;
           },
           options_.limits);

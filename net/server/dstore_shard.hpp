@@ -15,6 +15,13 @@
 // replica, answered with the store's figures plus who leads the group
 // (metadata raft_leader and raft_member, by member name): the replica's
 // read outcome names the leader, which the client actor's answer does not.
+//
+// A status request (ext) asks the replica itself how it is — role, term,
+// leader, commit, repairing, why it refuses clients — with no leader
+// needed, and is answered as JSON. Timeout and Unavailable answers name
+// the shard ("shard 200: no leader known for …"). Once the replica has
+// stopped (replica_stopped), requests are answered with its reason while
+// the server stops.
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -39,7 +46,9 @@ namespace dkv::net {
 class dstore_shard final : public shard {
  public:
   struct options {
-    caf::actor client;  // the client actor for this shard's group
+    std::uint64_t id = 0;      // the shard's, for what it says
+    caf::actor client;         // the client actor for this shard's group
+    caf::actor replica_actor;  // this member's replica, for status requests
     store_limits limits;
     unsigned lock_threads = 0;  // lock operations waiting for the store at once (0: none served)
     // For db info: the group's transport, this member's replica and the
@@ -58,6 +67,12 @@ class dstore_shard final : public shard {
   // The actor the replica's read outcomes must reach (at gateway_address).
   const caf::actor& gateway() const noexcept { return gateway_; }
 
+  // This member's replica stopped (its storage failed): the requests in
+  // flight are answered now, and every new one at once, saying why (a
+  // write in flight with Timeout: it may have been applied; else
+  // Unavailable).
+  void replica_stopped(std::string why);
+
  private:
   struct parked_replies;
   void run_locks();
@@ -66,6 +81,8 @@ class dstore_shard final : public shard {
   options options_;
   std::shared_ptr<parked_replies> parked_;
   caf::actor gateway_;
+  std::mutex stopped_mutex_;
+  std::string stopped_;  // why the replica stopped, once it has
 
   std::mutex lock_mutex_;
   std::condition_variable lock_ready_;

@@ -19,6 +19,12 @@ std::uint64_t lstore_shard::random64() {
 void lstore_shard::handle(message request, std::function<void(message)> reply) { reply(answer(std::move(request))); }
 
 message lstore_shard::answer(message&& request) {
+  if (request.type == message_type::status) {  // always well: it lives in this process
+    message response;
+    response.type = message_type::status;
+    response.value = R"({"kind":"lstore"})";
+    return response;
+  }
   if (request.type == message_type::lock_acquire || request.type == message_type::lock_release) {
     if (!serves_locks_) return invalid_request_response("shard serves no lock operations (it is not a lockmgr shard)");
     return serve_lock_request(locks_, request);

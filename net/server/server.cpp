@@ -36,6 +36,22 @@ constexpr actors::net_address gateway_address(std::uint64_t member) { return (st
 
 std::string system_error_text(int code) { return std::strerror(code); }
 
+// A shard whose replica has known no leader for this many election timeouts
+// answers its clients Unavailable at once, saying why, instead of making
+// them wait out --timeout. An election ends within two of them (a
+// follower's timeout is drawn from one to two); the third leaves room for a
+// split vote.
+constexpr std::uint32_t elections_before_unavailable = 3;
+
+report_level level_of(actors::report_level level) {
+  switch (level) {
+    case actors::report_level::info: return report_level::info;
+    case actors::report_level::warn: return report_level::warn;
+    case actors::report_level::error: break;
+  }
+  return report_level::error;
+}
+
 // The server's hold on its data directory: an exclusive flock(2) on LOCK,
 // released by the kernel even when the process is killed.
 class directory_lock {
@@ -164,6 +180,7 @@ error server::start() {
   std::vector<caf::actor> replicas;
   std::vector<actors::raft_node_status*> replica_statuses;
   std::vector<std::uint64_t> replica_shards;
+  std::vector<std::weak_ptr<dstore_shard>> served_shards;  // weak: the shards go before the actors
 
   for (const shard_spec& spec : options_.shards) {
     if (spec.kind == shard_kind::lstore) {
@@ -178,9 +195,11 @@ error server::start() {
     node.tick_ns = options_.rtt_ms * 1'000'000;
     node.snapshot_every = options_.snapshot_entries;
     node.accept_data_loss = options_.accept_data_loss;
+    node.unavailable_after_ticks = elections_before_unavailable * options_.election_rtt_factor;
+    for (const member_spec& m : options_.members) node.names.push_back(m.name);
     if (options_.report)
-      node.report = [report = options_.report, shard = spec.id](const std::string& text) {
-        report(report_level::error, "the replica of shard " + std::to_string(shard) + ": " + text);
+      node.report = [report = options_.report, shard = spec.id](actors::report_level level, const std::string& text) {
+        report(level_of(level), "the replica of shard " + std::to_string(shard) + ": " + text);
       };
     const std::string dir = options_.data_dir + "/shard-" + std::to_string(spec.id);
     try {
@@ -199,6 +218,7 @@ error server::start() {
     actors::client_config client;
     for (std::uint64_t m = 1; m <= options_.members.size(); ++m) client.nodes.push_back(m);
     client.self = client_address(options_.self);
+    client.home = options_.self;
     client.call_timeout_ns = static_cast<std::uint64_t>(options_.timeout.count()) * 1'000'000;
     // An attempt is sent again only after a second: on a real network a
     // message is rarely lost, and each copy of a large write is logged and
@@ -215,7 +235,9 @@ error server::start() {
     replica_statuses.push_back(&r->statuses.back());
     replica_shards.push_back(spec.id);
     dstore_shard::options shard;
+    shard.id = spec.id;
     shard.client = client_actor;
+    shard.replica_actor = replica;
     shard.limits = client.limits;
     shard.lock_threads = spec.lock_manager ? options_.lock_threads : 0;
     shard.network = network;
@@ -226,6 +248,7 @@ error server::start() {
     auto served = std::make_shared<dstore_shard>(system, shard);
     r->peers->attach(spec.id, shard.gateway_address, served->gateway());
     r->shards[spec.id] = served;
+    served_shards.push_back(served);
   }
 
   if (!replicas.empty()) {
@@ -235,11 +258,14 @@ error server::start() {
           for (const caf::actor& replica : replicas) self->monitor(replica);
           self->set_down_handler([=](caf::down_msg& down) {
             if (stopping()) return;
-            for (std::size_t i = 0; i < replicas.size(); ++i)
-              if (replicas[i].address() == down.source && fatal)
-                fatal("the replica of shard " + std::to_string(replica_shards[i]) + " stopped: " +
-                      (replica_statuses[i]->stop_reason.empty() ? caf::to_string(down.reason)
-                                                                : replica_statuses[i]->stop_reason));
+            for (std::size_t i = 0; i < replicas.size(); ++i) {
+              if (replicas[i].address() != down.source) continue;
+              const std::string why = replica_statuses[i]->stop_reason.empty() ? caf::to_string(down.reason)
+                                                                               : replica_statuses[i]->stop_reason;
+              // Its clients hear why until the server is down, instead of waiting for it.
+              if (const auto shard = served_shards[i].lock()) shard->replica_stopped(why);
+              if (fatal) fatal("the replica of shard " + std::to_string(replica_shards[i]) + " stopped: " + why);
+            }
           });
           return {[](std::uint64_t) {}};  // nothing to do but watch
         },

@@ -131,6 +131,8 @@ TEST_CASE("out-of-range node options are refused with the field and the rule", "
   refused([](auto& c) { c.wal.max_record_bytes = 1000; },
           "wal.max_record_bytes (1000) must be greater than raft.max_payload_bytes");
   refused([](auto& c) { c.machine.sessions.max_sessions = 0; }, "machine.sessions.max_sessions (0)");
+  refused([](auto& c) { c.unavailable_after_ticks = 5; },
+          "unavailable_after_ticks (5) must be 0 or at least raft.election_ticks (10)");
 
   test_system ready{true};
   sim::sim_disk disk{dkv::rng{1}, {}};
@@ -167,6 +169,7 @@ TEST_CASE("out-of-range client options are refused with the field and the rule",
   refused([](auto& c) { c.call_timeout_ns = 1; }, "call_timeout_ns (1) must be at least attempt_timeout_ns");
   refused([](auto& c) { c.attempt_timeout_ns = 0; }, "attempt_timeout_ns (0)");
   refused([](auto& c) { c.max_calls = 0; }, "max_calls (0)");
+  refused([](auto& c) { c.home = 4; }, "home (4) must be 0 or one of the nodes");
 
   sim::sim_cluster cluster{1};
   actors::client_config bad;

@@ -168,12 +168,14 @@ TEST_CASE("a read whose connection closes is asked again, and never answers Time
 }
 
 TEST_CASE("with no server listening, calls answer Unavailable within the call timeout") {
-  remote_client client(options_for({endpoint_of(dead_port())}, 300ms));
+  const std::string dead = endpoint_of(dead_port());
+  remote_client client(options_for({dead}, 300ms));
   const auto start = clock_type::now();
   const message r = client.call_sync(shard_id, set_request("k"));
   const auto took = clock_type::now() - start;
   CHECK(r.code == static_cast<std::uint8_t>(error_code::unavailable));
   CHECK(error_of(r).code() == error_code::unavailable);
+  CHECK_THAT(r.err, Catch::EndsWith("(never applied); cannot connect to " + dead + ": Connection refused"));
   CHECK(took >= 250ms);
   CHECK(took < 1000ms);
 }
@@ -231,12 +233,13 @@ TEST_CASE("a read the server answers Timeout is asked of the next endpoint; a wr
   CHECK(timeouts >= 1);  // round robin sends some of them to the first
 }
 
-TEST_CASE("only Unavailable answers until the call timeout: Unavailable") {
+TEST_CASE("only Unavailable answers until the call timeout: Unavailable, with the server's reason") {
   served refusing(std::make_shared<refusing_shard>(static_cast<std::uint8_t>(error_code::unavailable)));
   remote_client client(options_for({refusing.endpoint()}, 300ms));
   const auto start = clock_type::now();
   const message r = client.call_sync(shard_id, set_request("k"));
   CHECK(r.code == static_cast<std::uint8_t>(error_code::unavailable));
+  CHECK_THAT(r.err, Catch::EndsWith("(never applied); " + refusing.endpoint() + " answered: refused"));
   CHECK(clock_type::now() - start < 1000ms);
 }
 

@@ -1,14 +1,16 @@
 // A `dkv serve` alone (its dstore shard's only voter) whose WAL lost what it
-// had promised — its tail cut, or every segment deleted, while it was down —
-// must not serve as if nothing happened: it refuses to start, says what is
-// lost and how to accept it, and with --accept-data-loss serves what is
-// left. Child processes on loopback, each bounded in time.
+// had promised — its tail cut, every segment deleted, or a byte in its
+// middle flipped, while it was down — must not serve as if nothing
+// happened: it refuses to start, says what is lost and how to accept it,
+// and with --accept-data-loss serves what is left. Child processes on
+// loopback, each bounded in time.
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -112,6 +114,17 @@ TEST_CASE("dkv serve alone refuses a WAL that lost what it promised, and serves 
     what = "deleted";
     for (const fs::path& segment : s.segments()) fs::remove(segment);
   }
+  SECTION("a byte in the middle of the WAL flipped") {
+    what = "flipped";
+    const std::vector<fs::path> segments = s.segments();
+    REQUIRE(segments.size() == 1);
+    std::fstream f(segments.back(), std::ios::in | std::ios::out | std::ios::binary);
+    const auto middle = static_cast<std::streamoff>(fs::file_size(segments.back()) / 2);
+    f.seekg(middle);
+    const char byte = static_cast<char>(f.get());
+    f.seekp(middle);
+    f.put(static_cast<char>(byte ^ 0x5a));
+  }
   INFO(what);
   {
     dkv::test::server_process p;
@@ -122,7 +135,9 @@ TEST_CASE("dkv serve alone refuses a WAL that lost what it promised, and serves 
     CHECK(*code != 0);
     const std::string log = dkv::test::tail_of(s.log());
     CHECK_THAT(log, Catch::Contains("committed entries") && Catch::Contains("are lost"));
-    CHECK_THAT(log, Catch::Contains("--accept-data-loss"));
+    CHECK_THAT(log, Catch::Contains("its storage is damaged and it has no peer to repair from") &&
+                        Catch::Contains("--accept-data-loss"));
+    if (what == "flipped") CHECK_THAT(log, Catch::Contains("checksum mismatch"));
   }
   {
     dkv::test::server_process p;

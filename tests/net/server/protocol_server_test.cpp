@@ -114,6 +114,18 @@ TEST_CASE("pipelined requests are answered by id") {
   CHECK(s.server->stats().requests == 2 * n);
 }
 
+TEST_CASE("a status request to an lstore shard says what it is") {
+  served s;
+  raw_socket sock(s.port());
+  sock.send(lstore_id, 1, make(message_type::status, ""));
+  frame_header h;
+  message m;
+  REQUIRE(sock.read(h, m) == outcome::frame);
+  CHECK(m.type == message_type::status);
+  CHECK(m.code == 0);
+  CHECK(m.value == R"({"kind":"lstore"})");
+}
+
 TEST_CASE("answers go out as they complete, in any order") {
   served s;
   raw_socket sock(s.port());
