@@ -34,13 +34,6 @@ using steady = std::chrono::steady_clock;
 
 constexpr std::uint64_t shard = 200;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Lines of `text` that contain every one of `parts`.
 std::size_t count_lines(const std::string& text, const std::vector<std::string>& parts) {
   std::size_t n = 0;
@@ -163,7 +156,7 @@ void run(cluster_and_stranger& c, Members stranger_members, const std::string& t
   const std::vector<expected_line> lines = expected(leader, follower);
   const auto logged = [&](std::size_t times) {
     for (const expected_line& l : lines)
-      if (count_lines(read_file(l.log), l.parts) != times) return false;
+      if (count_lines(dkv::test::text_of(l.log), l.parts) != times) return false;
     return true;
   };
   std::size_t failed = 0;
@@ -180,7 +173,7 @@ void run(cluster_and_stranger& c, Members stranger_members, const std::string& t
   for (const expected_line& l : lines) {
     INFO(l.log << " must hold once a line with all of:");
     for (const std::string& part : l.parts) INFO("  " << part);
-    CHECK(count_lines(read_file(l.log), l.parts) == 1);
+    CHECK(count_lines(dkv::test::text_of(l.log), l.parts) == 1);
   }
   CHECK(written > 0);
   CHECK(failed == 0);
@@ -269,7 +262,7 @@ TEST_CASE("a member given another --cluster-token is refused both ways and takes
       });
   CHECK_FALSE(stranger_acknowledges(c));
   // dkv serve says at start which cluster it takes itself for: two ids.
-  const std::string stranger_log = read_file(c.stranger_log()), first_log = read_file(c.log(0));
+  const std::string stranger_log = dkv::test::text_of(c.stranger_log()), first_log = dkv::test::text_of(c.log(0));
   const auto id_line = [](const std::string& log) {
     const std::size_t at = log.find("INFO  dkv serve: cluster ");
     return at == std::string::npos ? std::string() : log.substr(at, log.find('\n', at) - at);

@@ -38,13 +38,6 @@ using steady = std::chrono::steady_clock;
 // listeners, and a few dozen connections.
 constexpr int descriptor_limit = 64;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // A TCP connection over a plain socket, so that the test can wait for an
 // answer and for something else (a log line) at once.
 class connection {
@@ -124,7 +117,7 @@ bool answer_within(
 
 // The CPU time (user + system) a process has used so far, in seconds.
 double cpu_seconds(pid_t pid) {
-  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat = dkv::test::text_of("/proc/" + std::to_string(pid) + "/stat");
   // After the command's closing parenthesis: field 3 (state) on; utime is 14, stime 15.
   std::istringstream fields(stat.substr(stat.rfind(')') + 2));
   std::string field;
@@ -178,7 +171,7 @@ struct limited_server {
   std::string client_endpoint() const { return "127.0.0.1:" + std::to_string(ports[0]); }
   std::string peer_endpoint() const { return "127.0.0.1:" + std::to_string(ports[1]); }
   std::string log_path() const { return (dir / "server.log").string(); }
-  std::string log() const { return read_file(log_path()); }
+  std::string log() const { return dkv::test::text_of(log_path()); }
   bool logged(const std::string& text) const { return log().find(text) != std::string::npos; }
 
   // Polls the log (bounded) for `text`.

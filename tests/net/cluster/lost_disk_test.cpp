@@ -114,9 +114,17 @@ TEST_CASE("a member whose disk was lost does not vote as if it remembered: no ac
     auto store = c.store({1, 2}, 1s);
     const auto until = steady::now() + 6s;
     int acknowledged = 0;
-    while (steady::now() < until) acknowledged += store.Set("during", "x").err.ok() ? 1 : 0;
+    dkv::error last;
+    while (steady::now() < until) {
+      last = store.Set("during", "x").err;
+      acknowledged += last.ok() ? 1 : 0;
+    }
     INFO(c.logs());
     CHECK(acknowledged == 0);
+    // And they say why, rather than leave the client to its timeout.
+    INFO(last.to_string());
+    CHECK(last.code() == dkv::error_code::unavailable);
+    CHECK_THAT(last.message(), Catch::Contains("shard 200: no leader known for "));
   }
   c.start(0);
   auto store = c.store({0, 1, 2}, 3s);

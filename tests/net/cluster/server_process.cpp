@@ -75,11 +75,15 @@ void server_process::kill_now() {
   pid_ = -1;
 }
 
-std::string tail_of(const std::string& path, std::size_t bytes) {
+std::string text_of(const std::string& path) {
   std::ifstream in(path);
   std::stringstream all;
   all << in.rdbuf();
-  const std::string text = all.str();
+  return all.str();
+}
+
+std::string tail_of(const std::string& path, std::size_t bytes) {
+  const std::string text = text_of(path);
   return text.size() > bytes ? "…" + text.substr(text.size() - bytes) : text;
 }
 

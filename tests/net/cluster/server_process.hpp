@@ -42,6 +42,9 @@ class server_process {
 // against an older dkv), else this build's.
 std::string dkv_binary();
 
+// The whole of a (log) file; empty if it cannot be read.
+std::string text_of(const std::string& path);
+
 // The tail of a log file, for failure messages.
 std::string tail_of(const std::string& path, std::size_t bytes = 2000);
 

@@ -12,16 +12,12 @@
 
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +26,7 @@
 #include "server_process.hpp"
 #include "tests/net/loopback_ports.hpp"
 #include "tests/net/server/raw_socket.hpp"
+#include "tests/support/temporary_directory.hpp"
 
 namespace {
 
@@ -46,18 +43,6 @@ constexpr std::uint64_t shard = 200;
 // below --timeout.
 constexpr auto answer_bound = 3s;
 
-std::string binary() {
-  const char* other = std::getenv("DKV_TEST_BINARY");
-  return other && *other ? other : DKV_BINARY;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::size_t count_of(const std::string& text, const std::string& part) {
   std::size_t n = 0;
   for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
@@ -65,23 +50,17 @@ std::size_t count_of(const std::string& text, const std::string& part) {
 }
 
 struct three_servers {
-  fs::path dir;
+  dkv::test::temporary_directory scratch{"dkv-unavailable"};  // first: removed after the servers are killed
+  fs::path dir = scratch.path();
   std::vector<std::uint16_t> peer_ports, client_ports;
   std::vector<std::unique_ptr<server_process>> servers;
   int commands = 0;
 
   three_servers() {
-    char pattern[] = "/tmp/dkv-unavailable-XXXXXX";
-    dir = ::mkdtemp(pattern);
     const std::vector<std::uint16_t> ports = dkv::net::testing::free_ports(6);
     peer_ports.assign(ports.begin(), ports.begin() + 3);
     client_ports.assign(ports.begin() + 3, ports.end());
     for (int i = 0; i < 3; ++i) servers.push_back(std::make_unique<server_process>());
-  }
-  ~three_servers() {
-    servers.clear();  // SIGKILL whatever still runs
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
   }
 
   std::string name(std::size_t i) const { return "node-" + std::to_string(i + 1); }
@@ -98,7 +77,7 @@ struct three_servers {
     std::string members;
     for (std::size_t m = 0; m < 3; ++m)
       members += (m ? "," : "") + name(m) + "=127.0.0.1:" + std::to_string(peer_ports[m]);
-    servers[i]->start(binary(),
+    servers[i]->start(dkv::test::dkv_binary(),
                       {"serve",
                        "--shards",
                        "200=dstore",
@@ -134,9 +113,9 @@ struct three_servers {
   std::pair<int, std::string> run(const std::vector<std::string>& args) {
     const std::string out = (dir / ("command-" + std::to_string(++commands) + ".log")).string();
     server_process command;
-    command.start(binary(), args, out);
+    command.start(dkv::test::dkv_binary(), args, out);
     const std::optional<int> code = command.wait(30s);
-    return {code.value_or(-1), read_file(out)};
+    return {code.value_or(-1), dkv::test::text_of(out)};
   }
   std::pair<int, std::string> status(std::size_t i) {
     return run({"status", "--shard", std::to_string(shard), "--transport-endpoints", endpoint(i), "--timeout", "5"});
@@ -178,7 +157,7 @@ void wait_for_write(dkv::istore& store, const std::string& logs) {
 
 bool wait_for_log(const std::string& path, const std::string& part, std::chrono::milliseconds bound) {
   const auto deadline = steady::now() + bound;
-  while (read_file(path).find(part) == std::string::npos) {
+  while (dkv::test::text_of(path).find(part) == std::string::npos) {
     if (steady::now() >= deadline) return false;
     std::this_thread::sleep_for(20ms);  // polling a child's log file
   }
@@ -254,7 +233,7 @@ TEST_CASE("with a majority of members down, a server answers Unavailable with th
   s.start(2);
   wait_for_write(*s.store({0}, 3s), s.logs());
   CHECK(wait_for_log(s.log(0), "INFO  dkv serve: the replica of shard 200: available again: ", 5s));
-  const std::string log = read_file(s.log(0));
+  const std::string log = dkv::test::text_of(s.log(0));
   CHECK(count_of(log, "the replica of shard 200: unavailable: ") == 1);
   CHECK(s.status(0).first == 0);
 }
@@ -314,7 +293,7 @@ TEST_CASE("a replica repairing damaged storage, with no leader to repair from, a
     CHECK(code == 0);
     CHECK_THAT(out, Catch::Contains("\nrepairing=false\n"));
   }
-  const std::string log = read_file(s.log(0));
+  const std::string log = dkv::test::text_of(s.log(0));
   CHECK(count_of(log, "ERROR dkv serve: the replica of shard 200: its storage is damaged") == 1);
   CHECK(count_of(log, "repaired its damaged storage") == 1);
 }
