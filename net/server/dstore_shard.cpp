@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -96,36 +97,23 @@ struct dstore_shard::parked_replies {
     by_token.emplace(token, parked{type, std::move(reply)});
     return token;
   }
+  // The reply parked under `token`, taken out (none if already answered).
+  std::optional<parked> take(std::uint64_t token) {
+    std::lock_guard<std::mutex> guard(mutex);
+    const auto it = by_token.find(token);
+    if (it == by_token.end()) return std::nullopt;
+    parked p = std::move(it->second);
+    by_token.erase(it);
+    return p;
+  }
   void reply(std::uint64_t token, message response) {
-    parked p;
-    {
-      std::lock_guard<std::mutex> guard(mutex);
-      const auto it = by_token.find(token);
-      if (it == by_token.end()) return;
-      p = std::move(it->second);
-      by_token.erase(it);
-    }
-    p.reply(std::move(response));
+    if (std::optional<parked> p = take(token)) p->reply(std::move(response));
   }
   void answer(std::uint64_t token, const actors::store_answer& answer) {
-    message_type type;
-    {
-      std::lock_guard<std::mutex> guard(mutex);
-      const auto it = by_token.find(token);
-      if (it == by_token.end()) return;
-      type = it->second.type;
-    }
-    reply(token, to_response(type, answer));
+    if (std::optional<parked> p = take(token)) p->reply(to_response(p->type, answer));
   }
   void answer_lost(std::uint64_t token) {
-    message_type type;
-    {
-      std::lock_guard<std::mutex> guard(mutex);
-      const auto it = by_token.find(token);
-      if (it == by_token.end()) return;
-      type = it->second.type;
-    }
-    answer(token, lost_answer(is_write_request(type)));
+    if (std::optional<parked> p = take(token)) p->reply(to_response(p->type, lost_answer(is_write_request(p->type))));
   }
   void answer_all_lost(const std::string& why) {
     std::unordered_map<std::uint64_t, parked> left;
@@ -211,6 +199,7 @@ void dstore_shard::replica_stopped(std::string why) {
     std::lock_guard<std::mutex> guard(stopped_mutex_);
     stopped_ = why;
   }
+  replica_stopped_.store(true, std::memory_order_release);
   // What is in flight will not be answered by it: say why now, before the
   // server closes the connections (a write may have been applied: Timeout).
   parked_->answer_all_lost("shard " + std::to_string(options_.id) + ": this replica stopped (" + why +
@@ -218,12 +207,12 @@ void dstore_shard::replica_stopped(std::string why) {
 }
 
 void dstore_shard::handle(message request, std::function<void(message)> reply) {
-  std::string stopped;
-  {
-    std::lock_guard<std::mutex> guard(stopped_mutex_);
-    stopped = stopped_;
-  }
-  if (!stopped.empty()) {
+  if (replica_stopped_.load(std::memory_order_acquire)) {
+    std::string stopped;
+    {
+      std::lock_guard<std::mutex> guard(stopped_mutex_);
+      stopped = stopped_;
+    }
     if (request.type == message_type::status) return reply(stopped_status(options_, stopped));
     // Not handed to anyone: certainly never applied.
     actors::store_answer refused;

@@ -26,6 +26,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -83,6 +84,7 @@ class dstore_shard final : public shard {
   caf::actor gateway_;
   std::mutex stopped_mutex_;
   std::string stopped_;  // why the replica stopped, once it has
+  std::atomic<bool> replica_stopped_{false};  // stopped_ is set: read without the lock on every request
 
   std::mutex lock_mutex_;
   std::condition_variable lock_ready_;
