@@ -46,6 +46,11 @@ constexpr std::array<bug_info, static_cast<std::size_t>(bug::count_)> table{{
      "learning from its peers that it forgot: with one member that missed the latest writes it elects a leader "
      "that never had them",
      "store/raft/replica.cpp: replica::note_introduced"},
+    {bug::unchecked_promise, "unchecked-promise",
+     "a member whose log was cut short of what it had promised (synced records gone, a segment missing) does "
+     "not compare it with its promise: it votes and counts toward quorums as if its log were whole, and with "
+     "one member that missed the latest writes it elects a leader that never had them",
+     "store/raft/wal_storage.cpp: wal_storage::check_promise"},
 }};
 
 constexpr bool in_enum_order() {

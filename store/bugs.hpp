@@ -31,6 +31,7 @@ enum class bug : std::uint8_t {
   no_prevote_checkquorum,    // pre-vote and check-quorum off
   apply_before_commit,       // entries are applied once durable, before they are committed
   amnesiac_votes,            // a member whose storage was lost votes at once, as if it remembered
+  unchecked_promise,         // a member whose log ends before what it promised votes as if it were whole
   count_
 };
 

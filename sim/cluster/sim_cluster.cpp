@@ -118,6 +118,11 @@ void sim_cluster::lose_disk(node_id id) {
   disk(id).lose_everything();
 }
 
+void sim_cluster::cut_log(node_id id) {
+  crash(id);
+  disk(id).cut_newest("wal-", ".log");  // a WAL segment (store/storage/wal.hpp)
+}
+
 void sim_cluster::restart(node_id id) {
   node& n = *nodes_.at(id - 1);
   if (n.up && n.status.stopped) crash(id);

@@ -79,6 +79,7 @@ class sim_cluster final : public fault_target {
   void set_clock(node_id id, const node_clock& c) override { clock(id) = c; }
   void damage_disk(node_id id) override { disk(id).damage_random(); }
   void lose_disk(node_id id) override;
+  void cut_log(node_id id) override;
   // Sends the request to the leader, if there is one (a membership_command,
   // as an operator would); the configuration in the status shows the rest.
   void change_membership(fault_kind change, node_id id) override;

@@ -181,6 +181,27 @@ void sim_disk::lose_everything() {
   durable_names_.clear();
 }
 
+bool sim_disk::cut_newest(std::string_view prefix, std::string_view suffix) {
+  // Names of one width sort by number: the newest is the last.
+  auto newest = durable_names_.end();
+  for (auto it = durable_names_.begin(); it != durable_names_.end(); ++it) {
+    const std::string_view base = std::string_view(it->first).substr(it->first.rfind('/') + 1);
+    if (base.starts_with(prefix) && base.ends_with(suffix)) newest = it;
+  }
+  if (newest == durable_names_.end()) return false;
+  dkv::rng random = draw();
+  inode& node = *newest->second;
+  if (random.below(4) == 0 || node.durable_size() == 0) {
+    names_.erase(newest->first);
+    durable_names_.erase(newest);
+    return true;
+  }
+  node.synced_before_cut.reset();
+  node.data.truncate(random.below(node.synced));
+  node.synced = node.data.size();
+  return true;
+}
+
 bool sim_disk::damage(const std::string& name, std::uint64_t offset) {
   auto it = durable_names_.find(name);
   if (it == durable_names_.end() || offset >= it->second->durable_size()) return false;

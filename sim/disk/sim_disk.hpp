@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "sim/simulator/instant_random.hpp"
 #include "store/rng.hpp"
@@ -57,6 +58,10 @@ class sim_disk {
   void crash();
   // The disk is replaced: a crash, and every file is gone.
   void lose_everything();
+  // After a crash: the newest (by name) file named `prefix`…`suffix` loses a
+  // random part of its synced tail, from one byte to all of it, or, one time
+  // in four, is gone. False if there is no such file.
+  bool cut_newest(std::string_view prefix, std::string_view suffix);
   // Flips the byte at `offset` of a file's synced content; false if there is none.
   bool damage(const std::string& name, std::uint64_t offset);
   // Flips one random byte of one random file's synced content; false if all are empty.

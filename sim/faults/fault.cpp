@@ -33,6 +33,7 @@ constexpr std::pair<std::string_view, fault_kind> kind_names[] = {
     {"add_server", fault_kind::add_server},
     {"add_learner", fault_kind::add_learner},
     {"remove_server", fault_kind::remove_server},
+    {"cut", fault_kind::cut_log},
 };
 
 }  // namespace
@@ -74,6 +75,7 @@ std::string fault::describe() const {
     case fault_kind::add_server: return "add server " + n;
     case fault_kind::add_learner: return "add learner " + n;
     case fault_kind::remove_server: return "remove server " + n;
+    case fault_kind::cut_log: return "cut log " + n;
   }
   return "unknown";
 }
@@ -96,6 +98,7 @@ std::string_view fault::history_name() const noexcept {
     case fault_kind::add_server:
     case fault_kind::add_learner:
     case fault_kind::remove_server: return "membership";
+    case fault_kind::cut_log: return "cut";
   }
   return "unknown";
 }
@@ -127,6 +130,7 @@ void apply(const fault& f, fault_target& target, const std::vector<node_id>& nod
     case fault_kind::clock: target.set_clock(f.node, f.clock); break;
     case fault_kind::damage_disk: target.damage_disk(f.node); break;
     case fault_kind::lose_disk: target.lose_disk(f.node); break;
+    case fault_kind::cut_log: target.cut_log(f.node); break;
     case fault_kind::add_server:
     case fault_kind::add_learner:
     case fault_kind::remove_server: target.change_membership(f.kind, f.node); break;

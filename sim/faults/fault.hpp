@@ -32,6 +32,7 @@ enum class fault_kind : std::uint8_t {
   add_server,
   add_learner,
   remove_server,
+  cut_log,  // the node crashes and its log loses synced records: more than a crash can cut
 };
 
 // A kind's name in scenario files ("one_way", "damage", "add_server"), and back.
@@ -41,7 +42,7 @@ bool is_membership_change(fault_kind kind) noexcept;
 
 struct fault {
   fault_kind kind = fault_kind::heal;
-  node_id node = 0;   // crash, restart, pause, resume, clock, damage_disk, lose_disk, isolate, bridge, one_way (from), membership
+  node_id node = 0;   // crash, restart, pause, resume, clock, damage_disk, lose_disk, cut_log, isolate, bridge, one_way (from), membership
   node_id other = 0;  // one_way (to)
   std::vector<std::vector<node_id>> groups;  // split; bridge: the two sides
   node_clock clock;                          // clock
@@ -71,6 +72,9 @@ class fault_target {
   virtual void damage_disk(node_id node) = 0;
   // Crashes the node (if up) and empties its disk, as a replaced one.
   virtual void lose_disk(node_id node) = 0;
+  // Crashes the node (if up) and cuts its newest log segment short of what
+  // was synced, or removes it: what a faulty disk or an operator's hand does.
+  virtual void cut_log(node_id node) = 0;
   // Asks the leader, if there is one, for a membership change (`change` is
   // one of the three kinds); whether it takes it shows in the configuration.
   virtual void change_membership(fault_kind change, node_id node) = 0;

@@ -9,7 +9,7 @@ namespace dkv::sim {
 
 namespace {
 
-enum class pick { partition, crash, pause, clock, damage, membership, lose };
+enum class pick { partition, crash, pause, clock, damage, membership, lose, cut };
 
 fault on(fault_kind kind, node_id node = 0, node_id other = 0) {
   fault f;
@@ -49,12 +49,14 @@ class generator {
       choices.emplace_back(pick::clock, w.clock);
       // Last, so that a weight of 0 leaves every other draw as it was.
       if (t >= changing_until_ && nodes_.size() >= 3) choices.emplace_back(pick::membership, w.membership);
-      // Not with servers removed and added back: a lost disk while only two
+      // Not with servers removed and added back: a lost disk (or log) while only two
       // voters remain is a fault a cluster of 2f+1 cannot survive (it stays
       // unavailable, rightly, until an operator acts).
       if (down_at(t) < options_.max_down && !up_at(t).empty() && damaged_.size() < options_.max_damaged &&
-          w.membership == 0)
+          w.membership == 0) {
         choices.emplace_back(pick::lose, w.lose);
+        choices.emplace_back(pick::cut, w.cut);
+      }
       if (const auto chosen = choose(choices)) add(*chosen, t, end);
     }
     std::stable_sort(events_.begin(), events_.end(),
@@ -106,11 +108,15 @@ class generator {
         break;
       case pick::crash:
       case pick::damage:
-      case pick::lose: {
+      case pick::lose:
+      case pick::cut: {
         const node_id n = any_of(up_at(t));
         emit(t, on(fault_kind::crash, n));
         if (what != pick::crash) {
-          emit(t, on(what == pick::damage ? fault_kind::damage_disk : fault_kind::lose_disk, n));
+          emit(t, on(what == pick::damage ? fault_kind::damage_disk
+                     : what == pick::lose ? fault_kind::lose_disk
+                                          : fault_kind::cut_log,
+                     n));
           damaged_.insert(n);
         }
         emit(end, on(fault_kind::restart, n));

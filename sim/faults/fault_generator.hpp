@@ -25,6 +25,7 @@ struct fault_weights {
   unsigned damage = 1;
   unsigned membership = 0;  // a server removed, and added back when the fault ends
   unsigned lose = 0;        // a crash with the disk lost: the node restarts empty
+  unsigned cut = 0;         // a crash with the log cut short of what was synced
 };
 
 // Which shape a random partition takes, by weight (a bridge needs 3 nodes).

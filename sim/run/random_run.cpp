@@ -153,7 +153,8 @@ class random_run {
   }
 
   void note(const fault& f) {
-    if (f.kind == fault_kind::damage_disk || f.kind == fault_kind::lose_disk) damaged_.insert(f.node);
+    if (f.kind == fault_kind::damage_disk || f.kind == fault_kind::lose_disk || f.kind == fault_kind::cut_log)
+      damaged_.insert(f.node);
     if (f.kind == fault_kind::crash || f.kind == fault_kind::restart) rebooting_.erase(f.node);
     recorder_.fault(cluster_.sim().now_ns(), f);
     ++report_.faults[std::string(f.history_name())];

@@ -102,6 +102,7 @@ const field fields[] = {
     DKV_FIELD("faults.weights.clock", integer, 0, 1000, random_plan.weights.clock),
     DKV_FIELD("faults.weights.damage", integer, 0, 1000, random_plan.weights.damage),
     DKV_FIELD("faults.weights.lose", integer, 0, 1000, random_plan.weights.lose),
+    DKV_FIELD("faults.weights.cut", integer, 0, 1000, random_plan.weights.cut),
     DKV_FIELD("faults.weights.membership", integer, 0, 1000, random_plan.weights.membership),
     DKV_FIELD("faults.shapes.split", integer, 0, 1000, random_plan.shapes.split),
     DKV_FIELD("faults.shapes.one_way", integer, 0, 1000, random_plan.shapes.one_way),
@@ -264,7 +265,7 @@ class reader {
         if (!parsed)
           fail(node.source(), key,
                "must be one of split, one_way, isolate, bridge, heal, crash, restart, reboot, pause, resume, clock, "
-               "damage, lose, add_server, add_learner, remove_server");
+               "damage, lose, cut, add_server, add_learner, remove_server");
         p.what.kind = *parsed;
         has_kind = true;
       } else if (n == "node") {

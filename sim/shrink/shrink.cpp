@@ -191,7 +191,7 @@ class shrinker {
     off(plan.isolate_after_winning);
     off(plan.crash_after_winning);
     fault_weights& w = plan.weights;
-    for (unsigned* weight : {&w.partition, &w.crash, &w.pause, &w.clock, &w.damage, &w.membership, &w.lose}) off(*weight);
+    for (unsigned* weight : {&w.partition, &w.crash, &w.pause, &w.clock, &w.damage, &w.membership, &w.lose, &w.cut}) off(*weight);
     if (n % 2 == 0 && !calmer.empty()) calmer[(n / 2) % calmer.size()]();
   }
 

@@ -25,6 +25,7 @@ TEST_CASE("generated fault schedules keep their promises", "[sim][faults][proper
     options.max_down = (nodes.size() - 1) / 2;
     options.max_damaged = options.max_down;
     options.weights.membership = size_pick % 3;  // 0: none at all
+    options.weights.lose = options.weights.cut = size_pick % 2;  // drawn only without membership changes
     dkv::rng random(seed);
     const auto faults = sim::generate_faults(random, nodes, options);
     RC_ASSERT(!faults.empty());
@@ -57,6 +58,7 @@ TEST_CASE("generated fault schedules keep their promises", "[sim][faults][proper
           break;
         case fault_kind::damage_disk:
         case fault_kind::lose_disk:
+        case fault_kind::cut_log:
           RC_ASSERT(state.at(f.node) == fault_kind::crash);  // only a stopped node's disk
           damaged.insert(f.node);
           break;
@@ -115,6 +117,7 @@ struct toy_target final : sim::fault_target {
   void set_clock(sim::node_id, const sim::node_clock&) override {}
   void damage_disk(sim::node_id) override {}
   void lose_disk(sim::node_id) override {}
+  void cut_log(sim::node_id) override {}
   void change_membership(sim::fault_kind, sim::node_id) override {}
 };
 
