@@ -42,8 +42,9 @@ int bugs_command(const bugs_arguments& spec);
 // fault, everything drawn), scenarios/follower-isolated.toml (a leader that
 // no fault may depose), scenarios/elections.toml (crashes right after a
 // vote, in elections without pre-vote), scenarios/figure8.toml (leaders
-// cut off or crashed as soon as they win) and scenarios/lost-disk.toml (a
-// member's disk lost while another lags).
+// cut off or crashed as soon as they win), scenarios/lost-disk.toml (a
+// member's disk lost while another lags) and scenarios/limits/cut-log.toml
+// (a member's log cut short while another lags).
 std::vector<std::string> default_swarm();
 
 }  // namespace dkv::sim::tool
