@@ -20,6 +20,7 @@
 
 #include "actors/actors.hpp"
 #include "net/peer/peer_network.hpp"
+#include "net/server/cluster_record.hpp"
 #include "net/server/dstore_shard.hpp"
 #include "net/server/lstore_shard.hpp"
 #include "store/lstore.hpp"
@@ -146,8 +147,15 @@ error server::start() {
   auto r = std::make_unique<running>();
   const bool replicated = std::any_of(options_.shards.begin(), options_.shards.end(),
                                       [](const shard_spec& s) { return s.kind == shard_kind::dstore; });
-  if (replicated)
+  if (replicated) {
     if (error e = r->lock.acquire(options_.data_dir); !e.ok()) return e;
+    bool adopted = false;
+    if (error e = check_cluster_record(options_.data_dir, identity_of(options_), adopted); !e.ok()) return e;
+    if (adopted && options_.report)
+      options_.report(report_level::info, "the data directory " + options_.data_dir + " belongs to cluster " +
+                                              id_text(identity_of(options_).id) + " from now on (" +
+                                              cluster_record_name + ")");
+  }
 
   actors::add_message_types(r->config);
   r->config.set("scheduler.max-threads", static_cast<std::size_t>(std::max(1u, options_.actor_threads)));

@@ -134,7 +134,7 @@ int serve(const serve_flags& flags) {
   }
   if (error e = server.start(); !e.ok()) {
     log::error("dkv serve: " + e.message());
-    return 1;
+    return e.code() == error_code::invalid_operation ? 2 : 1;  // a configuration the data refuses, or a failure
   }
   log::info("dkv serve: listening for clients on " + flags.transport + " " + flags.endpoint +
             (flags.transport == "tcp" ? " (port " + std::to_string(server.client_port()) + ")" : ""));

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -270,4 +271,59 @@ TEST_CASE("a member given another --cluster-token is refused both ways and takes
   CHECK_THAT(id_line(first_log), Catch::Matchers::EndsWith(": members " + c.members() + ", no --cluster-token"));
   CHECK_THAT(id_line(stranger_log), Catch::Matchers::EndsWith(": members " + c.members() + ", with a --cluster-token"));
   CHECK(id_line(first_log).substr(0, 41) != id_line(stranger_log).substr(0, 41));
+}
+
+TEST_CASE("a member restarted on its data directory with another list or token refuses to start, naming both",
+          "[cluster][identity]") {
+  cluster_and_stranger c;
+  for (std::size_t i = 0; i < 3; ++i) c.start(i);
+  {
+    auto client = client_of({c.client_ports[0], c.client_ports[1], c.client_ports[2]}, 3s);
+    dkv::net::remote_store store(client, shard);
+    const auto up_by = steady::now() + 30s;
+    while (!store.Set("kept", "yes").err.ok() && steady::now() < up_by) {
+    }
+  }
+  REQUIRE(c.servers[2].stop(SIGTERM, 15s) == 0);
+  const std::filesystem::path data = c.dir / c.name(2);
+  const std::string record = dkv::test::text_of((data / "CLUSTER").string());
+  CHECK_THAT(record, Catch::StartsWith("dkv cluster ") && Catch::Contains("\nmembers " + c.members() + "\n"));
+
+  struct wrong {
+    std::string members, token, says;
+  };
+  const std::string reversed = c.entry(2) + "," + c.entry(1) + "," + c.entry(0);
+  const std::vector<wrong> mistakes = {
+      // Alone in its list on its old log: it would elect itself and acknowledge writes nobody else has.
+      {c.entry(2), "", "it was created with --cluster-members '" + c.members() + "', and this server was given '" +
+                           c.entry(2) + "'"},
+      {reversed, "", "it was created with --cluster-members '" + c.members() + "', and this server was given '" +
+                         reversed + "'"},
+      {c.members(), "staging", "it was created with the same --cluster-members but another --cluster-token"},
+  };
+  int attempt = 0;
+  for (const wrong& w : mistakes) {
+    const std::string log = (c.dir / ("wrong-" + std::to_string(++attempt) + ".log")).string();
+    server_process p;
+    cluster_and_stranger::serve(p, c.name(2), w.members, c.client_ports[2], data, log, w.token);
+    const std::optional<int> code = p.wait(20s);
+    const std::string said = dkv::test::text_of(log);
+    INFO(said);
+    CHECK(code == 2);
+    CHECK_THAT(said, Catch::Contains("ERROR dkv serve: the data directory " + data.string() + " belongs to cluster ") &&
+                         Catch::Contains(w.says) && Catch::Contains("or give it another --data-dir"));
+    CHECK(dkv::test::text_of((data / "CLUSTER").string()) == record);  // the record is left as it was
+  }
+
+  // With its own list it serves again, with what it had.
+  c.start(2);
+  auto through = client_of({c.client_ports[2]}, 3s);
+  dkv::net::remote_store store(through, shard);
+  const auto up_by = steady::now() + 30s;
+  dkv::get_result kept;
+  while (!(kept = store.Get("kept")).err.ok() && steady::now() < up_by) {
+  }
+  INFO(c.logs());
+  CHECK(kept.found);
+  CHECK(kept.value == "yes");
 }
