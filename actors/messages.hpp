@@ -183,6 +183,14 @@ struct client_wakeup {
 // raft_node_config::unavailable_after_ticks (see raft_node::track_availability).
 struct availability_check {};
 
+// A member of another cluster — another member list or token — reached this
+// node, and its list names this node: told by the transport that refused it
+// (net/peer), to each replica. A replica alone in its own configuration
+// then refuses its clients (raft_node: a split brain otherwise).
+struct claimed_by_other_cluster {
+  std::string detail;  // who, and how the lists differ
+};
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, raft_packet& x) {
   return f(caf::meta::type_name("raft_packet"), x.bytes);
@@ -239,6 +247,10 @@ typename Inspector::result_type inspect(Inspector& f, availability_check&) {
   return f(caf::meta::type_name("availability_check"));
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, claimed_by_other_cluster& x) {
+  return f(caf::meta::type_name("claimed_by_other_cluster"), x.detail);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, log_synced& x) {
   return f(caf::meta::type_name("log_synced"), x.sequence, x.failure);
 }
@@ -270,6 +282,7 @@ CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::membership_outcome))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::health_query))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::replica_health))
 CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::availability_check))
+CAF_ADD_TYPE_ID(dkv_actors, (dkv::actors::claimed_by_other_cluster))
 CAF_END_TYPE_ID_BLOCK(dkv_actors)
 
 namespace dkv::actors {

@@ -201,6 +201,7 @@ caf::behavior raft_node::make_behavior() {
         availability_check_armed_ = false;
         track_availability();
       },
+      [this](const claimed_by_other_cluster& claim) { note_claim(claim); },
   };
 }
 
@@ -535,7 +536,23 @@ void raft_node::heard_from(raft::node_id from) {
   if (from == replica_->leader()) leader_seen_ns_ = now;
 }
 
+void raft_node::note_claim(const claimed_by_other_cluster& claim) {
+  const raft::membership& members = replica_->config();
+  const bool alone = members.voters.size() == 1 && members.is_voter(config_.raft.id) && members.learners.empty();
+  if (!alone || !claimed_.empty()) return;
+  // Alone, it commits whatever it is asked: with a cluster that counts it as
+  // one of its members, the shard's data would be in two places, each
+  // acknowledged. Which list is right it cannot know; it stops answering.
+  claimed_ = "this replica is alone in its member list, but a member of another cluster that lists it reached it (" +
+             claim.detail +
+             "); answering both would split the shard's data in two, so it refuses its clients until it is started "
+             "again with the cluster's list";
+  if (config_.report) config_.report(report_level::error, claimed_);
+  unavailable_ = true;  // said: no WARN from track_availability
+}
+
 std::string raft_node::unavailable_reason() const {
+  if (!claimed_.empty()) return claimed_;
   if (config_.unavailable_after_ticks == 0 || replica_->is_leader()) return {};
   const std::uint64_t now = clock_->now_ns();
   const std::uint64_t after = std::uint64_t{config_.unavailable_after_ticks} * config_.tick_ns;

@@ -178,6 +178,9 @@ class raft_node : public caf::event_based_actor {
   // Whether the node has been without a live leader for too long, and why
   // ("" if not): the message of its final refusals.
   std::string unavailable_reason() const;
+  // Another cluster lists this node (claimed_by_other_cluster): alone in its
+  // own configuration, it refuses its clients from then on.
+  void note_claim(const claimed_by_other_cluster& claim);
   // Reports the node becoming unavailable or available again, and arms a
   // check for when it would become unavailable if nothing is heard.
   void track_availability();
@@ -191,6 +194,7 @@ class raft_node : public caf::event_based_actor {
   std::uint64_t seed_;
   raft_node_status* status_;
   std::string storage_problem_;  // what it found damaged or lost, for its reports while it repairs
+  std::string claimed_;          // why it refuses its clients, once another cluster claimed it
 
   std::unique_ptr<raft::wal_storage> storage_;
   std::unique_ptr<raft::replica> replica_;

@@ -44,6 +44,16 @@ std::string member_entry(std::string_view members, std::uint64_t k) {
   return "";
 }
 
+bool lists_entry(std::string_view members, std::string_view entry) {
+  if (entry.empty()) return false;
+  for (;;) {
+    const std::size_t comma = members.find(',');
+    if (members.substr(0, comma) == entry) return true;
+    if (comma == std::string_view::npos) return false;
+    members.remove_prefix(comma + 1);
+  }
+}
+
 std::string other_cluster(std::uint64_t their_id, std::string_view their_members, const cluster_identity& ours) {
   const std::string shown =
       "'" + std::string(their_members) + (their_members.size() >= wire::max_members_bytes ? "…'" : "'");

@@ -34,6 +34,10 @@ std::string id_text(std::uint64_t id);
 // or "" if it has fewer.
 std::string member_entry(std::string_view members, std::uint64_t k);
 
+// Whether `members` (a members text) has `entry` ("node-2=127.0.0.1:7002")
+// as one of its items; false for an empty entry.
+bool lists_entry(std::string_view members, std::string_view entry);
+
 // How another process's identity differs from ours, for the logs of both
 // sides: "it belongs to another cluster: its members are '…', ours are
 // '…' (cluster id …, ours …); every member must be given …".

@@ -130,9 +130,12 @@ incoming_connection::hello_state incoming_connection::read_hello(const char* at,
   const cluster_identity& ours = core_.options().identity;
   if (cluster_id != ours.id) {
     const std::string entry = member_entry(members, member);
+    const std::string why = other_cluster(cluster_id, members, ours);
     refuse(wire::refusal_reason::other_cluster, source + id_text(cluster_id),
-           prefix + (entry.empty() ? "" : " (" + entry + " in its list)") + ": " +
-               other_cluster(cluster_id, members, ours));
+           prefix + (entry.empty() ? "" : " (" + entry + " in its list)") + ": " + why);
+    const auto& claimed = core_.options().claimed_by_other_cluster;
+    if (claimed && lists_entry(members, member_entry(ours.members, core_.options().self)))
+      claimed((entry.empty() ? "member " + std::to_string(member) : entry) + ", from " + from + ": " + why);
     return hello_state::refused;
   }
   if (!core_.is_peer(member)) {

@@ -30,6 +30,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -58,6 +59,10 @@ struct peer_network_options {
   // Where the listener says it pauses for want of descriptors, and resumes
   // (warn, info), and where both ends of a refused connection say why (error).
   report_sink report;
+  // Called (on the I/O thread) on each refused connection from another
+  // cluster whose member list names this process (its own NAME=HOST:PORT
+  // entry): with what the refusal says.
+  std::function<void(const std::string&)> claimed_by_other_cluster;
 };
 
 // Within a group: raft node k is member k; member k's client actor has this address.

@@ -16,9 +16,11 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <random>
 
 #include "actors/actors.hpp"
+#include "actors/messages.hpp"
 #include "net/peer/peer_network.hpp"
 #include "net/server/cluster_record.hpp"
 #include "net/server/dstore_shard.hpp"
@@ -102,6 +104,18 @@ cluster_identity identity_of(const server_options& o) {
   return make_cluster_identity(members_text(o.members), o.cluster_token);
 }
 
+// Passes the peer network's word that another cluster lists this server
+// (on its I/O thread) to every replica, once they are spawned: the peers
+// start first. One said before then is said again at the next refusal.
+struct replica_relay {
+  std::mutex mutex;
+  std::vector<caf::actor> replicas;
+  void claimed(const std::string& detail) {
+    std::lock_guard<std::mutex> guard(mutex);
+    for (const caf::actor& replica : replicas) caf::anon_send(replica, actors::claimed_by_other_cluster{detail});
+  }
+};
+
 // Everything a started server holds, in the order it must be torn down
 // (reverse of declaration): the protocol server first, the actor system last
 // but after what its actors point to.
@@ -167,11 +181,13 @@ error server::start() {
   caf::actor_system& system = *r->system;
   std::random_device entropy;  // election timeouts need not repeat between runs of a real server
 
+  auto relay = std::make_shared<replica_relay>();
   if (replicated) {
     peer_network_options peer;
     peer.self = options_.self;
     peer.report = options_.report;
     peer.identity = identity_of(options_);
+    peer.claimed_by_other_cluster = [relay](const std::string& detail) { relay->claimed(detail); };
     for (std::size_t i = 0; i < options_.members.size(); ++i)
       peer.members[i + 1] = {options_.members[i].host, options_.members[i].port};
     r->peers = std::make_unique<peer_network>(system, peer);
@@ -259,6 +275,10 @@ error server::start() {
     served_shards.push_back(served);
   }
 
+  {
+    std::lock_guard<std::mutex> guard(relay->mutex);
+    relay->replicas = replicas;
+  }
   if (!replicas.empty()) {
     // The replicas travel as a spawn argument: see dstore_shard's gateway.
     r->actors.push_back(system.spawn(

@@ -211,18 +211,30 @@ std::string lists(const std::string& theirs, const std::string& ours) {
 
 }  // namespace
 
-TEST_CASE("a lone node with a member list of only itself, in a member's place, is refused both ways",
+TEST_CASE("a lone node with a member list of only itself, in a member's place, is refused both ways and stops "
+          "answering",
           "[cluster][identity]") {
   cluster_and_stranger c;
   const auto alone = [&](std::size_t f) { return c.entry(f); };
   // The leader sends the stranger heartbeats; the stranger, alone in its
-  // list, sends to nobody — it is a cluster of its own, and says so.
+  // list, sends to nobody — it is a cluster of its own, and says so. Once
+  // the cluster that lists it has reached it, it refuses its clients: it
+  // alone would acknowledge writes the cluster never sees.
+  const std::string refuses = "ERROR dkv serve: the replica of shard 200: this replica is alone in its member list, "
+                              "but a member of another cluster that lists it reached it (";
   run(c, alone, "", [&](std::size_t leader, std::size_t f) {
     return std::vector<expected_line>{
         {c.stranger_log(), {refused_from(c, f, leader + 1, c.entry(leader)), lists(c.members(), c.entry(f))}},
         {c.log(leader), {refused_by(f + 1, c.entry(f)), lists(c.entry(f), c.members())}},
+        {c.stranger_log(), {refuses, c.entry(leader) + ", from 127.0.0.1: it belongs to another cluster: "}},
     };
   });
+  auto through = client_of({c.client_ports[3]}, 2s);
+  dkv::net::remote_store store(through, shard);
+  const auto refused = store.Set("through-the-stranger", "split brain");
+  INFO(refused.err.to_string());
+  CHECK(refused.err.code() == dkv::error_code::unavailable);
+  CHECK_THAT(refused.err.message(), Catch::Contains("shard 200: this replica is alone in its member list"));
 }
 
 TEST_CASE("a member given the list in another order is refused both ways and takes no part", "[cluster][identity]") {

@@ -121,6 +121,11 @@ TEST_CASE("the cluster id covers the order of the members and the token", "[net]
   CHECK(id_text(0x1a2b) == "0000000000001a2b");
   CHECK(member_entry("a=h:1,b=h:2", 2) == "b=h:2");
   CHECK(member_entry("a=h:1,b=h:2", 3).empty());
+  CHECK(lists_entry("a=h:1,b=h:2", "b=h:2"));
+  CHECK(lists_entry("a=h:1,b=h:2", "a=h:1"));
+  CHECK_FALSE(lists_entry("a=h:1,b=h:2", "b=h:1"));
+  CHECK_FALSE(lists_entry("a=h:1,b=h:22", "b=h:2"));  // whole items only
+  CHECK_FALSE(lists_entry("a=h:1", ""));
 }
 
 TEST_CASE("a complaint is said once per source, and again after a while with how often it was held back",
