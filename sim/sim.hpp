@@ -145,6 +145,7 @@ inline fault clock_jump(node_id n, node_clock c) {
 inline fault damage_disk(node_id n) { return make(fault_kind::damage_disk, n); }
 inline fault lose_disk(node_id n) { return make(fault_kind::lose_disk, n); }
 inline fault cut_log(node_id n) { return make(fault_kind::cut_log, n); }
+inline fault alone(node_id n) { return make(fault_kind::alone, n); }
 }  // namespace faults
 
 // Puts `schedule` on the cluster's simulated clock: each fault is applied

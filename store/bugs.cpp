@@ -51,6 +51,10 @@ constexpr std::array<bug_info, static_cast<std::size_t>(bug::count_)> table{{
      "not compare it with its promise: it votes and counts toward quorums as if its log were whole, and with "
      "one member that missed the latest writes it elects a leader that never had them",
      "store/raft/wal_storage.cpp: wal_storage::check_promise"},
+    {bug::lone_member_serves, "lone-member-serves",
+     "a member started with a member list naming only itself goes on answering its clients after a member of "
+     "the cluster that lists it has reached it: it acknowledges writes the cluster never sees, a split brain",
+     "actors/raft/raft_node.cpp: raft_node::note_claim"},
 }};
 
 constexpr bool in_enum_order() {

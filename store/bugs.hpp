@@ -32,6 +32,7 @@ enum class bug : std::uint8_t {
   apply_before_commit,       // entries are applied once durable, before they are committed
   amnesiac_votes,            // a member whose storage was lost votes at once, as if it remembered
   unchecked_promise,         // a member whose log ends before what it promised votes as if it were whole
+  lone_member_serves,        // a member alone in its list goes on serving after another cluster claims it
   count_
 };
 

@@ -537,6 +537,8 @@ void raft_node::heard_from(raft::node_id from) {
 }
 
 void raft_node::note_claim(const claimed_by_other_cluster& claim) {
+  // injected bug lone_member_serves: the claim is not listened to.
+  if (bugs::on(bugs::bug::lone_member_serves)) return;
   const raft::membership& members = replica_->config();
   const bool alone = members.voters.size() == 1 && members.is_voter(config_.raft.id) && members.learners.empty();
   if (!alone || !claimed_.empty()) return;

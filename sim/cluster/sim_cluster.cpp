@@ -20,19 +20,31 @@ constexpr std::uint64_t client_stream = 0x636c69656e74;  // "client"
 
 class sim_transport final : public actors::transport {
  public:
-  sim_transport(sim_network& network, node_id self, const sim_cluster::raft_watcher* watcher = nullptr)
-      : network_(network), self_(self), watcher_(watcher) {}
+  sim_transport(sim_network& network, node_id self, const sim_cluster* cluster = nullptr,
+                const sim_cluster::raft_watcher* watcher = nullptr)
+      : network_(network), self_(self), cluster_(cluster), watcher_(watcher) {}
   void send(actors::net_address to, const caf::message& message) override {
     if (watcher_ && *watcher_ && message.match_element<actors::raft_packet>(0)) {
       raft::message m;
       if (raft::decode_message(message.get_as<actors::raft_packet>(0).bytes, m)) (*watcher_)(m);
     }
-    network_.route(self_, static_cast<node_id>(to), message);
+    const auto peer = static_cast<node_id>(to);
+    if (cluster_ && cluster_->lists_differ(self_, peer)) {
+      // As the peer transport refuses another cluster's hello (net/peer),
+      // nothing crosses; a receiver that the sender's list names hears why.
+      if (!cluster_->misconfigured(self_))
+        network_.route(self_, peer,
+                       caf::make_message(actors::claimed_by_other_cluster{
+                           "member " + std::to_string(self_) + ", whose list names it and others"}));
+      return;
+    }
+    network_.route(self_, peer, message);
   }
 
  private:
   sim_network& network_;
   node_id self_;
+  const sim_cluster* cluster_;                // to compare member lists, if given
   const sim_cluster::raft_watcher* watcher_;  // the cluster's, if it watches
 };
 
@@ -87,6 +99,7 @@ void sim_cluster::start(node_id id) {
   actors::raft_node_config config = options_.node;
   config.raft.id = id;
   if (id > options_.founders) config.raft.initial_voters.clear();  // it learns its membership from a leader
+  if (n.alone) config.raft.initial_voters = {id};
   actors::raft_node_status before = std::move(n.status);
   n.status = {};
   n.status.applied_log = std::move(before.applied_log);
@@ -95,7 +108,7 @@ void sim_cluster::start(node_id id) {
   n.status.repairs = before.repairs;
   const std::uint64_t seed = sim_.derive(raft_stream * 1000 + id * 100 + n.incarnation).next();
   n.actor = sim_.spawn<actors::raft_node>(config, &n.disk->files(),
-                                          std::make_shared<sim_transport>(sim_.network(), id, &raft_watcher_), n.clock,
+                                          std::make_shared<sim_transport>(sim_.network(), id, this, &raft_watcher_), n.clock,
                                           seed, &n.status);
   sim_.network().attach(id, n.actor);
   n.up = true;
@@ -122,6 +135,22 @@ void sim_cluster::cut_log(node_id id) {
   crash(id);
   disk(id).cut_newest("wal-", ".log");  // a WAL segment (store/storage/wal.hpp)
 }
+
+void sim_cluster::replace_machine(node_id id, bool alone) {
+  lose_disk(id);
+  node& n = *nodes_.at(id - 1);
+  n.alone = alone;
+  n.status = {};
+}
+
+void sim_cluster::misconfigure(node_id id) { replace_machine(id, true); }
+
+bool sim_cluster::lists_differ(node_id a, node_id b) const {
+  if (a == b || a < 1 || b < 1 || a > nodes_.size() || b > nodes_.size()) return false;  // a client is no member
+  return nodes_[a - 1]->alone || nodes_[b - 1]->alone;
+}
+
+void sim_cluster::restore_members(node_id id) { replace_machine(id, false); }
 
 void sim_cluster::restart(node_id id) {
   node& n = *nodes_.at(id - 1);

@@ -80,6 +80,16 @@ class sim_cluster final : public fault_target {
   void damage_disk(node_id id) override { disk(id).damage_random(); }
   void lose_disk(node_id id) override;
   void cut_log(node_id id) override;
+  void misconfigure(node_id id) override;
+  // Ends a misconfigure() as an operator would: the node is stopped, its
+  // disk (another cluster's log) replaced, and it starts again with the
+  // cluster's list at its next restart. What it applied alone is forgotten
+  // by the checks: it was another cluster's.
+  void restore_members(node_id id);
+  // Whether the node is (or will start) alone in its member list.
+  bool misconfigured(node_id id) const { return nodes_.at(id - 1)->alone; }
+  // Whether two nodes were given different member lists (one of them alone).
+  bool lists_differ(node_id a, node_id b) const;
   // Sends the request to the leader, if there is one (a membership_command,
   // as an operator would); the configuration in the status shows the rest.
   void change_membership(fault_kind change, node_id id) override;
@@ -105,8 +115,11 @@ class sim_cluster final : public fault_target {
     actors::raft_node_status status;
     caf::actor actor;
     bool up = false;
+    bool alone = false;  // given a member list naming only itself (misconfigure)
     std::uint64_t incarnation = 0;
   };
+  // Crashes the node, replaces its disk, and starts its observed history anew.
+  void replace_machine(node_id id, bool alone);
 
   void start(node_id id);
 

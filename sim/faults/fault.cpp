@@ -34,6 +34,7 @@ constexpr std::pair<std::string_view, fault_kind> kind_names[] = {
     {"add_learner", fault_kind::add_learner},
     {"remove_server", fault_kind::remove_server},
     {"cut", fault_kind::cut_log},
+    {"alone", fault_kind::alone},
 };
 
 }  // namespace
@@ -76,6 +77,7 @@ std::string fault::describe() const {
     case fault_kind::add_learner: return "add learner " + n;
     case fault_kind::remove_server: return "remove server " + n;
     case fault_kind::cut_log: return "cut log " + n;
+    case fault_kind::alone: return "alone " + n;
   }
   return "unknown";
 }
@@ -99,6 +101,7 @@ std::string_view fault::history_name() const noexcept {
     case fault_kind::add_learner:
     case fault_kind::remove_server: return "membership";
     case fault_kind::cut_log: return "cut";
+    case fault_kind::alone: return "alone";
   }
   return "unknown";
 }
@@ -131,6 +134,7 @@ void apply(const fault& f, fault_target& target, const std::vector<node_id>& nod
     case fault_kind::damage_disk: target.damage_disk(f.node); break;
     case fault_kind::lose_disk: target.lose_disk(f.node); break;
     case fault_kind::cut_log: target.cut_log(f.node); break;
+    case fault_kind::alone: target.misconfigure(f.node); break;
     case fault_kind::add_server:
     case fault_kind::add_learner:
     case fault_kind::remove_server: target.change_membership(f.kind, f.node); break;

@@ -33,6 +33,7 @@ enum class fault_kind : std::uint8_t {
   add_learner,
   remove_server,
   cut_log,  // the node crashes and its log loses synced records: more than a crash can cut
+  alone,    // the node crashes, its disk is replaced, and it is started with a member list naming only itself
 };
 
 // A kind's name in scenario files ("one_way", "damage", "add_server"), and back.
@@ -42,7 +43,7 @@ bool is_membership_change(fault_kind kind) noexcept;
 
 struct fault {
   fault_kind kind = fault_kind::heal;
-  node_id node = 0;   // crash, restart, pause, resume, clock, damage_disk, lose_disk, cut_log, isolate, bridge, one_way (from), membership
+  node_id node = 0;   // crash, restart, pause, resume, clock, damage_disk, lose_disk, cut_log, alone, isolate, bridge, one_way (from), membership
   node_id other = 0;  // one_way (to)
   std::vector<std::vector<node_id>> groups;  // split; bridge: the two sides
   node_clock clock;                          // clock
@@ -75,6 +76,11 @@ class fault_target {
   // Crashes the node (if up) and cuts its newest log segment short of what
   // was synced, or removes it: what a faulty disk or an operator's hand does.
   virtual void cut_log(node_id node) = 0;
+  // Crashes the node (if up) and replaces its disk; from its next start it
+  // is given a member list naming only itself (an operator's mistake on a
+  // new machine) until restore_members(). Its peers, whose list names it,
+  // refuse it as the peer transport refuses another cluster, and tell it so.
+  virtual void misconfigure(node_id node) = 0;
   // Asks the leader, if there is one, for a membership change (`change` is
   // one of the three kinds); whether it takes it shows in the configuration.
   virtual void change_membership(fault_kind change, node_id node) = 0;

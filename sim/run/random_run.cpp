@@ -153,7 +153,8 @@ class random_run {
   }
 
   void note(const fault& f) {
-    if (f.kind == fault_kind::damage_disk || f.kind == fault_kind::lose_disk || f.kind == fault_kind::cut_log)
+    if (f.kind == fault_kind::damage_disk || f.kind == fault_kind::lose_disk || f.kind == fault_kind::cut_log ||
+        f.kind == fault_kind::alone)
       damaged_.insert(f.node);
     if (f.kind == fault_kind::crash || f.kind == fault_kind::restart) rebooting_.erase(f.node);
     recorder_.fault(cluster_.sim().now_ns(), f);
@@ -382,6 +383,15 @@ class random_run {
     for (node_id id : nodes_) {
       cluster_.disk(id).set_faults(reliable(options_.disk));
       cluster_.resume(id);
+      if (cluster_.misconfigured(id)) {
+        // The operator's fix: a new disk and the cluster's list (its peers
+        // then tell it that it is not the member they knew, and it repairs).
+        cluster_.restore_members(id);
+        fault lost;
+        lost.kind = fault_kind::lose_disk;
+        lost.node = id;
+        note(lost);
+      }
       if (!cluster_.up(id) || cluster_.status(id).stopped) restart(id);
     }
   }

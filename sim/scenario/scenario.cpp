@@ -265,7 +265,7 @@ class reader {
         if (!parsed)
           fail(node.source(), key,
                "must be one of split, one_way, isolate, bridge, heal, crash, restart, reboot, pause, resume, clock, "
-               "damage, lose, cut, add_server, add_learner, remove_server");
+               "damage, lose, cut, alone, add_server, add_learner, remove_server");
         p.what.kind = *parsed;
         has_kind = true;
       } else if (n == "node") {

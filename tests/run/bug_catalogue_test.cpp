@@ -1,5 +1,5 @@
 // The injected-bug catalogue against the default swarm (scenarios/swarm.toml,
-// follower-isolated.toml, elections.toml, figure8.toml, lost-disk.toml and limits/cut-log.toml, seeds interleaved
+// follower-isolated.toml, elections.toml, figure8.toml, lost-disk.toml, limits/cut-log.toml and wrong-members.toml, seeds interleaved
 // as `dkv-sim bugs` takes them): every bug that the swarm is known to catch
 // must fail a check within a fixed number of runs from fixed seeds, and each
 // run that caught it must pass with the bug off — so it is the bug that
@@ -49,7 +49,8 @@ constexpr bool check_escapes = true;
 std::vector<scenario> default_swarm() {
   return {load_scenario(DKV_SCENARIOS_DIR "/swarm.toml"), load_scenario(DKV_SCENARIOS_DIR "/follower-isolated.toml"),
           load_scenario(DKV_SCENARIOS_DIR "/elections.toml"), load_scenario(DKV_SCENARIOS_DIR "/figure8.toml"),
-          load_scenario(DKV_SCENARIOS_DIR "/lost-disk.toml"), load_scenario(DKV_SCENARIOS_DIR "/limits/cut-log.toml")};
+          load_scenario(DKV_SCENARIOS_DIR "/lost-disk.toml"), load_scenario(DKV_SCENARIOS_DIR "/limits/cut-log.toml"),
+          load_scenario(DKV_SCENARIOS_DIR "/wrong-members.toml")};
 }
 
 }  // namespace

@@ -118,6 +118,7 @@ struct toy_target final : sim::fault_target {
   void damage_disk(sim::node_id) override {}
   void lose_disk(sim::node_id) override {}
   void cut_log(sim::node_id) override {}
+  void misconfigure(sim::node_id) override {}
   void change_membership(sim::fault_kind, sim::node_id) override {}
 };
 

@@ -44,7 +44,8 @@ int bugs_command(const bugs_arguments& spec);
 // vote, in elections without pre-vote), scenarios/figure8.toml (leaders
 // cut off or crashed as soon as they win), scenarios/lost-disk.toml (a
 // member's disk lost while another lags) and scenarios/limits/cut-log.toml
-// (a member's log cut short while another lags).
+// (a member's log cut short while another lags) and scenarios/wrong-members.toml
+// (a member started alone in its member list).
 std::vector<std::string> default_swarm();
 
 }  // namespace dkv::sim::tool
