@@ -65,7 +65,9 @@ struct propose_command {
 // again soon would fare no better, so a client answers its call with it.
 struct command_outcome {
   std::uint64_t request = 0;
-  std::uint8_t code = 0;  // dkv::error_code
+  // dkv::error_code. Without a log index: Unavailable, refused (never
+  // applied); Timeout, the node lost track of it (perhaps applied).
+  std::uint8_t code = 0;
   std::uint64_t leader = 0;
   std::uint64_t log_index = 0;
   std::uint8_t status = 0;  // replicated::apply_status when applied

@@ -206,6 +206,15 @@ void client::on_command_outcome(const command_outcome& o) {
   if (o.log_index == 0) {  // refused before it reached a log, or lost to another leader's entry
     if (o.code == code(error_code::invalid_operation))
       return finish(id, error_code::invalid_operation, "the write is too large for the log");
+    if (o.code == code(error_code::timeout)) {
+      // The node lost track of it (a snapshot covered its entry): in doubt,
+      // as if the attempt were overdue, and asked again now.
+      if (late) return;
+      c->in_doubt = true;
+      if (o.leader != 0) leader_ = o.leader;
+      if (o.request == c->requests.back() && !waiting_for_session(*c)) send_attempt(id, *c);
+      return;
+    }
     if (!late) refused(id, *c, o.request, sent, o.leader, o.message);
     return;
   }

@@ -377,9 +377,19 @@ void raft_node::carry_out(raft::ready& work) {
     last_snapshot_ = work.snapshot->meta.index;
     DKV_ASSERT(machine_.applied_index() == last_snapshot_, machine_.applied_index(), last_snapshot_);
     // Proposals the snapshot covers will not be applied here one by one: we
-    // cannot tell whether they made it, so their clients hear nothing and
-    // stay in doubt (Timeout), and their slots are freed.
-    pending_.erase(pending_.begin(), pending_.upper_bound(last_snapshot_));
+    // cannot tell whether they made it. Their clients hear so at once (in
+    // doubt: they ask again, and a session keeps a write from applying
+    // twice) rather than wait out an attempt, and their slots are freed.
+    const auto covered = pending_.upper_bound(last_snapshot_);
+    for (auto it = pending_.begin(); it != covered; ++it) {
+      command_outcome lost;
+      lost.request = it->second.request;
+      lost.code = code(error_code::timeout);
+      lost.leader = replica_->leader();
+      lost.message = "its log entry was replaced by a snapshot from the leader before it was applied here";
+      answer(it->second.client, lost);
+    }
+    pending_.erase(pending_.begin(), covered);
   }
   for (const raft::entry& e : work.committed) apply(e);
   for (const raft::read_state& r : work.reads)

@@ -6,6 +6,7 @@
 #include <caf/send.hpp>
 #include <caf/event_based_actor.hpp>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -167,6 +168,37 @@ TEST_CASE("a success that arrives after its attempt was given up on is still the
   CHECK(h.answers->at(1).index == 1);
 }
 
+TEST_CASE("a write a node lost track of is asked again at once, and is then in doubt, never Unavailable",
+          "[client]") {
+  harness h;
+  h.submit(1, "x", "vx");
+  h.grant_session(5);
+  auto p = h.take();
+  REQUIRE(p.size() == 1);
+  // The node lost track of it (a snapshot replaced its entry): Timeout, no log index.
+  command_outcome lost;
+  lost.request = p[0].request;
+  lost.code = static_cast<std::uint8_t>(error_code::timeout);
+  caf::anon_send(h.client, lost);
+  h.run_for(1'000'000);  // far less than an attempt's timeout (300 ms)
+  p = h.take();
+  REQUIRE(p.size() == 1);  // asked again at once, in the same session and sequence
+  CHECK(p[0].write.session == 5);
+  // Every later attempt is refused (no leader): the first may have been
+  // applied, so the deadline answers Timeout, not Unavailable.
+  for (int i = 0; i < 200 && h.answers->count(1) == 0; ++i) {
+    for (const proposal& attempt : h.take()) {
+      command_outcome refused;
+      refused.request = attempt.request;
+      refused.code = static_cast<std::uint8_t>(error_code::unavailable);
+      caf::anon_send(h.client, refused);
+    }
+    h.run_for(100'000'000);
+  }
+  REQUIRE(h.answers->count(1) == 1);
+  CHECK(h.answers->at(1).code == static_cast<std::uint8_t>(error_code::timeout));
+}
+
 TEST_CASE("proposals a snapshot overtakes free their slots: the node can lead again", "[client][raft_node]") {
   sim::sim_cluster_options options;
   options.node.max_pending = 3;
@@ -211,8 +243,15 @@ TEST_CASE("proposals a snapshot overtakes free their slots: the node can lead ag
   cluster.cuts().heal();
   sim.run_until(sim.now_ns() + 3'000'000'000);
   REQUIRE(cluster.status(old).applied >= 60);
-  // Its three proposals were overtaken by the snapshot: no answer (they stay in doubt).
-  for (const auto& o : *outcomes) CHECK(o.request > 3);
+  // Its three proposals were overtaken by the snapshot: each is answered
+  // at once as lost track of (Timeout, no log index: in doubt, ask again).
+  for (std::uint64_t r = 1; r <= 3; ++r) {
+    const auto it = std::find_if(outcomes->begin(), outcomes->end(), [&](const auto& o) { return o.request == r; });
+    REQUIRE(it != outcomes->end());
+    CHECK(it->code == static_cast<std::uint8_t>(error_code::timeout));
+    CHECK(it->log_index == 0);
+    CHECK_THAT(it->message, Catch::Contains("replaced by a snapshot"));
+  }
 
   // Make the old leader lead again.
   for (int round = 0; round < 40 && cluster.leader() != old; ++round) {
