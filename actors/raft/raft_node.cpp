@@ -381,17 +381,12 @@ void raft_node::carry_out(raft::ready& work) {
     // doubt: they ask again, and a session keeps a write from applying
     // twice) rather than wait out an attempt, and their slots are freed.
     const auto covered = pending_.upper_bound(last_snapshot_);
-    for (auto it = pending_.begin(); it != covered; ++it) {
-      command_outcome lost;
-      lost.request = it->second.request;
-      lost.code = code(error_code::timeout);
-      lost.leader = replica_->leader();
-      lost.message = "its log entry was replaced by a snapshot from the leader before it was applied here";
-      answer(it->second.client, lost);
-    }
+    for (auto it = pending_.begin(); it != covered; ++it)
+      lost_track(it->second, "its log entry was replaced by a snapshot from the leader before it was applied here");
     pending_.erase(pending_.begin(), covered);
   }
   for (const raft::entry& e : work.committed) apply(e);
+  if (!replica_->is_leader()) forget_replaced_proposals();
   for (const raft::read_state& r : work.reads)
     if (auto it = reads_.find(r.id); it != reads_.end()) it->second.index = r.index;
   for (std::uint64_t id : work.failed_reads)
@@ -480,6 +475,29 @@ void raft_node::apply(const raft::entry& e) {
   else
     outcome.code = code(error_code::unavailable);  // another leader's entry took the index
   answer(p.client, outcome);
+}
+
+void raft_node::lost_track(const pending_command& p, const std::string& why) {
+  command_outcome lost;
+  lost.request = p.request;
+  lost.code = code(error_code::timeout);
+  lost.leader = replica_->leader();
+  lost.message = why;
+  answer(p.client, lost);
+}
+
+void raft_node::forget_replaced_proposals() {
+  // A new leader's entries replaced ours (or cut them off): whether a copy
+  // elsewhere is committed is not known here, and the index may not be
+  // committed for long in a quiet cluster. The client hears so at once.
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (replica_->log().term_at(it->first) == it->second.term) {
+      ++it;
+      continue;
+    }
+    lost_track(it->second, "its log entry was replaced by another leader's before it was committed");
+    it = pending_.erase(it);
+  }
 }
 
 void raft_node::observe_write(std::uint64_t store_index, const raft::entry& e) {

@@ -178,6 +178,12 @@ class raft_node : public caf::event_based_actor {
   // Whether the node has been without a live leader for too long, and why
   // ("" if not): the message of its final refusals.
   std::string unavailable_reason() const;
+  // Tells a proposer that this node lost track of its proposal (Timeout
+  // without a log index): the client asks again at once, in doubt.
+  void lost_track(const pending_command& p, const std::string& why);
+  // After a ready, not leading: the proposals whose entries are no longer in
+  // the log as proposed.
+  void forget_replaced_proposals();
   // Another cluster lists this node (claimed_by_other_cluster): alone in its
   // own configuration, it refuses its clients from then on.
   void note_claim(const claimed_by_other_cluster& claim);

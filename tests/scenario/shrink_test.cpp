@@ -107,11 +107,11 @@ TEST_CASE("a failure that needs a chain of faults shrinks by a search of other s
 }
 
 TEST_CASE("a run that breaks safety and liveness shrinks to the broken safety", "[shrink]") {
-  // figure8.toml seed 1004 under figure8-commit fails liveness first (a
-  // write unanswered after healing) and agreement too. Liveness is judged
+  // figure8.toml seed 1010 under vote-before-durable fails liveness first
+  // (a write unanswered after healing) and agreement too. Liveness is judged
   // at a run's end, so no cut run fails it; agreement is what the bug did.
-  run_options o = instantiate(load_scenario(DKV_SCENARIOS_DIR "/figure8.toml"), 1004);
-  o.bugs = dkv::bugs::bit(dkv::bugs::bug::figure8_commit);
+  run_options o = instantiate(load_scenario(DKV_SCENARIOS_DIR "/figure8.toml"), 1010);
+  o.bugs = dkv::bugs::bit(dkv::bugs::bug::vote_before_durable);
   const run_report original = run_random(o);
   REQUIRE(failure(original));
   CHECK(failure(original)->name == "liveness");
