@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -118,12 +117,7 @@ TEST_CASE("dkv serve alone refuses a WAL that lost what it promised, and serves 
     what = "flipped";
     const std::vector<fs::path> segments = s.segments();
     REQUIRE(segments.size() == 1);
-    std::fstream f(segments.back(), std::ios::in | std::ios::out | std::ios::binary);
-    const auto middle = static_cast<std::streamoff>(fs::file_size(segments.back()) / 2);
-    f.seekg(middle);
-    const char byte = static_cast<char>(f.get());
-    f.seekp(middle);
-    f.put(static_cast<char>(byte ^ 0x5a));
+    dkv::test::flip_middle_byte(segments.back().string());
   }
   INFO(what);
   {

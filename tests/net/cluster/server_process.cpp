@@ -75,6 +75,16 @@ void server_process::kill_now() {
   pid_ = -1;
 }
 
+void flip_middle_byte(const std::string& path) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(0, std::ios::end);
+  const std::streamoff middle = f.tellg() / 2;
+  f.seekg(middle);
+  const char byte = static_cast<char>(f.get());
+  f.seekp(middle);
+  f.put(static_cast<char>(byte ^ 0x5a));
+}
+
 std::string text_of(const std::string& path) {
   std::ifstream in(path);
   std::stringstream all;

@@ -42,6 +42,9 @@ class server_process {
 // against an older dkv), else this build's.
 std::string dkv_binary();
 
+// Flips one byte in the middle of a file (damage a checksum must catch).
+void flip_middle_byte(const std::string& path);
+
 // The whole of a (log) file; empty if it cannot be read.
 std::string text_of(const std::string& path);
 

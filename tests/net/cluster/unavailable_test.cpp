@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -171,12 +170,7 @@ void flip_a_byte_of_the_log(const fs::path& shard_dir) {
     if (e.path().filename().string().rfind("wal-", 0) == 0) segments.push_back(e.path());
   REQUIRE(!segments.empty());
   std::sort(segments.begin(), segments.end());
-  std::fstream f(segments.front(), std::ios::in | std::ios::out | std::ios::binary);
-  const auto middle = static_cast<std::streamoff>(fs::file_size(segments.front()) / 2);
-  f.seekg(middle);
-  const char byte = static_cast<char>(f.get());
-  f.seekp(middle);
-  f.put(static_cast<char>(byte ^ 0x5a));
+  dkv::test::flip_middle_byte(segments.front().string());
 }
 
 }  // namespace
