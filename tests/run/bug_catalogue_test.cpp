@@ -1,15 +1,14 @@
 // The injected-bug catalogue against the default swarm (scenarios/swarm.toml,
-// follower-isolated.toml, elections.toml, figure8.toml, lost-disk.toml, limits/cut-log.toml and wrong-members.toml, seeds interleaved
-// as `dkv-sim bugs` takes them): every bug that the swarm is known to catch
-// must fail a check within a fixed number of runs from fixed seeds, and each
-// run that caught it must pass with the bug off — so it is the bug that
-// fails, not the run.
+// follower-isolated.toml, elections.toml, figure8.toml, lost-disk.toml and
+// wrong-members.toml, seeds interleaved as `dkv-sim bugs` takes them): every
+// bug that the swarm is known to catch must fail a check within a fixed
+// number of runs from fixed seeds, and each run that caught it must pass
+// with the bug off — so it is the bug that fails, not the run.
 //
-// The escapes are bugs the simulated swarm does not catch yet (none now:
-// figure8-commit was one until figure8.toml); the Raft core's random
-// schedules and rule tests catch them instead (tests/raft/, "[bugs]"). An
-// escape the swarm learns to catch fails this test until it is taken off
-// the list.
+// The escapes are bugs the default swarm does not catch (figure8-commit was
+// one until figure8.toml); other tests catch them (the Raft core's random
+// schedules and rule tests, tests/raft/ "[bugs]", or a run test). An escape
+// the swarm learns to catch fails this test until it is taken off the list.
 
 #include <catch2/catch.hpp>
 
@@ -31,12 +30,17 @@ constexpr std::size_t runs_per_bug = 32;
 // how fast fresh seeds catch each bug is the benchmark's question).
 std::size_t first_run(bugs::bug b) {
   switch (b) {
-    case bugs::bug::leader_unconfirmed_reads: return 24;  // caught by run 32 (figure8 seed 5)
-    case bugs::bug::figure8_commit: return 62;            // caught by run 67 (figure8 seed 10)
+    case bugs::bug::leader_unconfirmed_reads: return 24;  // caught by run 28 (figure8 seed 5)
+    case bugs::bug::figure8_commit: return 54;            // caught by run 58 (figure8 seed 10)
     default: return 0;
   }
 }
-const std::vector<bugs::bug> escapes = {};
+// unchecked-promise needs a log cut deeper than a crash can cut, which only
+// scenarios/limits/cut-log.toml makes, and there the sound code fails some
+// seeds too (the promise's window, docs/durability.md): a catch there would
+// not be the bug's. tests/run/machine_fault_run_test.cpp catches it instead,
+// on seeds where the sound code passes.
+const std::vector<bugs::bug> escapes = {bugs::bug::unchecked_promise};
 
 // Under the sanitizers the escapes are left out: their 32 runs that catch
 // nothing would be most of this test's time there, and they take no code
@@ -50,8 +54,7 @@ constexpr bool check_escapes = true;
 std::vector<scenario> default_swarm() {
   return {load_scenario(DKV_SCENARIOS_DIR "/swarm.toml"), load_scenario(DKV_SCENARIOS_DIR "/follower-isolated.toml"),
           load_scenario(DKV_SCENARIOS_DIR "/elections.toml"), load_scenario(DKV_SCENARIOS_DIR "/figure8.toml"),
-          load_scenario(DKV_SCENARIOS_DIR "/lost-disk.toml"), load_scenario(DKV_SCENARIOS_DIR "/limits/cut-log.toml"),
-          load_scenario(DKV_SCENARIOS_DIR "/wrong-members.toml")};
+          load_scenario(DKV_SCENARIOS_DIR "/lost-disk.toml"), load_scenario(DKV_SCENARIOS_DIR "/wrong-members.toml")};
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ namespace dkv::sim::tool {
 
 std::vector<std::string> default_swarm() {
   return {"scenarios/swarm.toml", "scenarios/follower-isolated.toml", "scenarios/elections.toml",
-          "scenarios/figure8.toml", "scenarios/lost-disk.toml", "scenarios/limits/cut-log.toml", "scenarios/wrong-members.toml"};
+          "scenarios/figure8.toml", "scenarios/lost-disk.toml", "scenarios/wrong-members.toml"};
 }
 
 int bugs_command(const bugs_arguments& spec) {

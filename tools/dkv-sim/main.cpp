@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   bugs_cmd->add_option("--first-seed", bugs.first_seed, "The first seed (default 1)");
   bugs_cmd->add_option("--scenario", bugs.scenarios,
                        "The swarm's scenario files (default scenarios/swarm.toml, follower-isolated.toml, "
-                       "elections.toml, figure8.toml, lost-disk.toml, limits/cut-log.toml and wrong-members.toml)");
+                       "elections.toml, figure8.toml, lost-disk.toml and wrong-members.toml)");
   add_bug_option(*bugs_cmd, bugs.only);
   bugs_cmd->add_flag("--list", bugs.list, "List the catalogue: each bug's name, what it does and where it lives");
 
