@@ -553,7 +553,7 @@ void raft_node::publish() {
   status_->config_committed = replica_->config_index() <= replica_->commit_index();
 }
 
-std::string raft_node::name(raft::node_id id) const {
+std::string raft_node::member_name(raft::node_id id) const {
   return id >= 1 && id <= config_.names.size() ? config_.names[id - 1] : "node " + std::to_string(id);
 }
 
@@ -591,7 +591,7 @@ std::string raft_node::unavailable_reason() const {
   const std::uint64_t election = std::uint64_t{config_.raft.election_ticks} * config_.tick_ns;
   const std::string since = duration_text(silent) + " (" + std::to_string(silent / election) + " election timeouts)";
   std::string why = replica_->leader() == raft::no_node ? "no leader known for " + since
-                                                        : "no live leader: " + name(replica_->leader()) +
+                                                        : "no live leader: " + member_name(replica_->leader()) +
                                                               ", whom it follows, not heard from for " + since;
   if (replica_->repairing())
     why += "; this replica is repairing damaged storage (" + storage_problem_ +
@@ -625,7 +625,7 @@ void raft_node::track_availability() {
       config_.report(report_level::warn, "unavailable: " + why + "; clients are refused until it knows a leader");
     else if (config_.report)
       config_.report(report_level::info,
-                     "available again: " + (replica_->is_leader() ? "it leads" : name(replica_->leader()) + " leads") +
+                     "available again: " + (replica_->is_leader() ? "it leads" : member_name(replica_->leader()) + " leads") +
                          " in term " + std::to_string(replica_->term()));
   }
   // Nothing may happen for a while (a replica that may not campaign ticks

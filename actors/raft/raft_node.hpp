@@ -191,7 +191,7 @@ class raft_node : public caf::event_based_actor {
   // check for when it would become unavailable if nothing is heard.
   void track_availability();
   replica_health health() const;
-  std::string name(raft::node_id id) const;
+  std::string member_name(raft::node_id id) const;  // (not name(): that is the actor's)
 
   raft_node_config config_;
   dkv::storage::file_system* files_;
