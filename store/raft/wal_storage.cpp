@@ -192,6 +192,16 @@ error wal_storage::replay(const dkv::storage::wal_recovery& recovered) {
           mark_damaged("a snapshot mark does not decode");
           break;
         }
+        // A later snapshot removed the segments it no longer needed, and
+        // with them, maybe, this mark's own entry: a log that begins after
+        // the mark was cut around it, not contradicted, and is kept. The
+        // later snapshot's mark, in a kept segment with its entry, decides.
+        // (Clearing it lost synced entries: with a snapshot every entry, a
+        // follower's acknowledged entry was gone after a crash.)
+        if (!state.entries.empty() && state.entries.front().index > mark.index) {
+          last_mark = mark;
+          break;
+        }
         // The same rule as installing the snapshot itself, minus its data.
         install_snapshot(state, snapshot{mark, {}});
         state.latest_snapshot.reset();
