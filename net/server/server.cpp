@@ -114,6 +114,10 @@ struct replica_relay {
     std::lock_guard<std::mutex> guard(mutex);
     for (const caf::actor& replica : replicas) caf::anon_send(replica, actors::claimed_by_other_cluster{detail});
   }
+  void forget() {
+    std::lock_guard<std::mutex> guard(mutex);
+    replicas.clear();
+  }
 };
 
 // Everything a started server holds, in the order it must be torn down
@@ -128,6 +132,7 @@ struct server::running {
   std::unique_ptr<caf::actor_system> system;
   std::unique_ptr<peer_network> peers;
   std::vector<caf::actor> actors;  // replicas, clients, the watchdog
+  std::shared_ptr<replica_relay> relay = std::make_shared<replica_relay>();
   std::map<std::uint64_t, std::shared_ptr<shard>> shards;
   std::unique_ptr<protocol_server> clients;
 
@@ -138,6 +143,7 @@ struct server::running {
     shards.clear();
     for (const caf::actor& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     actors.clear();
+    relay->forget();  // its handles would keep the replicas alive past the system
     if (peers) peers->stop();
     peers.reset();
     system.reset();  // waits for the actors to finish
@@ -181,7 +187,7 @@ error server::start() {
   caf::actor_system& system = *r->system;
   std::random_device entropy;  // election timeouts need not repeat between runs of a real server
 
-  auto relay = std::make_shared<replica_relay>();
+  const std::shared_ptr<replica_relay> relay = r->relay;
   if (replicated) {
     peer_network_options peer;
     peer.self = options_.self;
