@@ -69,9 +69,9 @@ struct cluster_and_stranger {
     client_ports.assign(ports.begin() + 3, ports.end());
   }
 
-  static std::string name(std::size_t i) { return "node-" + std::to_string(i + 1); }
-  std::string entry(std::size_t i) const { return name(i) + "=127.0.0.1:" + std::to_string(peer_ports[i]); }
-  std::string members() const { return entry(0) + "," + entry(1) + "," + entry(2); }
+  static std::string name(std::size_t i) { return dkv::test::member_name(i); }
+  std::string entry(std::size_t i) const { return dkv::test::member_entry(i, peer_ports[i]); }
+  std::string members() const { return dkv::test::loopback_members(peer_ports); }
   std::string log(std::size_t i) const { return (dir / (name(i) + ".log")).string(); }
   std::string stranger_log() const { return (dir / "stranger.log").string(); }
 

@@ -46,13 +46,11 @@ struct cluster {
     std::filesystem::remove_all(dir, ignored);
   }
 
-  std::string name(std::size_t i) const { return "node-" + std::to_string(i + 1); }
+  std::string name(std::size_t i) const { return dkv::test::member_name(i); }
   std::string log(std::size_t i) const { return (dir / (name(i) + ".log")).string(); }
 
   void start(std::size_t i) {
-    std::string members;
-    for (std::size_t m = 0; m < peer_ports.size(); ++m)
-      members += (m ? "," : "") + name(m) + "=127.0.0.1:" + std::to_string(peer_ports[m]);
+    const std::string members = dkv::test::loopback_members(peer_ports);
     servers[i]->start(DKV_BINARY,
                       {"serve",
                        "--shards",
@@ -188,7 +186,7 @@ TEST_CASE("kill -9 of the leader, then a restart of every server, loses no ackno
 
 TEST_CASE("dkv serve refuses bad flags, a busy port and an unusable data directory", "[cluster]") {
   cluster c(1);
-  const std::string members = "node-1=127.0.0.1:" + std::to_string(c.peer_ports[0]);
+  const std::string members = dkv::test::member_entry(0, c.peer_ports[0]);
   const std::string endpoint = "127.0.0.1:" + std::to_string(c.client_ports[0]);
   const auto run = [&](std::vector<std::string> args) {
     server_process p;

@@ -47,7 +47,7 @@ struct lone_server {
                                   "--replica-id",
                                   "node-1",
                                   "--cluster-members",
-                                  "node-1=127.0.0.1:" + std::to_string(peer_port),
+                                  dkv::test::member_entry(0, peer_port),
                                   "--data-dir",
                                   (dir / "data").string(),
                                   "--transport-endpoint",

@@ -46,14 +46,12 @@ struct three_nodes {
     client_ports.assign(ports.begin() + 3, ports.end());
   }
 
-  static std::string name(std::size_t i) { return "node-" + std::to_string(i + 1); }
+  static std::string name(std::size_t i) { return dkv::test::member_name(i); }
   fs::path data(std::size_t i) const { return dir / name(i); }
   std::string log(std::size_t i) const { return (dir / (name(i) + ".log")).string(); }
 
   void start(std::size_t i) {
-    std::string members;
-    for (std::size_t j = 0; j < 3; ++j)
-      members += (j ? "," : "") + name(j) + "=127.0.0.1:" + std::to_string(peer_ports[j]);
+    const std::string members = dkv::test::loopback_members(peer_ports);
     // Each run appends to the node's log: what it said before stays readable.
     servers[i].start(dkv::test::dkv_binary(),
                      {"serve", "--shards", "200=dstore", "--replica-id", name(i), "--cluster-members", members,

@@ -75,6 +75,18 @@ void server_process::kill_now() {
   pid_ = -1;
 }
 
+std::string member_name(std::size_t i) { return "node-" + std::to_string(i + 1); }
+
+std::string member_entry(std::size_t i, std::uint16_t peer_port) {
+  return member_name(i) + "=127.0.0.1:" + std::to_string(peer_port);
+}
+
+std::string loopback_members(const std::vector<std::uint16_t>& peer_ports) {
+  std::string members;
+  for (std::size_t i = 0; i < peer_ports.size(); ++i) members += (i ? "," : "") + member_entry(i, peer_ports[i]);
+  return members;
+}
+
 void flip_middle_byte(const std::string& path) {
   std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
   f.seekg(0, std::ios::end);

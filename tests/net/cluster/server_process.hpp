@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,12 @@ class server_process {
 // The dkv the tests run: DKV_TEST_BINARY if set (to check that a test fails
 // against an older dkv), else this build's.
 std::string dkv_binary();
+
+// The tests' loopback clusters: member i (0-based) is named "node-<i+1>",
+// and its peer port is peer_ports[i] on 127.0.0.1.
+std::string member_name(std::size_t i);
+std::string member_entry(std::size_t i, std::uint16_t peer_port);  // "node-2=127.0.0.1:PORT"
+std::string loopback_members(const std::vector<std::uint16_t>& peer_ports);  // --cluster-members
 
 // Flips one byte in the middle of a file (damage a checksum must catch).
 void flip_middle_byte(const std::string& path);

@@ -62,7 +62,7 @@ struct three_servers {
     for (int i = 0; i < 3; ++i) servers.push_back(std::make_unique<server_process>());
   }
 
-  std::string name(std::size_t i) const { return "node-" + std::to_string(i + 1); }
+  std::string name(std::size_t i) const { return dkv::test::member_name(i); }
   std::string log(std::size_t i) const { return (dir / (name(i) + ".log")).string(); }
   std::string endpoint(std::size_t i) const { return "127.0.0.1:" + std::to_string(client_ports[i]); }
   fs::path shard_dir(std::size_t i) const { return dir / name(i) / ("shard-" + std::to_string(shard)); }
@@ -73,9 +73,7 @@ struct three_servers {
   }
 
   void start(std::size_t i) {
-    std::string members;
-    for (std::size_t m = 0; m < 3; ++m)
-      members += (m ? "," : "") + name(m) + "=127.0.0.1:" + std::to_string(peer_ports[m]);
+    const std::string members = dkv::test::loopback_members(peer_ports);
     servers[i]->start(dkv::test::dkv_binary(),
                       {"serve",
                        "--shards",
