@@ -41,6 +41,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/raft/seen_requests.hpp"
+#include "actors/report.hpp"
 #include "actors/seams.hpp"
 #include "store/raft/replica.hpp"
 #include "store/raft/wal_storage.hpp"
@@ -48,9 +49,6 @@
 #include "store/storage/file_system.hpp"
 
 namespace dkv::actors {
-
-// How much an operator must hear of what a node reports.
-enum class report_level : std::uint8_t { info, warn, error };
 
 struct raft_node_config {
   raft::options raft;
@@ -77,7 +75,7 @@ struct raft_node_config {
   // at start (error) and repaired (info); with unavailable_after_ticks, no
   // live leader for that long (warn) and a leader again (info). Unset:
   // nowhere. Called on the node's own thread.
-  std::function<void(report_level, const std::string&)> report;
+  report_sink report;
 };
 
 // What a node shows its observers (the simulator's checks, tests). Written

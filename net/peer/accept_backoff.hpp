@@ -19,12 +19,12 @@
 #include <functional>
 #include <string>
 
+#include "actors/report.hpp"
+
 namespace dkv::net {
 
-// What a part of the server has to say while it runs. The libraries do not
-// log; the program decides where a report goes (dkv serve: its log).
-enum class report_level { info, warn, error };
-using report_sink = std::function<void(report_level, const std::string&)>;
+using actors::report_level;
+using actors::report_sink;
 
 class accept_backoff {
  public:

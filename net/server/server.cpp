@@ -46,15 +46,6 @@ std::string system_error_text(int code) { return std::strerror(code); }
 // split vote.
 constexpr std::uint32_t elections_before_unavailable = 3;
 
-report_level level_of(actors::report_level level) {
-  switch (level) {
-    case actors::report_level::info: return report_level::info;
-    case actors::report_level::warn: return report_level::warn;
-    case actors::report_level::error: break;
-  }
-  return report_level::error;
-}
-
 // The server's hold on its data directory: an exclusive flock(2) on LOCK,
 // released by the kernel even when the process is killed.
 class directory_lock {
@@ -228,8 +219,8 @@ error server::start() {
     node.unavailable_after_ticks = elections_before_unavailable * options_.election_rtt_factor;
     for (const member_spec& m : options_.members) node.names.push_back(m.name);
     if (options_.report)
-      node.report = [report = options_.report, shard = spec.id](actors::report_level level, const std::string& text) {
-        report(level_of(level), "the replica of shard " + std::to_string(shard) + ": " + text);
+      node.report = [report = options_.report, shard = spec.id](report_level level, const std::string& text) {
+        report(level, "the replica of shard " + std::to_string(shard) + ": " + text);
       };
     const std::string dir = options_.data_dir + "/shard-" + std::to_string(spec.id);
     try {
