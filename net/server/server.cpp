@@ -98,17 +98,22 @@ cluster_identity identity_of(const server_options& o) {
 // Passes the peer network's word that another cluster lists this server
 // (on its I/O thread) to every replica, once they are spawned: the peers
 // start first. One said before then is said again at the next refusal.
-struct replica_relay {
-  std::mutex mutex;
-  std::vector<caf::actor> replicas;
+class replica_relay {
+ public:
   void claimed(const std::string& detail) {
-    std::lock_guard<std::mutex> guard(mutex);
-    for (const caf::actor& replica : replicas) caf::anon_send(replica, actors::claimed_by_other_cluster{detail});
+    std::lock_guard<std::mutex> guard(mutex_);
+    for (const caf::actor& replica : replicas_) caf::anon_send(replica, actors::claimed_by_other_cluster{detail});
   }
-  void forget() {
-    std::lock_guard<std::mutex> guard(mutex);
-    replicas.clear();
+  // The replicas to tell; none again at shutdown, or its handles would keep
+  // them alive past the actor system.
+  void relay_to(std::vector<caf::actor> replicas) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    replicas_ = std::move(replicas);
   }
+
+ private:
+  std::mutex mutex_;
+  std::vector<caf::actor> replicas_;
 };
 
 // Everything a started server holds, in the order it must be torn down
@@ -134,7 +139,7 @@ struct server::running {
     shards.clear();
     for (const caf::actor& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     actors.clear();
-    relay->forget();  // its handles would keep the replicas alive past the system
+    relay->relay_to({});
     if (peers) peers->stop();
     peers.reset();
     system.reset();  // waits for the actors to finish
@@ -158,14 +163,14 @@ error server::start() {
   auto r = std::make_unique<running>();
   const bool replicated = std::any_of(options_.shards.begin(), options_.shards.end(),
                                       [](const shard_spec& s) { return s.kind == shard_kind::dstore; });
+  const cluster_identity identity = identity_of(options_);
   if (replicated) {
     if (error e = r->lock.acquire(options_.data_dir); !e.ok()) return e;
     bool adopted = false;
-    if (error e = check_cluster_record(options_.data_dir, identity_of(options_), adopted); !e.ok()) return e;
+    if (error e = check_cluster_record(options_.data_dir, identity, adopted); !e.ok()) return e;
     if (adopted && options_.report)
       options_.report(report_level::info, "the data directory " + options_.data_dir + " belongs to cluster " +
-                                              id_text(identity_of(options_).id) + " from now on (" +
-                                              cluster_record_name + ")");
+                                              id_text(identity.id) + " from now on (" + cluster_record_name + ")");
   }
 
   actors::add_message_types(r->config);
@@ -183,7 +188,7 @@ error server::start() {
     peer_network_options peer;
     peer.self = options_.self;
     peer.report = options_.report;
-    peer.identity = identity_of(options_);
+    peer.identity = identity;
     peer.claimed_by_other_cluster = [relay](const std::string& detail) { relay->claimed(detail); };
     for (std::size_t i = 0; i < options_.members.size(); ++i)
       peer.members[i + 1] = {options_.members[i].host, options_.members[i].port};
@@ -272,10 +277,7 @@ error server::start() {
     served_shards.push_back(served);
   }
 
-  {
-    std::lock_guard<std::mutex> guard(relay->mutex);
-    relay->replicas = replicas;
-  }
+  relay->relay_to(replicas);
   if (!replicas.empty()) {
     // The replicas travel as a spawn argument: see dstore_shard's gateway.
     r->actors.push_back(system.spawn(
