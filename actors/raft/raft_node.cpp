@@ -376,14 +376,8 @@ void raft_node::carry_out(raft::ready& work) {
       return stop("a snapshot from the leader does not load: " + e.message());
     last_snapshot_ = work.snapshot->meta.index;
     DKV_ASSERT(machine_.applied_index() == last_snapshot_, machine_.applied_index(), last_snapshot_);
-    // Proposals the snapshot covers will not be applied here one by one: we
-    // cannot tell whether they made it. Their clients hear so at once (in
-    // doubt: they ask again, and a session keeps a write from applying
-    // twice) rather than wait out an attempt, and their slots are freed.
-    const auto covered = pending_.upper_bound(last_snapshot_);
-    for (auto it = pending_.begin(); it != covered; ++it)
-      lost_track(it->second, "its log entry was replaced by a snapshot from the leader before it was applied here");
-    pending_.erase(pending_.begin(), covered);
+    // Proposals the snapshot covers will not be applied here one by one:
+    // forget_replaced_proposals, below, tells their clients.
   }
   for (const raft::entry& e : work.committed) apply(e);
   if (!replica_->is_leader()) forget_replaced_proposals();
@@ -487,15 +481,21 @@ void raft_node::lost_track(const pending_command& p, const std::string& why) {
 }
 
 void raft_node::forget_replaced_proposals() {
-  // A new leader's entries replaced ours (or cut them off): whether a copy
-  // elsewhere is committed is not known here, and the index may not be
-  // committed for long in a quiet cluster. The client hears so at once.
+  // A new leader's entries replaced ours (or cut them off), or a snapshot
+  // from the leader covers them: whether they made it is not known here, and
+  // the index may not be committed for long in a quiet cluster. The client
+  // hears so at once (in doubt: it asks again, and a session keeps a write
+  // from applying twice), and the slot is freed.
+  const raft::raft_log& log = replica_->log();
   for (auto it = pending_.begin(); it != pending_.end();) {
-    if (replica_->log().term_at(it->first) == it->second.term) {
+    const bool covered = it->first <= log.snapshot_index();  // installed: no one-by-one apply here
+    if (!covered && log.term_at(it->first) == it->second.term) {
       ++it;
       continue;
     }
-    lost_track(it->second, "its log entry was replaced by another leader's before it was committed");
+    lost_track(it->second, covered
+                               ? "its log entry was replaced by a snapshot from the leader before it was applied here"
+                               : "its log entry was replaced by another leader's before it was committed");
     it = pending_.erase(it);
   }
 }

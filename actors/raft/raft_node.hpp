@@ -180,7 +180,7 @@ class raft_node : public caf::event_based_actor {
   // without a log index): the client asks again at once, in doubt.
   void lost_track(const pending_command& p, const std::string& why);
   // After a ready, not leading: the proposals whose entries are no longer in
-  // the log as proposed.
+  // the log as proposed (replaced, or covered by a snapshot installed).
   void forget_replaced_proposals();
   // Another cluster lists this node (claimed_by_other_cluster): alone in its
   // own configuration, it refuses its clients from then on.
