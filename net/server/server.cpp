@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -80,6 +81,13 @@ error validate(const server_options& o) {
     if (o.self == 0 || o.self > o.members.size()) return bad("--replica-id must name one of --cluster-members");
     if (o.data_dir.empty()) return bad("dstore shards need --data-dir");
     if (error e = check_member_addresses(o.members); !e.ok()) return bad("--cluster-members: " + e.message());
+    for (const member_spec& via : o.peer_via) {
+      const auto listed = std::find_if(o.members.begin(), o.members.end(),
+                                       [&](const member_spec& m) { return m.name == via.name; });
+      if (listed == o.members.end()) return bad("--peer-via: '" + via.name + "' is not one of --cluster-members");
+      if (listed == o.members.begin() + static_cast<std::ptrdiff_t>(o.self - 1))
+        return bad("--peer-via: '" + via.name + "' is this server: it listens where --cluster-members says");
+    }
   }
   if (o.rtt_ms == 0) return bad("--rtt-millisecond must be at least 1");
   if (o.heartbeat_rtt_factor == 0) return bad("--heartbeat-rtt-factor must be at least 1");
@@ -192,6 +200,9 @@ error server::start() {
     peer.claimed_by_other_cluster = [relay](const std::string& detail) { relay->claimed(detail); };
     for (std::size_t i = 0; i < options_.members.size(); ++i)
       peer.members[i + 1] = {options_.members[i].host, options_.members[i].port};
+    for (const member_spec& via : options_.peer_via)
+      for (std::size_t i = 0; i < options_.members.size(); ++i)
+        if (options_.members[i].name == via.name) peer.members[i + 1] = {via.host, via.port};
     r->peers = std::make_unique<peer_network>(system, peer);
     if (error e = r->peers->start(); !e.ok())
       return internal_error("cannot listen for peers on " + options_.members[options_.self - 1].host + ":" +

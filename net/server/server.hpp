@@ -29,6 +29,10 @@ struct server_options {
   std::vector<member_spec> members;
   std::uint64_t self = 0;     // 1-based, in members
   std::string cluster_token;  // with the members, the cluster's identity: peers with another are refused
+  // Members this server dials at another address than `members` lists (a
+  // proxy, a tunnel; dkv-sim's real runs put a fault proxy on every link).
+  // The list still names the cluster: its identity does not change.
+  std::vector<member_spec> peer_via;
   std::string data_dir;
   std::uint64_t snapshot_entries = 10'000;    // applied entries between a replica's snapshots
   bool accept_data_loss = false;              // raft_node_config::accept_data_loss

@@ -44,11 +44,40 @@ op_result result_of(const operation& op, const actors::store_answer& answer) {
   return r;
 }
 
+simulated_clients::simulated_clients(sim_cluster& cluster, std::size_t clients, const actors::client_config& config)
+    : cluster_(cluster) {
+  for (std::size_t i = 0; i < clients; ++i) clients_.push_back(std::make_unique<sim_client>(cluster_, config));
+}
+
+simulated_clients::~simulated_clients() = default;
+
+std::uint64_t simulated_clients::now_ns() const { return cluster_.sim().now_ns(); }
+
+void simulated_clients::at(std::uint64_t t_ns, std::string what, std::function<void()> action) {
+  cluster_.sim().at(t_ns, std::move(what), std::move(action));
+}
+
+void simulated_clients::submit(std::size_t client, actors::store_call call, answer_callback done) {
+  clients_.at(client)->submit(std::move(call), std::move(done));
+}
+
+workload::workload(workload_world& world, history_recorder* history, dkv::rng random, workload_options options)
+    : world_(world), history_(history), random_(random), options_(std::move(options)) {
+  make_processes();
+}
+
 workload::workload(sim_cluster& cluster, history_recorder* history, dkv::rng random, workload_options options)
-    : cluster_(cluster), history_(history), random_(random), options_(std::move(options)) {
+    : owned_world_(std::make_unique<simulated_clients>(cluster, options.clients, options.client)),
+      world_(*owned_world_),
+      history_(history),
+      random_(random),
+      options_(std::move(options)) {
+  make_processes();
+}
+
+void workload::make_processes() {
   for (std::size_t i = 0; i < options_.clients; ++i) {
     client_process p;
-    p.client = std::make_unique<sim_client>(cluster_, options_.client);
     p.process = next_process_++;
     processes_.push_back(std::move(p));
   }
@@ -63,19 +92,19 @@ void workload::start() {
 }
 
 void workload::next(std::size_t index) {
-  simulator& sim = cluster_.sim();
+  const std::uint64_t now = world_.now_ns();
   std::uint64_t think = 0;
   if (options_.scripted) {
     const client_process& p = processes_[index];
     if (p.next_scripted == p.scripted.size()) return;
     const std::uint64_t at = p.scripted[p.next_scripted]->at_ns;
-    think = at > sim.now_ns() ? at - sim.now_ns() : 0;
+    think = at > now ? at - now : 0;
   } else if (options_.max_think_ns != 0) {
     think = random_.below(options_.max_think_ns + 1);
   }
-  if (sim.now_ns() + think >= options_.stop_ns) return;
+  if (now + think >= options_.stop_ns) return;
   if (think == 0) return issue(index);
-  sim.at(sim.now_ns() + think, "workload: client " + std::to_string(index), [this, index] { issue(index); });
+  world_.at(now + think, "workload: client " + std::to_string(index), [this, index] { issue(index); });
 }
 
 std::size_t workload::draw_key() {
@@ -165,10 +194,10 @@ void workload::issue(std::size_t index) {
   ++p.operations;
   ++issued_;
   if (options_.record_script)
-    issued_calls_.push_back({static_cast<std::uint32_t>(index), cluster_.sim().now_ns(), call});
-  const std::size_t id = history_ ? history_->invoke(cluster_.sim().now_ns(), op) : 0;
-  p.client->submit(std::move(call),
-                   [this, index, id, op](const actors::store_answer& answer) { answered(index, id, op, answer); });
+    issued_calls_.push_back({static_cast<std::uint32_t>(index), world_.now_ns(), call});
+  const std::size_t id = history_ ? history_->invoke(world_.now_ns(), op) : 0;
+  world_.submit(index, std::move(call),
+                [this, index, id, op](const actors::store_answer& answer) { answered(index, id, op, answer); });
 }
 
 void workload::answered(std::size_t index, std::size_t history_id, const operation& op,
@@ -176,7 +205,7 @@ void workload::answered(std::size_t index, std::size_t history_id, const operati
   ++answered_;
   client_process& p = processes_[index];
   const op_result r = result_of(op, answer);
-  if (history_) history_->complete(history_id, cluster_.sim().now_ns(), r);
+  if (history_) history_->complete(history_id, world_.now_ns(), r);
   if (r.result == outcome::info) p.process = next_process_++;  // it never issues again under that id
 
   lock_state& lock = p.lock;

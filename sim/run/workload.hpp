@@ -12,8 +12,14 @@
 // later. A random workload records what it issued as such a script; replayed
 // in the same run it issues the same calls at the same times (the shrinker
 // starts from there and drops calls).
+//
+// What it runs on is a `workload_world`: the simulator's (virtual time,
+// sim_clients) or a real run's (the wall clock, network clients: real/).
+// The draws come from the same generator in the same order in both, so a
+// seed issues the same calls; only the answers' timing differs.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,9 +68,39 @@ struct workload_options {
   actors::client_config client;
 };
 
+// The clock, the timers and the clients a workload runs on. Every call of
+// the workload's, and every action and answer callback it is given, happens
+// on one thread, one at a time.
+class workload_world {
+ public:
+  using answer_callback = std::function<void(const actors::store_answer&)>;
+  virtual ~workload_world() = default;
+  virtual std::uint64_t now_ns() const = 0;
+  // Runs `action` at `t_ns` (`what` names it in a trace).
+  virtual void at(std::uint64_t t_ns, std::string what, std::function<void()> action) = 0;
+  // Sends client `client`'s call (0-based; one in flight per client); `done` gets the answer once.
+  virtual void submit(std::size_t client, actors::store_call call, answer_callback done) = 0;
+};
+
+// The simulator's world: the cluster's virtual clock, one sim_client per client.
+class simulated_clients final : public workload_world {
+ public:
+  simulated_clients(sim_cluster& cluster, std::size_t clients, const actors::client_config& config);
+  ~simulated_clients() override;
+  std::uint64_t now_ns() const override;
+  void at(std::uint64_t t_ns, std::string what, std::function<void()> action) override;
+  void submit(std::size_t client, actors::store_call call, answer_callback done) override;
+
+ private:
+  sim_cluster& cluster_;
+  std::vector<std::unique_ptr<sim_client>> clients_;
+};
+
 class workload {
  public:
   // `history` may be null (nothing recorded: a benchmark).
+  workload(workload_world& world, history_recorder* history, dkv::rng random, workload_options options);
+  // On the simulated cluster, with clients of its own.
   workload(sim_cluster& cluster, history_recorder* history, dkv::rng random, workload_options options);
   ~workload();
 
@@ -81,7 +117,6 @@ class workload {
     std::string owner;
   };
   struct client_process {
-    std::unique_ptr<sim_client> client;
     std::uint32_t process = 0;
     std::uint64_t operations = 0;
     lock_state lock;
@@ -89,6 +124,7 @@ class workload {
     std::vector<const scripted_call*> scripted;
   };
 
+  void make_processes();
   void next(std::size_t index);
   void issue(std::size_t index);
   // The next call of this client and the history operation that records it.
@@ -98,7 +134,8 @@ class workload {
   std::size_t draw_key();
   std::string padded(std::string tag) const;
 
-  sim_cluster& cluster_;
+  std::unique_ptr<workload_world> owned_world_;  // the simulated clients, when the workload made them
+  workload_world& world_;
   history_recorder* history_;
   dkv::rng random_;
   workload_options options_;

@@ -10,9 +10,12 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "net/server/server.hpp"
+#include "store/bugs.hpp"
 #include "tools/dkv/log.hpp"
 
 namespace dkv::tools {
@@ -24,6 +27,8 @@ struct serve_flags {
   std::string replica_id;
   std::string cluster_members;
   std::string cluster_token;
+  std::string peer_via;
+  std::vector<std::string> bugs;
   std::string data_dir = "data";
   std::uint64_t snapshot_entries = 100'000;
   std::uint64_t compaction_overhead = 5'000;
@@ -64,6 +69,9 @@ error to_options(const serve_flags& f, net::server_options& o) {
       return invalid_operation("--cluster-members: " + e.message());
     if (error e = net::member_number(o.members, f.replica_id, o.self); !e.ok()) return e;
     o.cluster_token = f.cluster_token;
+    if (!f.peer_via.empty())
+      if (error e = net::parse_members(f.peer_via, o.peer_via); !e.ok())
+        return invalid_operation("--peer-via: " + e.message());
   }
   o.data_dir = f.data_dir;
   o.snapshot_entries = f.snapshot_entries;
@@ -103,10 +111,21 @@ int serve(const serve_flags& flags) {
     log::error("dkv serve: " + e.message());
     return 2;
   }
+  dkv::bugs::bug_set bugs = 0;
+  for (const std::string& name : flags.bugs) {
+    const std::optional<dkv::bugs::bug> b = dkv::bugs::find(name);
+    if (!b) {
+      log::error("dkv serve: --bug " + name + ": no such bug (dkv-sim bugs --list)");
+      return 2;
+    }
+    bugs |= dkv::bugs::bit(*b);
+  }
+  const dkv::bugs::scoped_bugs injected(bugs);
   if (!log::set_level(flags.log_level)) {
     log::error("dkv serve: --log-level " + flags.log_level + ": debug, info, warn or error");
     return 2;
   }
+  if (bugs != 0) log::warn("dkv serve: injected bugs are on: this server is broken on purpose");
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
@@ -169,6 +188,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   flag("cluster-members", flags->cluster_members, "Every member as NAME=HOST:PORT,… (the Raft peer addresses)");
   flag("cluster-token", flags->cluster_token,
        "Names this cluster apart from others given the same --cluster-members; every member needs the same");
+  flag("peer-via", flags->peer_via,
+       "Dial some members elsewhere than --cluster-members says, as NAME=HOST:PORT,… (a proxy or tunnel in "
+       "between); the cluster's identity still comes from --cluster-members");
   flag("data-dir", flags->data_dir, "Where the replicas of dstore shards keep their logs and snapshots");
   flag("snapshot-entries", flags->snapshot_entries, "Applied entries between a replica's snapshots")
       ->check(CLI::Range(1ull, 1ull << 40));
@@ -199,6 +221,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   flag("transport-idle-timeout", flags->idle_timeout_s, "Close a client connection idle this long, in seconds")
       ->check(CLI::Range(1ll, 86'400ll));
   flag("actor-threads", flags->actor_threads, "Threads of the actor scheduler")->check(CLI::Range(1u, 256u));
+  cmd->add_option("--bug", flags->bugs,
+                  "For testing dkv's checks only: switch on an injected bug by name, as dkv-sim's --bug (repeatable; "
+                  "`dkv-sim bugs --list` lists them)");
   cmd->callback([flags, &exit_code] { exit_code = serve(*flags); });
 }
 
