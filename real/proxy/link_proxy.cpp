@@ -47,7 +47,7 @@ struct link_proxy::impl {
   asio::io_context io;  // before the links: their sockets go first
   std::map<std::pair<member_id, member_id>, std::shared_ptr<detail::link_state>> links;
   asio::executor_work_guard<asio::io_context::executor_type> work;  // run() returns only once stop() lets it
-  std::thread thread;                                                // last: it starts when all else is there
+  std::thread thread;                                               // last: it starts when all else is there
 };
 
 link_proxy::link_proxy(std::uint64_t seed) : impl_(std::make_unique<impl>(seed)) {}

@@ -44,7 +44,7 @@ struct link_faults {
 // What one link did, over all its connections so far.
 struct link_stats {
   std::uint64_t connections = 0;       // accepted from the sender
-  std::uint64_t open_connections = 0;  // accepted, connected on to the receiver, not yet closed
+  std::uint64_t open_connections = 0;  // accepted and not yet closed (one may still be connecting on)
   std::uint64_t frames = 0;            // read from the sender
   std::uint64_t forwarded = 0;         // written to the receiver, copies included
   std::uint64_t dropped = 0;           // by the drop probability

@@ -6,8 +6,7 @@
 
 namespace dkv::real::detail {
 
-link_state::link_state(asio::io_context& io, member_id from, member_id to, std::uint16_t target_port,
-                       dkv::rng random)
+link_state::link_state(asio::io_context& io, member_id from, member_id to, std::uint16_t target_port, dkv::rng random)
     : from(from),
       to(to),
       target(asio::ip::address_v4::loopback(), target_port),

@@ -33,9 +33,8 @@ proxy_connection::proxy_connection(std::shared_ptr<link_state> link, tcp::socket
       inbound_(read_chunk) {}
 
 void proxy_connection::start() {
-  receiver_.async_connect(link_->target, [self = shared_from_this()](const boost::system::error_code& ec) {
-    self->on_connected(ec);
-  });
+  receiver_.async_connect(link_->target,
+                          [self = shared_from_this()](const boost::system::error_code& ec) { self->on_connected(ec); });
 }
 
 void proxy_connection::on_connected(const boost::system::error_code& ec) {
@@ -79,7 +78,8 @@ void proxy_connection::read_sender() {
     end_ -= begin_;
     begin_ = 0;
   }
-  if (end_ == 0 && inbound_.size() > 16 * read_chunk) std::vector<char>(read_chunk).swap(inbound_);  // after a big frame
+  if (end_ == 0 && inbound_.size() > 16 * read_chunk)
+    std::vector<char>(read_chunk).swap(inbound_);  // after a big frame
   if (inbound_.size() - end_ < read_chunk) inbound_.resize(end_ + read_chunk);
   sender_.async_read_some(
       asio::buffer(inbound_.data() + end_, inbound_.size() - end_),
@@ -205,10 +205,9 @@ void proxy_connection::deliver() {
       continue;
     }
     delivering_ = true;
-    asio::async_write(receiver_, asio::buffer(next.bytes),
-                      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                        self->on_delivered(ec);
-                      });
+    asio::async_write(
+        receiver_, asio::buffer(next.bytes),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_delivered(ec); });
     return;
   }
   if (sender_ended_ && !forward_done_) {
@@ -234,10 +233,10 @@ void proxy_connection::on_delivered(const boost::system::error_code& ec) {
 // --- receiver to sender ------------------------------------------------------
 
 void proxy_connection::read_receiver() {
-  receiver_.async_read_some(asio::buffer(backward_), [self = shared_from_this()](const boost::system::error_code& ec,
-                                                                                 std::size_t n) {
-    self->on_receiver_read(ec, n);
-  });
+  receiver_.async_read_some(asio::buffer(backward_),
+                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                              self->on_receiver_read(ec, n);
+                            });
 }
 
 void proxy_connection::on_receiver_read(const boost::system::error_code& ec, std::size_t n) {

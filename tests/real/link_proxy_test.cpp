@@ -126,7 +126,9 @@ struct rig {
     return to.connections.front();
   }
   bool receives(const bytes& expected) {
-    return wait_until(io, [&] { return !to.connections.empty() && to.connections.front().received.size() >= expected.size(); }) &&
+    return wait_until(
+               io,
+               [&] { return !to.connections.empty() && to.connections.front().received.size() >= expected.size(); }) &&
            to.connections.front().received == expected;
   }
   template <class Pred>
@@ -141,7 +143,9 @@ TEST_CASE("frames pass through in order and byte for byte, however the sender cu
   rig r;
   bytes expected = hello();
   bytes frames;
-  for (int i = 0; i < 50; ++i) frames = concat({frames, frame(static_cast<std::uint64_t>(i), std::string(static_cast<std::size_t>(i * 37), char('a' + i % 26)))});
+  for (int i = 0; i < 50; ++i)
+    frames = concat({frames, frame(static_cast<std::uint64_t>(i),
+                                   std::string(static_cast<std::size_t>(i * 37), char('a' + i % 26)))});
   frames = concat({frames, frame(99, ""), frame(100, std::string(1u << 20, 'z'))});
   const bytes all = concat({expected, frames});
   // The hello and the first frames a byte at a time, the rest at once.
@@ -181,10 +185,12 @@ TEST_CASE("a connection opened during a cut passes its hello and loses its frame
   end_point sender(dial(io, port));
   sender.write(concat({hello(), frame(1, "lost")}));
   REQUIRE(wait_until(io, [&] { return proxy.stats(1, 2).cut == 1; }));
-  REQUIRE(wait_until(io, [&] { return !to.connections.empty() && to.connections.front().received.size() >= hello().size(); }));
+  REQUIRE(wait_until(
+      io, [&] { return !to.connections.empty() && to.connections.front().received.size() >= hello().size(); }));
   proxy.set_cut(1, 2, false);
   sender.write(frame(2, "found"));
-  REQUIRE(wait_until(io, [&] { return to.connections.front().received.size() >= hello().size() + frame(2, "found").size(); }));
+  REQUIRE(wait_until(
+      io, [&] { return to.connections.front().received.size() >= hello().size() + frame(2, "found").size(); }));
   CHECK(to.connections.front().received == concat({hello(), frame(2, "found")}));
 }
 
@@ -275,7 +281,10 @@ TEST_CASE("reset breaks both ends of the link's connections", "[real][proxy]") {
   // The sender dials again, as a peer does.
   end_point again(dial(r.io, r.port));
   again.write(concat({hello(), frame(5, "again")}));
-  REQUIRE(wait_until(r.io, [&] { return r.to.connections.size() == 2 && r.to.connections[1].received.size() >= hello().size() + frame(5, "again").size(); }));
+  REQUIRE(wait_until(r.io, [&] {
+    return r.to.connections.size() == 2 &&
+           r.to.connections[1].received.size() >= hello().size() + frame(5, "again").size();
+  }));
   CHECK(r.to.connections[1].received == concat({hello(), frame(5, "again")}));
 }
 
@@ -317,7 +326,7 @@ TEST_CASE("stop() returns with connections open and frames held back, and closes
   REQUIRE(wait_until(r.io, [&] { return r.sender.ended && other.ended && r.accepted().ended; }));
   CHECK(r.accepted().received == hello());
   CHECK(r.proxy.stats(1, 2).frames == 1);  // still answers
-  r.proxy.stop();                           // and again is nothing
+  r.proxy.stop();                          // and again is nothing
   CHECK_THROWS_AS(r.proxy.add_link(3, 1, r.to.port()), std::logic_error);
 }
 
