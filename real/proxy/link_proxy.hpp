@@ -69,10 +69,11 @@ class link_proxy {
   // if it cannot listen, std::logic_error after stop().
   std::uint16_t add_link(member_id from, member_id to, std::uint16_t target_port, std::uint16_t listen_port = 0);
 
-  // The calls below throw std::out_of_range for a link never added.
+  // The calls below that name a link throw std::out_of_range for one never added.
   void set_cut(member_id from, member_id to, bool cut);
   void heal();  // every link uncut
-  // For every link, from the next frame on (frames already on their way keep their times).
+  // For every link, from the next frame on (frames already on their way keep their
+  // times); std::invalid_argument if min > max or a probability is outside [0, 1].
   void set_faults(const link_faults& faults);
   // Closes both ends of every open connection of the link at once, with a
   // reset (a broken connection; the sender will dial again).
