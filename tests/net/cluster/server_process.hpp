@@ -1,43 +1,19 @@
 #pragma once
-// A `dkv serve` child process for the multi-process tests: started with its
-// output going to a log file, stopped with a signal and reaped within a
-// bound, and killed (SIGKILL) by the destructor if it still runs — a test
-// never leaves a server behind.
+// Helpers of the multi-process tests: their `dkv serve` processes
+// (real/process's child_process: reaped within a bound, killed at the end
+// in every case), the dkv they run, loopback member lists, damage to files.
 
 #include <signal.h>
-#include <sys/types.h>
 
-#include <chrono>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "real/process/child_process.hpp"
+
 namespace dkv::test {
 
-class server_process {
- public:
-  server_process() = default;
-  server_process(const server_process&) = delete;
-  server_process& operator=(const server_process&) = delete;
-  ~server_process() { kill_now(); }
-
-  // Starts `binary` with `args`; stdout and stderr are appended to `log_path`.
-  void start(const std::string& binary, const std::vector<std::string>& args, const std::string& log_path);
-  bool running() const noexcept { return pid_ > 0; }
-  pid_t pid() const noexcept { return pid_; }  // -1 when not running
-
-  // Sends `signal` and waits up to `bound` for the exit; the exit status
-  // (as exit code, or 128 + signal) or nothing if it did not end in time (it
-  // is then killed).
-  std::optional<int> stop(int signal, std::chrono::milliseconds bound);
-  // Waits up to `bound` for the process to end by itself.
-  std::optional<int> wait(std::chrono::milliseconds bound);
-  void kill_now();
-
- private:
-  pid_t pid_ = -1;
-};
+using server_process = dkv::real::child_process;
 
 // The dkv the tests run: DKV_TEST_BINARY if set (to check that a test fails
 // against an older dkv), else this build's.
