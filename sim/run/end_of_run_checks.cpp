@@ -280,4 +280,21 @@ check_result check_stable_leader(const sim_cluster& cluster) {
   return {"stable-leader", false, "the leadership changed though no fault should depose a leader: " + terms};
 }
 
+check_result check_after_healing(check_result r, const check::history& h, std::uint64_t unanswered,
+                                 std::uint64_t from_ns, bool roomy) {
+  if (!r.passed) return r;
+  if (unanswered > 0) return {r.name, false, std::to_string(unanswered) + " calls were never answered"};
+  if (!roomy) return r;
+  for (const operation& op : h.operations)
+    if (op.call_ns >= from_ns && op.result != outcome::ok) {
+      r.passed = false;
+      r.detail = "after healing, " + op.f + "(" + op.key + ") of process " + std::to_string(op.process) + " at " +
+                 std::to_string(op.call_ns / 1'000'000) + " ms ended " +
+                 (op.result == outcome::fail ? "fail" : "info") + " (code " + std::to_string(op.code) + ")";
+      return r;
+    }
+  r.detail += "; every operation after it succeeded";
+  return r;
+}
+
 }  // namespace dkv::sim

@@ -37,6 +37,7 @@ struct check_result {
   bool passed = false;
   std::string detail;    // what was checked, or the first thing that is wrong
   std::string key = {};  // linearizability: the key whose operations cannot be ordered
+  bool skipped = false;  // not run (a real run cannot see what it needs): `detail` says why; counts as passed
 };
 
 check_result check_linearizability(const check::history& h);
@@ -49,6 +50,12 @@ check_result check_storage(const sim_cluster& cluster, const std::set<node_id>& 
 bool membership_done(const actors::raft_node_status& leader, node_id id, fault_kind change);
 // `wanted`: for each node, the last membership change asked for it.
 check_result check_membership(const sim_cluster& cluster, const std::map<node_id, fault_kind>& wanted);
+// Liveness goes on after the probe `live` (passed): every call is answered
+// (`unanswered` of them were not) and every operation invoked from `from_ns`
+// on succeeded — unless the cluster is configured tighter than its workload
+// (too few sessions or queue slots: not `roomy`), when it may rightly refuse.
+check_result check_after_healing(check_result live, const check::history& h, std::uint64_t unanswered,
+                                 std::uint64_t from_ns, bool roomy);
 // Only for runs whose faults must not depose a leader: one term led in all.
 check_result check_stable_leader(const sim_cluster& cluster);
 

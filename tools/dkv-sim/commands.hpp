@@ -12,6 +12,8 @@ namespace dkv::sim::tool {
 
 // run, and replay (the same run; with check_determinism twice, compared event by event).
 int run_command(const run_arguments& spec, bool check_determinism);
+// run --real: the same run against dkv serve processes on loopback.
+int real_command(const run_arguments& spec);
 
 struct swarm_arguments {
   std::vector<std::string> scenarios;  // empty: every file in scenarios/

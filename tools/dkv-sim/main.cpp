@@ -1,6 +1,7 @@
 // dkv-sim: runs dstore's actors in the deterministic simulator.
 //
 //   dkv-sim run [SCENARIO] [--seed N] [--bug NAME]… [--history FILE] [--report FILE] [--out DIR] [flags]
+//               [--real [--time-scale F] [--dkv PATH] [--keep]]
 //   dkv-sim replay [SCENARIO] --seed N [--bug NAME]… [--check-determinism] [flags]
 //   dkv-sim swarm [SCENARIO…] [--seeds N] [--first-seed S] [--jobs J] [--fail-fast] [--budget 10m] [--bug NAME]…
 //   dkv-sim shrink [SCENARIO] --seed N [--bug NAME]… [--budget 60s] [--output FILE]
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   run_arguments run;
   CLI::App* run_cmd = app.add_subcommand("run", "One simulated run of a scenario (or of the flags), then the checks");
   add_spec_options(*run_cmd, run, false);
+  add_real_options(*run_cmd, run);
 
   run_arguments replay;
   bool check_determinism = false;
@@ -93,7 +95,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   try {
-    if (run_cmd->parsed()) return run_command(run, false);
+    if (run_cmd->parsed()) return run.real ? real_command(run) : run_command(run, false);
     if (replay_cmd->parsed()) return run_command(replay, check_determinism);
     if (swarm_cmd->parsed()) {
       if (!swarm_budget.empty()) swarm.budget_s = seconds_of(swarm_budget);

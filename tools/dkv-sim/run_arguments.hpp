@@ -44,10 +44,17 @@ struct run_arguments {
   std::string out_dir = "dkv-sim-out";  // where a failure's history and report go
   std::string history_path;             // --history: also write the history here
   std::string report_path;              // --report: also write the HTML report here
+  // --real: against dkv serve processes (real/), with every duration times time_scale.
+  bool real = false;
+  double time_scale = 1;
+  std::string dkv_binary;  // --dkv: the dkv that serves (default: the one beside dkv-sim)
+  bool keep = false;       // --keep: keep a passing real run's data directories and logs
 };
 
 // The options `run`, `replay` and `shrink` share.
 void add_spec_options(CLI::App& command, run_arguments& spec, bool scenario_required);
+// --real, --time-scale, --dkv, --keep.
+void add_real_options(CLI::App& command, run_arguments& spec);
 // --bug NAME (repeatable), for swarm and bugs too.
 void add_bug_option(CLI::App& command, std::vector<std::string>& bugs);
 
