@@ -34,8 +34,9 @@ int bugs_command(const bugs_arguments& spec) {
 
   std::cout << "dkv-sim bugs: the swarm of";
   for (const std::string& f : files) std::cout << " " << f;
-  std::cout << " against each bug, " << fmt_seconds(spec.budget_s) << " each, " << default_jobs(spec.jobs)
-            << " processes\n";
+  std::cout << " against each bug, " << fmt_seconds(spec.budget_s) << " each, "
+            << (spec.real && spec.jobs == 0 ? 1 : default_jobs(spec.jobs)) << " processes"
+            << (spec.real ? ", real runs (the shrinking in the simulator)" : "") << "\n";
   const auto row = [](auto&&... cells) {
     std::cout << fmt::format("{:<26} {:>6} {:>9} {:>6} {:<30} {:<16} {:>6} {:>6}\n", cells...) << std::flush;
   };
@@ -48,7 +49,8 @@ int bugs_command(const bugs_arguments& spec) {
     plan.bugs = dkv::bugs::bit(b);
     plan.first_seed = spec.first_seed;
     plan.seeds = 1'000'000;
-    plan.jobs = default_jobs(spec.jobs);
+    plan.jobs = spec.real && spec.jobs == 0 ? 1 : default_jobs(spec.jobs);
+    if (spec.real) plan.runner = real_runner(spec.dkv_binary, spec.time_scale);
     const auto started = wall_clock::now();
     plan.stop_after = [&](const swarm_task_result& r) { return !r.passed || seconds_since(started) > spec.budget_s; };
     const swarm_totals totals = run_swarm(plan);
@@ -64,12 +66,16 @@ int bugs_command(const bugs_arguments& spec) {
       continue;
     }
     ++caught_count;
+    const std::string where = fmt::format("{} seed {}", scenarios[caught->scenario].name, caught->seed);
+    if (spec.real) {  // a real failure need not fail in the simulator: not shrunk here (run --real says)
+      row(info.name, "yes", fmt_seconds(wall), totals.results.size(), where, caught->check, "-", "-");
+      continue;
+    }
     const run_options failing = options_of(plan, caught->scenario, caught->seed);
     const auto shrink_started = wall_clock::now();
     shrink_options so;
     so.out_of_time = [&] { return seconds_since(shrink_started) > spec.shrink_budget_s; };
     const shrink_result shrunk = shrink(failing, so);
-    const std::string where = fmt::format("{} seed {}", scenarios[caught->scenario].name, caught->seed);
     // The check the shrunk case fails: a check of safety, if one failed with the first.
     const std::string check = shrunk.failed ? shrunk.check : caught->check;
     row(info.name, "yes", fmt_seconds(wall), totals.results.size(), where, check,

@@ -24,6 +24,9 @@ struct swarm_arguments {
   std::vector<std::string> bugs;
   std::string out_dir = "dkv-sim-out";
   double budget_s = 0;  // > 0: stop after this much wall time
+  bool real = false;    // --real: against dkv serve processes (one run at a time unless --jobs)
+  double time_scale = 1;
+  std::string dkv_binary;
 };
 int swarm_command(const swarm_arguments& spec);
 
@@ -37,6 +40,9 @@ struct bugs_arguments {
   std::vector<std::string> scenarios;  // empty: default_swarm()
   std::vector<std::string> only;       // --bug: just these
   bool list = false;
+  bool real = false;  // --real, as swarm's
+  double time_scale = 1;
+  std::string dkv_binary;
 };
 int bugs_command(const bugs_arguments& spec);
 

@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
       ->check(duration_check());
   swarm_cmd->add_option("--out", swarm.out_dir, "Where failing runs write their history and report");
   add_bug_option(*swarm_cmd, swarm.bugs);
+  add_real_flags(*swarm_cmd, swarm.real, swarm.time_scale, swarm.dkv_binary);
 
   run_arguments shrink;
   std::string shrink_budget = "60s", shrink_output;
@@ -86,6 +87,7 @@ int main(int argc, char** argv) {
                        "The swarm's scenario files (default scenarios/swarm.toml, follower-isolated.toml, "
                        "elections.toml, figure8.toml, lost-disk.toml and wrong-members.toml)");
   add_bug_option(*bugs_cmd, bugs.only);
+  add_real_flags(*bugs_cmd, bugs.real, bugs.time_scale, bugs.dkv_binary);
   bugs_cmd->add_flag("--list", bugs.list, "List the catalogue: each bug's name, what it does and where it lives");
 
   try {

@@ -15,6 +15,7 @@
 
 #include "real/run/real_run.hpp"
 #include "tools/dkv-sim/commands.hpp"
+#include "tools/dkv-sim/swarm.hpp"
 
 namespace dkv::sim::tool {
 
@@ -63,6 +64,21 @@ void try_in_simulator(const run_arguments& spec, const prepared_run& run, const 
 }
 
 }  // namespace
+
+std::function<run_report(const run_options&)> real_runner(const std::string& dkv_binary, double time_scale) {
+  const std::string binary = dkv_binary.empty() ? sibling_dkv() : dkv_binary;
+  if (::access(binary.c_str(), X_OK) != 0) throw usage_error("cannot run " + binary + " (--dkv)");
+  return [binary, time_scale](const run_options& options) {
+    real::real_options real;
+    real.dkv_binary = binary;
+    real.dir = fresh_directory();
+    real.time_scale = time_scale;
+    real::real_report report = real::run_real(options, real);
+    std::error_code ignored;
+    if (report.run.passed()) std::filesystem::remove_all(real.dir, ignored);  // a failure's logs stay
+    return std::move(report.run);
+  };
+}
 
 int real_command(const run_arguments& spec) {
   prepared_run run = prepare(spec);

@@ -44,13 +44,17 @@ void add_spec_options(CLI::App& command, run_arguments& spec, bool scenario_requ
   command.add_flag("--no-faults", f.no_faults, "A calm run: no partitions, crashes, drops or disk faults");
 }
 
-void add_real_options(CLI::App& command, run_arguments& spec) {
-  command.add_flag("--real", spec.real,
-                   "Run it against dkv serve processes on loopback: real crashes, pauses, partitions (a fault "
-                   "proxy), disks; the same checks");
-  command.add_option("--time-scale", spec.time_scale, "With --real: every duration of the run times this")
+void add_real_flags(CLI::App& command, bool& real, double& time_scale, std::string& dkv_binary) {
+  command.add_flag("--real", real,
+                   "Against dkv serve processes on loopback: real crashes, pauses, partitions (a fault proxy), "
+                   "disks; the same checks");
+  command.add_option("--time-scale", time_scale, "With --real: every duration of the run times this")
       ->check(CLI::Range(0.1, 100.0));
-  command.add_option("--dkv", spec.dkv_binary, "With --real: the dkv that serves (default: the one beside dkv-sim)");
+  command.add_option("--dkv", dkv_binary, "With --real: the dkv that serves (default: the one beside dkv-sim)");
+}
+
+void add_real_options(CLI::App& command, run_arguments& spec) {
+  add_real_flags(command, spec.real, spec.time_scale, spec.dkv_binary);
   command.add_flag("--keep", spec.keep, "With --real: keep the data directories and logs of a passing run too");
 }
 

@@ -55,6 +55,8 @@ struct run_arguments {
 void add_spec_options(CLI::App& command, run_arguments& spec, bool scenario_required);
 // --real, --time-scale, --dkv, --keep.
 void add_real_options(CLI::App& command, run_arguments& spec);
+// --real, --time-scale, --dkv (swarm, bugs).
+void add_real_flags(CLI::App& command, bool& real, double& time_scale, std::string& dkv_binary);
 // --bug NAME (repeatable), for swarm and bugs too.
 void add_bug_option(CLI::App& command, std::vector<std::string>& bugs);
 

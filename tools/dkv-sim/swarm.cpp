@@ -52,7 +52,7 @@ std::pair<std::size_t, std::uint64_t> pair_at(const swarm_plan& plan, std::uint6
     run_options o = options_of(plan, which, seed);
     std::ostringstream history;
     o.history = plan.out_dir.empty() ? nullptr : &history;
-    const run_report r = run_random(o);
+    const run_report r = plan.runner ? plan.runner(o) : run_random(o);
     const check_result* failed = r.first_failure();
     if (failed && !plan.out_dir.empty()) {
       std::ostringstream ignored;

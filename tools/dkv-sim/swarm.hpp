@@ -31,7 +31,14 @@ struct swarm_plan {
   // Stop when this says so (after each result): fail-fast, a budget.
   std::function<bool(const swarm_task_result&)> stop_after;
   std::function<void(const swarm_task_result&)> on_result;  // in the parent, as results come
+  // How a worker runs one pair (unset: in the simulator, run_random): a
+  // real run (--real) gives its own.
+  std::function<run_report(const run_options&)> runner;
 };
+
+// The runner of `--real` runs: each pair against fresh dkv serve processes
+// (the dkv at `dkv_binary`, or beside dkv-sim), every duration times `time_scale`.
+std::function<run_report(const run_options&)> real_runner(const std::string& dkv_binary, double time_scale);
 
 struct swarm_totals {
   std::vector<swarm_task_result> results;  // in the order they came

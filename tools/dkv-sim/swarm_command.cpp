@@ -22,8 +22,9 @@ int swarm_command(const swarm_arguments& spec) {
   plan.bugs = bug_set_of(spec.bugs);
   plan.first_seed = spec.first_seed;
   plan.seeds = spec.seeds;
-  plan.jobs = default_jobs(spec.jobs);
+  plan.jobs = spec.real && spec.jobs == 0 ? 1 : default_jobs(spec.jobs);
   plan.out_dir = spec.out_dir;
+  if (spec.real) plan.runner = real_runner(spec.dkv_binary, spec.time_scale);
 
   const auto started = wall_clock::now();
   const std::uint64_t total = plan.seeds * plan.scenarios.size();
@@ -41,7 +42,7 @@ int swarm_command(const swarm_arguments& spec) {
     return (spec.fail_fast && !r.passed) || (spec.budget_s > 0 && seconds_since(started) > spec.budget_s);
   };
   std::cout << "dkv-sim swarm: " << plan.scenarios.size() << " scenarios x " << plan.seeds << " seeds (from "
-            << plan.first_seed << "), " << plan.jobs << " processes";
+            << plan.first_seed << "), " << plan.jobs << " processes" << (spec.real ? ", real" : "");
   for (const auto name : dkv::bugs::names(plan.bugs)) std::cout << ", bug " << name;
   std::cout << "\n" << std::flush;
   const swarm_totals totals = run_swarm(plan);
