@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+
 #include "net/client/remote_lock_manager.hpp"
 #include "net/client/remote_store.hpp"
 #include "net/server/lstore_shard.hpp"
@@ -30,6 +32,9 @@ class served_store final : public test::forwarding_store {
     REQUIRE(started.ok());
     remote_client_options client_options;
     client_options.endpoints = {"127.0.0.1:" + std::to_string(server_->bound_port())};
+    // The suite's 100 MiB value took over the default 10 s on a loaded
+    // machine (CI, beside the sanitizer suite): it checks what is stored, not how fast.
+    client_options.call_timeout = std::chrono::seconds(60);
     client_ = std::make_shared<remote_client>(client_options);
     store_ = std::make_unique<remote_store>(client_, shard_id);
   }
