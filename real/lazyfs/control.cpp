@@ -40,16 +40,16 @@ std::optional<command> parse_line(const std::vector<std::string>& words, std::st
     return c;
   }
   if (verb != "lose-unsynced") {
-    error = "unknown command '" + verb + "' (lose-unsynced [tear SEED [P]], sync-all, stats)";
+    error = "unknown command '" + verb + "' (lose-unsynced [tear|keep-prefix SEED [P]], sync-all, stats)";
     return std::nullopt;
   }
   c.what = command::kind::lose_unsynced;
   if (words.size() == 1) return c;
-  if (words[1] != "tear" || words.size() < 3 || words.size() > 4) {
-    error = "usage: lose-unsynced [tear SEED [PROBABILITY]]";
+  if ((words[1] != "tear" && words[1] != "keep-prefix") || words.size() < 3 || words.size() > 4) {
+    error = "usage: lose-unsynced [tear|keep-prefix SEED [PROBABILITY]]";
     return std::nullopt;
   }
-  c.tear = true;
+  c.tear = words[1] == "tear" ? tear_kind::last_write : tear_kind::dirty_prefix;
   if (!parse_seed(words[2], c.seed)) {
     error = "the seed must be an unsigned integer, not '" + words[2] + "'";
     return std::nullopt;

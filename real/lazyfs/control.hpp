@@ -4,7 +4,13 @@
 //   lose-unsynced                      power loss: every unsynced byte of every file is dropped
 //   lose-unsynced tear SEED [P]        the same, but first each file's last unsynced write is,
 //                                      with probability P (default 1), torn: a prefix of a length
-//                                      drawn in [0, length) reaches the backing file
+//                                      drawn in [0, length) reaches the backing file (the writes
+//                                      before it are lost: if they were before it in the file,
+//                                      a hole of zeros is left there)
+//   lose-unsynced keep-prefix SEED [P] the same, but what survives, with probability P, is the
+//                                      file's dirty bytes up to a random point of their span, in
+//                                      offset order: for appends, a prefix of what was appended
+//                                      since the last fsync (the simulator's torn tail)
 //   sync-all                           writes every file back and fsyncs it (as an unmount does)
 //   stats                              nothing; reading the file reports the counters
 //
@@ -18,10 +24,17 @@
 
 namespace dkv::lazyfs {
 
+// What a power loss writes of the unsynced data before it drops the rest.
+enum class tear_kind {
+  none,         // nothing
+  last_write,   // a prefix of each file's last write
+  dirty_prefix  // a prefix of each file's dirty bytes in offset order
+};
+
 struct command {
   enum class kind { lose_unsynced, sync_all, stats };
   kind what = kind::stats;
-  bool tear = false;
+  tear_kind tear = tear_kind::none;
   std::uint64_t seed = 0;
   double tear_probability = 1.0;
 };

@@ -85,10 +85,10 @@ int control_write(const char* buf, std::size_t size) {
     }
     if (c.what == command::kind::lose_unsynced) {
       const lazy_stats after = s.files.stats();
-      std::fprintf(stderr, "dkv-lazyfs: power loss: dropped %llu unsynced bytes of %llu files, %llu writes torn\n",
+      std::fprintf(stderr, "dkv-lazyfs: power loss: dropped %llu unsynced bytes of %llu files, %llu files torn\n",
                    static_cast<unsigned long long>(after.lost_bytes - before.lost_bytes),
                    static_cast<unsigned long long>(after.lost_files - before.lost_files),
-                   static_cast<unsigned long long>(after.torn_writes - before.torn_writes));
+                   static_cast<unsigned long long>(after.torn_files - before.torn_files));
     }
   }
   return static_cast<int>(size);

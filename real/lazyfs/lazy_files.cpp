@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 namespace dkv::lazyfs {
@@ -74,7 +75,7 @@ std::string format_stats(const lazy_stats& s) {
   line("power_losses", s.power_losses);
   line("lost_files", s.lost_files);
   line("lost_bytes", s.lost_bytes);
-  line("torn_writes", s.torn_writes);
+  line("torn_files", s.torn_files);
   line("torn_bytes_kept", s.torn_bytes_kept);
   return out;
 }
@@ -266,7 +267,7 @@ int lazy_files::sync_all() {
   return first_error;
 }
 
-void lazy_files::lose_unsynced(bool tear, std::uint64_t seed, double probability) {
+void lazy_files::lose_unsynced(tear_kind tear, std::uint64_t seed, double probability) {
   std::lock_guard<std::mutex> guard(mutex_);
   std::vector<std::map<file_key, dirty_file>::iterator> files;
   for (auto it = dirty_.begin(); it != dirty_.end(); ++it) files.push_back(it);
@@ -276,12 +277,19 @@ void lazy_files::lose_unsynced(bool tear, std::uint64_t seed, double probability
     dirty_file& file = it->second;
     ++counters_.lost_files;
     counters_.lost_bytes += file.view.dirty_bytes();
-    if (tear && file.view.last_write() && random.unit() < probability) {
-      const std::uint64_t keep = random.below(file.view.last_write()->length);
+    const std::optional<overlay::span> torn =
+        tear == tear_kind::last_write ? file.view.last_write()
+        : tear == tear_kind::dirty_prefix ? file.view.dirty_span()
+                                          : std::nullopt;
+    if (torn && random.unit() < probability) {
+      const std::uint64_t keep = random.below(torn->length);
       descriptor_file backing(file.fd);
-      // A failure here leaves the backing file as it was: a tear of nothing.
-      if (file.view.write_torn_prefix(keep, backing) == 0 && sync_descriptor(file.fd, true) == 0) {
-        ++counters_.torn_writes;
+      const int err = tear == tear_kind::last_write ? file.view.write_torn_prefix(keep, backing)
+                                                    : file.view.write_dirty_prefix(keep, backing);
+      // A failure leaves the backing file as it was, or with a part of the
+      // prefix: a tear all the same.
+      if (err == 0 && sync_descriptor(file.fd, true) == 0) {
+        ++counters_.torn_files;
         counters_.torn_bytes_kept += keep;
       }
     }

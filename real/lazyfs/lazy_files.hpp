@@ -48,8 +48,8 @@ struct lazy_stats {
   std::uint64_t power_losses = 0;
   std::uint64_t lost_files = 0;  // files that had unsynced data at a power loss
   std::uint64_t lost_bytes = 0;  // the dirty bytes they held (a torn write's kept prefix included)
-  std::uint64_t torn_writes = 0;
-  std::uint64_t torn_bytes_kept = 0;
+  std::uint64_t torn_files = 0;       // of those, the ones a tear wrote a part of
+  std::uint64_t torn_bytes_kept = 0;  // what the tears wrote
 };
 // "name value" lines, the control file's read.
 std::string format_stats(const lazy_stats& stats);
@@ -92,11 +92,12 @@ class lazy_files {
 
   // Writes every overlay back and fsyncs it; the first failure.
   int sync_all();
-  // Power loss: every overlay is dropped, after (with `tear`) each file's
-  // last unsynced write had, with `probability`, a random prefix written
-  // back. Files are taken in the order they became dirty, so the same seed
-  // tears the same way for the same sequence of writes.
-  void lose_unsynced(bool tear, std::uint64_t seed, double probability);
+  // Power loss: every overlay is dropped, after (unless `tear` is none) each
+  // file had, with `probability`, a random prefix of its last unsynced write
+  // or of its dirty bytes written back (control.hpp). Files are taken in the
+  // order they became dirty, so the same seed tears the same way for the
+  // same sequence of writes.
+  void lose_unsynced(tear_kind tear, std::uint64_t seed, double probability);
   // Runs a control command; 0 or -errno.
   int run(const command& c);
   lazy_stats stats();

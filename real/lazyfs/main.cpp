@@ -38,6 +38,9 @@ void usage(std::FILE* to) {
                "  lose-unsynced tear SEED [P]   the same, but first tear each file's last unsynced\n"
                "                                write with probability P (default 1): a random prefix\n"
                "                                of it reaches the backing file\n"
+               "  lose-unsynced keep-prefix SEED [P]\n"
+               "                                the same, but what reaches it is a random prefix of\n"
+               "                                the file's unsynced bytes in offset order\n"
                "  sync-all                      write everything back and fsync it\n"
                "read it for the counters (dirty files and bytes, losses so far).\n"
                "Unmount with fusermount3 -u MOUNTPOINT (writes everything back).\n");

@@ -124,4 +124,21 @@ int overlay::write_torn_prefix(std::uint64_t keep, backing_file& backing) const 
                        std::string_view(it->second).substr(last_write_->offset - it->first, keep));
 }
 
+std::optional<overlay::span> overlay::dirty_span() const noexcept {
+  if (extents_.empty()) return std::nullopt;
+  const std::uint64_t start = extents_.begin()->first;
+  return span{start, extent_end(std::prev(extents_.end())) - start};
+}
+
+int overlay::write_dirty_prefix(std::uint64_t keep, backing_file& backing) const {
+  const std::optional<span> all = dirty_span();
+  if (!all) return 0;
+  const std::uint64_t limit = all->offset + std::min(keep, all->length);
+  for (auto it = extents_.begin(); it != extents_.end() && it->first < limit; ++it) {
+    const std::uint64_t length = std::min<std::uint64_t>(it->second.size(), limit - it->first);
+    if (const int err = backing.write(it->first, std::string_view(it->second).substr(0, length)); err != 0) return err;
+  }
+  return 0;
+}
+
 }  // namespace dkv::lazyfs

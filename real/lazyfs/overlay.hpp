@@ -70,6 +70,15 @@ class overlay {
   // the backing file, as a disk that lost power midway through it; 0 or -errno.
   int write_torn_prefix(std::uint64_t keep, backing_file& backing) const;
 
+  // From the first dirty byte to the last (holes between extents included);
+  // empty if no byte is dirty.
+  std::optional<span> dirty_span() const noexcept;
+  // Writes the dirty bytes of the first `keep` bytes of dirty_span() to the
+  // backing file, as a disk that wrote the file's dirty pages in offset order
+  // and lost power midway (for appends: a prefix of what was appended, a torn
+  // tail). Truncations are not applied: they are lost. 0 or -errno.
+  int write_dirty_prefix(std::uint64_t keep, backing_file& backing) const;
+
  private:
   std::uint64_t extent_end(std::map<std::uint64_t, std::string>::const_iterator it) const {
     return it->first + it->second.size();

@@ -6,27 +6,34 @@
 
 using dkv::lazyfs::command;
 using dkv::lazyfs::parse_commands;
+using dkv::lazyfs::tear_kind;
 
 TEST_CASE("control: commands parse, one a line", "[lazyfs][control]") {
   std::string error;
-  const auto commands = parse_commands("lose-unsynced\n\n  sync-all  \nlose-unsynced tear 7\nlose-unsynced tear 9 0.25\nstats\n", error);
+  const auto commands = parse_commands(
+      "lose-unsynced\n\n  sync-all  \nlose-unsynced tear 7\nlose-unsynced tear 9 0.25\nstats\n"
+      "lose-unsynced keep-prefix 3 0\n",
+      error);
   REQUIRE(commands);
-  REQUIRE(commands->size() == 5);
+  REQUIRE(commands->size() == 6);
   REQUIRE((*commands)[0].what == command::kind::lose_unsynced);
-  REQUIRE_FALSE((*commands)[0].tear);
+  REQUIRE((*commands)[0].tear == tear_kind::none);
   REQUIRE((*commands)[1].what == command::kind::sync_all);
-  REQUIRE((*commands)[2].tear);
+  REQUIRE((*commands)[2].tear == tear_kind::last_write);
   REQUIRE((*commands)[2].seed == 7);
   REQUIRE((*commands)[2].tear_probability == 1.0);
   REQUIRE((*commands)[3].seed == 9);
   REQUIRE((*commands)[3].tear_probability == 0.25);
   REQUIRE((*commands)[4].what == command::kind::stats);
+  REQUIRE((*commands)[5].tear == tear_kind::dirty_prefix);
+  REQUIRE((*commands)[5].seed == 3);
+  REQUIRE((*commands)[5].tear_probability == 0.0);
 }
 
 TEST_CASE("control: bad commands are refused with a reason", "[lazyfs][control]") {
   for (const char* text : {"lose", "lose-unsynced tear", "lose-unsynced tear x", "lose-unsynced tear 1 2",
                            "lose-unsynced tear 1 0.5 extra", "lose-unsynced now", "sync-all please",
-                           "lose-unsynced tear -1"}) {
+                           "lose-unsynced tear -1", "lose-unsynced keep-prefix", "lose-unsynced tear 1 1.5"}) {
     std::string error;
     INFO(text);
     REQUIRE_FALSE(parse_commands(text, error));

@@ -17,6 +17,7 @@
 #include "tests/support/temporary_directory.hpp"
 
 using dkv::lazyfs::lazy_files;
+using dkv::lazyfs::tear_kind;
 
 namespace {
 
@@ -98,7 +99,7 @@ TEST_CASE("lazy_files: a power loss drops what was not synced, of every file", "
   REQUIRE(f.files.release(b) == 0);  // closed, still dirty
   REQUIRE(f.files.stats().dirty_files == 2);
 
-  f.files.lose_unsynced(false, 0, 1.0);
+  f.files.lose_unsynced(tear_kind::none, 0, 1.0);
   REQUIRE(contents(f.path("a")) == "synced");
   REQUIRE(contents(f.path("b")).empty());
   REQUIRE(f.read(a) == "synced");  // an open handle sees the durable file
@@ -170,7 +171,7 @@ TEST_CASE("lazy_files: truncate, by handle and by name, is lazy", "[lazyfs][lazy
   const int fd2 = ::open(f.path("a").c_str(), O_WRONLY | O_CLOEXEC);
   REQUIRE(f.files.truncate_descriptor(fd2, 1) == 0);
   REQUIRE(f.size_of("a") == 1);
-  f.files.lose_unsynced(false, 0, 1.0);
+  f.files.lose_unsynced(tear_kind::none, 0, 1.0);
   REQUIRE(f.size_of("a") == 6);
 }
 
@@ -267,7 +268,7 @@ TEST_CASE("lazy_files: sync-all writes every file back", "[lazyfs][lazy_files]")
 
 TEST_CASE("lazy_files: a tear keeps a prefix of each file's last unsynced write, the same for the same seed",
           "[lazyfs][lazy_files]") {
-  auto run = [](std::uint64_t seed, double probability) {
+  auto run = [](std::uint64_t seed, double probability, tear_kind tear = tear_kind::last_write) {
     fixture f;
     std::vector<std::string> out;
     for (int file = 0; file < 8; ++file) {
@@ -279,13 +280,13 @@ TEST_CASE("lazy_files: a tear keeps a prefix of each file's last unsynced write,
       f.write(id, 14, std::string(1000, static_cast<char>('a' + file)));
       REQUIRE(f.files.release(id) == 0);
     }
-    f.files.lose_unsynced(true, seed, probability);
+    f.files.lose_unsynced(tear, seed, probability);
     for (int file = 0; file < 8; ++file) out.push_back(contents(f.path("f" + std::to_string(file))));
     return std::make_pair(out, f.files.stats());
   };
 
   const auto [files, stats] = run(42, 1.0);
-  REQUIRE(stats.torn_writes == 8);
+  REQUIRE(stats.torn_files == 8);
   REQUIRE(stats.lost_files == 8);
   for (int file = 0; file < 8; ++file) {
     const std::string& c = files[file];
@@ -303,6 +304,17 @@ TEST_CASE("lazy_files: a tear keeps a prefix of each file's last unsynced write,
   REQUIRE(run(43, 1.0).first != files);
 
   const auto [untorn, untorn_stats] = run(42, 0.0);
-  REQUIRE(untorn_stats.torn_writes == 0);
+  REQUIRE(untorn_stats.torn_files == 0);
   for (const std::string& c : untorn) REQUIRE(c == "head");
+
+  // keep-prefix: a prefix of everything unsynced, in offset order, no hole.
+  const auto [prefixes, prefix_stats] = run(42, 1.0, tear_kind::dirty_prefix);
+  REQUIRE(prefix_stats.torn_files == 8);
+  for (int file = 0; file < 8; ++file) {
+    const std::string whole = "headlost write" + std::string(1000, static_cast<char>('a' + file));
+    const std::string& c = prefixes[file];
+    REQUIRE(c.size() >= 4);
+    REQUIRE(c.size() < whole.size());
+    REQUIRE(c == whole.substr(0, c.size()));
+  }
 }

@@ -227,7 +227,7 @@ TEST_CASE("mount: a torn write keeps a prefix of the last unsynced write", "[laz
   REQUIRE(after.size() >= 4);
   REQUIRE(after.size() < 4 + record.size());
   REQUIRE(after == "head" + record.substr(0, after.size() - 4));
-  REQUIRE(m.stat("torn_writes") == 1);
+  REQUIRE(m.stat("torn_files") == 1);
   REQUIRE(m.stat("torn_bytes_kept") == after.size() - 4);
 }
 
@@ -299,7 +299,7 @@ TEST_CASE("mount: dkv's WAL and snapshot files keep every synced byte through po
   std::vector<std::string> appended;  // every record appended, in order
   std::size_t synced = 0;             // how many of them a sync covered
   std::string snapshot;               // the last snapshot written
-  bool torn = false;                  // whether the last power loss tore writes
+  bool torn = false;                  // whether the last power loss tore last writes
   int damaged_after_tear = 0;
 
   for (std::uint64_t round = 0; round < 12; ++round) {
@@ -316,11 +316,12 @@ TEST_CASE("mount: dkv's WAL and snapshot files keep every synced byte through po
       REQUIRE(recovered.records.size() >= synced);
       REQUIRE(recovered.records.size() <= appended.size());
       for (std::size_t i = 0; i < recovered.records.size(); ++i) REQUIRE(recovered.records[i].payload == appended[i]);
-      // A power loss without tears leaves each file a prefix of what was
-      // written: at worst a torn tail, never damage. A tear of the last
-      // write after several unsynced appends leaves zeros before the kept
-      // prefix, which the WAL cannot tell from damage: it reports it (and
-      // still returns every synced record).
+      // A power loss that drops or keeps a prefix of the unsynced bytes
+      // leaves each file a prefix of what was written: at worst a torn
+      // tail, never damage. A tear of the last write after several unsynced
+      // appends leaves zeros before the kept prefix, which the WAL cannot
+      // tell from damage: it reports it (and still returns every synced
+      // record).
       if (recovered.damaged) {
         REQUIRE(torn);
         ++damaged_after_tear;
@@ -349,11 +350,13 @@ TEST_CASE("mount: dkv's WAL and snapshot files keep every synced byte through po
       }
       // The log and its files close here, as a killed process's would.
     }
-    torn = round % 2 == 0;
-    REQUIRE(m.control(torn ? "lose-unsynced tear " + std::to_string(round) : "lose-unsynced") == 0);
+    const char* const kinds[] = {"lose-unsynced", "lose-unsynced tear ", "lose-unsynced keep-prefix "};
+    const std::string command = kinds[round % 3] + (round % 3 == 0 ? "" : std::to_string(round));
+    torn = round % 3 == 1;
+    REQUIRE(m.control(command) == 0);
   }
   INFO("recoveries that reported damage after a tear: " << damaged_after_tear);
   REQUIRE(m.stat("power_losses") == 12);
-  REQUIRE(m.stat("torn_writes") > 0);
+  REQUIRE(m.stat("torn_files") > 0);
   REQUIRE(m.stat("lost_bytes") > 0);
 }

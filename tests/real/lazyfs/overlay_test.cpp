@@ -6,6 +6,7 @@
 #include <rapidcheck/catch.h>
 
 #include <string>
+#include <vector>
 
 #include "real/lazyfs/overlay.hpp"
 #include "tests/real/lazyfs/string_backing.hpp"
@@ -150,6 +151,24 @@ TEST_CASE("overlay: a torn write keeps a prefix of the last write only", "[lazyf
   REQUIRE(other.bytes == std::string("synced\0\0\0\0\0second", 17));
 }
 
+TEST_CASE("overlay: a dirty prefix keeps the unsynced bytes in offset order up to a point", "[lazyfs][overlay]") {
+  string_backing backing;
+  backing.bytes = "0123456789";
+  overlay o(10);
+  o.write(2, "ab");
+  o.write(10, "tail");
+  o.write(20, "far");
+  REQUIRE(o.dirty_span()->offset == 2);
+  REQUIRE(o.dirty_span()->length == 21);
+  REQUIRE(o.write_dirty_prefix(10, backing) == 0);  // up to offset 12
+  REQUIRE(backing.bytes == "01ab456789ta");
+  string_backing all;
+  all.bytes = "0123456789";
+  REQUIRE(o.write_dirty_prefix(1000, all) == 0);
+  REQUIRE(all.bytes == view_of(o, all));
+  REQUIRE_FALSE(overlay(3).dirty_span());
+}
+
 TEST_CASE("overlay: appends to one extent are not quadratic", "[lazyfs][overlay]") {
   // 100000 appends of 100 bytes: each would copy the whole extent if the
   // common case rebuilt it (10 GB of copying); in place it is 10 MB.
@@ -164,7 +183,7 @@ TEST_CASE("overlay: appends to one extent are not quadratic", "[lazyfs][overlay]
 
 namespace {
 
-enum class op_kind { write, truncate, write_back, lose, tear, read };
+enum class op_kind { write, truncate, write_back, lose, tear, keep_prefix, read };
 
 struct op {
   op_kind kind;
@@ -184,6 +203,7 @@ struct Arbitrary<op> {
                                                      {2, op_kind::write_back},
                                                      {1, op_kind::lose},
                                                      {1, op_kind::tear},
+                                                     {1, op_kind::keep_prefix},
                                                      {3, op_kind::read}}),
                       gen::inRange<std::uint64_t>(0, 300), gen::inRange<std::uint64_t>(0, 80));
   }
@@ -204,6 +224,7 @@ TEST_CASE("overlay: random operations match a model", "[lazyfs][overlay][propert
              bool has_last = false;
              std::uint64_t last_offset = 0;
              std::string last_bytes;
+             std::vector<bool> written;  // the bytes written since the last write-back
              int step = 0;
              for (const op& p : ops) {
                ++step;
@@ -215,6 +236,8 @@ TEST_CASE("overlay: random operations match a model", "[lazyfs][overlay][propert
                    if (!bytes.empty()) {
                      if (view.size() < p.offset + bytes.size()) view.resize(p.offset + bytes.size(), '\0');
                      view.replace(p.offset, bytes.size(), bytes);
+                     if (written.size() < view.size()) written.resize(view.size(), false);
+                     for (std::uint64_t i = 0; i < bytes.size(); ++i) written[p.offset + i] = true;
                      has_last = true;
                      last_offset = p.offset;
                      last_bytes = bytes;
@@ -224,6 +247,7 @@ TEST_CASE("overlay: random operations match a model", "[lazyfs][overlay][propert
                  case op_kind::truncate:
                    o.truncate(p.offset);
                    view.resize(p.offset, '\0');
+                   if (written.size() > p.offset) written.resize(p.offset);
                    if (has_last && last_offset >= p.offset) has_last = false;
                    if (has_last) last_bytes.resize(std::min<std::uint64_t>(last_bytes.size(), p.offset - last_offset));
                    break;
@@ -232,11 +256,13 @@ TEST_CASE("overlay: random operations match a model", "[lazyfs][overlay][propert
                    o.synced();
                    durable = view;
                    has_last = false;
+                   written.clear();
                    break;
                  case op_kind::lose:
                    o = overlay(backing.bytes.size());
                    view = durable;
                    has_last = false;
+                   written.clear();
                    break;
                  case op_kind::tear: {
                    RC_ASSERT(o.last_write().has_value() == has_last);
@@ -253,6 +279,32 @@ TEST_CASE("overlay: random operations match a model", "[lazyfs][overlay][propert
                    o = overlay(backing.bytes.size());
                    view = durable;
                    has_last = false;
+                   written.clear();
+                   break;
+                 }
+                 case op_kind::keep_prefix: {
+                   // Every byte written since the last write-back (and not
+                   // cut by a truncation since) is dirty; a prefix of their
+                   // span reaches the durable file, the holes in it do not.
+                   std::uint64_t first = written.size(), last_end = 0;
+                   for (std::uint64_t i = 0; i < written.size(); ++i)
+                     if (written[i]) first = std::min(first, i), last_end = i + 1;
+                   RC_ASSERT(o.dirty_span().has_value() == (last_end > 0));
+                   if (last_end > 0) {
+                     RC_ASSERT(o.dirty_span()->offset == first);
+                     RC_ASSERT(o.dirty_span()->length == last_end - first);
+                     const std::uint64_t end = first + std::min<std::uint64_t>(p.length, last_end - first);
+                     for (std::uint64_t i = first; i < end; ++i) {
+                       if (!written[i]) continue;
+                       if (durable.size() <= i) durable.resize(i + 1, '\0');
+                       durable[i] = view[i];
+                     }
+                   }
+                   RC_ASSERT(o.write_dirty_prefix(p.length, backing) == 0);
+                   o = overlay(backing.bytes.size());
+                   view = durable;
+                   has_last = false;
+                   written.clear();
                    break;
                  }
                  case op_kind::read: {
