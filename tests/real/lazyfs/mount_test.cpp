@@ -4,6 +4,8 @@
 // available.
 
 #include <catch2/catch.hpp>
+#include <rapidcheck.h>
+#include <rapidcheck/catch.h>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -359,4 +362,157 @@ TEST_CASE("mount: dkv's WAL and snapshot files keep every synced byte through po
   REQUIRE(m.stat("power_losses") == 12);
   REQUIRE(m.stat("torn_files") > 0);
   REQUIRE(m.stat("lost_bytes") > 0);
+}
+
+// --- random operations through the mount against a model ---
+
+namespace {
+
+enum class fs_op_kind { pwrite, append, truncate, fsync, rename, unlink, lose, keep_prefix };
+
+struct fs_op {
+  fs_op_kind kind;
+  int file;  // of three names
+  int other;
+  std::uint64_t offset;
+  std::uint64_t length;
+};
+
+}  // namespace
+
+namespace rc {
+template <>
+struct Arbitrary<fs_op> {
+  static Gen<fs_op> arbitrary() {
+    return gen::apply(
+        [](fs_op_kind kind, int file, int other, std::uint64_t offset, std::uint64_t length) {
+          return fs_op{kind, file, other, offset, length};
+        },
+        gen::weightedElement<fs_op_kind>({{8, fs_op_kind::pwrite},
+                                          {5, fs_op_kind::append},
+                                          {2, fs_op_kind::truncate},
+                                          {3, fs_op_kind::fsync},
+                                          {1, fs_op_kind::rename},
+                                          {1, fs_op_kind::unlink},
+                                          {1, fs_op_kind::lose},
+                                          {1, fs_op_kind::keep_prefix}}),
+        gen::inRange(0, 3), gen::inRange(0, 3), gen::inRange<std::uint64_t>(0, 9000),
+        gen::inRange<std::uint64_t>(0, 5000));
+  }
+};
+}  // namespace rc
+
+TEST_CASE("mount: random operations match a model of the page cache and the disk", "[lazyfs][mount][property]") {
+  lazyfs_mount m;
+  REQUIRE_MOUNTED(m);
+  int run = 0;
+  // RapidCheck's assertions throw inside the property; every descriptor is
+  // closed before each check and at each step's end.
+  rc::prop("the mount shows every write, the backing directory the synced ones", [&] {
+    // Shorter runs than RapidCheck's default (each step goes through the
+    // kernel a dozen times): about 3 s for the suite's 100 cases.
+    const auto ops = *rc::gen::scale(0.5, rc::gen::arbitrary<std::vector<fs_op>>());
+    const std::string dir = "run-" + std::to_string(run++);
+    RC_ASSERT(::mkdir(m.path(dir).c_str(), 0755) == 0);
+    struct model_file {
+      std::string view;
+      std::string durable;
+    };
+    std::map<std::string, model_file> files;
+    auto name = [&](int i) { return dir + "/f" + std::to_string(i); };
+    int step = 0;
+    bool prefix_exact = true;  // keep-prefix's outcome is modelled for appends only
+    for (const fs_op& p : ops) {
+      ++step;
+      const std::string path = name(p.file);
+      std::string bytes(p.length, '\0');
+      for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>('a' + (step + i) % 26);
+      switch (p.kind) {
+        case fs_op_kind::pwrite: {
+          const int fd = ::open(m.path(path).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+          RC_ASSERT(fd >= 0);
+          const ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(p.offset));
+          ::close(fd);
+          RC_ASSERT(n == static_cast<ssize_t>(bytes.size()));
+          model_file& f = files[path];
+          if (!bytes.empty()) {
+            if (f.view.size() < p.offset + bytes.size()) f.view.resize(p.offset + bytes.size(), '\0');
+            f.view.replace(p.offset, bytes.size(), bytes);
+            prefix_exact = false;
+          }
+          break;
+        }
+        case fs_op_kind::append: {
+          const int fd = ::open(m.path(path).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+          RC_ASSERT(fd >= 0);
+          const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+          ::close(fd);
+          RC_ASSERT(n == static_cast<ssize_t>(bytes.size()));
+          model_file& f = files[path];
+          f.view += bytes;
+          break;
+        }
+        case fs_op_kind::truncate:
+          if (!files.count(path)) break;
+          RC_ASSERT(::truncate(m.path(path).c_str(), static_cast<off_t>(p.offset)) == 0);
+          files[path].view.resize(p.offset, '\0');
+          prefix_exact = false;
+          break;
+        case fs_op_kind::fsync: {
+          if (!files.count(path)) break;
+          const int fd = ::open(m.path(path).c_str(), O_RDONLY | O_CLOEXEC);
+          RC_ASSERT(fd >= 0);
+          const int rc = p.other == 0 ? ::fdatasync(fd) : ::fsync(fd);
+          ::close(fd);
+          RC_ASSERT(rc == 0);
+          files[path].durable = files[path].view;
+          break;
+        }
+        case fs_op_kind::rename: {
+          const std::string to = name(p.other);
+          if (!files.count(path)) break;
+          RC_ASSERT(::rename(m.path(path).c_str(), m.path(to).c_str()) == 0);
+          if (to != path) {
+            files[to] = files[path];
+            files.erase(path);
+          }
+          break;
+        }
+        case fs_op_kind::unlink:
+          if (!files.count(path)) break;
+          RC_ASSERT(::unlink(m.path(path).c_str()) == 0);
+          files.erase(path);
+          break;
+        case fs_op_kind::lose:
+          RC_ASSERT(m.control("lose-unsynced") == 0);
+          for (auto& [n, f] : files) f.view = f.durable;
+          prefix_exact = true;
+          break;
+        case fs_op_kind::keep_prefix:
+          RC_ASSERT(m.control("lose-unsynced keep-prefix " + std::to_string(step)) == 0);
+          for (auto& [n, f] : files) {
+            const std::string after = contents(m.backing_path(n));
+            if (prefix_exact) {
+              // Only appends since the last loss: the durable file is a
+              // prefix of the view, and what survives a prefix of the view
+              // at least as long.
+              RC_ASSERT(after.size() >= f.durable.size());
+              RC_ASSERT(after.size() <= f.view.size());
+              RC_ASSERT(after == f.view.substr(0, after.size()));
+            }
+            f.durable = after;
+            f.view = after;
+          }
+          prefix_exact = true;
+          break;
+      }
+      for (const auto& [n, f] : files) {
+        RC_ASSERT(contents(m.path(n)) == f.view);
+        RC_ASSERT(size_of(m.path(n)) == f.view.size());
+        RC_ASSERT(contents(m.backing_path(n)) == f.durable);
+      }
+      for (int i = 0; i < 3; ++i) RC_ASSERT(exists(m.path(name(i))) == (files.count(name(i)) > 0));
+    }
+  });
+  REQUIRE(m.unmount());
 }
