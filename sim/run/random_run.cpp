@@ -6,6 +6,7 @@
 
 #include "sim/faults/fault_schedule.hpp"
 #include "store/assert.hpp"
+#include "store/raft/replica.hpp"
 
 namespace dkv::sim {
 
@@ -26,9 +27,11 @@ class random_run {
       : options_(o), cluster_(o.seed, cluster_options(o)), recorder_(o.check ? o.history : nullptr) {
     nodes_ = cluster_.node_ids();
     recorder_.meta(0, o.seed, "random", o.nodes);
+    written_.resize(nodes_.size());
   }
 
   run_report run() {
+    if (options_.check) cluster_.sim().observe_steps([this] { record_node_states(); });
     try {
       drive();
     } catch (const dkv::broken_invariant& failed) {
@@ -37,6 +40,7 @@ class random_run {
       // stopped mid-step is moot.
       report_.checks.assign(1, check_result{"invariants", false, failed.what()});
     }
+    cluster_.sim().observe_steps(nullptr);
     summarize();
     return report_;
   }
@@ -81,6 +85,29 @@ class random_run {
         report_.checks.push_back(check_membership(cluster_, wanted_members_));
       // Past its budget (in quiescing too) the network went dark: what the other checks say is moot.
       if (sim.out_of_steps()) report_.checks.insert(report_.checks.begin(), over_budget());
+    }
+  }
+
+  // After every step: a "node" line for each running node whose role or
+  // term differs from the last one written for it (docs/history.md). It
+  // only reads the statuses the nodes publish, so the run stays the same.
+  // A node that is down is forgotten, so that its next incarnation is
+  // written once it has read its term; a status still at term 0 is one
+  // not published yet (sim_cluster resets it at every start).
+  void record_node_states() {
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      const node_id id = nodes_[i];
+      written_state& last = written_[i];
+      if (!cluster_.up(id)) {
+        last = {};
+        continue;
+      }
+      const actors::raft_node_status& s = cluster_.status(id);
+      if (s.term == 0 && !s.stopped) continue;
+      const std::string_view role = s.stopped ? std::string_view("stopped") : raft::role_name(s.role);
+      if (last.written && last.role == role && last.term == s.term) continue;
+      last = {true, role, s.term};
+      recorder_.node(cluster_.sim().now_ns(), id, role, s.term);
     }
   }
 
@@ -472,6 +499,12 @@ class random_run {
   std::map<node_id, fault_kind> wanted_members_;  // the last membership change asked for each node
   bool asking_again_ = false;                     // a membership retry is scheduled
   std::map<node_id, std::uint64_t> rebooting_;    // a reboot's node and when it restarts
+  struct written_state {
+    bool written = false;
+    std::string_view role;  // role_name's, or "stopped": static strings
+    raft::term_t term = 0;
+  };
+  std::vector<written_state> written_;  // by node: the last "node" line recorded
   run_report report_;
 };
 
