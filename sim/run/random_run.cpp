@@ -19,7 +19,7 @@ constexpr std::uint64_t vote_crash_stream = 0x766f7465;  // "vote"
 constexpr std::uint64_t win_fault_stream = 0x77696e;     // "win"
 constexpr std::uint64_t second = 1'000'000'000;
 constexpr std::uint64_t membership_retry_ns = 100'000'000;
-constexpr std::uint32_t first_probe_process = 1'000'000;  // liveness probes, apart from the workload's
+constexpr std::uint32_t first_probe_process = 1'000'000;  // liveness probes, apart from the workload's (docs/history.md)
 
 class random_run {
  public:
@@ -39,6 +39,7 @@ class random_run {
       // run's verdict, and what the other checks would say of a cluster
       // stopped mid-step is moot.
       report_.checks.assign(1, check_result{"invariants", false, failed.what()});
+      report_.checks.front().at_ns = cluster_.sim().now_ns();
     }
     cluster_.sim().observe_steps(nullptr);
     summarize();
@@ -151,10 +152,12 @@ class random_run {
   }
 
   check_result over_budget() {
-    return {"work", false,
-            "the simulation ran out of its budget of " + std::to_string(step_budget()) + " steps at " +
-                std::to_string(cluster_.sim().out_of_steps_at_ns() / 1'000'000) +
-                " ms, and its network went dark: a message storm or a loop"};
+    check_result r{"work", false,
+                   "the simulation ran out of its budget of " + std::to_string(step_budget()) + " steps at " +
+                       std::to_string(cluster_.sim().out_of_steps_at_ns() / 1'000'000) +
+                       " ms, and its network went dark: a message storm or a loop"};
+    r.at_ns = cluster_.sim().out_of_steps_at_ns();
+    return r;
   }
 
   // In steps of a simulated second when someone watches: running to a time
@@ -448,6 +451,8 @@ class random_run {
         r.detail = "after healing, " + op.f + "(" + op.key + ") of process " + std::to_string(op.process) + " at " +
                    std::to_string(op.call_ns / 1'000'000) + " ms ended " +
                    (op.result == outcome::fail ? "fail" : "info") + " (code " + std::to_string(op.code) + ")";
+        r.at_ns = op.call_ns;
+        r.process = op.process;
         return r;
       }
     r.detail += "; every operation after it succeeded";
@@ -481,8 +486,10 @@ class random_run {
                     std::to_string(bound / 1'000'000) + " ms)"};
       if (r.result == outcome::info) ++process;
     }
-    return {"liveness", false,
-            "no write acknowledged within " + std::to_string(bound / 1'000'000) + " ms after healing"};
+    check_result failed{"liveness", false,
+                        "no write acknowledged within " + std::to_string(bound / 1'000'000) + " ms after healing"};
+    failed.at_ns = start + bound;  // the deadline
+    return failed;
   }
 
   run_options options_;
