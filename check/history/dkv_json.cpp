@@ -48,6 +48,42 @@ bool read_bytes(const nlohmann::json& j, std::string& out) {
   return false;
 }
 
+// A node id (1 and up) in field `name`; false if it is missing or not one.
+bool read_id(const nlohmann::json& j, const char* name, std::uint32_t& out) {
+  if (!j.contains(name) || !j[name].is_number_unsigned()) return false;
+  const auto id = j[name].get<std::uint64_t>();
+  if (id == 0 || id > UINT32_MAX) return false;
+  out = static_cast<std::uint32_t>(id);
+  return true;
+}
+
+// Faults are for the report, never the verdict: a field of the wrong shape
+// is left out rather than refused.
+fault_event read_fault(const nlohmann::json& j, std::uint64_t t) {
+  fault_event fault;
+  fault.time_ns = t;
+  fault.kind = j.value("fault", std::string("fault"));
+  if (j.contains("description") && j["description"].is_string()) {
+    fault.description = j["description"].get<std::string>();
+  } else {
+    nlohmann::json details = j;
+    for (const char* field : {"t", "type", "fault"}) details.erase(field);
+    fault.description = fault.kind + (details.empty() ? "" : " " + details.dump());
+  }
+  read_id(j, "node", fault.node);
+  read_id(j, "from", fault.from);
+  read_id(j, "to", fault.to);
+  if (j.contains("groups") && j["groups"].is_array())
+    for (const nlohmann::json& group : j["groups"]) {
+      std::vector<std::uint32_t> members;
+      if (group.is_array())
+        for (const nlohmann::json& member : group)
+          if (member.is_number_unsigned()) members.push_back(member.get<std::uint32_t>());
+      fault.groups.push_back(std::move(members));
+    }
+  return fault;
+}
+
 }  // namespace
 
 bool parse_dkv_json(std::string_view text, history& h, parse_error& error) {
@@ -58,16 +94,25 @@ bool parse_dkv_json(std::string_view text, history& h, parse_error& error) {
     const std::string type = j["type"].get<std::string>();
     const std::uint64_t t = j.contains("t") && j["t"].is_number_unsigned() ? j["t"].get<std::uint64_t>() : 0;
     if (type == "fault") {
-      fault_event fault{t, j.value("fault", std::string("fault")), {}};
-      nlohmann::json details = j;
-      details.erase("t");
-      details.erase("type");
-      details.erase("fault");
-      fault.description = fault.kind + (details.empty() ? "" : " " + details.dump());
-      h.faults.push_back(std::move(fault));
+      h.faults.push_back(read_fault(j, t));
       return true;
     }
-    if (type != "invoke" && type != "ok" && type != "fail" && type != "info") return true;  // meta and future types
+    if (type == "node") {
+      node_event e;
+      e.time_ns = t;
+      if (!read_id(j, "node", e.node)) return fail("a node event without \"node\"");
+      if (j.contains("role") && !j["role"].is_string()) return fail("bad \"role\"");
+      if (j.contains("term") && !j["term"].is_number_unsigned()) return fail("bad \"term\"");
+      e.role = j.value("role", std::string());
+      e.term = j.value("term", std::uint64_t{0});
+      h.nodes.push_back(std::move(e));
+      return true;
+    }
+    if (type == "meta") {
+      if (j.contains("nodes") && j["nodes"].is_number_unsigned()) h.node_count = j["nodes"].get<std::size_t>();
+      return true;
+    }
+    if (type != "invoke" && type != "ok" && type != "fail" && type != "info") return true;  // future types
     if (!j.contains("process") || !j["process"].is_number_unsigned()) return fail("missing \"process\"");
     const auto process = j["process"].get<std::uint32_t>();
     if (!j.contains("t") || !j["t"].is_number_unsigned()) return fail("missing \"t\"");

@@ -1,6 +1,7 @@
 #pragma once
 // A history: every client operation of a run with its call and return time
-// and outcome, plus the faults that happened — what the simulator records
+// and outcome, plus the faults that happened and the nodes' roles and terms
+// as they changed (when recorded) — what the simulator records
 // (docs/history.md), what dkv-check reads (also from Jepsen and EDN logs), and
 // what the checker and the report work from. Pure data.
 
@@ -67,7 +68,22 @@ std::optional<operation_kind> operation_named(std::string_view f) noexcept;
 struct fault_event {
   std::uint64_t time_ns = 0;
   std::string kind;         // partition, heal, crash, restart, …
-  std::string description;  // for the report
+  std::string description;  // the line's "description", else its kind and other fields
+  // The fields the report draws from (docs/history.md): the node struck (0:
+  // none named), a partition's groups, a one-way cut's ends (0: none).
+  std::uint32_t node = 0;
+  std::vector<std::vector<std::uint32_t>> groups;
+  std::uint32_t from = 0, to = 0;
+};
+
+// A node's Raft role and term as the run saw them change (docs/history.md's
+// optional "node" events): role is "follower", "pre-candidate", "candidate",
+// "leader", or "stopped" when the node stopped itself; term 0 when not given.
+struct node_event {
+  std::uint64_t time_ns = 0;
+  std::uint32_t node = 0;
+  std::string role;
+  std::uint64_t term = 0;
 };
 
 enum class history_format : std::uint8_t { empty, dkv_json, jepsen_register, edn_kv };
@@ -75,7 +91,9 @@ enum class history_format : std::uint8_t { empty, dkv_json, jepsen_register, edn
 struct history {
   history_format format = history_format::empty;
   std::vector<operation> operations;  // in call order
-  std::vector<fault_event> faults;
+  std::vector<fault_event> faults;    // in file order
+  std::vector<node_event> nodes;      // in file order
+  std::size_t node_count = 0;         // the "meta" line's "nodes" (numbered 1..node_count); 0: not given
 };
 
 }  // namespace dkv::check

@@ -142,4 +142,13 @@ check_report check_history(const history& h, const check_options& options) {
   return report;
 }
 
+std::optional<std::size_t> failing_operation(const history& h, const check_report& report) {
+  if (report.result != verdict::not_linearizable) return std::nullopt;
+  if (report.stuck && *report.stuck < h.operations.size()) return report.stuck;
+  std::optional<std::size_t> last;
+  for (std::size_t id : report.part_ops)
+    if (id < h.operations.size() && (!last || h.operations[id].call_ns >= h.operations[*last].call_ns)) last = id;
+  return last;
+}
+
 }  // namespace dkv::check

@@ -52,4 +52,11 @@ struct check_report {
 
 check_report check_history(const history& h, const check_options& options = {});
 
+// The operation a failure points at, for the report's timeline: the first
+// that cannot be placed, else of the operations involved the one invoked
+// last (a duplicated write's second, the later of two out of index order).
+// None when the history is not found failing, or the failure involves no
+// operation (an index that no write accounts for).
+std::optional<std::size_t> failing_operation(const history& h, const check_report& report);
+
 }  // namespace dkv::check

@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
+
+#include "check/report/node_lanes.hpp"
+#include "check/report/page.hpp"
 
 namespace dkv::check {
 
@@ -55,96 +59,75 @@ std::string script_safe(std::string json) {
   return out;
 }
 
-constexpr std::string_view page_head = R"html(<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>dkv-check report</title>
-<style>
-body { font: 13px sans-serif; margin: 16px; color: #222; }
-h1 { font-size: 18px; margin: 0 0 4px; }
-.verdict-linearizable { color: #1a7f37; } .verdict-not { color: #c62828; } .verdict-unknown { color: #b26a00; }
-.legend span { display: inline-block; margin-right: 14px; }
-.legend i { display: inline-block; width: 12px; height: 10px; margin-right: 4px; vertical-align: middle; }
-svg text { font: 11px sans-serif; fill: #444; }
-#tip { position: fixed; pointer-events: none; background: #fff; border: 1px solid #888; padding: 4px 6px;
-       font: 12px monospace; white-space: pre; display: none; }
-</style></head>
-<body>
-<h1 id="title"></h1><div id="summary"></div>
-<div class="legend"><span><i style="background:#4caf50"></i>ok</span><span><i style="background:#bdbdbd"></i>fail</span>
-<span><i style="background:#ff9800"></i>unknown (info)</span><span><i style="background:#fff;border:2px solid #c62828"></i>failing part</span>
-<span><i style="background:#1565c0"></i>in the longest linearizable prefix</span>
-<span><i style="background:#c62828"></i>cannot be placed</span><span><i style="background:rgba(120,120,120,.18)"></i>partition</span>
-<span><i style="background:rgba(198,40,40,.15)"></i>node down</span></div>
-<div id="chart"></div><div id="tip"></div>
-<script id="data" type="application/json">)html";
+// The span of time the page shows: every operation, fault, node event and
+// failure point.
+std::pair<std::uint64_t, std::uint64_t> time_range(const history& h, const std::vector<check_verdict>& checks) {
+  std::uint64_t t0 = never, t1 = 0;
+  const auto take = [&](std::uint64_t t) {
+    t0 = std::min(t0, t);
+    t1 = std::max(t1, t);
+  };
+  for (const operation& o : h.operations) {
+    take(o.call_ns);
+    if (o.return_ns != never) take(o.return_ns);
+  }
+  for (const fault_event& f : h.faults) take(f.time_ns);
+  for (const node_event& e : h.nodes) take(e.time_ns);
+  for (const check_verdict& c : checks)
+    if (c.at_ns) take(*c.at_ns);
+  if (t0 == never) return {0, 1};
+  return {t0, std::max(t1, t0 + 1)};
+}
 
-constexpr std::string_view page_tail = R"html(</script>
-<script>
-(function () {
-  const d = JSON.parse(document.getElementById('data').textContent);
-  document.getElementById('title').textContent = d.title;
-  const summary = document.getElementById('summary');
-  const cls = d.verdict === 'linearizable' ? 'verdict-linearizable' : d.verdict === 'unknown' ? 'verdict-unknown' : 'verdict-not';
-  summary.innerHTML = '<b class="' + cls + '"></b> <span></span>';
-  summary.firstChild.textContent = d.verdict;
-  summary.lastChild.textContent = ' — model ' + d.model + ', ' + d.total + ' operations' +
-      (d.drawn < d.total ? ' (' + d.drawn + ' drawn: the failing part)' : '') + (d.explanation ? ' — ' + d.explanation : '');
-  const lanes = [...new Set(d.ops.map(o => o.p))].sort((a, b) => a - b);
-  const laneOf = new Map(lanes.map((p, i) => [p, i]));
-  let t0 = Infinity, t1 = -Infinity;
-  for (const o of d.ops) { t0 = Math.min(t0, o.c); t1 = Math.max(t1, o.r === null ? o.c : o.r); }
-  for (const f of d.faults) { t0 = Math.min(t0, f.t); t1 = Math.max(t1, f.t); }
-  if (!isFinite(t0)) { t0 = 0; t1 = 1; }
-  const end = t1 + (t1 - t0) * 0.02 + 1;
-  const left = 70, width = Math.max(900, Math.min(4000, d.ops.length * 6)), laneH = 18, top = 20;
-  const height = top + lanes.length * laneH + 20;
-  const x = t => left + (t - t0) / (end - t0) * width;
-  const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('width', left + width + 20); svg.setAttribute('height', height);
-  const add = (name, attrs, parent) => { const e = document.createElementNS(ns, name);
-    for (const k in attrs) e.setAttribute(k, attrs[k]); (parent || svg).appendChild(e); return e; };
-  // Fault shading: partitions until heal, a node down from crash (or pause) to restart (or resume).
-  let partitionFrom = null; const downFrom = new Map();
-  const shade = (a, b, fill) => add('rect', { x: x(a), y: top - 4, width: Math.max(1, x(b) - x(a)), height: height - top, fill: fill });
-  for (const f of d.faults) {
-    if (f.kind === 'partition') { if (partitionFrom === null) partitionFrom = f.t; }
-    else if (f.kind === 'heal') { if (partitionFrom !== null) shade(partitionFrom, f.t, 'rgba(120,120,120,.18)'); partitionFrom = null; }
-    else if (f.kind === 'crash' || f.kind === 'pause') downFrom.set(f.node, f.t);
-    else if ((f.kind === 'restart' || f.kind === 'resume') && downFrom.has(f.node)) {
-      shade(downFrom.get(f.node), f.t, 'rgba(198,40,40,.15)'); downFrom.delete(f.node); }
-    const mark = add('line', { x1: x(f.t), x2: x(f.t), y1: top - 6, y2: height, stroke: '#999', 'stroke-dasharray': '2,3' });
-    add('title', {}, mark).textContent = f.description;
+nlohmann::json lanes_json(const history& h, std::uint64_t t0, std::uint64_t t1) {
+  nlohmann::json lanes = nlohmann::json::array();
+  for (const node_lane& lane : node_lanes(h, t0, t1)) {
+    nlohmann::json spans = nlohmann::json::array();
+    for (const node_span& s : lane.spans)
+      spans.push_back({{"a", s.from_ns},
+                       {"b", s.to_ns},
+                       {"s", s.down           ? "down"
+                             : s.stopped      ? "stopped"
+                             : s.role.empty() ? "unknown"
+                                              : s.role},
+                       {"term", s.term},
+                       {"paused", s.paused},
+                       {"cut", s.cut()},
+                       {"text", s.text()}});
+    lanes.push_back({{"node", lane.node}, {"spans", std::move(spans)}});
   }
-  if (partitionFrom !== null) shade(partitionFrom, end, 'rgba(120,120,120,.18)');
-  for (const [node, from] of downFrom) shade(from, end, 'rgba(198,40,40,.15)');
-  lanes.forEach((p, i) => { const t = add('text', { x: 4, y: top + i * laneH + 12 }); t.textContent = 'client ' + p; });
-  const tip = document.getElementById('tip');
-  const colours = { ok: '#4caf50', fail: '#bdbdbd', info: '#ff9800' };
-  let bars = 0;
-  for (const o of d.ops) {
-    const y = top + laneOf.get(o.p) * laneH + 2;
-    const x0 = x(o.c), x1 = o.r === null ? x(end) : x(o.r);
-    const fill = o.stuck ? '#c62828' : o.prefix ? '#1565c0' : colours[o.o];
-    const r = add('rect', { x: x0, y: y, width: Math.max(2, x1 - x0), height: laneH - 5, fill: fill, rx: 2,
-                            stroke: o.part ? '#c62828' : 'none', 'stroke-width': o.part ? 1.5 : 0,
-                            'fill-opacity': o.o === 'info' ? 0.6 : 1 });
-    r.addEventListener('mousemove', e => { tip.style.display = 'block'; tip.style.left = (e.clientX + 12) + 'px';
-      tip.style.top = (e.clientY + 12) + 'px'; tip.textContent = o.label + '\n' + o.result + '\nclient ' + o.p +
-      ', call ' + o.c + (o.r === null ? '' : ', return ' + o.r) + (o.prefix ? '\nlinearized #' + o.prefix : ''); });
-    r.addEventListener('mouseleave', () => { tip.style.display = 'none'; });
-    add('title', {}, r).textContent = o.label + ' → ' + o.result;
-    ++bars;
+  return lanes;
+}
+
+nlohmann::json checks_json(const std::vector<check_verdict>& checks) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const check_verdict& c : checks) {
+    nlohmann::json v = {{"name", c.name}, {"passed", c.passed}, {"undecided", c.undecided}, {"detail", c.detail}};
+    if (!c.passed && c.at_ns) v["at"] = *c.at_ns;
+    if (!c.passed && c.process) v["p"] = *c.process;
+    out.push_back(std::move(v));
   }
-  document.getElementById('chart').appendChild(svg);
-  document.body.setAttribute('data-rendered', String(bars));
-})();
-</script>
-</body></html>
-)html";
+  return out;
+}
 
 }  // namespace
 
-std::string render_html_report(const history& h, const check_report& report, std::string_view title) {
+check_verdict linearizability_verdict(const history& h, const check_report& report) {
+  check_verdict v;
+  v.name = "linearizability";
+  v.passed = report.ok();
+  v.undecided = report.result == verdict::unknown;
+  v.detail = report.summary;
+  if (const auto op = failing_operation(h, report)) {
+    v.at_ns = h.operations[*op].call_ns;
+    v.process = h.operations[*op].process;
+  }
+  return v;
+}
+
+std::string render_html_report(const history& h, const std::vector<check_verdict>& checks,
+                               const check_report& linearizability, std::string_view title) {
+  const check_report& report = linearizability;
   std::set<std::size_t> part(report.part_ops.begin(), report.part_ops.end());
   std::vector<std::size_t> position_in_prefix(h.operations.size(), 0);
   for (std::size_t i = 0; i < report.longest_prefix.size(); ++i) position_in_prefix[report.longest_prefix[i]] = i + 1;
@@ -158,9 +141,7 @@ std::string render_html_report(const history& h, const check_report& report, std
     nlohmann::json bar = {{"p", o.process},
                           {"c", o.call_ns},
                           {"r", o.return_ns == never ? nlohmann::json(nullptr) : nlohmann::json(o.return_ns)},
-                          {"o", o.result == outcome::ok     ? "ok"
-                                : o.result == outcome::fail ? "fail"
-                                                            : "info"},
+                          {"o", outcome_name(o.result)},
                           {"label", label(o)},
                           {"result", result_text(o)}};
     if (part.count(id)) bar["part"] = true;
@@ -171,24 +152,25 @@ std::string render_html_report(const history& h, const check_report& report, std
   nlohmann::json faults = nlohmann::json::array();
   for (const fault_event& f : h.faults) {
     nlohmann::json event = {{"t", f.time_ns}, {"kind", f.kind}, {"description", f.description}};
-    const std::size_t at = f.description.find("\"node\":");
-    if (at != std::string::npos) event["node"] = std::atoi(f.description.c_str() + at + 7);
+    if (f.node != 0) event["node"] = f.node;
     faults.push_back(std::move(event));
   }
-  const char* verdict_text = report.result == verdict::linearizable       ? "linearizable"
-                             : report.result == verdict::not_linearizable ? "not linearizable"
-                                                                          : "unknown";
+  const auto [t0, t1] = time_range(h, checks);
   const nlohmann::json data = {{"title", std::string(title)},
-                               {"verdict", verdict_text},
+                               // Jepsen and EDN logs have no clock: their line numbers stand in for time.
+                               {"unit", h.format == history_format::dkv_json ? "ns" : "line"},
+                               {"t0", t0},
+                               {"t1", t1},
+                               {"checks", checks_json(checks)},
                                {"model", std::string(model_name(report.model))},
-                               {"explanation", report.explanation},
                                {"total", h.operations.size()},
                                {"drawn", ops.size()},
                                {"ops", std::move(ops)},
-                               {"faults", std::move(faults)}};
-  std::string page(page_head);
+                               {"faults", std::move(faults)},
+                               {"lanes", lanes_json(h, t0, t1)}};
+  std::string page(report_page_head);
   page += script_safe(data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  page += page_tail;
+  page += report_page_tail;
   return page;
 }
 

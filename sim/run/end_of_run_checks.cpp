@@ -51,6 +51,11 @@ bool merge(const sim_cluster& cluster, Records records, std::map<std::uint64_t, 
   return true;
 }
 
+void point_at(check_result& r, const operation& op) {
+  r.at_ns = op.call_ns;
+  r.process = op.process;
+}
+
 }  // namespace
 
 check_result check_linearizability(const history& h) {
@@ -65,6 +70,7 @@ check_result check_linearizability(const history& h) {
     r.detail = (report.result == check::verdict::unknown ? "undecided: " : "") + report.explanation +
                (report.part.empty() ? "" : " (key " + report.part + ")");
   if (!r.passed) r.key = report.part;
+  if (const auto op = check::failing_operation(h, report)) point_at(r, h.operations[*op]);
   return r;
 }
 
@@ -105,6 +111,7 @@ check_result check_agreement(const sim_cluster& cluster, const history& h) {
     r.detail = t.example ? describe(*t.example) + " was applied " + std::to_string(t.applied) + " times (invoked " +
                                std::to_string(t.invoked) + ", reported failed " + std::to_string(t.failed) + ")"
                          : "the write at store index " + std::to_string(index) + " was never invoked";
+    if (t.example) point_at(r, *t.example);
     return r;
   }
 
@@ -119,6 +126,7 @@ check_result check_agreement(const sim_cluster& cluster, const history& h) {
       if (it == writes.end() || it->second != print) {
         r.detail =
             "acknowledged " + describe(op) + " is not the write applied at its index " + std::to_string(*op.index);
+        point_at(r, op);
         return r;
       }
     }
@@ -291,6 +299,8 @@ check_result check_after_healing(check_result r, const check::history& h, std::u
       r.detail = "after healing, " + op.f + "(" + op.key + ") of process " + std::to_string(op.process) + " at " +
                  std::to_string(op.call_ns / 1'000'000) + " ms ended " +
                  (op.result == outcome::fail ? "fail" : "info") + " (code " + std::to_string(op.code) + ")";
+      r.at_ns = op.call_ns;
+      r.process = op.process;
       return r;
     }
   r.detail += "; every operation after it succeeded";

@@ -23,6 +23,7 @@
 // The cluster's nodes must run with observe_state.
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -38,6 +39,11 @@ struct check_result {
   std::string detail;    // what was checked, or the first thing that is wrong
   std::string key = {};  // linearizability: the key whose operations cannot be ordered
   bool skipped = false;  // not run (a real run cannot see what it needs): `detail` says why; counts as passed
+  // Where the failure shows on the history's timeline, when the check can
+  // tell: a moment (a deadline, an operation's call), and the process whose
+  // operation was called then, if it is one. The HTML report marks it.
+  std::optional<std::uint64_t> at_ns = {};
+  std::optional<std::uint32_t> process = {};
 };
 
 check_result check_linearizability(const check::history& h);

@@ -121,6 +121,7 @@ void history_recorder::write(const std::string& line) {
 
 void history_recorder::meta(std::uint64_t t_ns, std::uint64_t seed, std::string_view scenario, std::size_t nodes) {
   nodes_ = nodes;
+  history_.node_count = nodes;
   line_json j;
   j["t"] = t_ns;
   j["type"] = "meta";
@@ -236,15 +237,30 @@ void history_recorder::fault(std::uint64_t t_ns, const dkv::sim::fault& f) {
     default: j["node"] = f.node; break;  // crash, restart, pause, resume, damage_disk
   }
   j["description"] = f.describe();
-  const std::string line = to_line(j);
-  write(line);
-  // parse_history describes a fault as its kind and the line's other fields
-  // (compact JSON, sorted keys); do exactly what it does so both agree.
-  nlohmann::json details = nlohmann::json::parse(line);
-  for (const char* field : {"t", "type", "fault"}) details.erase(field);
-  std::string description = kind;
-  if (!details.empty()) description.append(" ").append(details.dump());
-  history_.faults.push_back({t_ns, kind, std::move(description)});
+  write(to_line(j));
+  // What parse_history reads back from the line.
+  check::fault_event event;
+  event.time_ns = t_ns;
+  event.kind = kind;
+  event.description = f.describe();
+  if (j.contains("node")) event.node = f.node;
+  if (j.contains("groups")) event.groups = j["groups"].get<std::vector<std::vector<std::uint32_t>>>();
+  if (f.kind == fault_kind::one_way) {
+    event.from = f.node;
+    event.to = f.other;
+  }
+  history_.faults.push_back(std::move(event));
+}
+
+void history_recorder::node(std::uint64_t t_ns, node_id id, std::string_view role, std::uint64_t term) {
+  line_json j;
+  j["t"] = t_ns;
+  j["type"] = "node";
+  j["node"] = id;
+  j["role"] = std::string(role);
+  j["term"] = term;
+  write(to_line(j));
+  history_.nodes.push_back({t_ns, id, std::string(role), term});
 }
 
 }  // namespace dkv::sim

@@ -1,5 +1,6 @@
 #pragma once
-// Records a run as it happens: every client operation and fault, written as
+// Records a run as it happens: every client operation and fault, and the
+// nodes' roles and terms as they change, written as
 // docs/history.md's JSON lines to a sink and kept in memory as the `history` the
 // checker reads. The in-memory copy is exactly what parse_history would read
 // back from the lines written so far, so checking the file and checking the
@@ -56,10 +57,14 @@ class history_recorder {
 
   void fault(std::uint64_t t_ns, const dkv::sim::fault& f);
 
+  // A node's role ("follower", "pre-candidate", "candidate", "leader", or
+  // "stopped") and term, written when they change (docs/history.md).
+  void node(std::uint64_t t_ns, node_id id, std::string_view role, std::uint64_t term);
+
   // The history as parse_history reads back the lines written so far:
   // operations in invocation order (parse_history orders by call time, so the
   // two agree when no two invocations share a time), info and still-in-flight
-  // operations with return_ns = never, faults as fault_events.
+  // operations with return_ns = never, faults as fault_events, node lines as node_events.
   const history& recorded() const noexcept { return history_; }
 
   // Completed operations with this outcome (in-flight ones are not counted).

@@ -6,6 +6,7 @@
 
 #include "sim/faults/fault_schedule.hpp"
 #include "store/assert.hpp"
+#include "store/raft/replica.hpp"
 
 namespace dkv::sim {
 
@@ -22,9 +23,11 @@ class random_run {
       : options_(o), cluster_(o.seed, cluster_options(o)), recorder_(o.check ? o.history : nullptr) {
     nodes_ = cluster_.node_ids();
     recorder_.meta(0, o.seed, "random", o.nodes);
+    written_.resize(nodes_.size());
   }
 
   run_report run() {
+    if (options_.check) cluster_.sim().observe_steps([this] { record_node_states(); });
     try {
       drive();
     } catch (const dkv::broken_invariant& failed) {
@@ -32,7 +35,9 @@ class random_run {
       // run's verdict, and what the other checks would say of a cluster
       // stopped mid-step is moot.
       report_.checks.assign(1, check_result{"invariants", false, failed.what()});
+      report_.checks.front().at_ns = cluster_.sim().now_ns();
     }
+    cluster_.sim().observe_steps(nullptr);
     summarize();
     return report_;
   }
@@ -80,6 +85,29 @@ class random_run {
     }
   }
 
+  // After every step: a "node" line for each running node whose role or
+  // term differs from the last one written for it (docs/history.md). It
+  // only reads the statuses the nodes publish, so the run stays the same.
+  // A node that is down is forgotten, so that its next incarnation is
+  // written once it has read its term; a status still at term 0 is one
+  // not published yet (sim_cluster resets it at every start).
+  void record_node_states() {
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      const node_id id = nodes_[i];
+      written_state& last = written_[i];
+      if (!cluster_.up(id)) {
+        last = {};
+        continue;
+      }
+      const actors::raft_node_status& s = cluster_.status(id);
+      if (s.term == 0 && !s.stopped) continue;
+      const std::string_view role = s.stopped ? std::string_view("stopped") : raft::role_name(s.role);
+      if (last.written && last.role == role && last.term == s.term) continue;
+      last = {true, role, s.term};
+      recorder_.node(cluster_.sim().now_ns(), id, role, s.term);
+    }
+  }
+
   // What the run did, whether it ran to its end or an assertion stopped it.
   void summarize() {
     simulator& sim = cluster_.sim();
@@ -120,10 +148,12 @@ class random_run {
   }
 
   check_result over_budget() {
-    return {"work", false,
-            "the simulation ran out of its budget of " + std::to_string(step_budget()) + " steps at " +
-                std::to_string(cluster_.sim().out_of_steps_at_ns() / 1'000'000) +
-                " ms, and its network went dark: a message storm or a loop"};
+    check_result r{"work", false,
+                   "the simulation ran out of its budget of " + std::to_string(step_budget()) + " steps at " +
+                       std::to_string(cluster_.sim().out_of_steps_at_ns() / 1'000'000) +
+                       " ms, and its network went dark: a message storm or a loop"};
+    r.at_ns = cluster_.sim().out_of_steps_at_ns();
+    return r;
   }
 
   // In steps of a simulated second when someone watches: running to a time
@@ -433,8 +463,10 @@ class random_run {
                     std::to_string(bound / 1'000'000) + " ms)"};
       if (r.result == outcome::info) ++process;
     }
-    return {"liveness", false,
-            "no write acknowledged within " + std::to_string(bound / 1'000'000) + " ms after healing"};
+    check_result failed{"liveness", false,
+                        "no write acknowledged within " + std::to_string(bound / 1'000'000) + " ms after healing"};
+    failed.at_ns = start + bound;  // the deadline
+    return failed;
   }
 
   run_options options_;
@@ -451,6 +483,12 @@ class random_run {
   std::map<node_id, fault_kind> wanted_members_;  // the last membership change asked for each node
   bool asking_again_ = false;                     // a membership retry is scheduled
   std::map<node_id, std::uint64_t> rebooting_;    // a reboot's node and when it restarts
+  struct written_state {
+    bool written = false;
+    std::string_view role;  // role_name's, or "stopped": static strings
+    raft::term_t term = 0;
+  };
+  std::vector<written_state> written_;  // by node: the last "node" line recorded
   run_report report_;
 };
 

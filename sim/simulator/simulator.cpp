@@ -80,6 +80,7 @@ bool simulator::run_one_job() {
   std::rotate(jobs.begin(), chosen, chosen + 1);
   scheduler_->run_once();
   trap_.rethrow_if_failed();  // CAF caught it and ended the actor; the run ends too
+  if (step_observer_) step_observer_();
   if (++steps_ == step_limit_) {
     out_of_steps_at_ns_ = now_ns();
     network_->go_dark();

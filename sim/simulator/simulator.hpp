@@ -85,6 +85,11 @@ class simulator {
   // `description` goes into the trace hash.
   void at(std::uint64_t t_ns, std::string description, std::function<void()> action);
 
+  // Called after every step (one actor run for one message), to record what
+  // the actors published. It is no event: it must change nothing in the
+  // simulation, and nothing of it goes into the trace hash. Empty: none.
+  void observe_steps(std::function<void()> observer) { step_observer_ = std::move(observer); }
+
   // Runs until virtual time `t_ns` (and leaves the clock there).
   void run_until(std::uint64_t t_ns);
   // Runs until `done()` holds (checked after every step) or `deadline_ns`;
@@ -112,6 +117,7 @@ class simulator {
   std::uint64_t step_limit_ = UINT64_MAX;
   std::optional<std::uint64_t> out_of_steps_at_ns_;  // when the budget ran out
   std::uint64_t timers_fired_ = 0;
+  std::function<void()> step_observer_;
   caf::actor_system_config config_;
   std::unique_ptr<caf::actor_system> system_;
   caf::scheduler::test_coordinator* scheduler_ = nullptr;

@@ -117,7 +117,46 @@ TEST_CASE("dkv JSON lines: operations, byte strings, faults, unknown types", "[c
   REQUIRE(h.operations[2].code == 4);
   REQUIRE(h.faults.size() == 1);
   REQUIRE(h.faults[0].kind == "crash");
-  REQUIRE(h.faults[0].description.find("\"node\":2") != std::string::npos);
+  REQUIRE(h.faults[0].description.find("\"node\":2") != std::string::npos);  // no description: kind and fields
+  REQUIRE(h.faults[0].node == 2);
+  REQUIRE(h.nodes.empty());
+  REQUIRE(h.node_count == 0);  // the meta line gives none
+}
+
+TEST_CASE("dkv JSON lines: node events, the node count, the faults' fields", "[check][parse]") {
+  const history h = parse_ok(
+      R"({"t": 0, "type": "meta", "seed": 42, "scenario": "x", "nodes": 3})"
+      "\n"
+      R"({"t": 5, "type": "node", "node": 1, "role": "leader", "term": 3})"
+      "\n"
+      R"({"t": 6, "type": "node", "node": 2})"
+      "\n"
+      R"({"t": 7, "type": "fault", "fault": "partition", "groups": [[1], [2, 3]], "description": "split 1 | 2,3"})"
+      "\n"
+      R"({"t": 8, "type": "fault", "fault": "partition", "from": 3, "to": 1, "description": "cut 3->1"})"
+      "\n"
+      R"({"t": 9, "type": "fault", "fault": "crash", "node": "two", "groups": 5})"
+      "\n");
+  REQUIRE(h.node_count == 3);
+  REQUIRE(h.nodes.size() == 2);
+  CHECK(h.nodes[0].time_ns == 5);
+  CHECK(h.nodes[0].node == 1);
+  CHECK(h.nodes[0].role == "leader");
+  CHECK(h.nodes[0].term == 3);
+  CHECK(h.nodes[1].role.empty());  // role and term are optional
+  CHECK(h.nodes[1].term == 0);
+  REQUIRE(h.faults.size() == 3);
+  CHECK(h.faults[0].description == "split 1 | 2,3");
+  CHECK(h.faults[0].groups == std::vector<std::vector<std::uint32_t>>{{1}, {2, 3}});
+  CHECK(h.faults[1].from == 3);
+  CHECK(h.faults[1].to == 1);
+  CHECK(h.faults[2].node == 0);  // fields of the wrong shape are left out: faults are only drawn
+  CHECK(h.faults[2].groups.empty());
+
+  CHECK(parse_bad(R"({"t": 1, "type": "node", "role": "leader"})").reason.find("\"node\"") != std::string::npos);
+  CHECK(parse_bad(R"({"t": 1, "type": "node", "node": 0})").reason.find("\"node\"") != std::string::npos);
+  CHECK(parse_bad(R"({"t": 1, "type": "node", "node": 1, "role": 2})").reason.find("role") != std::string::npos);
+  CHECK(parse_bad(R"({"t": 1, "type": "node", "node": 1, "term": -2})").reason.find("term") != std::string::npos);
 }
 
 TEST_CASE("dkv JSON errors name the line", "[check][parse]") {

@@ -97,6 +97,31 @@ TEST_CASE("dkv-check: --no-split and --timeout", "[check][tool]") {
   REQUIRE(quick.output.find(": unknown") != std::string::npos);
 }
 
+namespace {
+
+// The page as headless Chromium has drawn it: its DOM after the script ran.
+std::string rendered(const std::string& page) {
+  const run_result dom = run("timeout 120 chromium --headless --no-sandbox --disable-gpu --dump-dom file://" + page);
+  INFO(dom.output.substr(0, 2000));
+  REQUIRE(dom.exit_code == 0);
+  return dom.output;
+}
+
+int attribute(const std::string& dom, const std::string& name) {
+  std::smatch match;
+  INFO(name);
+  REQUIRE(std::regex_search(dom, match, std::regex(name + "=\"([0-9]+)\"")));
+  return std::stoi(match[1]);
+}
+
+std::size_t count(const std::string& dom, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = dom.find(what); at != std::string::npos; at = dom.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
 TEST_CASE("dkv-check --html: a report headless Chromium renders", "[check][tool][html]") {
   scratch_dir dir;
   const std::string report = (dir.path / "report.html").string();
@@ -107,10 +132,51 @@ TEST_CASE("dkv-check --html: a report headless Chromium renders", "[check][tool]
   const run_result ops = run("grep -c ':invoke' " + data + "/jepsen/etcd_000.log");
   const int invocations = std::stoi(ops.output);
 
-  const run_result dom = run("timeout 120 chromium --headless --no-sandbox --disable-gpu --dump-dom file://" + report);
-  INFO(dom.output.substr(0, 2000));
-  REQUIRE(dom.exit_code == 0);
-  std::smatch match;
-  REQUIRE(std::regex_search(dom.output, match, std::regex("data-rendered=\"([0-9]+)\"")));
-  REQUIRE(std::stoi(match[1]) == invocations);
+  const std::string dom = rendered(report);
+  INFO(dom.substr(0, 3000));
+  CHECK(attribute(dom, "data-rendered") == invocations);
+  // The verdict list (dkv-check's one check), the headline saying it failed,
+  // the axis (a Jepsen log's clock is its line numbers), the point it
+  // failed at, and no node lanes: the log names no node.
+  CHECK(attribute(dom, "data-checks") == 1);
+  CHECK(count(dom, "class=\"verdict verdict-fail\"") == 1);
+  CHECK(dom.find("FAILED: linearizability") != std::string::npos);
+  CHECK(count(dom, "class=\"tick\"") >= 3);
+  CHECK(attribute(dom, "data-marks") == 1);
+  CHECK(count(dom, "class=\"failure-mark\"") == 1);
+  CHECK(attribute(dom, "data-node-lanes") == 0);
+}
+
+TEST_CASE("dkv-check --html: a dkv history's node lanes, time axis and fault list", "[check][tool][html]") {
+  scratch_dir dir;
+  // Three nodes; node 1 leads, is cut off, crashes and comes back; a read
+  // returns what nobody wrote.
+  const std::string history = dir.file("run.jsonl", R"({"t": 0, "type": "meta", "seed": 1, "scenario": "s", "nodes": 3}
+{"t": 1000000, "type": "node", "node": 1, "role": "leader", "term": 2}
+{"t": 1000000, "type": "node", "node": 2, "role": "follower", "term": 2}
+{"t": 200000000, "process": 1, "type": "invoke", "f": "set", "key": "k", "value": "a"}
+{"t": 250000000, "process": 1, "type": "ok", "f": "set", "key": "k", "index": 1}
+{"t": 300000000, "type": "fault", "fault": "partition", "node": 1, "groups": [[1], [2, 3]], "description": "isolate 1"}
+{"t": 600000000, "type": "fault", "fault": "crash", "node": 1, "description": "crash 1"}
+{"t": 700000000, "type": "fault", "fault": "heal", "description": "heal"}
+{"t": 900000000, "type": "fault", "fault": "restart", "node": 1, "description": "restart 1"}
+{"t": 900000000, "type": "node", "node": 1, "role": "follower", "term": 3}
+{"t": 1100000000, "process": 2, "type": "invoke", "f": "get", "key": "k"}
+{"t": 1200000000, "process": 2, "type": "ok", "f": "get", "key": "k", "found": true, "value": "b", "index": 1}
+{"t": 1300000000, "process": 1000000, "type": "invoke", "f": "set", "key": "liveness", "value": "probe0"}
+{"t": 1350000000, "process": 1000000, "type": "ok", "f": "set", "key": "liveness", "index": 2}
+)");
+  const std::string report = (dir.path / "run.html").string();
+  REQUIRE(run(tool + " --html " + report + " " + history).exit_code == 1);
+  const std::string dom = rendered(report);
+  INFO(dom.substr(0, 3000));
+  CHECK(attribute(dom, "data-rendered") == 3);
+  CHECK(attribute(dom, "data-node-lanes") == 3);
+  CHECK(count(dom, "class=\"node-lane\"") == 3);
+  CHECK(count(dom, "class=\"span span-down\"") == 2);  // cut off, then not
+  CHECK(count(dom, "class=\"cut\"") == 4);             // every node on one side or the other, node 1 twice
+  CHECK(dom.find("probe 1000000") != std::string::npos);
+  CHECK(dom.find(">1.0 s<") != std::string::npos);  // a tick of the time axis
+  CHECK(count(dom, "class=\"fault\"") == 4);        // the fault list
+  CHECK(attribute(dom, "data-marks") == 1);         // the read that cannot be placed
 }

@@ -177,6 +177,17 @@ TEST_CASE("a failing run writes its history and report, and replays exactly", "[
   CHECK(std::filesystem::file_size(dir.path / "random-seed5.jsonl") > 1000);
   CHECK(std::filesystem::file_size(dir.path / "random-seed5.html") > 1000);
   CHECK(r.output.find("replay:  dkv-sim replay --seed 5 --bug no-session-dedup --time 60s\n") != std::string::npos);
+
+  // The report is the run's: every check's verdict, the failing one as the
+  // headline, a lane per node (drawn by headless Chromium, as check_tool_tests does).
+  const run_result dom =
+      dkv::test::run_command("timeout 120 chromium --headless --no-sandbox --disable-gpu --dump-dom file://" +
+                             (dir.path / "random-seed5.html").string());
+  REQUIRE(dom.exit_code == 0);
+  CHECK(dom.output.find("data-checks=\"6\"") != std::string::npos);
+  CHECK(dom.output.find("data-node-lanes=\"3\"") != std::string::npos);
+  CHECK(dom.output.find("FAILED: agreement") != std::string::npos);
+  CHECK(dom.output.find("data-rendered=") != std::string::npos);
   CHECK(r.output.find("shrink:  dkv-sim shrink --seed 5 --bug no-session-dedup --time 60s\n") != std::string::npos);
 
   const run_result again =

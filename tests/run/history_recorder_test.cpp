@@ -81,7 +81,20 @@ void require_same(const history& got, const history& want) {
     CHECK(got.faults[i].time_ns == want.faults[i].time_ns);
     CHECK(got.faults[i].kind == want.faults[i].kind);
     CHECK(got.faults[i].description == want.faults[i].description);
+    CHECK(got.faults[i].node == want.faults[i].node);
+    CHECK(got.faults[i].groups == want.faults[i].groups);
+    CHECK(got.faults[i].from == want.faults[i].from);
+    CHECK(got.faults[i].to == want.faults[i].to);
   }
+  REQUIRE(got.nodes.size() == want.nodes.size());
+  for (std::size_t i = 0; i < got.nodes.size(); ++i) {
+    INFO("node event " << i);
+    CHECK(got.nodes[i].time_ns == want.nodes[i].time_ns);
+    CHECK(got.nodes[i].node == want.nodes[i].node);
+    CHECK(got.nodes[i].role == want.nodes[i].role);
+    CHECK(got.nodes[i].term == want.nodes[i].term);
+  }
+  CHECK(got.node_count == want.node_count);
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -107,6 +120,7 @@ TEST_CASE("recorder: docs/history.md's example lines, exactly", "[check][recorde
   r.fault(9000000000, make(fault_kind::heal));
   r.fault(9500000000, make(fault_kind::crash, 2));
   r.fault(9700000000, make(fault_kind::restart, 2));
+  r.node(9700250000, 2, "follower", 5);
 
   const std::vector<std::string> want = {
       R"({"t": 0, "type": "meta", "seed": 42, "scenario": "leader-isolation", "nodes": 3})",
@@ -120,6 +134,7 @@ TEST_CASE("recorder: docs/history.md's example lines, exactly", "[check][recorde
       R"({"t": 9000000000, "type": "fault", "fault": "heal", "description": "heal"})",
       R"({"t": 9500000000, "type": "fault", "fault": "crash", "node": 2, "description": "crash 2"})",
       R"({"t": 9700000000, "type": "fault", "fault": "restart", "node": 2, "description": "restart 2"})",
+      R"({"t": 9700250000, "type": "node", "node": 2, "role": "follower", "term": 5})",
   };
   REQUIRE(lines_of(out.str()) == want);
   REQUIRE(out.str().back() == '\n');
@@ -190,6 +205,10 @@ TEST_CASE("recorder: a whole run reads back as the history kept in memory", "[ch
     r.fault(t, f);
     quiet.fault(t, f);
   };
+  auto both_node = [&](std::uint64_t t, node_id id, std::string_view role, std::uint64_t term) {
+    r.node(t, id, role, term);
+    quiet.node(t, id, role, term);
+  };
   r.meta(0, 99, "every-kind", 3);
   quiet.meta(0, 99, "every-kind", 3);
 
@@ -197,7 +216,10 @@ TEST_CASE("recorder: a whole run reads back as the history kept in memory", "[ch
   const std::string odd_key("k\x80\xfe", 3), odd_value("\xed\xa0\x80", 3);  // a stray byte; a surrogate
   const auto a = both_invoke(t++, op(1, "set", "k1", "v1"));
   const auto b = both_invoke(t++, op(2, "setE", odd_key, odd_value, 5, 7));
+  both_node(t++, 1, "candidate", 1);
+  both_node(t++, 1, "leader", 1);
   both_fault(t++, make(fault_kind::split, 0, 0, {{1}, {2, 3}}));
+  both_node(t++, 2, "pre-candidate", 1);
   both_complete(a, t++, ok(1));
   both_complete(b, t++, failed(outcome::fail, 2));
   const auto c = both_invoke(t++, op(1, "setEIfUnset", "lock", "me", 0, 30));
@@ -212,6 +234,7 @@ TEST_CASE("recorder: a whole run reads back as the history kept in memory", "[ch
   const auto f = both_invoke(t++, op(3, "delete", "k1"));
   both_fault(t++, make(fault_kind::crash, 2));
   both_fault(t++, make(fault_kind::restart, 2));
+  both_node(t++, 2, "stopped", 2);
   both_fault(t++, make(fault_kind::pause, 1));
   both_fault(t++, make(fault_kind::resume, 1));
   fault clock = make(fault_kind::clock, 2);
@@ -232,6 +255,15 @@ TEST_CASE("recorder: a whole run reads back as the history kept in memory", "[ch
   require_same(quiet.recorded(), parsed);
   REQUIRE(parsed.operations.size() == 10);
   REQUIRE(parsed.faults.size() == 11);
+  REQUIRE(parsed.nodes.size() == 4);
+  CHECK(parsed.node_count == 3);
+  CHECK(parsed.faults[0].groups == std::vector<std::vector<std::uint32_t>>{{1}, {2, 3}});
+  CHECK(parsed.faults[1].from == 1);
+  CHECK(parsed.faults[1].to == 2);
+  CHECK(parsed.faults[2].groups == std::vector<std::vector<std::uint32_t>>{{3}, {1, 2}});  // isolate: both sides
+  CHECK(parsed.faults[5].node == 2);
+  CHECK(parsed.faults[5].description == "crash 2");
+  CHECK(parsed.nodes[3].role == "stopped");
   // a few facts the comparison relies on, so it cannot pass by both sides being empty
   CHECK(parsed.operations[1].key == odd_key);
   CHECK(parsed.operations[3].result_value == odd_value);

@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
     if (!html.empty()) {
       const std::string path = report_path(html, i, files.size());
       std::ofstream out(path, std::ios::binary);
-      out << render_html_report(h, report, file);
+      out << render_html_report(h, {linearizability_verdict(h, report)}, report, file);
       if (!out) {
         std::fprintf(stderr, "dkv-check: cannot write %s\n", path.c_str());
         any_unreadable = true;

@@ -107,14 +107,15 @@ int real_command(const run_arguments& spec) {
     if (!(file << history.str() && file.flush())) throw usage_error("writing " + spec.history_path + " failed");
   }
   if (!spec.report_path.empty() &&
-      !write_report(history.str(), spec.report_path, run.label + " (real), seed " + std::to_string(seed)))
+      !write_report(history.str(), verdicts_of(report.run), spec.report_path,
+                    run.label + " (real), seed " + std::to_string(seed)))
     throw usage_error("cannot write the report " + spec.report_path);
 
   const check_result* failed = report.run.first_failure();
   if (failed || report.interrupted) {
     std::cout << "verdict: " << (report.interrupted ? "INTERRUPTED" : "FAIL (" + failed->name + ")") << "\n";
     std::cout << "logs:    " << real.dir.string() << " (node-N.log, node-N/ data)\n";
-    write_failure(spec, run.label + "-real", seed, history.str(), std::cout);
+    write_failure(spec, run.label + "-real", seed, history.str(), verdicts_of(report.run), std::cout);
     if (failed) try_in_simulator(spec, run, report, std::cout);
     return 1;
   }

@@ -13,7 +13,6 @@
 
 #include "check/linearizability/checker.hpp"
 #include "check/history/parse.hpp"
-#include "check/report/html_report.hpp"
 #include "sim/scenario/duration.hpp"
 
 namespace dkv::sim::tool {
@@ -156,19 +155,36 @@ void print_header(const prepared_run& run, std::ostream& out) {
   out << "\n";
 }
 
-bool write_report(const std::string& text, const std::string& path, const std::string& title) {
+std::vector<check::check_verdict> verdicts_of(const run_report& report) {
+  std::vector<check::check_verdict> verdicts;
+  for (const check_result& c : report.checks) {
+    check::check_verdict v;
+    v.name = c.name;
+    v.passed = c.passed;
+    v.detail = c.detail;
+    v.at_ns = c.at_ns;
+    v.process = c.process;
+    verdicts.push_back(std::move(v));
+  }
+  return verdicts;
+}
+
+bool write_report(const std::string& text, const std::vector<check::check_verdict>& checks, const std::string& path,
+                  const std::string& title) {
   check::history h;
   check::parse_error error;
   if (!check::parse_history(text, h, error)) return false;
+  // Checked again only for the failing part the page outlines (the run's
+  // own verdict is in `checks`): the same history, the same verdict.
   check::check_options options;
   options.model = check::model_kind::dkv;
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  file << check::render_html_report(h, check::check_history(h, options), title);
+  file << check::render_html_report(h, checks, check::check_history(h, options), title);
   return static_cast<bool>(file.flush());
 }
 
 void write_failure(const run_arguments& spec, const std::string& label, std::uint64_t seed, const std::string& text,
-                   std::ostream& out) {
+                   const std::vector<check::check_verdict>& checks, std::ostream& out) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(spec.out_dir, ec);
@@ -181,7 +197,7 @@ void write_failure(const run_arguments& spec, const std::string& label, std::uin
     return;
   }
   out << "history: " << history_path << "\n";
-  if (write_report(text, report_path, label + ", seed " + std::to_string(seed)))
+  if (write_report(text, checks, report_path, label + ", seed " + std::to_string(seed)))
     out << "report:  " << report_path << "\n";
 }
 

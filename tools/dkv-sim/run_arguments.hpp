@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "check/report/html_report.hpp"
 #include "sim/run/random_run.hpp"
 #include "sim/scenario/scenario.hpp"
 
@@ -78,13 +79,18 @@ std::string command_for(const std::string& verb, const run_arguments& spec, std:
 // One or two lines: the scenario, its intent, the seed, the drawn settings, the shape.
 void print_header(const prepared_run& run, std::ostream& out);
 
-// The HTML report of a history's text; false if it does not parse or the file cannot be written.
-bool write_report(const std::string& history_text, const std::string& path, const std::string& title);
+// The run's checks as the HTML report takes them.
+std::vector<check::check_verdict> verdicts_of(const run_report& report);
+
+// The HTML report of a history's text and the run's checks; false if it does
+// not parse or the file cannot be written.
+bool write_report(const std::string& history_text, const std::vector<check::check_verdict>& checks,
+                  const std::string& path, const std::string& title);
 
 // After a failure: the history (JSON lines) and its HTML report in
 // spec.out_dir, named after the scenario and seed; prints where they went.
 void write_failure(const run_arguments& spec, const std::string& label, std::uint64_t seed, const std::string& history,
-                   std::ostream& out);
+                   const std::vector<check::check_verdict>& checks, std::ostream& out);
 
 // Worker processes: `jobs`, or one per core when 0.
 unsigned default_jobs(unsigned jobs);

@@ -75,12 +75,12 @@ int run_command(const run_arguments& spec, bool check_determinism) {
   if (history_file.is_open() && !(history_file << history.str() && history_file.flush()))
     throw usage_error("writing " + spec.history_path + " failed");
   if (!spec.report_path.empty() &&
-      !write_report(history.str(), spec.report_path, run.label + ", seed " + std::to_string(seed)))
+      !write_report(history.str(), verdicts_of(report), spec.report_path, run.label + ", seed " + std::to_string(seed)))
     throw usage_error("cannot write the report " + spec.report_path);
 
   if (const check_result* failed = report.first_failure()) {
     std::cout << "verdict: FAIL (" << failed->name << ")\n";
-    write_failure(spec, run.label, seed, history.str(), std::cout);
+    write_failure(spec, run.label, seed, history.str(), verdicts_of(report), std::cout);
     std::cout << "replay:  " << command_for("replay", spec, seed) << "\n";
     std::cout << "shrink:  " << command_for("shrink", spec, seed) << "\n";
     return 1;

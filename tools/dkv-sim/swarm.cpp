@@ -56,7 +56,7 @@ std::pair<std::size_t, std::uint64_t> pair_at(const swarm_plan& plan, std::uint6
     const check_result* failed = r.first_failure();
     if (failed && !plan.out_dir.empty()) {
       std::ostringstream ignored;
-      write_failure(spec, plan.scenarios[which].name, seed, history.str(), ignored);
+      write_failure(spec, plan.scenarios[which].name, seed, history.str(), verdicts_of(r), ignored);
     }
     write_all(to, std::to_string(which) + " " + std::to_string(seed) + " " + std::to_string(r.operations) + " " +
                       (failed ? failed->name : std::string("-")) + "\n");
