@@ -19,7 +19,8 @@ constexpr std::uint64_t vote_crash_stream = 0x766f7465;  // "vote"
 constexpr std::uint64_t win_fault_stream = 0x77696e;     // "win"
 constexpr std::uint64_t second = 1'000'000'000;
 constexpr std::uint64_t membership_retry_ns = 100'000'000;
-constexpr std::uint32_t first_probe_process = 1'000'000;  // liveness probes, apart from the workload's (docs/history.md)
+// Liveness probes' processes, apart from the workload's (docs/history.md).
+constexpr std::uint32_t first_probe_process = 1'000'000;
 
 class random_run {
  public:
