@@ -7,7 +7,8 @@
 // the point where a failing check says it failed, marked across the lanes;
 // the linearizability checker's failing part outlined with its longest
 // linearizable prefix and the operation that cannot be placed; the fault
-// list; details on hover.
+// list; details on hover; zoom by dragging across the chart (or open it as
+// page.html#failure: around the first failure marked).
 //
 // Its inputs are the history and the verdicts (and the checker's report of
 // that history, for the failing part), nothing of the simulator: a simulated

@@ -1,5 +1,6 @@
 #include "check/report/node_lanes.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <tuple>

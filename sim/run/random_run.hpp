@@ -39,7 +39,7 @@ namespace dkv::sim {
 // Streams of the master seed that a real run (real/) draws from as the simulated one does.
 constexpr std::uint64_t fault_stream = 0x6661756c74;   // "fault"
 constexpr std::uint64_t workload_stream = 0x776f726b;  // "work"
-// Process ids of the liveness probes, apart from the workload's.
+// Process ids of the liveness probes, apart from the workload's (docs/history.md).
 constexpr std::uint32_t first_probe_process = 1'000'000;
 
 inline workload_options impatient_clients() {
