@@ -256,8 +256,7 @@ int op_read(const char*, char* buf, std::size_t size, off_t offset, fuse_file_in
 int op_write(const char*, const char* buf, std::size_t size, off_t offset, fuse_file_info* fi) {
   if (is_control(fi)) return control_write(buf, size);
   if (offset < 0) return -EINVAL;
-  return static_cast<int>(
-      state().files.write(fi->fh, static_cast<std::uint64_t>(offset), std::string_view(buf, size)));
+  return static_cast<int>(state().files.write(fi->fh, static_cast<std::uint64_t>(offset), std::string_view(buf, size)));
 }
 
 int op_statfs(const char*, struct statvfs* st) { return ::fstatvfs(backing(), st) == 0 ? 0 : -errno; }

@@ -66,7 +66,9 @@ bool writable(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
 
 std::string format_stats(const lazy_stats& s) {
   std::string out;
-  auto line = [&](const char* name, std::uint64_t value) { out += std::string(name) + " " + std::to_string(value) + "\n"; };
+  auto line = [&](const char* name, std::uint64_t value) {
+    out += std::string(name) + " " + std::to_string(value) + "\n";
+  };
   line("dirty_files", s.dirty_files);
   line("dirty_bytes", s.dirty_bytes);
   line("open_handles", s.open_handles);
@@ -196,7 +198,8 @@ int lazy_files::truncate_descriptor(int fd, std::uint64_t size) {
   auto file = dirty_.find(key_of(st));
   if (file == dirty_.end()) {
     // `fd` becomes the overlay's own descriptor.
-    file = dirty_.emplace(key_of(st), dirty_file{overlay(static_cast<std::uint64_t>(st.st_size)), fd, next_order_++}).first;
+    file = dirty_.emplace(key_of(st), dirty_file{overlay(static_cast<std::uint64_t>(st.st_size)), fd, next_order_++})
+               .first;
   } else {
     ::close(fd);
   }
@@ -277,10 +280,9 @@ void lazy_files::lose_unsynced(tear_kind tear, std::uint64_t seed, double probab
     dirty_file& file = it->second;
     ++counters_.lost_files;
     counters_.lost_bytes += file.view.dirty_bytes();
-    const std::optional<overlay::span> torn =
-        tear == tear_kind::last_write ? file.view.last_write()
-        : tear == tear_kind::dirty_prefix ? file.view.dirty_span()
-                                          : std::nullopt;
+    const std::optional<overlay::span> torn = tear == tear_kind::last_write     ? file.view.last_write()
+                                              : tear == tear_kind::dirty_prefix ? file.view.dirty_span()
+                                                                                : std::nullopt;
     if (torn && random.unit() < probability) {
       const std::uint64_t keep = random.below(torn->length);
       descriptor_file backing(file.fd);
@@ -301,13 +303,9 @@ void lazy_files::lose_unsynced(tear_kind tear, std::uint64_t seed, double probab
 
 int lazy_files::run(const command& c) {
   switch (c.what) {
-    case command::kind::lose_unsynced:
-      lose_unsynced(c.tear, c.seed, c.tear_probability);
-      return 0;
-    case command::kind::sync_all:
-      return sync_all();
-    case command::kind::stats:
-      return 0;
+    case command::kind::lose_unsynced: lose_unsynced(c.tear, c.seed, c.tear_probability); return 0;
+    case command::kind::sync_all: return sync_all();
+    case command::kind::stats: return 0;
   }
   return -EINVAL;
 }

@@ -46,8 +46,8 @@ struct lazy_stats {
   std::uint64_t write_backs = 0;  // overlays written to their backing file (fsync, sync-all, unmount)
   std::uint64_t written_back_bytes = 0;
   std::uint64_t power_losses = 0;
-  std::uint64_t lost_files = 0;  // files that had unsynced data at a power loss
-  std::uint64_t lost_bytes = 0;  // the dirty bytes they held (a torn write's kept prefix included)
+  std::uint64_t lost_files = 0;       // files that had unsynced data at a power loss
+  std::uint64_t lost_bytes = 0;       // the dirty bytes they held (a torn write's kept prefix included)
   std::uint64_t torn_files = 0;       // of those, the ones a tear wrote a part of
   std::uint64_t torn_bytes_kept = 0;  // what the tears wrote
 };
@@ -110,8 +110,8 @@ class lazy_files {
   };
   struct dirty_file {
     overlay view;
-    int fd;              // writable, owned
-    std::uint64_t order; // when it became dirty, for a reproducible tear
+    int fd;               // writable, owned
+    std::uint64_t order;  // when it became dirty, for a reproducible tear
   };
 
   // The handle's overlay, made on first need; nullptr with `err` set if the

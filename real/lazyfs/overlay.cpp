@@ -44,7 +44,8 @@ void overlay::write(std::uint64_t offset, std::string_view bytes) {
   const std::uint64_t start = std::min(offset, first->first);
   const std::uint64_t stop = std::max(end, extent_end(std::prev(last)));
   std::string merged(stop - start, '\0');
-  for (auto it = first; it != last; ++it) std::memcpy(merged.data() + (it->first - start), it->second.data(), it->second.size());
+  for (auto it = first; it != last; ++it)
+    std::memcpy(merged.data() + (it->first - start), it->second.data(), it->second.size());
   std::memcpy(merged.data() + (offset - start), bytes.data(), bytes.size());
   extents_.erase(first, last);
   extents_.emplace(start, std::move(merged));
@@ -120,8 +121,7 @@ int overlay::write_torn_prefix(std::uint64_t keep, backing_file& backing) const 
   // and a truncation that cut the extent cut the write as well.
   auto it = extents_.upper_bound(last_write_->offset);
   --it;
-  return backing.write(last_write_->offset,
-                       std::string_view(it->second).substr(last_write_->offset - it->first, keep));
+  return backing.write(last_write_->offset, std::string_view(it->second).substr(last_write_->offset - it->first, keep));
 }
 
 std::optional<overlay::span> overlay::dirty_span() const noexcept {

@@ -205,7 +205,8 @@ TEST_CASE("lazy_files: a rename over a dirty file drops the replaced file's data
   REQUIRE(f.size_of("target") == 3);
 }
 
-TEST_CASE("lazy_files: unlink drops a closed file's data, an open one keeps it for its handle", "[lazyfs][lazy_files]") {
+TEST_CASE("lazy_files: unlink drops a closed file's data, an open one keeps it for its handle",
+          "[lazyfs][lazy_files]") {
   fixture f;
   const auto closed = f.open("closed", O_RDWR | O_CREAT);
   f.write(closed, 0, "gone");

@@ -31,12 +31,12 @@
 
 using dkv::test::lazyfs_mount;
 
-#define REQUIRE_MOUNTED(m)                                       \
-  do {                                                           \
-    if (!(m).mounted()) {                                        \
-      WARN("skipped, no dkv-lazyfs mount: " << (m).why_not());   \
-      return;                                                    \
-    }                                                            \
+#define REQUIRE_MOUNTED(m)                                     \
+  do {                                                         \
+    if (!(m).mounted()) {                                      \
+      WARN("skipped, no dkv-lazyfs mount: " << (m).why_not()); \
+      return;                                                  \
+    }                                                          \
   } while (false)
 
 namespace {
@@ -56,7 +56,9 @@ class descriptor {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
   }
-  void write(std::string_view bytes) { REQUIRE(::write(fd_, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size())); }
+  void write(std::string_view bytes) {
+    REQUIRE(::write(fd_, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+  }
   void pwrite(std::string_view bytes, off_t offset) {
     REQUIRE(::pwrite(fd_, bytes.data(), bytes.size(), offset) == static_cast<ssize_t>(bytes.size()));
   }
@@ -163,14 +165,14 @@ TEST_CASE("mount: reads and sizes see unsynced writes, holes read as zeros", "[l
   descriptor f(m.path("f"), O_RDWR | O_CREAT);
   f.pwrite("0123456789", 0);
   f.fsync();
-  f.pwrite("ab", 3);       // inside the clean bytes
-  f.pwrite("XYZ", 16);     // past the end: a hole at [10, 16)
-  f.pwrite("QQQQ", 14);    // over the hole's end and the last write's start
+  f.pwrite("ab", 3);     // inside the clean bytes
+  f.pwrite("XYZ", 16);   // past the end: a hole at [10, 16)
+  f.pwrite("QQQQ", 14);  // over the hole's end and the last write's start
   REQUIRE(size_of(m.path("f")) == 19);
   REQUIRE(size_of(m.backing_path("f")) == 10);
   const std::string expected = std::string("012ab56789") + std::string(4, '\0') + "QQQQZ";
   REQUIRE(f.pread(0, 100) == expected);
-  REQUIRE(f.pread(2, 4) == "2ab5");           // clean, dirty, clean
+  REQUIRE(f.pread(2, 4) == "2ab5");                 // clean, dirty, clean
   REQUIRE(f.pread(8, 8) == expected.substr(8, 8));  // clean, hole, dirty
   REQUIRE(f.pread(19, 10).empty());
   REQUIRE(contents(m.path("f")) == expected);
@@ -298,7 +300,7 @@ TEST_CASE("mount: dkv's WAL and snapshot files keep every synced byte through po
   lazyfs_mount m;
   REQUIRE_MOUNTED(m);
   storage::wal_options options;
-  options.segment_bytes = 4096;  // rotations: new segments, removals
+  options.segment_bytes = 4096;       // rotations: new segments, removals
   std::vector<std::string> appended;  // every record appended, in order
   std::size_t synced = 0;             // how many of them a sync covered
   std::string snapshot;               // the last snapshot written

@@ -65,14 +65,14 @@ TEST_CASE("overlay: overlapping and touching writes merge, the latest byte wins"
   string_backing backing;
   backing.bytes = std::string(20, '.');
   overlay o(20);
-  o.write(2, "aaaa");    // [2, 6)
-  o.write(10, "bbbb");   // [10, 14)
+  o.write(2, "aaaa");   // [2, 6)
+  o.write(10, "bbbb");  // [10, 14)
   REQUIRE(o.extent_count() == 2);
   o.write(5, "CCCCCC");  // [5, 11): bridges both
   REQUIRE(o.extent_count() == 1);
   REQUIRE(view_of(o, backing) == "..aaaCCCCCCbbb......");
-  o.write(14, "d");      // touches the end: appended in place
-  o.write(1, "e");       // touches the start
+  o.write(14, "d");  // touches the end: appended in place
+  o.write(1, "e");   // touches the start
   REQUIRE(o.extent_count() == 1);
   REQUIRE(view_of(o, backing) == ".eaaaCCCCCCbbbd.....");
   REQUIRE(o.dirty_bytes() == 14);
@@ -197,15 +197,18 @@ namespace rc {
 template <>
 struct Arbitrary<op> {
   static Gen<op> arbitrary() {
-    return gen::apply([](op_kind kind, std::uint64_t offset, std::uint64_t length) { return op{kind, offset, length}; },
-                      gen::weightedElement<op_kind>({{12, op_kind::write},
-                                                     {2, op_kind::truncate},
-                                                     {2, op_kind::write_back},
-                                                     {1, op_kind::lose},
-                                                     {1, op_kind::tear},
-                                                     {1, op_kind::keep_prefix},
-                                                     {3, op_kind::read}}),
-                      gen::inRange<std::uint64_t>(0, 300), gen::inRange<std::uint64_t>(0, 80));
+    return gen::apply(
+        [](op_kind kind, std::uint64_t offset, std::uint64_t length) {
+          return op{kind, offset, length};
+        },
+        gen::weightedElement<op_kind>({{12, op_kind::write},
+                                       {2, op_kind::truncate},
+                                       {2, op_kind::write_back},
+                                       {1, op_kind::lose},
+                                       {1, op_kind::tear},
+                                       {1, op_kind::keep_prefix},
+                                       {3, op_kind::read}}),
+        gen::inRange<std::uint64_t>(0, 300), gen::inRange<std::uint64_t>(0, 80));
   }
 };
 }  // namespace rc
@@ -216,8 +219,8 @@ TEST_CASE("overlay: random operations match a model", "[lazyfs][overlay][propert
              string_backing backing;
              backing.bytes = initial;
              overlay o(initial.size());
-             std::string view = initial;      // what a reader sees
-             std::string durable = initial;   // what a power loss keeps
+             std::string view = initial;     // what a reader sees
+             std::string durable = initial;  // what a power loss keeps
              // The last write since the last write-back, as truncations left
              // it (plain members, not an optional pair: GCC 12 then sees no
              // maybe-uninitialized read).
@@ -231,7 +234,8 @@ TEST_CASE("overlay: random operations match a model", "[lazyfs][overlay][propert
                switch (p.kind) {
                  case op_kind::write: {
                    std::string bytes(p.length, '\0');
-                   for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>('A' + (step * 7 + i) % 58);
+                   for (std::size_t i = 0; i < bytes.size(); ++i)
+                     bytes[i] = static_cast<char>('A' + (step * 7 + i) % 58);
                    o.write(p.offset, bytes);
                    if (!bytes.empty()) {
                      if (view.size() < p.offset + bytes.size()) view.resize(p.offset + bytes.size(), '\0');
