@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 #include "real/process/loopback_ports.hpp"
 #include "real/proxy/link_proxy.hpp"
@@ -35,6 +36,41 @@ real_cluster::real_cluster(real_cluster_options options)
       if (from != to) at(from).via[to] = proxy_->add_link(from, to, at(to).peer_port);
   set_link_faults(options_.links);
   fs::create_directories(options_.dir);
+  if (lazy()) try {
+      for (node_id id : node_ids()) mount(id);
+    } catch (const std::runtime_error& e) {
+      // No lazy disks then: said in the report, not fatal (a machine without FUSE rights).
+      unmount_all();
+      options_.lazyfs.clear();
+      ++not_made_["power loss at a crash (" + std::string(e.what()) + ")"];
+    }
+}
+
+fs::path real_cluster::disk_dir(node_id id) const {
+  return lazy() ? options_.dir / (name_of(id) + ".disk") / "data" : data_dir(id);
+}
+
+// The mount is node-N.mnt over node-N.disk; the data directory is a folder on it.
+void real_cluster::mount(node_id id) {
+  const fs::path backing = options_.dir / (name_of(id) + ".disk");
+  const fs::path mountpoint = options_.dir / (name_of(id) + ".mnt");
+  fs::create_directories(backing / "data");
+  fs::create_directories(mountpoint);
+  at(id).lazyfs.start(options_.lazyfs, {backing.string(), mountpoint.string(), "--foreground"},
+                      (options_.dir / (name_of(id) + ".lazyfs.log")).string());
+  // Mounted once its control file answers (bounded; a failure shows when dkv serve cannot use the directory).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < until && at(id).lazyfs.running()) {
+    if (std::ifstream(mountpoint / ".lazyfs")) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling a mount: no event to wait on
+  }
+  throw std::runtime_error("dkv-lazyfs did not mount " + mountpoint.string() + " (see " + name_of(id) + ".lazyfs.log)");
+}
+
+void real_cluster::lose_power(node_id id) {
+  if (!lazy()) return;
+  std::ofstream control(options_.dir / (name_of(id) + ".mnt") / ".lazyfs");
+  control << "lose-unsynced keep-prefix " << random_.next() << "\n" << std::flush;
 }
 
 real_cluster::~real_cluster() { stop_all(); }
@@ -88,7 +124,22 @@ void real_cluster::start_all() {
 
 void real_cluster::stop_all() {
   for (node_id id : node_ids()) at(id).process.stop(SIGTERM, std::chrono::seconds(5));
+  unmount_all();
   if (proxy_) proxy_->stop();
+}
+
+void real_cluster::unmount_all() {
+  // SIGTERM unmounts cleanly; a lazy file system that does not end in time is killed and its mount cleared.
+  for (node_id id : node_ids()) {
+    node& n = at(id);
+    if (!n.lazyfs.running()) continue;
+    if (!n.lazyfs.stop(SIGTERM, std::chrono::seconds(5))) {
+      const std::string mount = (options_.dir / (name_of(id) + ".mnt")).string();
+      child_process unmount;
+      unmount.start("/bin/fusermount3", {"-u", "-z", mount}, (options_.dir / "unmount.log").string());
+      unmount.wait(std::chrono::seconds(5));
+    }
+  }
 }
 
 std::string real_cluster::client_endpoint(node_id id) const { return loopback(at(id).client_port); }
@@ -100,7 +151,9 @@ std::vector<std::string> real_cluster::client_endpoints() const {
 }
 
 std::string real_cluster::log_path(node_id id) const { return (options_.dir / (name_of(id) + ".log")).string(); }
-fs::path real_cluster::data_dir(node_id id) const { return options_.dir / name_of(id); }
+fs::path real_cluster::data_dir(node_id id) const {
+  return lazy() ? options_.dir / (name_of(id) + ".mnt") / "data" : options_.dir / name_of(id);
+}
 bool real_cluster::up(node_id id) const { return at(id).process.running(); }
 bool real_cluster::paused(node_id id) const { return up(id) && at(id).paused; }
 
@@ -122,8 +175,10 @@ void real_cluster::set_link_faults(const sim::link_faults& f) {
 }
 
 void real_cluster::crash(node_id id) {
+  if (!at(id).process.running()) return;
   at(id).process.kill_now();
   at(id).paused = false;
+  lose_power(id);
 }
 
 void real_cluster::restart(node_id id) {
@@ -154,7 +209,7 @@ void real_cluster::change_membership(sim::fault_kind change, node_id) {
 std::vector<fs::path> real_cluster::wal_segments(node_id id) const {
   std::vector<fs::path> found;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(data_dir(id), ec); !ec && it != fs::end(it); it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(disk_dir(id), ec); !ec && it != fs::end(it); it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (it->is_regular_file() && name.starts_with("wal-") && name.ends_with(".log")) found.push_back(it->path());
   }
@@ -182,7 +237,7 @@ void real_cluster::damage_disk(node_id id) {
 void real_cluster::lose_disk(node_id id) {
   crash(id);
   std::error_code ignored;
-  fs::remove_all(data_dir(id), ignored);
+  fs::remove_all(data_dir(id), ignored);  // through the mount, if lazy: its file system knows
 }
 
 // The newest segment cut to a random length short of its end, or removed.

@@ -8,6 +8,12 @@
 // directory, a cut log a truncated WAL segment, a node alone a process
 // started with a member list of only itself.
 //
+// With `lazyfs` (dkv-lazyfs, real/lazyfs) each node's data directory sits
+// on a lazy file system of its own, and a crash is a power loss: what the
+// process wrote and did not fsync is lost (a random prefix of it kept, the
+// simulator's torn tail). Without it a crash is a kill -9 that the page
+// cache survives.
+//
 // Faults the real world cannot make here (clock jumps, membership
 // changes) are not dropped silently: each is counted in not_made().
 
@@ -43,6 +49,7 @@ struct real_cluster_options {
   std::vector<std::string> bugs;  // injected bugs, by name (dkv serve --bug)
   sim::link_faults links;         // the proxy's latency, drops and duplicates
   std::uint64_t seed = 1;         // the proxy's and the disk faults' draws
+  std::string lazyfs;             // the dkv-lazyfs to mount under each node (empty: none, crashes keep the page cache)
 };
 
 class real_cluster final : public sim::fault_target {
@@ -60,7 +67,8 @@ class real_cluster final : public sim::fault_target {
   std::string client_endpoint(node_id id) const;  // "127.0.0.1:PORT"
   std::vector<std::string> client_endpoints() const;
   std::string log_path(node_id id) const;
-  std::filesystem::path data_dir(node_id id) const;
+  std::filesystem::path data_dir(node_id id) const;  // where the process keeps its data (on the mount, if lazy)
+  bool lazy() const noexcept { return !options_.lazyfs.empty(); }
   bool up(node_id id) const;  // started, not crashed (a paused one is up)
   bool paused(node_id id) const;
   // A node found to have exited by itself (a fatal error) is marked down.
@@ -94,12 +102,19 @@ class real_cluster final : public sim::fault_target {
     std::uint16_t client_port = 0;
     std::map<node_id, std::uint16_t> via;  // the proxy's port for this node's link to each other node
     child_process process;
+    child_process lazyfs;  // the node's lazy file system, when there is one
     bool paused = false;
   };
   node& at(node_id id) { return *nodes_.at(id - 1); }
   const node& at(node_id id) const { return *nodes_.at(id - 1); }
   std::vector<std::string> serve_args(node_id id) const;
   std::string members() const;
+  // Where a node's bytes are at rest: the lazy file system's backing directory, or the data directory.
+  std::filesystem::path disk_dir(node_id id) const;
+  void mount(node_id id);
+  void unmount_all();  // every node's lazy file system, cleanly (else by fusermount3 -u -z)
+  // Tells the node's lazy file system that power was lost (the process is down).
+  void lose_power(node_id id);
   // The WAL segments of a node's data directory, oldest first.
   std::vector<std::filesystem::path> wal_segments(node_id id) const;
 

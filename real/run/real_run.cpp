@@ -172,6 +172,7 @@ class real_run {
     for (const auto& b : dkv::bugs::catalogue())
       if (o.bugs & dkv::bugs::bit(b.id)) c.bugs.emplace_back(b.name);
     c.seed = o.seed;
+    c.lazyfs = real.lazyfs;
     return c;
   }
 
@@ -203,6 +204,9 @@ class real_run {
       return;
     }
     start_ = steady::now();
+    clock_started_ = true;
+    if (options_.check)
+      for (const auto& [id, known] : statuses_) recorder_.node(0, id, known.role, known.term);
     say("a leader serves; the workload and the faults begin");
     if (options_.faults) {
       cluster_.set_link_faults(options_.network);
@@ -311,6 +315,10 @@ class real_run {
     const std::optional<node_status> s = status_of(response, now_ns());
     if (!s) return;
     ++report_.status_polls;
+    const auto before = statuses_.find(id);
+    // Into the history as the simulator writes it (the report's node lanes): on a change of role or term.
+    if (options_.check && clock_started_ && (before == statuses_.end() || before->second.role != s->role || before->second.term != s->term))
+      recorder_.node(now_ns(), id, s->role, s->term);
     statuses_[id] = *s;
     if (s->role == "leader") leaders_[s->term].insert(id);
   }
@@ -338,6 +346,7 @@ class real_run {
         f.kind == fault_kind::cut_log || f.kind == fault_kind::alone)
       down_.insert(f.node);
     if (f.kind == fault_kind::restart) down_.erase(f.node);
+    if (down_.count(f.node) != 0) statuses_.erase(f.node);  // its next status, after a restart, is news
     sim::apply(f, cluster_, nodes_);
     cluster_.sync_links();
     note(f);
@@ -424,6 +433,7 @@ class real_run {
   void note_settings_not_made() {
     if (!options_.node.raft.pre_vote) ++report_.not_made["pre-vote off (dkv serve always runs it)"];
     if (!options_.node.raft.check_quorum) ++report_.not_made["check-quorum off (dkv serve always runs it)"];
+    if (real_.lazyfs.empty()) ++report_.not_made["power loss at a crash (no lazy file system: the page cache survives)"];
     if (options_.disk.sync_failure > 0 || options_.disk.read_corruption > 0)
       ++report_.not_made["the simulated disk's failed syncs and corrupted reads"];
   }
@@ -593,6 +603,7 @@ class real_run {
   std::set<node_id> down_;                              // crashed by a fault, not yet restarted
   std::map<node_id, std::uint64_t> rebooting_;
   bool stopped_ = false;
+  bool clock_started_ = false;  // the run's clock counts from the workload's start: history times from then
   real_report report_;
 };
 

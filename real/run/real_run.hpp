@@ -45,6 +45,9 @@ struct real_options {
   std::filesystem::path dir;   // the nodes' data directories and logs
   double time_scale = 1;       // every duration of the run multiplied by this (stretched())
   std::uint64_t shard = 200;   // the dstore shard the cluster serves
+  // dkv-lazyfs, to put each node's data on a lazy file system (crashes lose
+  // what was not fsynced); empty: crashes keep the page cache (reported).
+  std::string lazyfs;
   std::function<void(const std::string&)> say;  // progress lines, if set
   const std::atomic<bool>* interrupted = nullptr;  // set (by Ctrl-C): the run ends at once, processes stopped
 };

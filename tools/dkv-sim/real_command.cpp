@@ -25,11 +25,26 @@ std::atomic<bool> interrupted{false};
 
 extern "C" void on_interrupt(int) { interrupted = true; }
 
-// The dkv next to this dkv-sim (both are built into one bin/ directory).
-std::string sibling_dkv() {
+// A program next to this dkv-sim (all are built into one bin/ directory).
+std::string sibling(const std::string& name) {
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? "dkv" : (self.parent_path() / "dkv").string();
+  return ec ? name : (self.parent_path() / name).string();
+}
+std::string sibling_dkv() { return sibling("dkv"); }
+
+// dkv-lazyfs beside dkv-sim, if it was built and FUSE is there to mount it; else "" (said once).
+std::string lazy_file_system() {
+  const std::string lazyfs = sibling("dkv-lazyfs");
+  static bool said = false;
+  std::string missing;
+  if (::access(lazyfs.c_str(), X_OK) != 0) missing = lazyfs + " was not built (no libfuse3)";
+  else if (::access("/dev/fuse", R_OK | W_OK) != 0) missing = "/dev/fuse is missing";
+  else if (::access("/bin/fusermount3", X_OK) != 0) missing = "fusermount3 is missing (Debian's fuse3)";
+  if (missing.empty()) return lazyfs;
+  if (!said) std::cerr << "real: no power loss at crashes: " << missing << "\n";
+  said = true;
+  return {};
 }
 
 std::filesystem::path fresh_directory() {
@@ -73,6 +88,7 @@ std::function<run_report(const run_options&)> real_runner(const std::string& dkv
     real.dkv_binary = binary;
     real.dir = fresh_directory();
     real.time_scale = time_scale;
+    real.lazyfs = lazy_file_system();
     real::real_report report = real::run_real(options, real);
     std::error_code ignored;
     if (report.run.passed()) std::filesystem::remove_all(real.dir, ignored);  // a failure's logs stay
@@ -92,6 +108,7 @@ int real_command(const run_arguments& spec) {
   if (::access(real.dkv_binary.c_str(), X_OK) != 0) throw usage_error("cannot run " + real.dkv_binary + " (--dkv)");
   real.dir = fresh_directory();
   real.time_scale = spec.time_scale;
+  real.lazyfs = lazy_file_system();
   real.say = [](const std::string& line) { std::cerr << "real: " << line << "\n"; };
   real.interrupted = &interrupted;
   struct sigaction action {};
