@@ -253,7 +253,7 @@ class real_run {
   }
 
   static check_result skipped(std::string name, std::string why) {
-    check_result r{std::move(name), true, "skipped: " + std::move(why)};
+    check_result r{std::move(name), true, std::move(why)};
     r.skipped = true;
     return r;
   }
