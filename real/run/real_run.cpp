@@ -397,29 +397,9 @@ class real_run {
     });
   }
 
-  // As the simulator resolves roles, with the members every node (no membership changes here).
+  // As the simulator resolves roles; the members are every node (no membership changes here).
   fault resolve(const planned_fault& planned) const {
-    fault f = planned.what;
-    const std::optional<node_id> lead = leader();
-    if (planned.role == sim::node_role::leader) {
-      f.node = lead.value_or(nodes_.front());
-    } else if (planned.role == sim::node_role::follower) {
-      f.node = nodes_.back();
-      for (node_id n : nodes_)
-        if (n != lead && cluster_.up(n)) {
-          f.node = n;
-          break;
-        }
-    }
-    if (f.kind == fault_kind::split && planned.side > 0) {
-      f.groups.assign(2, {});
-      f.groups[0].push_back(f.node);
-      for (node_id n : nodes_)
-        if (n != f.node && f.groups[0].size() < planned.side) f.groups[0].push_back(n);
-      for (node_id n : nodes_)
-        if (std::find(f.groups[0].begin(), f.groups[0].end(), n) == f.groups[0].end()) f.groups[1].push_back(n);
-    }
-    return f;
+    return sim::resolve_role(planned, leader(), nodes_, nodes_, [this](node_id n) { return cluster_.up(n); });
   }
 
   void restart(node_id id) {

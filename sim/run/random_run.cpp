@@ -356,28 +356,8 @@ class random_run {
   // membership changes): a follower is the lowest-numbered member up and
   // not leading; a side is filled with members first.
   fault resolve(const planned_fault& planned) const {
-    fault f = planned.what;
-    const std::optional<node_id> leader = cluster_.leader();
-    const std::vector<node_id> members = cluster_.members();
-    if (planned.role == node_role::leader) {
-      f.node = leader.value_or(nodes_.front());
-    } else if (planned.role == node_role::follower) {
-      f.node = members.back();
-      for (node_id n : members)
-        if (n != leader && cluster_.up(n)) {
-          f.node = n;
-          break;
-        }
-    }
-    if (f.kind == fault_kind::split && planned.side > 0) {
-      f.groups.assign(2, {});
-      f.groups[0].push_back(f.node);
-      for (node_id n : members)
-        if (n != f.node && f.groups[0].size() < planned.side) f.groups[0].push_back(n);
-      for (node_id n : nodes_)
-        if (std::find(f.groups[0].begin(), f.groups[0].end(), n) == f.groups[0].end()) f.groups[1].push_back(n);
-    }
-    return f;
+    return resolve_role(planned, cluster_.leader(), cluster_.members(), nodes_,
+                        [this](node_id n) { return cluster_.up(n); });
   }
 
   // A node that stopped itself (a failed fsync) is restarted a second
@@ -514,6 +494,30 @@ run_options fixed_run(run_options options, const run_report& report) {
   options.workload.script = report.script;
   options.record_script = false;
   return options;
+}
+
+fault resolve_role(const planned_fault& planned, std::optional<node_id> leader, const std::vector<node_id>& members,
+                   const std::vector<node_id>& nodes, const std::function<bool(node_id)>& up) {
+  fault f = planned.what;
+  if (planned.role == node_role::leader) {
+    f.node = leader.value_or(nodes.front());
+  } else if (planned.role == node_role::follower) {
+    f.node = members.back();
+    for (node_id n : members)
+      if (n != leader && up(n)) {
+        f.node = n;
+        break;
+      }
+  }
+  if (f.kind == fault_kind::split && planned.side > 0) {
+    f.groups.assign(2, {});
+    f.groups[0].push_back(f.node);
+    for (node_id n : members)
+      if (n != f.node && f.groups[0].size() < planned.side) f.groups[0].push_back(n);
+    for (node_id n : nodes)
+      if (std::find(f.groups[0].begin(), f.groups[0].end(), n) == f.groups[0].end()) f.groups[1].push_back(n);
+  }
+  return f;
 }
 
 std::string describe(const planned_fault& f) {

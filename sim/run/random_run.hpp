@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -136,6 +137,13 @@ run_report run_random(const run_options& options);
 // The run that `report` (made with record_script) recorded, as fixed
 // options: its script, its schedule, no random faults. It runs the same.
 run_options fixed_run(run_options options, const run_report& report);
+
+// A planned fault as it applies now: the node its role names and, for a
+// split by role, its groups. Roles are among `members` (the configuration's):
+// a follower is the lowest-numbered member `up` and not `leader`; a side is
+// filled with members first; `nodes` is every node.
+fault resolve_role(const planned_fault& planned, std::optional<node_id> leader, const std::vector<node_id>& members,
+                   const std::vector<node_id>& nodes, const std::function<bool(node_id)>& up);
 
 // How a planned fault goes into the trace hash and the logs.
 std::string describe(const planned_fault& f);
