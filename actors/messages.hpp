@@ -152,7 +152,11 @@ struct membership_outcome {
 
 // Asks a node how it is, from its own state alone (no leader needed): what
 // an operator's status request shows.
-struct health_query {};
+struct health_query {
+  // Also the digests of the engine and the session table: a read of the
+  // whole store, for a check that replicas converged (a real run's).
+  bool digests = false;
+};
 
 struct replica_health {
   std::uint8_t role = 0;  // raft::role
@@ -163,6 +167,9 @@ struct replica_health {
   bool repairing = false;
   std::string storage_problem;  // while repairing: the damage its storage was found with
   std::string unavailable;      // why it refuses clients now (a final refusal's message), if it does
+  bool digested = false;        // asked for digests: the two below are set
+  std::uint64_t engine_digest = 0;
+  std::uint64_t sessions_digest = 0;
 };
 
 // A node's disk finished the log sync the node started once ready
@@ -236,13 +243,13 @@ typename Inspector::result_type inspect(Inspector& f, membership_outcome& x) {
   return f(caf::meta::type_name("membership_outcome"), x.code, x.leader, x.log_index, x.refusal);
 }
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, health_query&) {
-  return f(caf::meta::type_name("health_query"));
+typename Inspector::result_type inspect(Inspector& f, health_query& x) {
+  return f(caf::meta::type_name("health_query"), x.digests);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, replica_health& x) {
   return f(caf::meta::type_name("replica_health"), x.role, x.term, x.leader, x.commit, x.applied, x.repairing,
-           x.storage_problem, x.unavailable);
+           x.storage_problem, x.unavailable, x.digested, x.engine_digest, x.sessions_digest);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, availability_check&) {

@@ -193,9 +193,15 @@ caf::behavior raft_node::make_behavior() {
         drive_soon();
         return outcome;
       },
-      [this](health_query) -> replica_health {
+      [this](health_query query) -> replica_health {
         count_ticks_gone_by();
-        return health();
+        replica_health h = health();
+        if (query.digests) {
+          h.digested = true;
+          h.engine_digest = machine_.engine().Digest();
+          h.sessions_digest = machine_.sessions_digest();
+        }
+        return h;
       },
       [this](availability_check) {
         availability_check_armed_ = false;
@@ -597,8 +603,9 @@ std::string raft_node::unavailable_reason() const {
     why += "; this replica is repairing damaged storage (" + storage_problem_ +
            ") and waits for a leader to repair from, neither voting nor counting toward a quorum until then";
   else if (replica_->introducing())
-    why += "; this replica has not yet been recorded by every other voter, and neither votes nor counts toward a "
-           "quorum until it has";
+    why +=
+        "; this replica has not yet been recorded by every other voter, and neither votes nor counts toward a "
+        "quorum until it has";
   else
     why += "; this replica is a " + std::string(raft::role_name(replica_->current_role())) + " in term " +
            std::to_string(replica_->term());
@@ -624,9 +631,10 @@ void raft_node::track_availability() {
     if (config_.report && unavailable_)
       config_.report(report_level::warn, "unavailable: " + why + "; clients are refused until it knows a leader");
     else if (config_.report)
-      config_.report(report_level::info,
-                     "available again: " + (replica_->is_leader() ? "it leads" : member_name(replica_->leader()) + " leads") +
-                         " in term " + std::to_string(replica_->term()));
+      config_.report(
+          report_level::info,
+          "available again: " + (replica_->is_leader() ? "it leads" : member_name(replica_->leader()) + " leads") +
+              " in term " + std::to_string(replica_->term()));
   }
   // Nothing may happen for a while (a replica that may not campaign ticks
   // only for inputs): a check when the time without a leader would run out.

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "actors/client/dstore.hpp"
+#include "net/peer/cluster_identity.hpp"
 #include "net/server/lock_requests.hpp"
 #include "net/server/store_requests.hpp"
 #include "store/lock_manager.hpp"
@@ -60,17 +61,22 @@ message status_response(const nlohmann::ordered_json& doc) {
 }
 
 message status_of(const dstore_shard::options& o, const actors::replica_health& h) {
-  return status_response({{"kind", "dstore"},
-                          {"member", member_name(o, o.replica)},
-                          {"role", std::string(raft::role_name(static_cast<raft::role>(h.role)))},
-                          {"term", h.term},
-                          {"leader", member_name(o, h.leader)},
-                          {"commit", h.commit},
-                          {"applied", h.applied},
-                          {"repairing", h.repairing},
-                          {"storage_problem", h.storage_problem},
-                          {"unavailable", h.unavailable},
-                          {"stopped", false}});
+  nlohmann::ordered_json doc = {{"kind", "dstore"},
+                                {"member", member_name(o, o.replica)},
+                                {"role", std::string(raft::role_name(static_cast<raft::role>(h.role)))},
+                                {"term", h.term},
+                                {"leader", member_name(o, h.leader)},
+                                {"commit", h.commit},
+                                {"applied", h.applied},
+                                {"repairing", h.repairing},
+                                {"storage_problem", h.storage_problem},
+                                {"unavailable", h.unavailable},
+                                {"stopped", false}};
+  if (h.digested) {
+    doc["engine_digest"] = id_text(h.engine_digest);
+    doc["sessions_digest"] = id_text(h.sessions_digest);
+  }
+  return status_response(doc);
 }
 
 message stopped_status(const dstore_shard::options& o, const std::string& why) {
@@ -223,7 +229,9 @@ void dstore_shard::handle(message request, std::function<void(message)> reply) {
   }
   if (request.type == message_type::status) {
     if (!options_.replica_actor) return reply(stopped_status(options_, "no replica"));
-    return caf::anon_send(gateway_, parked_->park(request.type, std::move(reply)), actors::health_query{});
+    // key "digests": the engine's and the session table's digests too (a read of the whole store).
+    return caf::anon_send(gateway_, parked_->park(request.type, std::move(reply)),
+                          actors::health_query{request.key == "digests"});
   }
   if (is_lock_operation(request.type)) {
     if (lock_threads_.empty())

@@ -17,8 +17,8 @@ int exit_status(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 1
 
 }  // namespace
 
-void child_process::start(const std::string& binary, const std::vector<std::string>& args,
-                          const std::string& log_path, const std::vector<std::string>& environment) {
+void child_process::start(const std::string& binary, const std::vector<std::string>& args, const std::string& log_path,
+                          const std::vector<std::string>& environment) {
   kill_now();
   // Everything the child needs is built before fork: after it, only async-signal-safe calls.
   std::vector<std::string> argv_storage{binary};

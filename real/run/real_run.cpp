@@ -192,8 +192,7 @@ class real_run {
   void drive() {
     start_ = steady::now();
     client_ = make_client(cluster_.client_endpoints(), options_.workload.client.call_timeout_ns);
-    for (node_id id : nodes_)
-      status_clients_.push_back(make_client({cluster_.client_endpoint(id)}, 300 * ms));
+    for (node_id id : nodes_) status_clients_.push_back(make_client({cluster_.client_endpoint(id)}, 300 * ms));
     cluster_.set_link_faults(calm(options_.network));
     cluster_.start_all();
     say("started " + std::to_string(nodes_.size()) + " dkv serve processes in " + real_.dir.string());
@@ -228,12 +227,11 @@ class real_run {
     const sim::check_selection& c = options_.checks;
     check_result live = options_.check && c.liveness ? liveness() : check_result{};
     run_until(w.stop_ns);
-    run_until(now_ns() + 2 * w.client.call_timeout_ns + second,
-              [&load] { return load.answered() == load.issued(); });
+    run_until(now_ns() + 2 * w.client.call_timeout_ns + second, [&load] { return load.answered() == load.issued(); });
     if (!options_.check) return;
     if (c.liveness) {
-      const bool roomy = options_.node.machine.sessions.max_sessions > w.clients + 1 &&
-                         options_.node.max_pending > 2 * w.clients;
+      const bool roomy =
+          options_.node.machine.sessions.max_sessions > w.clients + 1 && options_.node.max_pending > 2 * w.clients;
       report_.run.checks.push_back(check_after_healing(std::move(live), recorder_.recorded(),
                                                        load.issued() - load.answered(),
                                                        options_.time_ns + election_bound(), roomy));
@@ -241,10 +239,12 @@ class real_run {
     final_reads();
     const std::string unquiet = quiesce();
     if (c.agreement)
-      report_.run.checks.push_back(skipped("agreement", "it compares every replica's applied entries, which a "
-                                                        "real server does not report; the final reads stand in "
-                                                        "for lost writes (linearizability)"));
-    if (c.convergence) report_.run.checks.push_back(unquiet.empty() ? convergence() : check_result{"convergence", false, unquiet});
+      report_.run.checks.push_back(skipped("agreement",
+                                           "it compares every replica's applied entries, which a "
+                                           "real server does not report; the final reads stand in "
+                                           "for lost writes (linearizability)"));
+    if (c.convergence)
+      report_.run.checks.push_back(unquiet.empty() ? convergence() : check_result{"convergence", false, unquiet});
     if (c.linearizability) report_.run.checks.push_back(sim::check_linearizability(recorder_.recorded()));
     if (c.elections) report_.run.checks.push_back(elections());
     if (c.storage)
@@ -317,7 +317,8 @@ class real_run {
     ++report_.status_polls;
     const auto before = statuses_.find(id);
     // Into the history as the simulator writes it (the report's node lanes): on a change of role or term.
-    if (options_.check && clock_started_ && (before == statuses_.end() || before->second.role != s->role || before->second.term != s->term))
+    if (options_.check && clock_started_ &&
+        (before == statuses_.end() || before->second.role != s->role || before->second.term != s->term))
       recorder_.node(now_ns(), id, s->role, s->term);
     statuses_[id] = *s;
     if (s->role == "leader") leaders_[s->term].insert(id);
@@ -377,7 +378,8 @@ class real_run {
       p.what = t.what;
       schedule(p);
     }
-    if (f.strikes_at_steps()) ++report_.not_made["faults at protocol steps (the real run does not watch Raft's messages)"];
+    if (f.strikes_at_steps())
+      ++report_.not_made["faults at protocol steps (the real run does not watch Raft's messages)"];
   }
 
   void schedule(const planned_fault& planned) {
@@ -413,7 +415,8 @@ class real_run {
   void note_settings_not_made() {
     if (!options_.node.raft.pre_vote) ++report_.not_made["pre-vote off (dkv serve always runs it)"];
     if (!options_.node.raft.check_quorum) ++report_.not_made["check-quorum off (dkv serve always runs it)"];
-    if (real_.lazyfs.empty()) ++report_.not_made["power loss at a crash (no lazy file system: the page cache survives)"];
+    if (real_.lazyfs.empty())
+      ++report_.not_made["power loss at a crash (no lazy file system: the page cache survives)"];
     if (options_.disk.sync_failure > 0 || options_.disk.read_corruption > 0)
       ++report_.not_made["the simulated disk's failed syncs and corrupted reads"];
   }
@@ -523,11 +526,42 @@ class real_run {
     return "the nodes did not all apply what the leader committed within 30 s:" + seen;
   }
 
-  check_result convergence() const {
-    const node_status& any = statuses_.begin()->second;
+  // Once quiet: every node's engine and session table, by their digests
+  // (asked of each node alone), the same at the same applied index.
+  check_result convergence() {
+    std::string first, differs;
+    std::uint64_t index = 0;
+    for (node_id id : nodes_) {
+      std::optional<net::message> answer;
+      net::message request;
+      request.type = net::message_type::status;
+      request.key = "digests";
+      status_clients_[id - 1]->call(real_.shard, std::move(request), [this, &answer](net::message response) {
+        boost::asio::post(io_, [&answer, response = std::move(response)] { answer = response; });
+      });
+      while (!answer) {
+        if (real_.interrupted && real_.interrupted->load()) throw interrupted{};
+        io_.run_one_for(20ms);
+      }
+      const nlohmann::json doc = nlohmann::json::parse(answer->value, nullptr, false);
+      if (!net::error_of(*answer).ok() || !doc.is_object() || !doc.contains("engine_digest"))
+        return {"convergence", false, "node " + std::to_string(id) + " did not report its digests"};
+      const std::string seen = std::to_string(doc.value("applied", std::uint64_t{0})) + " " +
+                               doc.value("engine_digest", std::string()) + " " +
+                               doc.value("sessions_digest", std::string());
+      if (first.empty()) {
+        first = seen;
+        index = doc.value("applied", std::uint64_t{0});
+      } else if (seen != first) {
+        differs = "node " + std::to_string(id) + " has applied index, engine and session digests " + seen +
+                  ", node " + std::to_string(nodes_.front()) + " " + first;
+        break;
+      }
+    }
+    if (!differs.empty()) return {"convergence", false, differs};
     return {"convergence", true,
-            "every node applied index " + std::to_string(any.applied) +
-                " (the engines' digests are not compared: a real server does not report them)"};
+            std::to_string(nodes_.size()) + " replicas at applied index " + std::to_string(index) +
+                " with equal engine and session digests"};
   }
 
   check_result elections() const {
@@ -535,7 +569,8 @@ class real_run {
       if (led.size() > 1) {
         std::string who;
         for (node_id id : led) who += (who.empty() ? "" : " and ") + std::to_string(id);
-        return {"elections", false, "term " + std::to_string(term) + " was led by nodes " + who + " (their statuses said so)"};
+        return {"elections", false,
+                "term " + std::to_string(term) + " was led by nodes " + who + " (their statuses said so)"};
       }
     return {"elections", true,
             std::to_string(leaders_.size()) + " terms seen led, one leader each (statuses every " +
@@ -630,8 +665,8 @@ real_report run_real(const sim::run_options& options, const real_options& real) 
 
 void print_real_report(const real_report& report, std::ostream& out) {
   const sim::run_report& r = report.run;
-  out << "real " << report.wall_ns / ms << " ms wall, " << r.operations << " client operations, "
-      << report.status_polls << " status answers\n";
+  out << "real " << report.wall_ns / ms << " ms wall, " << r.operations << " client operations, " << report.status_polls
+      << " status answers\n";
   out << "outcomes:";
   for (const auto& [name, count] : r.outcomes) out << " " << name << " " << count;
   out << "\nfaults:";
@@ -641,8 +676,7 @@ void print_real_report(const real_report& report, std::ostream& out) {
   for (const auto& [what, count] : report.not_made) out << "not made: " << what << " (" << count << ")\n";
   if (report.interrupted) out << "interrupted: the run was stopped before its end\n";
   for (const check_result& c : r.checks)
-    out << "check " << c.name << ": " << (c.skipped ? "SKIP" : c.passed ? "PASS" : "FAIL") << " — " << c.detail
-        << "\n";
+    out << "check " << c.name << ": " << (c.skipped ? "SKIP" : c.passed ? "PASS" : "FAIL") << " — " << c.detail << "\n";
 }
 
 }  // namespace dkv::real

@@ -19,7 +19,8 @@
 //      lost acknowledged write fails linearizability), quiescing;
 //   5. the checks the real world can run — liveness, linearizability (with
 //      the final reads: no acknowledged write lost), convergence (every
-//      node applied the same index), elections (one leader per term among
+//      node at the same applied index with equal engine and session
+//      digests, asked once quiet), elections (one leader per term among
 //      the statuses seen), stable leader when asked — and the rest
 //      reported skipped, with why;
 //   6. every process stopped, the proxy too, also on failure or Ctrl-C.
@@ -41,14 +42,14 @@
 namespace dkv::real {
 
 struct real_options {
-  std::string dkv_binary;      // the dkv that serves
-  std::filesystem::path dir;   // the nodes' data directories and logs
-  double time_scale = 1;       // every duration of the run multiplied by this (stretched())
-  std::uint64_t shard = 200;   // the dstore shard the cluster serves
+  std::string dkv_binary;     // the dkv that serves
+  std::filesystem::path dir;  // the nodes' data directories and logs
+  double time_scale = 1;      // every duration of the run multiplied by this (stretched())
+  std::uint64_t shard = 200;  // the dstore shard the cluster serves
   // dkv-lazyfs, to put each node's data on a lazy file system (crashes lose
   // what was not fsynced); empty: crashes keep the page cache (reported).
   std::string lazyfs;
-  std::function<void(const std::string&)> say;  // progress lines, if set
+  std::function<void(const std::string&)> say;     // progress lines, if set
   const std::atomic<bool>* interrupted = nullptr;  // set (by Ctrl-C): the run ends at once, processes stopped
 };
 

@@ -57,9 +57,10 @@ std::string summary(const dkv::real::real_report& r) {
 
 }  // namespace
 
-TEST_CASE("a real run of crash-partition-pause: the leader crashed, cut off, a follower paused; every check passes "
-          "and every process is stopped",
-          "[real]") {
+TEST_CASE(
+    "a real run of crash-partition-pause: the leader crashed, cut off, a follower paused; every check passes "
+    "and every process is stopped",
+    "[real]") {
   dkv::test::temporary_directory dir{"dkv-real-test"};
   const dkv::sim::scenario s = dkv::sim::load_scenario(DKV_SOURCE_DIR "/scenarios/crash-partition-pause.toml");
   dkv::sim::run_options options = dkv::sim::instantiate(s, 1);
@@ -75,7 +76,8 @@ TEST_CASE("a real run of crash-partition-pause: the leader crashed, cut off, a f
   if (!real.lazyfs.empty()) {  // the data sat on the lazy file systems, and they are unmounted
     for (const auto& [what, count] : report.not_made) CHECK_THAT(what, !Catch::Contains("power loss"));
     for (int n = 1; n <= 3; ++n)
-      CHECK_FALSE(std::ifstream(std::filesystem::path(dir.path()) / ("node-" + std::to_string(n) + ".mnt") / ".lazyfs"));
+      CHECK_FALSE(
+          std::ifstream(std::filesystem::path(dir.path()) / ("node-" + std::to_string(n) + ".mnt") / ".lazyfs"));
   }
   CHECK(report.run.faults.at("crash") == 1);
   CHECK(report.run.faults.at("restart") == 1);

@@ -38,9 +38,12 @@ std::string lazy_file_system() {
   const std::string lazyfs = sibling("dkv-lazyfs");
   static bool said = false;
   std::string missing;
-  if (::access(lazyfs.c_str(), X_OK) != 0) missing = lazyfs + " was not built (no libfuse3)";
-  else if (::access("/dev/fuse", R_OK | W_OK) != 0) missing = "/dev/fuse is missing";
-  else if (::access("/bin/fusermount3", X_OK) != 0) missing = "fusermount3 is missing (Debian's fuse3)";
+  if (::access(lazyfs.c_str(), X_OK) != 0)
+    missing = lazyfs + " was not built (no libfuse3)";
+  else if (::access("/dev/fuse", R_OK | W_OK) != 0)
+    missing = "/dev/fuse is missing";
+  else if (::access("/bin/fusermount3", X_OK) != 0)
+    missing = "fusermount3 is missing (Debian's fuse3)";
   if (missing.empty()) return lazyfs;
   if (!said) std::cerr << "real: no power loss at crashes: " << missing << "\n";
   said = true;
@@ -72,8 +75,7 @@ void try_in_simulator(const run_arguments& spec, const prepared_run& run, const 
   fixed.history = nullptr;
   const run_report simulated = run_random(fixed);
   if (const check_result* failed = simulated.first_failure())
-    out << "simulated re-run: FAIL (" << failed->name << ") — reproduced; shrink it: dkv-sim shrink " << path
-        << "\n";
+    out << "simulated re-run: FAIL (" << failed->name << ") — reproduced; shrink it: dkv-sim shrink " << path << "\n";
   else
     out << "simulated re-run: PASS — not reproduced in the simulator (only the real interleaving failed)\n";
 }
@@ -123,9 +125,8 @@ int real_command(const run_arguments& spec) {
     std::ofstream file(spec.history_path, std::ios::binary | std::ios::trunc);
     if (!(file << history.str() && file.flush())) throw usage_error("writing " + spec.history_path + " failed");
   }
-  if (!spec.report_path.empty() &&
-      !write_report(history.str(), verdicts_of(report.run), spec.report_path,
-                    run.label + " (real), seed " + std::to_string(seed)))
+  if (!spec.report_path.empty() && !write_report(history.str(), verdicts_of(report.run), spec.report_path,
+                                                 run.label + " (real), seed " + std::to_string(seed)))
     throw usage_error("cannot write the report " + spec.report_path);
 
   const check_result* failed = report.run.first_failure();
