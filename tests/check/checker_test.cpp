@@ -56,7 +56,7 @@ TEST_CASE("register: sequential and concurrent histories", "[check]") {
   REQUIRE(check(jepsen({"0 invoke read nil", "0 ok read 7"})) == verdict::not_linearizable);
 }
 
-TEST_CASE("register: info operations may take effect later, or never; fail ones never", "[check]") {
+TEST_CASE("register: info operations may take effect later, or never, fail ones never", "[check]") {
   // The write timed out, yet a later read sees it: fine.
   REQUIRE(check(jepsen({"0 invoke write 5", "0 info write :timed-out", "1 invoke read nil", "1 ok read 5"})) ==
           verdict::linearizable);

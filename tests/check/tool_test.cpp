@@ -45,7 +45,7 @@ TEST_CASE("dkv-check: one line per file and the exit code of the worst verdict",
   REQUIRE(bad.output.find("c01-bad.txt: not linearizable\n") != std::string::npos);
 }
 
-TEST_CASE("dkv-check: unreadable files say why; unknowns and bad usage exit 2", "[check][tool]") {
+TEST_CASE("dkv-check: unreadable files say why, unknowns and bad usage exit 2", "[check][tool]") {
   scratch_dir dir;
   const std::string broken = dir.file("broken.log", "INFO  jepsen.util - 0\t:invoke\t:read\tnil\ngarbage\n");
   const run_result unreadable = run(tool + " " + broken + " " + data + "/kv/c01-ok.txt");

@@ -28,7 +28,7 @@ TEST_CASE("raft_log: terms, slices and truncation") {
   CHECK(log.last_index() == 3);
 }
 
-TEST_CASE("raft_log: compaction keeps the snapshot's term; restore keeps an agreeing tail") {
+TEST_CASE("raft_log: compaction keeps the snapshot's term, restore keeps an agreeing tail") {
   raft_log log = log_of_terms({1, 1, 2, 2, 3});
   log.compact(3);
   CHECK(log.first_index() == 4);

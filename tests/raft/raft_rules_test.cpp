@@ -189,7 +189,7 @@ TEST_CASE("a candidate counts its own vote only once it is durable") {
   CHECK(c.raft(1).is_leader());
 }
 
-TEST_CASE("term rules: a higher term deposes a leader; a lower term is ignored") {
+TEST_CASE("term rules: a higher term deposes a leader, a lower term is ignored") {
   raft_cluster c(3, 5);
   c.elect(1);
   const term_t term = c.raft(1).term();
@@ -680,7 +680,7 @@ TEST_CASE("membership: invalid changes are refused before anything is appended")
   CHECK(c.raft(1).log().last_index() == last);
 }
 
-TEST_CASE("leadership transfer: the target takes over; proposals meanwhile are refused") {
+TEST_CASE("leadership transfer: the target takes over, proposals meanwhile are refused") {
   raft_cluster c(3, 23);
   c.elect(1);
   commit_one(c, 1);
@@ -743,7 +743,7 @@ TEST_CASE("a restarted cluster recovers its log, term and vote from the disks") 
   CHECK(c.failure() == "");
 }
 
-TEST_CASE("malformed messages are ignored and counted; the log keeps its shape") {
+TEST_CASE("malformed messages are ignored and counted, the log keeps its shape") {
   raft_cluster c(3, 27);
   c.elect(1);
   const term_t term = c.raft(2).term();
@@ -1061,7 +1061,7 @@ TEST_CASE("injected bug leader-unconfirmed-reads: a deposed leader serves a stal
   }
 }
 
-TEST_CASE("injected bug no-prevote-checkquorum: a rejoining node deposes the leader; a cut-off leader stays",
+TEST_CASE("injected bug no-prevote-checkquorum: a rejoining node deposes the leader, a cut-off leader stays",
           "[bugs]") {
   const bool bug = GENERATE(false, true);
   bugs::scoped_bugs guard(bug ? bugs::bit(bugs::bug::no_prevote_checkquorum) : 0);

@@ -161,7 +161,7 @@ TEST_CASE("frames pass through in order and byte for byte, however the sender cu
   CHECK(s.dropped + s.duplicated + s.cut == 0);
 }
 
-TEST_CASE("a cut link keeps its connection and loses its frames; healed, it carries them again", "[real][proxy]") {
+TEST_CASE("a cut link keeps its connection and loses its frames, healed, it carries them again", "[real][proxy]") {
   rig r;
   r.sender.write(hello());
   REQUIRE(r.receives(hello()));

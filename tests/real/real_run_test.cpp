@@ -58,7 +58,7 @@ std::string summary(const dkv::real::real_report& r) {
 }  // namespace
 
 TEST_CASE(
-    "a real run of crash-partition-pause: the leader crashed, cut off, a follower paused; every check passes "
+    "a real run of crash-partition-pause: the leader crashed, cut off, a follower paused, every check passes "
     "and every process is stopped",
     "[real]") {
   dkv::test::temporary_directory dir{"dkv-real-test"};

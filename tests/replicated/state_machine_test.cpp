@@ -43,7 +43,7 @@ struct log_feeder {
 
 }  // namespace
 
-TEST_CASE("a write applies once; a retry gets the first result", "[replicated]") {
+TEST_CASE("a write applies once, a retry gets the first result", "[replicated]") {
   log_feeder log;
   const std::uint64_t s = log.open_session();
   REQUIRE(s == 1);

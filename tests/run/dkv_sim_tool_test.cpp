@@ -236,7 +236,7 @@ TEST_CASE("dkv-sim swarm runs seeds in parallel processes and tabulates them", "
   CHECK(failing.output.find(": stable-leader — dkv-sim replay ") != std::string::npos);
 }
 
-TEST_CASE("a failed assertion is a failing run with its seed, replay and shrink commands; a swarm counts it",
+TEST_CASE("a failed assertion is a failing run with its seed, replay and shrink commands, a swarm counts it",
           "[run][tool][assert]") {
   const scratch dir;
   const run_result r =

@@ -25,7 +25,7 @@ std::string refusal(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("a scenario sets the run's options; the intent is the comment at its top", "[scenario]") {
+TEST_CASE("a scenario sets the run's options, the intent is the comment at its top", "[scenario]") {
   const scenario s = parse(R"(# Leader isolated: the leader is cut off
 # and a new one must be elected.
 duration = "20s"

@@ -52,7 +52,7 @@ TEST_CASE("an assertion failing in an actor stops the simulation with its messag
   }
 }  // and the simulator shuts down with its actor gone: no hang, no leak
 
-TEST_CASE("an assertion failing outside an actor stops the simulation too; the first failure wins", "[sim][assert]") {
+TEST_CASE("an assertion failing outside an actor stops the simulation too, the first failure wins", "[sim][assert]") {
   sim::simulator s(2);
   s.at(10, "first", [] { DKV_ASSERT(1 > 2, 1, 2); });
   s.at(10, "second", [] { DKV_ASSERT(3 > 4); });

@@ -63,7 +63,7 @@ TEST_CASE("run_until stops as soon as the condition holds", "[sim]") {
   REQUIRE_FALSE(c.sim.run_until([] { return false; }, c.sim.now_ns() + 1'000'000));
 }
 
-TEST_CASE("the same seed gives the same run; another seed another", "[sim][determinism]") {
+TEST_CASE("the same seed gives the same run, another seed another", "[sim][determinism]") {
   const run_summary first = run_toy(42);
   REQUIRE(first.deliveries > 100);
   REQUIRE(run_toy(42) == first);

@@ -16,7 +16,7 @@ std::string get(const flat_kvdb& db, std::string_view key) {
 }
 }  // namespace
 
-TEST_CASE("a write index must exceed WriteIdx; anything else is InternalError and applies nothing", "[engine]") {
+TEST_CASE("a write index must exceed WriteIdx, anything else is InternalError and applies nothing", "[engine]") {
   flat_kvdb db;
   REQUIRE(db.Set("k", "v1", 5).ok());
   CHECK(db.WriteIdx() == 5);

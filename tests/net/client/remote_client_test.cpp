@@ -210,7 +210,7 @@ TEST_CASE("a server's Unavailable sends the request to the next endpoint") {
   CHECK(refusing->calls.load() >= 1);
 }
 
-TEST_CASE("a read the server answers Timeout is asked of the next endpoint; a write is not sent again") {
+TEST_CASE("a read the server answers Timeout is asked of the next endpoint, a write is not sent again") {
   auto slow = std::make_shared<refusing_shard>(static_cast<std::uint8_t>(error_code::timeout));
   served first(slow);
   served second(served::lstore_backed());
@@ -277,7 +277,7 @@ TEST_CASE("dKV's error text is understood without the ext code") {
   CHECK(error_of(message{}).ok());
 }
 
-TEST_CASE("many threads share one client; futures and callbacks") {
+TEST_CASE("many threads share one client, futures and callbacks") {
   served live(served::lstore_backed());
   auto o = options_for({live.endpoint()});
   o.connections_per_endpoint = 3;

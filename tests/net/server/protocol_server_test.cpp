@@ -148,7 +148,7 @@ TEST_CASE("answers go out as they complete, in any order") {
   CHECK(m.value == "a");
 }
 
-TEST_CASE("requests the server cannot serve get error responses; the connection goes on") {
+TEST_CASE("requests the server cannot serve get error responses, the connection goes on") {
   served s;
   raw_socket sock(s.port());
   frame_header h;

@@ -229,7 +229,7 @@ TEST_CASE("lazy_files: unlink drops a closed file's data, an open one keeps it f
   REQUIRE(f.files.stats().dirty_files == 0);
 }
 
-TEST_CASE("lazy_files: a hard link shares the unsynced data; one name going keeps it", "[lazyfs][lazy_files]") {
+TEST_CASE("lazy_files: a hard link shares the unsynced data, one name going keeps it", "[lazyfs][lazy_files]") {
   fixture f;
   const auto a = f.open("a", O_RDWR | O_CREAT);
   f.write(a, 0, "shared");
