@@ -59,7 +59,8 @@ std::filesystem::path fresh_directory() {
 // The failing run's calls and faults as a scenario file, and what the simulator says of it.
 void try_in_simulator(const run_arguments& spec, const prepared_run& run, const real::real_report& report,
                       std::ostream& out) {
-  run_options fixed = fixed_run(run.options, report.run);
+  // The report's times are the run's, stretched by --time-scale: so are the fixed run's settings.
+  run_options fixed = fixed_run(real::stretched(run.options, spec.time_scale), report.run);
   const std::string label = run.label + "-real-seed" + std::to_string(run.options.seed);
   std::error_code ec;
   std::filesystem::create_directories(spec.out_dir, ec);
@@ -132,7 +133,7 @@ int real_command(const run_arguments& spec) {
   const check_result* failed = report.run.first_failure();
   if (failed || report.interrupted) {
     std::cout << "verdict: " << (report.interrupted ? "INTERRUPTED" : "FAIL (" + failed->name + ")") << "\n";
-    std::cout << "logs:    " << real.dir.string() << " (node-N.log, node-N/ data)\n";
+    std::cout << "logs:    " << real.dir.string() << " (node-N.log; the data in node-N/, or node-N.disk/data on a lazy disk)\n";
     write_failure(spec, run.label + "-real", seed, history.str(), verdicts_of(report.run), std::cout);
     if (failed) try_in_simulator(spec, run, report, std::cout);
     return 1;
