@@ -1,20 +1,15 @@
 #include "real/run/real_run.hpp"
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <set>
 
-#include "net/client/remote_client.hpp"
-#include "net/client/remote_store.hpp"
+#include "real/run/cluster_watch.hpp"
+#include "real/run/network_world.hpp"
 #include "real/run/real_cluster.hpp"
+#include "real/run/run_loop.hpp"
 #include "sim/run/end_of_run_checks.hpp"
 #include "sim/run/history_recorder.hpp"
 #include "sim/run/workload.hpp"
@@ -30,95 +25,25 @@ using sim::fault_kind;
 using sim::planned_fault;
 using steady = std::chrono::steady_clock;
 
-constexpr std::uint64_t ms = 1'000'000;
+constexpr std::uint64_t ms = ms_ns;
 constexpr std::uint64_t second = 1'000 * ms;
-constexpr std::uint64_t status_every_ns = 50 * ms;
 constexpr std::uint32_t first_reader_process = 2'000'000;  // the final reads, apart from probes and workload
 
 std::uint64_t scaled(std::uint64_t ns, double factor) {
   return static_cast<std::uint64_t>(static_cast<double>(ns) * factor);
 }
 
-net::message request_of(const actors::store_call& call) {
-  net::message m;
-  switch (static_cast<operation_kind>(call.op)) {
-    case operation_kind::set: m.type = net::message_type::set; break;
-    case operation_kind::set_e: m.type = net::message_type::set_e; break;
-    case operation_kind::set_e_if_unset: m.type = net::message_type::set_e_if_unset; break;
-    case operation_kind::expire: m.type = net::message_type::expire; break;
-    case operation_kind::remove: m.type = net::message_type::remove; break;
-    case operation_kind::remove_if_value: m.type = net::message_type::remove_if_value; break;
-    case operation_kind::get: m.type = net::message_type::get; break;
-    case operation_kind::has: m.type = net::message_type::has; break;
-    case operation_kind::info: m.type = net::message_type::db_info; break;
-  }
-  m.key = call.key;
-  m.value = call.value;
-  m.expire_in = call.expire_in;
-  m.delete_in = call.delete_in;
-  return m;
-}
-
-actors::store_answer answer_of(const net::message& response) {
-  actors::store_answer a;
-  const error e = net::error_of(response);
-  a.code = static_cast<std::uint8_t>(e.code());
-  a.message = e.message();
-  if (e.ok()) {
-    a.found = response.ok;
-    a.value = response.value;
-    a.index = net::meta_index(response.meta);
-  }
-  return a;
-}
-
-// What a node's last status answer said.
-struct node_status {
-  std::string role;
-  std::uint64_t term = 0;
-  std::string leader;  // a member name, "" when none known
-  std::uint64_t commit = 0;
-  std::uint64_t applied = 0;
-  std::uint64_t at_ns = 0;
-};
-
-std::optional<node_status> status_of(const net::message& response, std::uint64_t now) {
-  if (!net::error_of(response).ok()) return std::nullopt;
-  const nlohmann::json doc = nlohmann::json::parse(response.value, nullptr, false);
-  if (!doc.is_object() || doc.value("stopped", false)) return std::nullopt;
-  node_status s;
-  s.role = doc.value("role", std::string());
-  s.term = doc.value("term", std::uint64_t{0});
-  s.leader = doc.value("leader", std::string());
-  s.commit = doc.value("commit", std::uint64_t{0});
-  s.applied = doc.value("applied", std::uint64_t{0});
-  s.at_ns = now;
-  return s;
-}
-
-class real_run;
-
-// The workload's world: the wall clock since the run began, Asio timers on
-// the run's own thread, and the network client.
-class network_world final : public sim::workload_world {
- public:
-  explicit network_world(real_run& run) : run_(run) {}
-  std::uint64_t now_ns() const override;
-  void at(std::uint64_t t_ns, std::string what, std::function<void()> action) override;
-  void submit(std::size_t client, actors::store_call call, answer_callback done) override;
-
- private:
-  real_run& run_;
-};
-
 class real_run {
  public:
   real_run(const sim::run_options& options, const real_options& real)
       : options_(options),
         real_(real),
+        loop_(real.interrupted),
         cluster_(cluster_options(options, real)),
         recorder_(options.check ? options.history : nullptr),
-        world_(*this) {
+        world_(loop_, run_loop::client(cluster_.client_endpoints(), options.workload.client.call_timeout_ns),
+               real.shard),
+        watch_(loop_, cluster_, real.shard) {
     nodes_ = cluster_.node_ids();
     recorder_.meta(0, options.seed, "real", options.nodes);
   }
@@ -127,7 +52,7 @@ class real_run {
     const steady::time_point began = steady::now();
     try {
       drive();
-    } catch (const interrupted&) {
+    } catch (const run_loop::interrupted&) {
       report_.interrupted = true;
     }
     summarize();
@@ -136,28 +61,10 @@ class real_run {
     return std::move(report_);
   }
 
-  // The run's clock: nanoseconds since the workload began (the cluster's start before it).
-  std::uint64_t now_ns() const {
-    const auto since = steady::now() - start_;
-    return since.count() < 0 ? 0 : static_cast<std::uint64_t>(std::chrono::nanoseconds(since).count());
-  }
-
-  void at(std::uint64_t t_ns, std::function<void()> action) {
-    auto timer = std::make_shared<boost::asio::steady_timer>(io_, start_ + std::chrono::nanoseconds(t_ns));
-    timer->async_wait([timer, action = std::move(action)](const boost::system::error_code& ec) {
-      if (!ec) action();
-    });
-  }
-
-  // The answer comes back onto the run's thread.
-  void submit(actors::store_call call, std::function<void(const actors::store_answer&)> done) {
-    client_->call(real_.shard, request_of(call), [this, done = std::move(done)](net::message response) {
-      boost::asio::post(io_, [done, response = std::move(response)] { done(answer_of(response)); });
-    });
-  }
-
  private:
-  struct interrupted {};
+  std::uint64_t now_ns() const { return loop_.now_ns(); }
+  void at(std::uint64_t t_ns, std::function<void()> action) { loop_.at(t_ns, std::move(action)); }
+  void run_until(std::uint64_t t_ns, const std::function<bool()>& done = {}) { loop_.run_until(t_ns, done); }
 
   static real_cluster_options cluster_options(const sim::run_options& o, const real_options& real) {
     real_cluster_options c;
@@ -180,32 +87,18 @@ class real_run {
     if (real_.say) real_.say(line);
   }
 
-  // Runs the loop until the run's clock reaches `t_ns` or `done` holds.
-  void run_until(std::uint64_t t_ns, const std::function<bool()>& done = {}) {
-    while (now_ns() < t_ns && !(done && done())) {
-      if (real_.interrupted && real_.interrupted->load()) throw interrupted{};
-      const std::uint64_t left = t_ns - now_ns();
-      io_.run_one_for(std::chrono::nanoseconds(std::min<std::uint64_t>(left, 20 * ms)));
-    }
-  }
-
   void drive() {
-    start_ = steady::now();
-    client_ = make_client(cluster_.client_endpoints(), options_.workload.client.call_timeout_ns);
-    for (node_id id : nodes_) status_clients_.push_back(make_client({cluster_.client_endpoint(id)}, 300 * ms));
     cluster_.set_link_faults(calm(options_.network));
     cluster_.start_all();
     say("started " + std::to_string(nodes_.size()) + " dkv serve processes in " + real_.dir.string());
-    poll_statuses();
+    watch_.start();
     // The run's clock starts once a leader serves: the scenario's times count from there.
     if (!leader_serves()) {
       report_.run.checks.push_back({"liveness", false, "the cluster did not answer a read within 30 s of its start"});
       return;
     }
-    start_ = steady::now();
-    clock_started_ = true;
-    if (options_.check)
-      for (const auto& [id, known] : statuses_) recorder_.node(0, id, known.role, known.term);
+    loop_.restart_clock();
+    if (options_.check) watch_.record_into(&recorder_);
     say("a leader serves; the workload and the faults begin");
     if (options_.faults) {
       cluster_.set_link_faults(options_.network);
@@ -244,12 +137,13 @@ class real_run {
                                            "real server does not report; the final reads stand in "
                                            "for lost writes (linearizability)"));
     if (c.convergence)
-      report_.run.checks.push_back(unquiet.empty() ? convergence() : check_result{"convergence", false, unquiet});
+      report_.run.checks.push_back(unquiet.empty() ? watch_.convergence()
+                                                   : check_result{"convergence", false, unquiet});
     if (c.linearizability) report_.run.checks.push_back(sim::check_linearizability(recorder_.recorded()));
-    if (c.elections) report_.run.checks.push_back(elections());
+    if (c.elections) report_.run.checks.push_back(watch_.elections());
     if (c.storage)
       report_.run.checks.push_back(skipped("storage", "it needs the simulated disks' record of what a crash tore"));
-    if (c.stable_leader) report_.run.checks.push_back(stable_leader());
+    if (c.stable_leader) report_.run.checks.push_back(watch_.stable_leader());
   }
 
   static check_result skipped(std::string name, std::string why) {
@@ -258,28 +152,9 @@ class real_run {
     return r;
   }
 
-  std::shared_ptr<net::remote_client> make_client(std::vector<std::string> endpoints, std::uint64_t timeout_ns) {
-    net::remote_client_options o;
-    o.endpoints = std::move(endpoints);
-    o.call_timeout = std::chrono::milliseconds(std::max<std::uint64_t>(1, timeout_ns / ms));
-    o.connect_timeout = std::chrono::milliseconds(200);
-    return std::make_shared<net::remote_client>(o);
-  }
-
   static sim::link_faults calm(sim::link_faults f) {
     f.drop = f.duplicate = 0;
     return f;
-  }
-
-  // Blocks (running the loop) until `call` is answered.
-  actors::store_answer call(actors::store_call call) {
-    std::optional<actors::store_answer> answer;
-    submit(std::move(call), [&answer](const actors::store_answer& a) { answer = a; });
-    while (!answer) {
-      if (real_.interrupted && real_.interrupted->load()) throw interrupted{};
-      io_.run_one_for(20ms);
-    }
-    return *answer;
   }
 
   // A read the fresh cluster answers: a leader that knows it leads. (Not a
@@ -290,50 +165,9 @@ class real_run {
       actors::store_call probe;
       probe.op = static_cast<std::uint8_t>(operation_kind::get);
       probe.key = "k0";
-      if (call(probe).code == 0) return true;
+      if (world_.call(probe).code == 0) return true;
     }
     return false;
-  }
-
-  // Every 50 ms, each node that runs and is not paused is asked for its status.
-  void poll_statuses() {
-    for (node_id id : nodes_) {
-      if (!cluster_.up(id) || cluster_.paused(id)) continue;
-      net::message request;
-      request.type = net::message_type::status;
-      status_clients_[id - 1]->call(real_.shard, std::move(request), [this, id](net::message response) {
-        boost::asio::post(io_, [this, id, response = std::move(response)] { took_status(id, response); });
-      });
-    }
-    auto timer = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::nanoseconds(status_every_ns));
-    timer->async_wait([this, timer](const boost::system::error_code& ec) {
-      if (!ec && !stopped_) poll_statuses();
-    });
-  }
-
-  void took_status(node_id id, const net::message& response) {
-    const std::optional<node_status> s = status_of(response, now_ns());
-    if (!s) return;
-    ++report_.status_polls;
-    const auto before = statuses_.find(id);
-    // Into the history as the simulator writes it (the report's node lanes): on a change of role or term.
-    if (options_.check && clock_started_ &&
-        (before == statuses_.end() || before->second.role != s->role || before->second.term != s->term))
-      recorder_.node(now_ns(), id, s->role, s->term);
-    statuses_[id] = *s;
-    if (s->role == "leader") leaders_[s->term].insert(id);
-  }
-
-  // The leader the freshest status names (a status is at most ~50 ms old).
-  std::optional<node_id> leader() const {
-    std::optional<node_id> best;
-    std::uint64_t best_term = 0;
-    for (const auto& [id, s] : statuses_)
-      if (s.role == "leader" && s.term >= best_term && cluster_.up(id)) {
-        best = id;
-        best_term = s.term;
-      }
-    return best;
   }
 
   void note(const fault& f) {
@@ -347,7 +181,7 @@ class real_run {
         f.kind == fault_kind::cut_log || f.kind == fault_kind::alone)
       down_.insert(f.node);
     if (f.kind == fault_kind::restart) down_.erase(f.node);
-    if (down_.count(f.node) != 0) statuses_.erase(f.node);  // its next status, after a restart, is news
+    if (down_.count(f.node) != 0) watch_.forget(f.node);
     sim::apply(f, cluster_, nodes_);
     cluster_.sync_links();
     note(f);
@@ -401,7 +235,7 @@ class real_run {
 
   // As the simulator resolves roles; the members are every node (no membership changes here).
   fault resolve(const planned_fault& planned) const {
-    return sim::resolve_role(planned, leader(), nodes_, nodes_, [this](node_id n) { return cluster_.up(n); });
+    return sim::resolve_role(planned, watch_.leader(), nodes_, nodes_, [this](node_id n) { return cluster_.up(n); });
   }
 
   void restart(node_id id) {
@@ -470,7 +304,7 @@ class real_run {
       probe.op = static_cast<std::uint8_t>(operation_kind::set);
       probe.key = op.key;
       probe.value = op.value;
-      const sim::op_result r = sim::result_of(op, call(probe));
+      const sim::op_result r = sim::result_of(op, world_.call(probe));
       recorder_.complete(id, now_ns(), r);
       if (r.result == sim::outcome::ok && now_ns() <= start + bound)
         return {"liveness", true,
@@ -497,7 +331,7 @@ class real_run {
       actors::store_call read;
       read.op = static_cast<std::uint8_t>(operation_kind::get);
       read.key = key;
-      const sim::op_result r = sim::result_of(op, call(read));
+      const sim::op_result r = sim::result_of(op, world_.call(read));
       recorder_.complete(id, now_ns(), r);
       if (r.result == sim::outcome::info) ++process;
     }
@@ -505,89 +339,14 @@ class real_run {
 
   // Until every node has applied what the leader committed, or 30 s.
   std::string quiesce() {
-    const std::uint64_t until = now_ns() + 30 * second;
-    const auto quiet = [this] {
-      std::optional<node_id> lead = leader();
-      if (!lead) return false;
-      const std::uint64_t commit = statuses_.at(*lead).commit;
-      for (node_id id : nodes_) {
-        const auto it = statuses_.find(id);
-        if (it == statuses_.end() || it->second.applied != commit || it->second.at_ns + 2 * status_every_ns < now_ns())
-          return false;
-      }
-      return true;
-    };
-    run_until(until, quiet);
-    if (quiet()) return {};
-    std::string seen;
-    for (const auto& [id, s] : statuses_)
-      seen += " node " + std::to_string(id) + " " + s.role + " term " + std::to_string(s.term) + " commit " +
-              std::to_string(s.commit) + " applied " + std::to_string(s.applied) + ";";
-    return "the nodes did not all apply what the leader committed within 30 s:" + seen;
-  }
-
-  // Once quiet: every node's engine and session table, by their digests
-  // (asked of each node alone), the same at the same applied index.
-  check_result convergence() {
-    std::string first, differs;
-    std::uint64_t index = 0;
-    for (node_id id : nodes_) {
-      std::optional<net::message> answer;
-      net::message request;
-      request.type = net::message_type::status;
-      request.key = "digests";
-      status_clients_[id - 1]->call(real_.shard, std::move(request), [this, &answer](net::message response) {
-        boost::asio::post(io_, [&answer, response = std::move(response)] { answer = response; });
-      });
-      while (!answer) {
-        if (real_.interrupted && real_.interrupted->load()) throw interrupted{};
-        io_.run_one_for(20ms);
-      }
-      const nlohmann::json doc = nlohmann::json::parse(answer->value, nullptr, false);
-      if (!net::error_of(*answer).ok() || !doc.is_object() || !doc.contains("engine_digest"))
-        return {"convergence", false, "node " + std::to_string(id) + " did not report its digests"};
-      const std::string seen = std::to_string(doc.value("applied", std::uint64_t{0})) + " " +
-                               doc.value("engine_digest", std::string()) + " " +
-                               doc.value("sessions_digest", std::string());
-      if (first.empty()) {
-        first = seen;
-        index = doc.value("applied", std::uint64_t{0});
-      } else if (seen != first) {
-        differs = "node " + std::to_string(id) + " has applied index, engine and session digests " + seen +
-                  ", node " + std::to_string(nodes_.front()) + " " + first;
-        break;
-      }
-    }
-    if (!differs.empty()) return {"convergence", false, differs};
-    return {"convergence", true,
-            std::to_string(nodes_.size()) + " replicas at applied index " + std::to_string(index) +
-                " with equal engine and session digests"};
-  }
-
-  check_result elections() const {
-    for (const auto& [term, led] : leaders_)
-      if (led.size() > 1) {
-        std::string who;
-        for (node_id id : led) who += (who.empty() ? "" : " and ") + std::to_string(id);
-        return {"elections", false,
-                "term " + std::to_string(term) + " was led by nodes " + who + " (their statuses said so)"};
-      }
-    return {"elections", true,
-            std::to_string(leaders_.size()) + " terms seen led, one leader each (statuses every " +
-                std::to_string(status_every_ns / ms) + " ms: a leader that led for less may go unseen)"};
-  }
-
-  check_result stable_leader() const {
-    if (leaders_.size() <= 1) return {"stable-leader", true, "one term led in all the statuses seen"};
-    return {"stable-leader", false, std::to_string(leaders_.size()) + " terms were led"};
+    run_until(now_ns() + 30 * second, [this] { return watch_.quiet(); });
+    if (watch_.quiet()) return {};
+    return "the nodes did not all apply what the leader committed within 30 s:" + watch_.describe();
   }
 
   void stop() {
-    stopped_ = true;
+    watch_.stop();
     cluster_.stop_all();
-    load_.reset();  // before the clients whose answers it waits for
-    client_.reset();
-    status_clients_.clear();
   }
 
   void summarize() {
@@ -598,37 +357,22 @@ class real_run {
     if (options_.record_script && load_) report_.run.script = load_->script();
     report_.run.virtual_ns = now_ns();
     for (const auto& [kind, count] : cluster_.not_made()) report_.not_made[kind] += count;
+    report_.status_polls = watch_.answers();
   }
-
-  friend class network_world;
 
   sim::run_options options_;
   real_options real_;
-  boost::asio::io_context io_;  // first: the clients below post their answers into it
+  run_loop loop_;  // first: the clients of the world and the watch post their answers into it
   real_cluster cluster_;
   sim::history_recorder recorder_;
   network_world world_;
+  cluster_watch watch_;
   std::vector<node_id> nodes_;
-  steady::time_point start_ = steady::now();
-  std::shared_ptr<net::remote_client> client_;
-  std::vector<std::shared_ptr<net::remote_client>> status_clients_;  // one per node, by id - 1
   std::optional<sim::workload> load_;
-  std::map<node_id, node_status> statuses_;
-  std::map<std::uint64_t, std::set<node_id>> leaders_;  // by term: the nodes whose status said they led it
-  std::set<node_id> down_;                              // crashed by a fault, not yet restarted
+  std::set<node_id> down_;  // crashed by a fault, not yet restarted
   std::map<node_id, std::uint64_t> rebooting_;
-  bool stopped_ = false;
-  bool clock_started_ = false;  // the run's clock counts from the workload's start: history times from then
   real_report report_;
 };
-
-std::uint64_t network_world::now_ns() const { return run_.now_ns(); }
-void network_world::at(std::uint64_t t_ns, std::string, std::function<void()> action) {
-  run_.at(t_ns, std::move(action));
-}
-void network_world::submit(std::size_t, actors::store_call call, answer_callback done) {
-  run_.submit(std::move(call), std::move(done));
-}
 
 }  // namespace
 
