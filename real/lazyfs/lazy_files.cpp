@@ -62,6 +62,15 @@ int sync_descriptor(int fd, bool data_only) {
 
 bool writable(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
 
+// fstat of a descriptor handed over to lazy_files: on failure it is closed
+// (nobody else will) and the error returned as -errno; 0 on success.
+int stat_or_close(int fd, struct stat& st) {
+  if (::fstat(fd, &st) == 0) return 0;
+  const int err = errno;
+  ::close(fd);
+  return -err;
+}
+
 }  // namespace
 
 std::string format_stats(const lazy_stats& s) {
@@ -89,11 +98,7 @@ lazy_files::~lazy_files() {
 
 int lazy_files::open(int fd, int open_flags, std::uint64_t& id) {
   struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return -err;
-  }
+  if (const int err = stat_or_close(fd, st); err != 0) return err;
   std::lock_guard<std::mutex> guard(mutex_);
   id = next_id_++;
   const handle& h = handles_.emplace(id, handle{fd, key_of(st), open_flags}).first->second;
@@ -189,11 +194,7 @@ int lazy_files::truncate(std::uint64_t id, std::uint64_t size) {
 
 int lazy_files::truncate_descriptor(int fd, std::uint64_t size) {
   struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return -err;
-  }
+  if (const int err = stat_or_close(fd, st); err != 0) return err;
   std::lock_guard<std::mutex> guard(mutex_);
   auto file = dirty_.find(key_of(st));
   if (file == dirty_.end()) {

@@ -88,7 +88,7 @@ class real_run {
   }
 
   void drive() {
-    cluster_.set_link_faults(calm(options_.network));
+    cluster_.set_link_faults(sim::calm(options_.network));
     cluster_.start_all();
     say("started " + std::to_string(nodes_.size()) + " dkv serve processes in " + real_.dir.string());
     watch_.start();
@@ -150,11 +150,6 @@ class real_run {
     check_result r{std::move(name), true, std::move(why)};
     r.skipped = true;
     return r;
-  }
-
-  static sim::link_faults calm(sim::link_faults f) {
-    f.drop = f.duplicate = 0;
-    return f;
   }
 
   // A read the fresh cluster answers: a leader that knows it leads. (Not a
@@ -266,7 +261,7 @@ class real_run {
   }
 
   void heal() {
-    cluster_.set_link_faults(calm(options_.network));
+    cluster_.set_link_faults(sim::calm(options_.network));
     if (!cluster_.cuts().whole()) apply(fault{});  // heal
     cluster_.reap();
     for (node_id id : nodes_) {

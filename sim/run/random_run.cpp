@@ -168,11 +168,6 @@ class random_run {
     sim.run_until(t_ns);
   }
 
-  static link_faults calm(link_faults f) {
-    f.drop = f.duplicate = 0;
-    return f;
-  }
-
   static disk_faults reliable(disk_faults d) {
     d.sync_failure = d.read_corruption = 0;
     return d;

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "server_process.hpp"
-#include "tests/net/loopback_ports.hpp"
+#include "real/process/loopback_ports.hpp"
 
 namespace {
 
@@ -31,7 +31,7 @@ struct command_result {
 
 class cli {
  public:
-  cli() : dir_(make_dir()), port_(dkv::net::testing::free_ports(1)[0]) {
+  cli() : dir_(make_dir()), port_(dkv::real::free_ports(1)[0]) {
     server_.start(DKV_BINARY,
                   {"serve", "--shards", "100=lstore,300=lockmgr(lstore)", "--transport-endpoint", endpoint(),
                    "--log-level", "warn"},
@@ -147,7 +147,7 @@ TEST_CASE("dkv refuses bad flags with exit code 2 and reports an absent server w
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("--transport carrier-pigeon") != std::string::npos);
 
-  const std::uint16_t nobody = dkv::net::testing::free_ports(1)[0];
+  const std::uint16_t nobody = dkv::real::free_ports(1)[0];
   r = c.run({"kv", "get", "k", "--shard", "100", "--transport-endpoints", "127.0.0.1:" + std::to_string(nobody),
              "--timeout", "1"});
   CHECK(r.exit_code == 1);

@@ -24,7 +24,7 @@
 
 #include "net/client/remote_store.hpp"
 #include "server_process.hpp"
-#include "tests/net/loopback_ports.hpp"
+#include "real/process/loopback_ports.hpp"
 #include "tests/support/temporary_directory.hpp"
 
 namespace {
@@ -64,7 +64,7 @@ struct cluster_and_stranger {
   server_process servers[3], stranger;
 
   cluster_and_stranger() {
-    const std::vector<std::uint16_t> ports = dkv::net::testing::free_ports(7);
+    const std::vector<std::uint16_t> ports = dkv::real::free_ports(7);
     peer_ports.assign(ports.begin(), ports.begin() + 3);
     client_ports.assign(ports.begin() + 3, ports.end());
   }

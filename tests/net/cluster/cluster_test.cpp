@@ -18,7 +18,7 @@
 
 #include "net/client/remote_store.hpp"
 #include "server_process.hpp"
-#include "tests/net/loopback_ports.hpp"
+#include "real/process/loopback_ports.hpp"
 
 namespace {
 
@@ -35,7 +35,7 @@ struct cluster {
   explicit cluster(std::size_t n) {
     char pattern[] = "/tmp/dkv-cluster-XXXXXX";
     dir = ::mkdtemp(pattern);
-    const std::vector<std::uint16_t> ports = dkv::net::testing::free_ports(2 * n);
+    const std::vector<std::uint16_t> ports = dkv::real::free_ports(2 * n);
     peer_ports.assign(ports.begin(), ports.begin() + n);
     client_ports.assign(ports.begin() + n, ports.end());
     for (std::size_t i = 0; i < n; ++i) servers.push_back(std::make_unique<server_process>());

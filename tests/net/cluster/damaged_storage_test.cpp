@@ -16,7 +16,7 @@
 
 #include "net/client/remote_store.hpp"
 #include "server_process.hpp"
-#include "tests/net/loopback_ports.hpp"
+#include "real/process/loopback_ports.hpp"
 #include "tests/support/temporary_directory.hpp"
 
 namespace {
@@ -31,7 +31,7 @@ struct lone_server {
   int runs = 0;
 
   lone_server() {
-    const std::vector<std::uint16_t> ports = dkv::net::testing::free_ports(2);
+    const std::vector<std::uint16_t> ports = dkv::real::free_ports(2);
     peer_port = ports[0];
     client_port = ports[1];
   }

@@ -27,7 +27,7 @@
 #include "net/protocol/frame.hpp"
 #include "net/protocol/message.hpp"
 #include "server_process.hpp"
-#include "tests/net/loopback_ports.hpp"
+#include "real/process/loopback_ports.hpp"
 
 namespace {
 
@@ -131,7 +131,7 @@ double cpu_seconds(pid_t pid) {
 // connection of its own to the clients' port once it is up.
 struct limited_server {
   std::filesystem::path dir;
-  std::vector<std::uint16_t> ports = dkv::net::testing::free_ports(2);  // clients', peers'
+  std::vector<std::uint16_t> ports = dkv::real::free_ports(2);  // clients', peers'
   dkv::test::server_process process;
   std::unique_ptr<connection> first;
   std::uint64_t request = 0;

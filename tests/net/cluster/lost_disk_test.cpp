@@ -20,7 +20,7 @@
 
 #include "net/client/remote_store.hpp"
 #include "server_process.hpp"
-#include "tests/net/loopback_ports.hpp"
+#include "real/process/loopback_ports.hpp"
 #include "tests/support/temporary_directory.hpp"
 
 namespace {
@@ -41,7 +41,7 @@ struct three_nodes {
   int runs = 0;
 
   three_nodes() {
-    const std::vector<std::uint16_t> ports = dkv::net::testing::free_ports(6);
+    const std::vector<std::uint16_t> ports = dkv::real::free_ports(6);
     peer_ports.assign(ports.begin(), ports.begin() + 3);
     client_ports.assign(ports.begin() + 3, ports.end());
   }

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "server_process.hpp"
-#include "tests/net/loopback_ports.hpp"
+#include "real/process/loopback_ports.hpp"
 
 namespace {
 
@@ -31,7 +31,7 @@ struct refusal {
 TEST_CASE("dkv serve refuses a misconfigured cluster at start with exit 2 and names the problem", "[cluster][config]") {
   char pattern[] = "/tmp/dkv-config-XXXXXX";
   const std::filesystem::path dir = ::mkdtemp(pattern);
-  const std::vector<std::uint16_t> ports = dkv::net::testing::free_ports(3);
+  const std::vector<std::uint16_t> ports = dkv::real::free_ports(3);
   const auto at = [&](std::size_t i, const std::string& host = "127.0.0.1") {
     return host + ":" + std::to_string(ports[i]);
   };

@@ -23,7 +23,7 @@
 
 #include "net/client/remote_store.hpp"
 #include "server_process.hpp"
-#include "tests/net/loopback_ports.hpp"
+#include "real/process/loopback_ports.hpp"
 #include "tests/net/server/raw_socket.hpp"
 #include "tests/support/temporary_directory.hpp"
 
@@ -56,7 +56,7 @@ struct three_servers {
   int commands = 0;
 
   three_servers() {
-    const std::vector<std::uint16_t> ports = dkv::net::testing::free_ports(6);
+    const std::vector<std::uint16_t> ports = dkv::real::free_ports(6);
     peer_ports.assign(ports.begin(), ports.begin() + 3);
     client_ports.assign(ports.begin() + 3, ports.end());
     for (int i = 0; i < 3; ++i) servers.push_back(std::make_unique<server_process>());

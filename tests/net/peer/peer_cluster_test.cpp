@@ -59,7 +59,7 @@ TEST_CASE("three raft nodes over peer_network elect a leader and serve a client"
 
   testing::threaded_system sys;
   caf::actor_system& system = *sys.system;
-  const std::vector<std::uint16_t> ports = testing::free_ports(3);
+  const std::vector<std::uint16_t> ports = real::free_ports(3);
   std::vector<std::unique_ptr<peer_network>> networks;
   std::vector<caf::actor> spawned;
   auto clock = std::make_shared<actors::actor_system_clock>(system);

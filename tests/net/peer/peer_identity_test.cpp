@@ -144,7 +144,7 @@ TEST_CASE("a complaint is said once per source, and again after a while with how
 }
 
 TEST_CASE("members listed in another order refuse each other both ways, each saying so once", "[net][peer][identity]") {
-  const std::vector<std::uint16_t> ports = testing::free_ports(2);
+  const std::vector<std::uint16_t> ports = real::free_ports(2);
   const std::string ours = "node-1=" + at(ports[0]) + ",node-2=" + at(ports[1]);
   const std::string theirs = "node-2=" + at(ports[1]) + ",node-1=" + at(ports[0]);
   two_clusters c{ports, make_cluster_identity(ours, ""), make_cluster_identity(theirs, "")};
@@ -167,7 +167,7 @@ TEST_CASE("members listed in another order refuse each other both ways, each say
 }
 
 TEST_CASE("the same members with another token refuse each other, naming the token", "[net][peer][identity]") {
-  const std::vector<std::uint16_t> ports = testing::free_ports(2);
+  const std::vector<std::uint16_t> ports = real::free_ports(2);
   const std::string members = "node-1=" + at(ports[0]) + ",node-2=" + at(ports[1]);
   two_clusters c{ports, make_cluster_identity(members, ""), make_cluster_identity(members, "staging")};
   c.exchange_until_refused(3);
@@ -183,7 +183,7 @@ TEST_CASE("the same members with another token refuse each other, naming the tok
 
 TEST_CASE("a version 1 hello is refused, and the refusal names the versions", "[net][peer][identity]") {
   testing::threaded_system sys;
-  const std::vector<std::uint16_t> ports = testing::free_ports(2);
+  const std::vector<std::uint16_t> ports = real::free_ports(2);
   reports said;
   peer_network_options o = testing::options_for(1, ports);
   o.identity = make_cluster_identity("node-1=" + at(ports[0]) + ",node-2=" + at(ports[1]), "");
@@ -219,7 +219,7 @@ TEST_CASE("a version 1 hello is refused, and the refusal names the versions", "[
 
 TEST_CASE("a peer that closes every connection at once without a word is reported", "[net][peer][identity]") {
   testing::threaded_system sys;
-  const std::vector<std::uint16_t> ports = testing::free_ports(2);
+  const std::vector<std::uint16_t> ports = real::free_ports(2);
   reports said;
   peer_network_options o = testing::options_for(1, ports);
   o.report = said.sink();

@@ -32,7 +32,7 @@ constexpr std::uint64_t group = 7;
 // Two started networks, members 1 and 2, each with an inbox (a scoped
 // actor) attached as raft node k and as member k's client in `group`.
 struct two_members {
-  two_members() : ports(testing::free_ports(2)) {
+  two_members() : ports(real::free_ports(2)) {
     for (std::uint64_t k : {1, 2}) {
       net[k - 1] = std::make_unique<peer_network>(*sys.system, testing::options_for(k, ports));
       inbox[k - 1].emplace(*sys.system);

@@ -14,7 +14,7 @@
 
 #include "actors/messages.hpp"
 #include "net/peer/peer_network.hpp"
-#include "tests/net/loopback_ports.hpp"
+#include "real/process/loopback_ports.hpp"
 
 namespace dkv::net::testing {
 

@@ -68,7 +68,7 @@ std::string serialized(caf::actor_system& system, caf::message message) {
 }
 
 struct listening_member {
-  listening_member() : ports(testing::free_ports(2)) {
+  listening_member() : ports(real::free_ports(2)) {
     peer_network_options o = testing::options_for(1, ports);
     o.max_frame_bytes = 1024;
     net.emplace(*sys.system, o);

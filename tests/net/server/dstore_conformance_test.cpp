@@ -21,7 +21,7 @@
 
 #include "net/client/remote_store.hpp"
 #include "net/server/server.hpp"
-#include "tests/net/loopback_ports.hpp"
+#include "real/process/loopback_ports.hpp"
 #include "tests/support/conformance.hpp"
 #include "tests/support/forwarding_store.hpp"
 
@@ -52,7 +52,7 @@ class cluster {
     const char* made = ::mkdtemp(pattern);
     REQUIRE(made != nullptr);
     dir_ = made;
-    peer_ports_ = testing::free_ports(v.members);
+    peer_ports_ = real::free_ports(v.members);
     std::string text;
     for (std::size_t m = 0; m < v.members; ++m)
       text += (m ? "," : "") + ("node-" + std::to_string(m + 1)) + "=127.0.0.1:" + std::to_string(peer_ports_[m]);
