@@ -150,6 +150,7 @@ incoming_connection::hello_state incoming_connection::read_hello(const char* at,
   }
   member_ = member;
   begin_ += wanted_;
+  core_.heard_hello(member);
   return hello_state::accepted;
 }
 

@@ -242,6 +242,16 @@ void outgoing_link::fail() {
   backoff_ = std::min(backoff_ * 2, core_.options().reconnect_max);
 }
 
+void outgoing_link::peer_is_back() {
+  quiet_closes_ = 0;
+  backoff_ = core_.options().reconnect_min;
+  std::lock_guard lock{mutex_};
+  if (state_ != link_state::down) return;
+  ++generation_;  // the backoff timer's handler, even one already due, is stale now
+  timer_.cancel();
+  state_ = link_state::idle;  // while down, sends were dropped: nothing waits, the next send connects
+}
+
 void outgoing_link::arm_timer(std::chrono::milliseconds after) {
   timer_.expires_after(after);
   timer_.async_wait([this, generation = generation_](const boost::system::error_code& ec) {

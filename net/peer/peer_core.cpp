@@ -167,6 +167,10 @@ void peer_core::send(std::uint64_t group, actors::net_address to, const caf::mes
   if (!link->second->enqueue(frame.data(), frame.size())) counters_.add(counters_.dropped);
 }
 
+void peer_core::heard_hello(std::uint64_t member) {
+  if (const auto link = links_.find(member); link != links_.end()) link->second->peer_is_back();
+}
+
 void peer_core::deliver(std::uint64_t group, actors::net_address to, const char* bytes, std::size_t size) {
   caf::message message;
   caf::binary_deserializer source{system_, bytes, size};

@@ -62,6 +62,10 @@ class outgoing_link {
   // I/O thread only.
   void pump();   // connect if idle; else write what is queued, if no write is under way
   void close();  // for good: stop()
+  // The peer connected to us: it is up, so a link down for a backoff may
+  // connect again at once (a restarted peer hears from us without waiting
+  // out our backoff, which can reach reconnect_max).
+  void peer_is_back();
 
  private:
   enum class link_state { idle, connecting, connected, down, closed };
@@ -150,6 +154,7 @@ class peer_core {
   // The I/O thread: one frame's bytes arrived for (group, to).
   void deliver(std::uint64_t group, actors::net_address to, const char* bytes, std::size_t size);
   void forget(const std::shared_ptr<incoming_connection>& connection) { incoming_.erase(connection); }
+  void heard_hello(std::uint64_t member);  // the I/O thread: a member's connection to us was accepted
   bool is_peer(std::uint64_t member) const { return links_.count(member) != 0; }
   // The I/O thread: a complaint about `key` (a source), unless report_limit holds it back.
   void complain(const std::string& key, report_level level, const std::string& text);

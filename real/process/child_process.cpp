@@ -13,6 +13,12 @@ namespace dkv::real {
 
 namespace {
 
+void close_all_from(int first) {
+  if (::close_range(static_cast<unsigned>(first), ~0u, 0) == 0) return;
+  const long most = ::sysconf(_SC_OPEN_MAX);  // a kernel older than 5.9
+  for (long fd = first; fd < (most > 0 ? most : 1024); ++fd) ::close(static_cast<int>(fd));
+}
+
 int exit_status(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 
 }  // namespace
@@ -45,10 +51,17 @@ void child_process::start(const std::string& binary, const std::vector<std::stri
     if (::getppid() != parent) _exit(127);  // the parent died before prctl took effect
     ::dup2(log, 1);
     ::dup2(log, 2);
-    // The parent's blocked signals must not be inherited.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Nothing else of ours goes with it: a socket the child held open (the
+    // proxy's, a client's) would outlive our close of it, and the far end
+    // would never see the connection end.
+    close_all_from(3);
+    // The parent's blocked signals must not be inherited; SIGUSR1 starts
+    // blocked: dkv serve takes it with sigwait (to re-read its clock file), and
+    // one sent before the server gets there must wait, not kill it.
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_SETMASK, &usr1, nullptr);
     ::execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
@@ -86,6 +99,10 @@ void child_process::kill_now() {
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+void child_process::send_signal(int number) {
+  if (pid_ > 0) ::kill(pid_, number);
 }
 
 void child_process::pause() {

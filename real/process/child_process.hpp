@@ -37,7 +37,8 @@ class child_process {
   std::optional<int> wait(std::chrono::milliseconds bound);
   // SIGKILL, and reaped: what a crash or a power cut does to a process.
   void kill_now();
-  void pause();   // SIGSTOP
+  void send_signal(int number);  // if it runs; a SIGUSR1 waits until the child unblocks it
+  void pause();                  // SIGSTOP
   void resume();  // SIGCONT
   // Whether it has ended (reaped then); false while it runs or is stopped.
   bool ended();
