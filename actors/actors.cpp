@@ -105,6 +105,8 @@ error validate(const client_config& c) {
   if (c.home != 0 && std::find(c.nodes.begin(), c.nodes.end(), c.home) == c.nodes.end())
     return bad("home (" + str(c.home) + ") must be 0 or one of the nodes");
   if (c.limits.max_key_bytes == 0) return out_of_range("limits.max_key_bytes", c.limits.max_key_bytes, "at least 1");
+  if (c.first_request == 0 || c.first_request > std::uint64_t{1} << 62)
+    return out_of_range("first_request", c.first_request, "1 to 2^62 (room to count up)");
   if (c.attempt_timeout_ns == 0) return out_of_range("attempt_timeout_ns", c.attempt_timeout_ns, "at least 1");
   if (c.min_backoff_ns == 0) return out_of_range("min_backoff_ns", c.min_backoff_ns, "at least 1");
   if (c.max_backoff_ns < c.min_backoff_ns)

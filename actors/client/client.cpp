@@ -32,7 +32,8 @@ client::client(caf::actor_config& cfg, client_config config, std::shared_ptr<tra
       config_(std::move(config)),
       network_(std::move(network)),
       clock_(std::move(clock)),
-      random_(seed) {
+      random_(seed),
+      next_request_(config_.first_request) {
   if (!config_.nodes.empty()) rotation_ = random_.below(config_.nodes.size());
 }
 

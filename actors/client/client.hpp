@@ -60,6 +60,12 @@ struct client_config {
   std::uint64_t max_backoff_ns = 500'000'000;
   std::uint64_t call_timeout_ns = 10'000'000'000;  // then Timeout, or Unavailable
   std::size_t max_calls = 4096;                    // in flight; beyond, Unavailable at once
+  // The first attempt's request id. Nodes drop a request id they took
+  // lately from the same address as a network duplicate (seen_requests), so a
+  // client that comes back under an address it had before (a restarted
+  // server's) must not count from where it did then: a server starts its
+  // client at a random point of the 64-bit space.
+  std::uint64_t first_request = 1;
 };
 
 // One of the client's own timers for a call.

@@ -244,7 +244,8 @@ error server::start() {
     } catch (const actors::embed_error& e) {
       return internal_error(std::string(e.what()).substr(5));  // without "dkv: "
     }
-    auto clock = std::make_shared<actors::actor_system_clock>(system);
+    std::shared_ptr<actors::local_clock> clock = options_.clock;
+    if (!clock) clock = std::make_shared<actors::actor_system_clock>(system);
     std::shared_ptr<actors::transport> network = r->peers->transport(spec.id);
     r->statuses.emplace_back();
     const caf::actor replica =
@@ -262,6 +263,9 @@ error server::start() {
     // replicated in full before the session drops it (the simulator's 300 ms
     // made a 16 MiB write pile up copies on three members).
     client.attempt_timeout_ns = std::min<std::uint64_t>(1'000'000'000, client.call_timeout_ns);
+    // A restarted server's client has the address it had: its request ids
+    // must not repeat the ones the leader took from it before the restart.
+    client.first_request = 1 + (((std::uint64_t{entropy()} << 32) | entropy()) >> 2);
     const caf::actor client_actor =
         actors::spawn_client(system, client, network, clock, (std::uint64_t{entropy()} << 32) | entropy());
     r->peers->attach(spec.id, client.self, client_actor);
