@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/seams.hpp"
 #include "net/peer/cluster_identity.hpp"
 #include "net/server/cluster_config.hpp"
 #include "net/server/protocol_server.hpp"
@@ -43,6 +44,9 @@ struct server_options {
   protocol_server_options clients;
   unsigned actor_threads = 2;  // CAF's scheduler
   unsigned lock_threads = 4;   // per lockmgr(dstore) shard
+  // The replicas' clock; unset, the actor system's (a test sets a wrong one:
+  // net/server/adjustable_clock.hpp).
+  std::shared_ptr<actors::local_clock> clock;
   // What the server has to say while it runs: its listeners (clients' and
   // peers') out of descriptors, and accepting again; a peer connection
   // refused, by either end (another cluster or version). Also

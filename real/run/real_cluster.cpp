@@ -111,6 +111,8 @@ std::vector<std::string> real_cluster::serve_args(node_id id) const {
                                 std::to_string(options_.heartbeat_ticks),
                                 "--snapshot-entries",
                                 std::to_string(options_.snapshot_entries),
+                                "--clock-file",
+                                clock_file(id).string(),
                                 "--log-level",
                                 "info"};
   if (!alone) args.insert(args.end(), {"--peer-via", via});
@@ -150,6 +152,7 @@ std::vector<std::string> real_cluster::client_endpoints() const {
   return all;
 }
 
+fs::path real_cluster::clock_file(node_id id) const { return options_.dir / (name_of(id) + ".clock"); }
 std::string real_cluster::log_path(node_id id) const { return (options_.dir / (name_of(id) + ".log")).string(); }
 fs::path real_cluster::data_dir(node_id id) const {
   return lazy() ? options_.dir / (name_of(id) + ".mnt") / "data" : options_.dir / name_of(id);
@@ -200,7 +203,11 @@ void real_cluster::resume(node_id id) {
   at(id).paused = false;
 }
 
-void real_cluster::set_clock(node_id, const sim::node_clock&) { ++not_made_["clock"]; }
+// The node's clock file, then SIGUSR1: dkv serve re-reads it (a restarted process reads it at start).
+void real_cluster::set_clock(node_id id, const sim::node_clock& clock) {
+  std::ofstream(clock_file(id)) << clock.skew_ns << " " << clock.drift_ppm << "\n" << std::flush;
+  at(id).process.send_signal(SIGUSR1);
+}
 
 void real_cluster::change_membership(sim::fault_kind change, node_id) {
   ++not_made_[std::string(sim::kind_name(change))];

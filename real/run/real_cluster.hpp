@@ -14,8 +14,10 @@
 // simulator's torn tail). Without it a crash is a kill -9 that the page
 // cache survives.
 //
-// Faults the real world cannot make here (clock jumps, membership
-// changes) are not dropped silently: each is counted in not_made().
+// A clock jump rewrites the node's --clock-file and sends it SIGUSR1.
+//
+// Faults the real world cannot make here (membership changes) are not
+// dropped silently: each is counted in not_made().
 
 #include <cstdint>
 #include <filesystem>
@@ -109,6 +111,7 @@ class real_cluster final : public sim::fault_target {
   const node& at(node_id id) const { return *nodes_.at(id - 1); }
   std::vector<std::string> serve_args(node_id id) const;
   std::string members() const;
+  std::filesystem::path clock_file(node_id id) const;  // dkv serve --clock-file: "SKEW_NS DRIFT_PPM"
   // Where a node's bytes are at rest: the lazy file system's backing directory, or the data directory.
   std::filesystem::path disk_dir(node_id id) const;
   void mount(node_id id);

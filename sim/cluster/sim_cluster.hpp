@@ -104,7 +104,7 @@ class sim_cluster final : public fault_target {
     node_clock clock;
     std::uint64_t now_ns() const override { return clock.local_now(sim->now_ns()); }
     std::uint64_t scheduler_delay_ns(std::uint64_t local_ns) const override {
-      const std::uint64_t delay = clock.virtual_delay(local_ns);
+      const std::uint64_t delay = clock.true_delay(local_ns);
       sim->trace().timer(sim->now_ns(), id, delay, 0);
       return delay;
     }

@@ -38,13 +38,13 @@ TEST_CASE("partitions: groups, one-way, isolation, bridge, heal", "[sim]") {
 TEST_CASE("node clocks drift and skew", "[sim]") {
   dkv::sim::node_clock exact;
   REQUIRE(exact.local_now(5'000'000) == 5'000'000);
-  REQUIRE(exact.virtual_delay(1'000) == 1'000);
+  REQUIRE(exact.true_delay(1'000) == 1'000);
 
   dkv::sim::node_clock fast{.skew_ns = 1'000, .drift_ppm = 100'000};  // 10% fast, 1 µs ahead
   REQUIRE(fast.local_now(10'000'000) == 11'001'000);
-  REQUIRE(fast.virtual_delay(1'100'000) == 1'000'000);  // its 1.1 ms timer fires after 1 ms
+  REQUIRE(fast.true_delay(1'100'000) == 1'000'000);  // its 1.1 ms timer fires after 1 ms
 
   dkv::sim::node_clock behind{.skew_ns = -5'000, .drift_ppm = -500'000};
   REQUIRE(behind.local_now(1'000) == 0);  // never negative
-  REQUIRE(behind.virtual_delay(1'000'000) == 2'000'000);
+  REQUIRE(behind.true_delay(1'000'000) == 2'000'000);
 }

@@ -8,12 +8,14 @@
 
 #include <atomic>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "net/server/adjustable_clock.hpp"
 #include "net/server/server.hpp"
 #include "store/bugs.hpp"
 #include "tools/dkv/log.hpp"
@@ -29,6 +31,7 @@ struct serve_flags {
   std::string cluster_token;
   std::string peer_via;
   std::vector<std::string> bugs;
+  std::string clock_file;
   std::string data_dir = "data";
   std::uint64_t snapshot_entries = 100'000;
   std::uint64_t compaction_overhead = 5'000;
@@ -102,9 +105,30 @@ error to_options(const serve_flags& f, net::server_options& o) {
   return net::validate(o);
 }
 
+// Sets the clock from --clock-file's "SKEW_NS DRIFT_PPM", or says why not
+// and leaves it as it was. No file is no error: the clock runs true.
+void read_clock_file(const std::string& path, net::adjustable_clock& clock) {
+  std::ifstream in(path);
+  if (!in) {
+    clock.set({});
+    return;
+  }
+  actors::clock_error e;
+  constexpr std::int64_t max_skew = net::adjustable_clock::max_skew_ns;
+  if (!(in >> e.skew_ns >> e.drift_ppm) || e.skew_ns < -max_skew || e.skew_ns > max_skew || e.drift_ppm <= -1'000'000 ||
+      e.drift_ppm >= 1'000'000) {
+    log::error("dkv serve: --clock-file " + path + ": not \"SKEW_NS DRIFT_PPM\" (|skew| <= 1 h, |drift| < 10^6 ppm); "
+               "the clock stays as it was");
+    return;
+  }
+  clock.set(e);
+  log::info("dkv serve: clock set " + std::to_string(e.skew_ns) + " ns off, drifting " + std::to_string(e.drift_ppm) +
+            " ppm");
+}
+
 // Waits for SIGTERM or SIGINT, or for a fatal failure of the server (which
 // raises SIGTERM itself). The signals are blocked in every thread, so that
-// only this sigwait() sees them.
+// only this sigwait() sees them. SIGUSR1 re-reads --clock-file.
 int serve(const serve_flags& flags) {
   net::server_options options;
   if (error e = to_options(flags, options); !e.ok()) {
@@ -130,7 +154,14 @@ int serve(const serve_flags& flags) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  if (!flags.clock_file.empty()) sigaddset(&stop_signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::shared_ptr<net::adjustable_clock> clock;
+  if (!flags.clock_file.empty()) {
+    clock = std::make_shared<net::adjustable_clock>();
+    read_clock_file(flags.clock_file, *clock);
+    options.clock = clock;
+  }
   signal(SIGPIPE, SIG_IGN);
 
   std::mutex fatal_mutex;
@@ -158,7 +189,11 @@ int serve(const serve_flags& flags) {
   log::info("dkv serve: listening for clients on " + flags.transport + " " + flags.endpoint +
             (flags.transport == "tcp" ? " (port " + std::to_string(server.client_port()) + ")" : ""));
   int received = 0;
-  sigwait(&stop_signals, &received);
+  for (;;) {
+    sigwait(&stop_signals, &received);
+    if (received != SIGUSR1) break;
+    read_clock_file(flags.clock_file, *clock);
+  }
   {
     std::lock_guard<std::mutex> guard(fatal_mutex);
     if (!fatal.empty()) {
@@ -224,6 +259,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--bug", flags->bugs,
                   "For testing dkv's checks only: switch on an injected bug by name, as dkv-sim's --bug (repeatable; "
                   "`dkv-sim bugs --list` lists them)");
+  cmd->add_option("--clock-file", flags->clock_file,
+                  "For testing dkv's checks only: set the replicas' clock wrong by the file's \"SKEW_NS DRIFT_PPM\", "
+                  "read at start and again at each SIGUSR1 (dkv-sim's real runs make clock faults so)");
   cmd->callback([flags, &exit_code] { exit_code = serve(*flags); });
 }
 
