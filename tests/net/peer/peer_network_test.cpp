@@ -183,6 +183,42 @@ TEST_CASE("messages flow again once a peer that went away is back", "[net][peer]
   CHECK(s.connects >= 2);
 }
 
+// A link down for a long backoff does not wait it out when the peer shows
+// itself: its connection to us says it is back (a restarted server is heard
+// from at once, not after reconnect_max).
+TEST_CASE("a link waiting out its backoff connects at once when that peer connects to us", "[net][peer]") {
+  testing::threaded_system sys;
+  const std::vector<std::uint16_t> ports = real::free_ports(2);
+  peer_network_options patient = testing::options_for(1, ports);
+  patient.reconnect_min = patient.reconnect_max = 60s;  // one failed connect: a minute's backoff
+  peer_network one{*sys.system, patient};
+  caf::scoped_actor inbox_one{*sys.system};
+  REQUIRE(one.start().ok());
+  one.attach(group, 1, testing::handle_of(inbox_one));
+  auto to_two = one.transport(group);
+  to_two->send(2, caf::make_message(raft_packet{"into the void"}));  // member 2 is not there: the link goes down
+  const auto failed_by = std::chrono::steady_clock::now() + 10s;
+  while (one.stats().dropped == 0 && std::chrono::steady_clock::now() < failed_by)
+    receive_within<raft_packet>(inbox_one, 20ms);  // polling the counter: the failed connect drops the frame
+  REQUIRE(one.stats().dropped > 0);
+
+  peer_network two{*sys.system, testing::options_for(2, ports)};
+  caf::scoped_actor inbox_two{*sys.system};
+  REQUIRE(two.start().ok());
+  two.attach(group, 2, testing::handle_of(inbox_two));
+  two.transport(group)->send(1, caf::make_message(raft_packet{"I am back"}));
+  REQUIRE(receive_within<raft_packet>(inbox_one, 5s));
+  // Member 1 may dial again now, long before its minute is up.
+  std::optional<raft_packet> got;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!got && std::chrono::steady_clock::now() < deadline) {
+    to_two->send(2, caf::make_message(raft_packet{"welcome back"}));
+    got = receive_within<raft_packet>(inbox_two, 20ms);
+  }
+  REQUIRE(got);
+  CHECK(got->bytes == "welcome back");
+}
+
 // Not run by default (`net_peer_tests [bench]`): raft packets of 100 bytes
 // from two threads of member 1 to an actor of member 2, over loopback.
 TEST_CASE("throughput over loopback", "[.][bench][net][peer]") {
