@@ -102,7 +102,11 @@ nlohmann::json lanes_json(const history& h, std::uint64_t t0, std::uint64_t t1) 
 nlohmann::json checks_json(const std::vector<check_verdict>& checks) {
   nlohmann::json out = nlohmann::json::array();
   for (const check_verdict& c : checks) {
-    nlohmann::json v = {{"name", c.name}, {"passed", c.passed}, {"undecided", c.undecided}, {"detail", c.detail}};
+    nlohmann::json v = {{"name", c.name},
+                        {"passed", c.passed},
+                        {"undecided", c.undecided},
+                        {"skipped", c.skipped},
+                        {"detail", c.detail}};
     if (!c.passed && c.at_ns) v["at"] = *c.at_ns;
     if (!c.passed && c.process) v["p"] = *c.process;
     out.push_back(std::move(v));

@@ -33,6 +33,7 @@ struct check_verdict {
   bool passed = false;
   std::string detail;      // one line: what was checked, or what is wrong
   bool undecided = false;  // not passed, but not failed either (a search out of budget)
+  bool skipped = false;    // not run (a real run cannot see what it needs): passed, and `detail` says why
   // Where the failure shows on the history's timeline, when the check can
   // tell: a moment (a deadline, an operation's call) and, if that is an
   // operation's call, its process. A failure without one is in the list only.

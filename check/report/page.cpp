@@ -11,7 +11,7 @@ body { font: 13px sans-serif; margin: 16px; color: #222; }
 h1 { font-size: 18px; margin: 0 0 6px; }
 h2 { font-size: 15px; margin: 18px 0 6px; }
 #headline { font-size: 16px; font-weight: bold; margin: 4px 0 8px; }
-.pass { color: #1a7f37; } .fail { color: #c62828; } .undecided { color: #b26a00; }
+.pass { color: #1a7f37; } .fail { color: #c62828; } .undecided { color: #b26a00; } .skipped { color: #777; }
 table { border-collapse: collapse; }
 td, th { padding: 2px 10px 2px 0; vertical-align: top; text-align: left; }
 #verdicts td.where, #faults td.time { color: #666; white-space: nowrap; }
@@ -74,16 +74,17 @@ const std::string_view report_page_tail = R"html(</script>
 
   // The verdicts: the first failing check is the headline.
   const failed = d.checks.find(c => !c.passed && !c.undecided), undecided = d.checks.find(c => !c.passed && c.undecided);
-  const head = failed || undecided;
+  const head = failed || undecided, skipped = d.checks.filter(c => c.skipped).length;
   const headline = $('headline');
   headline.className = failed ? 'fail' : undecided ? 'undecided' : 'pass';
   headline.textContent = head ? (failed ? 'FAILED: ' : 'UNDECIDED: ') + head.name + ' — ' + head.detail
     : d.checks.length === 1 ? 'PASSED: ' + d.checks[0].name + ' — ' + d.checks[0].detail
-    : d.checks.length ? 'PASSED: all ' + d.checks.length + ' checks' : 'no checks';
+    : d.checks.length ? 'PASSED: all ' + (d.checks.length - skipped) + ' checks run' +
+                        (skipped ? ' (' + skipped + ' skipped)' : '') : 'no checks';
   for (const c of d.checks) {
-    const state = c.passed ? 'pass' : c.undecided ? 'undecided' : 'fail';
+    const state = c.skipped ? 'skipped' : c.passed ? 'pass' : c.undecided ? 'undecided' : 'fail';
     const row = element($('verdicts'), 'tr', undefined, 'verdict verdict-' + state);
-    element(row, 'td', c.passed ? '✓' : c.undecided ? '?' : '✗', state);
+    element(row, 'td', c.skipped ? '–' : c.passed ? '✓' : c.undecided ? '?' : '✗', state);
     element(row, 'td', c.name, state).style.fontWeight = 'bold';
     element(row, 'td', c.detail);
     element(row, 'td', c.passed ? '' : c.at !== undefined ? 'marked at ' + timeText(c.at) : 'no time: not on the timeline',
@@ -97,7 +98,7 @@ const std::string_view report_page_tail = R"html(</script>
   // drawn for a window of time — the whole run, or what was dragged across.
   const clients = [...new Set(d.ops.map(o => o.p))].sort((a, b) => a - b);
   const laneOf = new Map(clients.map((p, i) => [p, i]));
-  const lane = p => (p >= 1000000 ? 'probe ' : 'client ') + p;
+  const lane = p => (p >= 2000000 ? 'final read ' : p >= 1000000 ? 'probe ' : 'client ') + p;
   // A run's clock starts the chart at 0 unless its first event is far from it.
   const start = d.unit === 'ns' && origin === 0 && d.t0 < (d.t1 - d.t0) / 20 ? 0 : d.t0;
   const end = d.t1 + (d.t1 - start) * 0.02;

@@ -118,14 +118,18 @@ TEST_CASE("the report's data: every verdict, the lanes, the failing point, the t
   check_verdict liveness{"liveness", false, "no write acknowledged within 2000 ms after healing"};
   liveness.at_ns = 95;
   const check_verdict agreement{"agreement", true, "3 log entries"};
-  const nlohmann::json d =
-      page_data(render_html_report(h, {agreement, liveness, linearizability}, checked, "a </script> title"));
+  check_verdict storage{"storage", true, "skipped: a real run has no simulated disks"};
+  storage.skipped = true;
+  const nlohmann::json d = page_data(
+      render_html_report(h, {agreement, liveness, linearizability, storage}, checked, "a </script> title"));
   CHECK(d["title"] == "a </script> title");  // escaped in the page, whole in its data
   CHECK(d["unit"] == "ns");
   CHECK(d["t0"] == 1);   // the first event (the meta line is none)
   CHECK(d["t1"] == 95);  // the liveness deadline is on the page too
-  REQUIRE(d["checks"].size() == 3);
+  REQUIRE(d["checks"].size() == 4);
   CHECK(d["checks"][0]["name"] == "agreement");
+  CHECK(d["checks"][0]["skipped"] == false);
+  CHECK(d["checks"][3]["skipped"] == true);  // drawn apart from the passed ones
   CHECK(!d["checks"][0].contains("at"));
   CHECK(d["checks"][1]["at"] == 95);
   CHECK(!d["checks"][1].contains("p"));

@@ -161,6 +161,7 @@ std::vector<check::check_verdict> verdicts_of(const run_report& report) {
     check::check_verdict v;
     v.name = c.name;
     v.passed = c.passed;
+    v.skipped = c.skipped;
     v.detail = c.skipped ? "skipped: " + c.detail : c.detail;
     v.at_ns = c.at_ns;
     v.process = c.process;

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -40,6 +41,7 @@ struct perf_flags {
 struct figures {
   std::string name;
   bool skipped = false;
+  bool cut_short = false;  // the server stopped answering (Unavailable or Timeout): the run stops
   std::uint64_t ops = 0, errors = 0;
   double seconds = 0;
   std::vector<std::uint64_t> latency_ns;  // sorted
@@ -162,22 +164,36 @@ std::set<std::string> names_in(const std::string& list) {
   return names;
 }
 
+// An answer that says no server took the call, or none answered it in time:
+// with the server gone, every further call would wait out the whole timeout.
+bool server_lost(const error& e) {
+  return e.code() == error_code::unavailable || e.code() == error_code::timeout;
+}
+
 figures run(const benchmark& b, const perf_flags& f, net::remote_client& rc, std::uint64_t shard) {
   figures out;
   out.name = b.name;
   const std::string value(f.value_size, '\0');
+  std::atomic<bool> lost{false};  // set on the I/O thread, read by the next call's choice there and here
+  const auto note_lost = [&](const net::message& answer) {
+    const error e = net::error_of(answer);
+    if (!server_lost(e) || lost.exchange(true)) return;
+    out.cut_short = true;
+    out.first_error = e.to_string();
+  };
   // Client t sends one request of `type` for each of its first keys[t] keys.
   const auto each_key = [&](net::message_type type, const std::string& v, const std::vector<std::uint64_t>& keys) {
     run_clients(
         rc, shard, f.threads,
         [&](unsigned t, std::uint64_t i) -> std::optional<net::message> {
-          if (i >= keys[t]) return std::nullopt;
+          if (i >= keys[t] || lost) return std::nullopt;
           return request_of(type, key_of(t, i), v);
         },
-        [](unsigned, std::uint64_t, const net::message&, clock_type::time_point) {});
+        [&](unsigned, std::uint64_t, const net::message& answer, clock_type::time_point) { note_lost(answer); });
   };
   std::vector<std::uint64_t> keys_used(f.threads, b.prefill ? f.keys : 0);
   if (b.prefill) each_key(net::message_type::set, value, keys_used);
+  if (lost) return out;
 
   const clock_type::time_point start = clock_type::now();
   const clock_type::time_point end =
@@ -185,13 +201,15 @@ figures run(const benchmark& b, const perf_flags& f, net::remote_client& rc, std
   run_clients(
       rc, shard, f.threads,
       [&](unsigned t, std::uint64_t i) -> std::optional<net::message> {
-        if (clock_type::now() >= end) return std::nullopt;
+        if (clock_type::now() >= end || lost) return std::nullopt;
         return b.request(t, i);
       },
       [&](unsigned t, std::uint64_t i, const net::message& answer, clock_type::time_point sent) {
         ++out.ops;  // the I/O thread alone runs this
         keys_used[t] = std::max(keys_used[t], std::min(i + 1, f.keys));
-        if (const error e = net::error_of(answer); !e.ok() && out.errors++ == 0) out.first_error = e.to_string();
+        note_lost(answer);
+        if (const error e = net::error_of(answer); !e.ok() && out.errors++ == 0 && !out.cut_short)
+          out.first_error = e.to_string();
         if (f.sample_rate && i % f.sample_rate == 0)
           out.latency_ns.push_back(
               std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - sent).count());
@@ -201,7 +219,8 @@ figures run(const benchmark& b, const perf_flags& f, net::remote_client& rc, std
 
   // Clean up the keys the benchmark may have set (not every key of --keys:
   // a short set run of a million keys per client touches few of them).
-  if (b.prefill || std::string_view(b.name).starts_with("set")) each_key(net::message_type::remove, {}, keys_used);
+  if (!lost && (b.prefill || std::string_view(b.name).starts_with("set")))
+    each_key(net::message_type::remove, {}, keys_used);
   return out;
 }
 
@@ -271,11 +290,16 @@ int run_perf(const perf_flags& f, const client_flags& c) {
       r.skipped = true;
     } else {
       r = run(b, f, *client, c.shard);
-      failed |= r.errors > 0;
+      failed |= r.errors > 0 || r.cut_short;
     }
     print(r);
     std::fflush(stdout);
+    const bool stop = r.cut_short;
+    if (stop)
+      std::fprintf(stderr, "dkv kv perf: stopped in %s: the server stopped answering (%s); the benchmarks left are not run\n",
+                   r.name.c_str(), r.first_error.c_str());
     results.push_back(std::move(r));
+    if (stop) break;
   }
   if (!f.csv.empty()) {
     if (error e = write_csv(f.csv, results, f, c); !e.ok()) return fail(e.message());

@@ -14,6 +14,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "server_process.hpp"
@@ -69,6 +70,8 @@ class cli {
   command_result lock(std::vector<std::string> args) { return on_shard(300, "lock", std::move(args)); }
 
   std::string server_log() const { return dkv::test::tail_of((dir_ / "server.log").string()); }
+  void kill_server() { server_.kill_now(); }
+  std::filesystem::path dir() const { return dir_; }
 
  private:
   static std::filesystem::path make_dir() {
@@ -134,6 +137,27 @@ TEST_CASE("dkv kv perf measures a server and prints a line per benchmark", "[clu
     CHECK(std::regex_search(r.output,
                             std::regex(std::string("\n") + name + " +\\d+ns/op .*\\d+ ops/sec\tLatency: p50=")));
   CHECK(std::regex_search(r.output, std::regex("\ndelete +skipped\n")));
+}
+
+TEST_CASE("dkv kv perf stops soon, with exit 1 and why, when its server dies under it", "[cluster][cli]") {
+  cli c;
+  INFO(c.server_log());
+  REQUIRE(wait_for_server(c));
+  const std::string log = (c.dir() / "perf.log").string();
+  server_process perf;
+  perf.start(DKV_BINARY,
+             {"kv", "--shard", "100", "--transport-endpoints", c.endpoint(), "--timeout", "5", "perf", "--seconds", "20"},
+             log);
+  // Polling its log for the first line: the benchmark is under way then.
+  for (int i = 0; i < 250 && dkv::test::text_of(log).find("dkv kv perf: shard") == std::string::npos; ++i)
+    std::this_thread::sleep_for(20ms);
+  c.kill_server();
+  // Seven benchmarks of 20 s would run on (each call waiting out its 5 s): it stops instead.
+  const std::optional<int> exit_code = perf.wait(15s);
+  const std::string output = dkv::test::text_of(log);
+  INFO(output);
+  CHECK(exit_code == 1);
+  CHECK(output.find("dkv kv perf: stopped in set: the server stopped answering") != std::string::npos);
 }
 
 TEST_CASE("dkv refuses bad flags with exit code 2 and reports an absent server with 1", "[cluster][cli]") {
