@@ -72,6 +72,7 @@ bool raft_node::start() {
   // injected bug ack_before_durable: the log is never synced, yet its entries are acknowledged as durable.
   if (bugs::on(bugs::bug::ack_before_durable)) storage_->break_durability_for_testing();
   raft::durable_state recovered = storage_->recover();
+  started_empty_ = !recovered.latest_snapshot && recovered.entries.empty() && recovered.state.term == 0;
   if (recovered.latest_snapshot) {
     if (error e = machine_.load(recovered.latest_snapshot->data.view()); !e.ok()) {
       stop("its snapshot does not load: " + e.message());
@@ -90,6 +91,11 @@ bool raft_node::start() {
   tick_period_ = measure_tick_period();
   next_tick_at_ = clock().now() + tick_period_;
   leader_seen_ns_ = clock_->now_ns();  // a node just started gets its time to find a leader
+  started_ns_ = leader_seen_ns_;
+  if (quiet_alone() && config_.report)
+    config_.report(report_level::info, "alone in its member list, on empty storage: it serves no client for its first " +
+                                           duration_text(config_.alone_quiet_ns) +
+                                           ", so that a cluster that lists it can reach it first");
   drive();
   return true;
 }
@@ -587,8 +593,18 @@ void raft_node::note_claim(const claimed_by_other_cluster& claim) {
   unavailable_ = true;  // said: no WARN from track_availability
 }
 
+bool raft_node::quiet_alone() const {
+  if (config_.alone_quiet_ns == 0 || !started_empty_ || clock_->now_ns() >= started_ns_ + config_.alone_quiet_ns)
+    return false;
+  const raft::membership& members = replica_->config();
+  return members.voters.size() == 1 && members.is_voter(config_.raft.id) && members.learners.empty();
+}
+
 std::string raft_node::unavailable_reason() const {
   if (!claimed_.empty()) return claimed_;
+  if (quiet_alone())
+    return "this replica is alone in its member list, on empty storage, and serves no client for its first " +
+           duration_text(config_.alone_quiet_ns) + ", so that a cluster that lists it can reach it first";
   if (config_.unavailable_after_ticks == 0 || replica_->is_leader()) return {};
   const std::uint64_t now = clock_->now_ns();
   const std::uint64_t after = std::uint64_t{config_.unavailable_after_ticks} * config_.tick_ns;
@@ -625,6 +641,7 @@ void raft_node::track_availability() {
   if (config_.unavailable_after_ticks == 0) return;
   const std::uint64_t now = clock_->now_ns();
   if (replica_->is_leader()) leader_seen_ns_ = now;
+  if (quiet_alone()) return;  // said at its start
   const std::string why = unavailable_reason();
   if (const bool unavailable = !why.empty(); unavailable != unavailable_) {  // it changed: say so once
     unavailable_ = unavailable;

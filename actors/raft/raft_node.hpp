@@ -69,6 +69,15 @@ struct raft_node_config {
   // refuses as it can, and clients try again until their deadline (the
   // simulator's runs).
   std::uint32_t unavailable_after_ticks = 0;
+  // A node alone in its member list that starts on empty storage serves no
+  // client for this long (on its own clock), refusing as final Unavailable:
+  // started alone by mistake in a lost member's place, it must hear from the
+  // cluster that lists it (note_claim) before it acknowledges what that
+  // cluster never sees, and real peers dial a member that was down only
+  // after their reconnect backoff. (With its old storage it is refused at
+  // start: the storage names its cluster.) 0: at once (the simulator's peers
+  // reach it within a message's latency).
+  std::uint64_t alone_quiet_ns = 0;
   // Names of the nodes by id - 1, for what the node says (unset: "node N").
   std::vector<std::string> names;
   // Where the node says what an operator must know: damaged storage found
@@ -176,6 +185,7 @@ class raft_node : public caf::event_based_actor {
   // Whether the node has been without a live leader for too long, and why
   // ("" if not): the message of its final refusals.
   std::string unavailable_reason() const;
+  bool quiet_alone() const;  // alone in its member list, started empty, within alone_quiet_ns of its start
   // Tells a proposer that this node lost track of its proposal (Timeout
   // without a log index): the client asks again at once, in doubt.
   void lost_track(const pending_command& p, const std::string& why);
@@ -225,6 +235,8 @@ class raft_node : public caf::event_based_actor {
   std::uint64_t leader_seen_ns_ = 0;
   std::map<raft::node_id, std::uint64_t> heard_ns_;
   bool unavailable_ = false;
+  std::uint64_t started_ns_ = 0;  // on the node's clock
+  bool started_empty_ = false;    // nothing recovered: no snapshot, no entry, term 0
   bool availability_check_armed_ = false;
 };
 

@@ -233,6 +233,11 @@ error server::start() {
     node.snapshot_every = options_.snapshot_entries;
     node.accept_data_loss = options_.accept_data_loss;
     node.unavailable_after_ticks = elections_before_unavailable * options_.election_rtt_factor;
+    // A member alone in its list waits until a cluster that lists it has had
+    // time to reach it: its peers dial again within their longest backoff.
+    node.alone_quiet_ns = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(peer_network_options{}.reconnect_max).count() +
+        std::uint64_t{options_.election_rtt_factor} * options_.rtt_ms * 1'000'000);
     for (const member_spec& m : options_.members) node.names.push_back(m.name);
     if (options_.report)
       node.report = [report = options_.report, shard = spec.id](report_level level, const std::string& text) {

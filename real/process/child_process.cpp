@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <thread>
 
@@ -13,10 +14,11 @@ namespace dkv::real {
 
 namespace {
 
-void close_all_from(int first) {
+// After fork: only async-signal-safe calls (`most`, for a kernel older than
+// 5.9 without close_range, is asked before).
+void close_all_from(int first, long most) {
   if (::close_range(static_cast<unsigned>(first), ~0u, 0) == 0) return;
-  const long most = ::sysconf(_SC_OPEN_MAX);  // a kernel older than 5.9
-  for (long fd = first; fd < (most > 0 ? most : 1024); ++fd) ::close(static_cast<int>(fd));
+  for (long fd = first; fd < most; ++fd) ::close(static_cast<int>(fd));
 }
 
 int exit_status(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
@@ -40,6 +42,7 @@ void child_process::start(const std::string& binary, const std::vector<std::stri
   envp.push_back(nullptr);
   const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log < 0) throw std::runtime_error("cannot open " + log_path);
+  const long open_max = std::max(::sysconf(_SC_OPEN_MAX), 1024L);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -54,7 +57,7 @@ void child_process::start(const std::string& binary, const std::vector<std::stri
     // Nothing else of ours goes with it: a socket the child held open (the
     // proxy's, a client's) would outlive our close of it, and the far end
     // would never see the connection end.
-    close_all_from(3);
+    close_all_from(3, open_max);
     // The parent's blocked signals must not be inherited; SIGUSR1 starts
     // blocked: dkv serve takes it with sigwait (to re-read its clock file), and
     // one sent before the server gets there must wait, not kill it.

@@ -44,7 +44,8 @@ void cluster_watch::took(node_id id, const net::message& response) {
   if (history_ && (before == statuses_.end() || before->second.role != s.role || before->second.term != s.term))
     history_->node(s.at_ns, id, s.role, s.term);
   statuses_[id] = s;
-  if (s.role == "leader") leaders_[s.term].insert(id);
+  // A node started alone (a cluster of its own, by mistake) leads its own terms: not this cluster's.
+  if (s.role == "leader" && !cluster_.misconfigured(id)) leaders_[s.term].insert(id);
 }
 
 void cluster_watch::record_into(sim::history_recorder* history) {

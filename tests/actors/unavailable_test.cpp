@@ -182,3 +182,42 @@ TEST_CASE("a replica repairing damaged storage, with no leader to repair from, s
   CHECK(u.count(report_level::info, "repaired its damaged storage: caught up to index ") == 1);
   CHECK(u.reported(report_level::info, "available again: "));
 }
+
+// Started alone on empty storage — perhaps in a lost member's place, by
+// mistake — a node serves no client until a cluster that lists it has had
+// time to reach it (alone_quiet_ns; dkv serve waits out its peers' longest
+// reconnect backoff). Found by a real run of wrong-members.toml: the
+// cluster's peers dialled the lone node only after their backoff, and it
+// acknowledged writes the cluster never saw meanwhile. Restarted on its own
+// storage it serves at once.
+TEST_CASE("a node alone on empty storage serves no client for alone_quiet_ns, and at once on its own storage",
+          "[actors][unavailable]") {
+  unavailable_cluster u(13);
+  u.options.nodes = 1;
+  u.options.node.alone_quiet_ns = 500 * ms;
+  u.cluster = std::make_unique<sim::sim_cluster>(13, u.with_reports(u.options));
+  sim::simulator& sim = u.sim();
+  actors::client_config config;
+  config.home = 1;
+  sim::sim_client client(*u.cluster, config);
+
+  const store_answer early = client.call(set_call("early"));
+  INFO(early.message);
+  CHECK(early.code == static_cast<std::uint8_t>(error_code::unavailable));
+  CHECK_THAT(early.message, Catch::StartsWith("this replica is alone in its member list, on empty storage, and "
+                                              "serves no client for its first 500 ms"));
+  CHECK(u.count(report_level::info, "alone in its member list, on empty storage: it serves no client") == 1);
+  CHECK(u.count(report_level::warn, "unavailable: ") == 0);  // said once, at its start
+
+  sim.run_until(sim.now_ns() + 500 * ms);
+  CHECK(client.call(set_call("later")).code == 0);
+
+  u.cluster->crash(1);
+  u.cluster->restart(1);
+  const std::uint64_t start = sim.now_ns();
+  const store_answer again = client.call(set_call("restarted"));
+  INFO(again.message);
+  CHECK(again.code == 0);
+  CHECK(sim.now_ns() - start < 500 * ms);
+  CHECK(u.count(report_level::info, "alone in its member list, on empty storage") == 1);
+}
