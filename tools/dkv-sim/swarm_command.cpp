@@ -74,8 +74,11 @@ int swarm_command(const swarm_arguments& spec) {
     run_arguments replay;
     replay.scenario_path = files[r.scenario];
     replay.bugs = spec.bugs;
-    std::cout << "  " << plan.scenarios[r.scenario].name << " seed " << r.seed << ": " << r.check << " — "
-              << command_for("replay", replay, r.seed) << "\n";
+    // A real run is not replayed: it is run again (its interleaving was the machine's).
+    std::string again = command_for(spec.real ? "run" : "replay", replay, r.seed);
+    if (spec.real) again += " --real" + (spec.time_scale != 1 ? fmt::format(" --time-scale {}", spec.time_scale) : "");
+    std::cout << "  " << plan.scenarios[r.scenario].name << " seed " << r.seed << ": " << r.check << " — " << again
+              << "\n";
   }
   if (shown > 20) std::cout << "  … and " << shown - 20 << " more\n";
   const std::size_t passed = totals.results.size() - failures;
