@@ -92,10 +92,7 @@ bool raft_node::start() {
   next_tick_at_ = clock().now() + tick_period_;
   leader_seen_ns_ = clock_->now_ns();  // a node just started gets its time to find a leader
   started_ns_ = leader_seen_ns_;
-  if (quiet_alone() && config_.report)
-    config_.report(report_level::info, "alone in its member list, on empty storage: it serves no client for its first " +
-                                           duration_text(config_.alone_quiet_ns) +
-                                           ", so that a cluster that lists it can reach it first");
+  if (quiet_alone() && config_.report) config_.report(report_level::info, quiet_alone_reason());
   drive();
   return true;
 }
@@ -579,9 +576,7 @@ void raft_node::heard_from(raft::node_id from) {
 void raft_node::note_claim(const claimed_by_other_cluster& claim) {
   // injected bug lone_member_serves: the claim is not listened to.
   if (bugs::on(bugs::bug::lone_member_serves)) return;
-  const raft::membership& members = replica_->config();
-  const bool alone = members.voters.size() == 1 && members.is_voter(config_.raft.id) && members.learners.empty();
-  if (!alone || !claimed_.empty()) return;
+  if (!alone_in_members() || !claimed_.empty()) return;
   // Alone, it commits whatever it is asked: with a cluster that counts it as
   // one of its members, the shard's data would be in two places, each
   // acknowledged. Which list is right it cannot know; it stops answering.
@@ -593,18 +588,24 @@ void raft_node::note_claim(const claimed_by_other_cluster& claim) {
   unavailable_ = true;  // said: no WARN from track_availability
 }
 
-bool raft_node::quiet_alone() const {
-  if (config_.alone_quiet_ns == 0 || !started_empty_ || clock_->now_ns() >= started_ns_ + config_.alone_quiet_ns)
-    return false;
+bool raft_node::alone_in_members() const {
   const raft::membership& members = replica_->config();
   return members.voters.size() == 1 && members.is_voter(config_.raft.id) && members.learners.empty();
 }
 
+bool raft_node::quiet_alone() const {
+  return config_.alone_quiet_ns != 0 && started_empty_ && clock_->now_ns() < started_ns_ + config_.alone_quiet_ns &&
+         alone_in_members();
+}
+
+std::string raft_node::quiet_alone_reason() const {
+  return "this replica is alone in its member list, on empty storage, and serves no client for its first " +
+         duration_text(config_.alone_quiet_ns) + ", so that a cluster that lists it can reach it first";
+}
+
 std::string raft_node::unavailable_reason() const {
   if (!claimed_.empty()) return claimed_;
-  if (quiet_alone())
-    return "this replica is alone in its member list, on empty storage, and serves no client for its first " +
-           duration_text(config_.alone_quiet_ns) + ", so that a cluster that lists it can reach it first";
+  if (quiet_alone()) return quiet_alone_reason();
   if (config_.unavailable_after_ticks == 0 || replica_->is_leader()) return {};
   const std::uint64_t now = clock_->now_ns();
   const std::uint64_t after = std::uint64_t{config_.unavailable_after_ticks} * config_.tick_ns;

@@ -185,7 +185,9 @@ class raft_node : public caf::event_based_actor {
   // Whether the node has been without a live leader for too long, and why
   // ("" if not): the message of its final refusals.
   std::string unavailable_reason() const;
-  bool quiet_alone() const;  // alone in its member list, started empty, within alone_quiet_ns of its start
+  bool alone_in_members() const;  // its member list names only itself, a voter (no learner either)
+  bool quiet_alone() const;       // alone in its member list, started empty, within alone_quiet_ns of its start
+  std::string quiet_alone_reason() const;
   // Tells a proposer that this node lost track of its proposal (Timeout
   // without a log index): the client asks again at once, in doubt.
   void lost_track(const pending_command& p, const std::string& why);

@@ -206,7 +206,8 @@ TEST_CASE("a node alone on empty storage serves no client for alone_quiet_ns, an
   CHECK(early.code == static_cast<std::uint8_t>(error_code::unavailable));
   CHECK_THAT(early.message, Catch::StartsWith("this replica is alone in its member list, on empty storage, and "
                                               "serves no client for its first 500 ms"));
-  CHECK(u.count(report_level::info, "alone in its member list, on empty storage: it serves no client") == 1);
+  CHECK(u.count(report_level::info, "this replica is alone in its member list, on empty storage, and serves no "
+                                     "client for its first 500 ms") == 1);
   CHECK(u.count(report_level::warn, "unavailable: ") == 0);  // said once, at its start
 
   sim.run_until(sim.now_ns() + 500 * ms);

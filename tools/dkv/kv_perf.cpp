@@ -175,8 +175,7 @@ figures run(const benchmark& b, const perf_flags& f, net::remote_client& rc, std
   out.name = b.name;
   const std::string value(f.value_size, '\0');
   std::atomic<bool> lost{false};  // set on the I/O thread, read by the next call's choice there and here
-  const auto note_lost = [&](const net::message& answer) {
-    const error e = net::error_of(answer);
+  const auto note_lost = [&](const error& e) {
     if (!server_lost(e) || lost.exchange(true)) return;
     out.cut_short = true;
     out.first_error = e.to_string();
@@ -189,7 +188,9 @@ figures run(const benchmark& b, const perf_flags& f, net::remote_client& rc, std
           if (i >= keys[t] || lost) return std::nullopt;
           return request_of(type, key_of(t, i), v);
         },
-        [&](unsigned, std::uint64_t, const net::message& answer, clock_type::time_point) { note_lost(answer); });
+        [&](unsigned, std::uint64_t, const net::message& answer, clock_type::time_point) {
+          note_lost(net::error_of(answer));
+        });
   };
   std::vector<std::uint64_t> keys_used(f.threads, b.prefill ? f.keys : 0);
   if (b.prefill) each_key(net::message_type::set, value, keys_used);
@@ -207,9 +208,9 @@ figures run(const benchmark& b, const perf_flags& f, net::remote_client& rc, std
       [&](unsigned t, std::uint64_t i, const net::message& answer, clock_type::time_point sent) {
         ++out.ops;  // the I/O thread alone runs this
         keys_used[t] = std::max(keys_used[t], std::min(i + 1, f.keys));
-        note_lost(answer);
-        if (const error e = net::error_of(answer); !e.ok() && out.errors++ == 0 && !out.cut_short)
-          out.first_error = e.to_string();
+        const error e = net::error_of(answer);
+        note_lost(e);
+        if (!e.ok() && out.errors++ == 0 && !out.cut_short) out.first_error = e.to_string();
         if (f.sample_rate && i % f.sample_rate == 0)
           out.latency_ns.push_back(
               std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - sent).count());

@@ -54,6 +54,18 @@ struct two_members {
   std::optional<caf::scoped_actor> inbox[2];
 };
 
+// Raft's way: sends `bytes` to member 2 again and again until `inbox` gets
+// it, for at most ten seconds.
+std::optional<raft_packet> send_until_through(actors::transport& to, caf::scoped_actor& inbox,
+                                              const std::string& bytes) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    to.send(2, caf::make_message(raft_packet{bytes}));
+    if (std::optional<raft_packet> got = receive_within<raft_packet>(inbox, 20ms)) return got;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 TEST_CASE("member_of reads the member from raft and client addresses", "[net][peer]") {
@@ -170,13 +182,7 @@ TEST_CASE("messages flow again once a peer that went away is back", "[net][peer]
   caf::scoped_actor inbox{*m.sys.system};
   REQUIRE(back.start().ok());
   back.attach(group, 2, testing::handle_of(inbox));
-  // Raft's way: keep sending until it gets through (at most ten seconds).
-  std::optional<raft_packet> got;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!got && std::chrono::steady_clock::now() < deadline) {
-    transport->send(2, caf::make_message(raft_packet{"after"}));
-    got = receive_within<raft_packet>(inbox, 20ms);
-  }
+  const std::optional<raft_packet> got = send_until_through(*transport, inbox, "after");
   REQUIRE(got);
   CHECK(got->bytes == "after");
   const auto s = m.at(1).stats();
@@ -209,12 +215,7 @@ TEST_CASE("a link waiting out its backoff connects at once when that peer connec
   two.transport(group)->send(1, caf::make_message(raft_packet{"I am back"}));
   REQUIRE(receive_within<raft_packet>(inbox_one, 5s));
   // Member 1 may dial again now, long before its minute is up.
-  std::optional<raft_packet> got;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!got && std::chrono::steady_clock::now() < deadline) {
-    to_two->send(2, caf::make_message(raft_packet{"welcome back"}));
-    got = receive_within<raft_packet>(inbox_two, 20ms);
-  }
+  const std::optional<raft_packet> got = send_until_through(*to_two, inbox_two, "welcome back");
   REQUIRE(got);
   CHECK(got->bytes == "welcome back");
 }
